@@ -1,0 +1,233 @@
+#include "formats/core/fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/core/mem.h"
+
+int
+fs_write_all(int fd, const void *data, size_t n, struct error *err)
+{
+    const char *p = data;
+
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return error_set(err, errno, "write");
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int
+fs_read_file_max(int dirfd, const char *path, size_t max, struct buf *out, struct error *err)
+{
+    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    char tmp[65536];
+    size_t total = 0;
+
+    if (fd < 0)
+        return error_set(err, errno, "open %s", path);
+    for (;;) {
+        ssize_t r = read(fd, tmp, sizeof(tmp));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return error_set(err, errno, "read %s", path);
+        }
+        if (r == 0)
+            break;
+        total += (size_t)r;
+        if (max && total > max)
+            return error_input(err, "%s: larger than %zu bytes", path, max);
+        buf_add(out, tmp, (size_t)r);
+    }
+    return 0;
+}
+
+int
+fs_read_file(int dirfd, const char *path, struct buf *out, struct error *err)
+{
+    return fs_read_file_max(dirfd, path, 0, out, err);
+}
+
+int
+fs_fsync_dir(int dirfd, const char *path, struct error *err)
+{
+    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return error_set(err, errno, "open directory %s", path);
+    if (fsync(fd) < 0)
+        return error_set(err, errno, "fsync %s", path);
+    return 0;
+}
+
+int
+fs_mkdir_p(int dirfd, const char *path, mode_t mode, struct error *err)
+{
+    cleanup_free char *p = xstrdup(path);
+    char *s = p;
+
+    if (*s == '/')
+        s++;
+    for (;;) {
+        char *slash = strchr(s, '/');
+        if (slash)
+            *slash = '\0';
+        if (*p && mkdirat(dirfd, p, mode) < 0 && errno != EEXIST)
+            return error_set(err, errno, "mkdir %s", p);
+        if (!slash)
+            break;
+        *slash = '/';
+        s = slash + 1;
+    }
+    return 0;
+}
+
+static int
+fs_rm_tree_at(int parent, const char *name, dev_t dev, struct error *err)
+{
+    struct stat st;
+    int fd;
+    DIR *d;
+    struct dirent *de;
+    int rc = 0;
+
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : error_set(err, errno, "stat %s", name);
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
+            return error_set(err, errno, "unlink %s", name);
+        return 0;
+    }
+    if (st.st_dev != dev)
+        return error_set(err, EBUSY, "remove %s: mount point below", name);
+    fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return error_set(err, errno, "open %s", name);
+    d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return error_set(err, errno, "opendir %s", name);
+    }
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        rc = fs_rm_tree_at(fd, de->d_name, dev, err);
+    }
+    closedir(d);
+    if (rc < 0)
+        return rc;
+    if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        return error_set(err, errno, "rmdir %s", name);
+    return 0;
+}
+
+int
+fs_rm_rf(int dirfd, const char *path, struct error *err)
+{
+    struct stat st;
+
+    if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : error_set(err, errno, "stat %s", path);
+    if (fs_rm_tree_at(dirfd, path, st.st_dev, err) < 0)
+        return error_wrap(err, "remove %s", path);
+    return 0;
+}
+
+int
+fs_exists(int dirfd, const char *path)
+{
+    struct stat st;
+    return fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+char *
+fs_join(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+
+    while (la > 1 && a[la - 1] == '/')
+        la--;
+    while (*b == '/')
+        b++;
+    if (la == 1 && a[0] == '/')
+        return xasprintf("/%s", b);
+    return xasprintf("%.*s/%s", (int)la, a, b);
+}
+
+int
+fs_write_atomic(int dirfd, const char *path, const void *data, size_t n, mode_t mode,
+                struct error *err)
+{
+    cleanup_free char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    cleanup_free char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    int fd;
+
+    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        return error_set(err, errno, "create %s", tmp);
+    if (fs_write_all(fd, data, n, err) < 0 || fsync(fd) < 0) {
+        if (!err->msg[0])
+            error_set(err, errno, "fsync %s", tmp);
+        close(fd);
+        unlinkat(dirfd, tmp, 0);
+        return error_wrap(err, "write %s", path);
+    }
+    close(fd);
+    if (renameat(dirfd, tmp, dirfd, path) < 0) {
+        int e = errno;
+        unlinkat(dirfd, tmp, 0);
+        return error_set(err, e, "rename %s", path);
+    }
+    if (slash)
+        *slash = '\0';
+    return fs_fsync_dir(dirfd, slash ? dir : ".", err);
+}
+
+static unsigned long long
+fs_du_at(int parent, const char *name)
+{
+    struct stat st;
+    unsigned long long total = 0;
+    struct dirent *de;
+    DIR *d;
+    int fd;
+
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    if (!S_ISDIR(st.st_mode))
+        return S_ISREG(st.st_mode) ? (unsigned long long)st.st_size : 0;
+    fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            total += fs_du_at(fd, de->d_name);
+    }
+    closedir(d);
+    return total;
+}
+
+unsigned long long
+fs_du(int dirfd, const char *path)
+{
+    return fs_du_at(dirfd, path);
+}

@@ -1,0 +1,56 @@
+#ifndef STRATA_FORMATS_CORE_FSUTIL_H
+#define STRATA_FORMATS_CORE_FSUTIL_H
+
+/*
+ * File-system helpers built on the *at() system calls. Paths given with a
+ * directory fd are relative to it; dirfd may be AT_FDCWD.
+ */
+
+#include <stddef.h>
+#include <fcntl.h>
+#include <sys/types.h>
+
+#include "formats/core/buf.h"
+#include "formats/core/error.h"
+
+/* Writes all n bytes, retrying on EINTR and short writes. */
+int fs_write_all(int fd, const void *data, size_t n, struct error *err);
+
+/* Reads the whole file into out (appending). Fails naming path. */
+int fs_read_file(int dirfd, const char *path, struct buf *out, struct error *err);
+
+/*
+ * Reads at most max bytes of a file; a larger file is an input error naming
+ * path. Use it for JSON documents from untrusted places.
+ */
+int fs_read_file_max(int dirfd, const char *path, size_t max, struct buf *out, struct error *err);
+
+/* fsyncs the directory at path (relative to dirfd). */
+int fs_fsync_dir(int dirfd, const char *path, struct error *err);
+
+/* Creates path and its missing parents with mode; existing directories are fine. */
+int fs_mkdir_p(int dirfd, const char *path, mode_t mode, struct error *err);
+
+/*
+ * Removes path (relative to dirfd) recursively without following symlinks
+ * and without crossing mount points. A missing path is not an error.
+ */
+int fs_rm_rf(int dirfd, const char *path, struct error *err);
+
+/* Returns 1 when path exists (lstat), 0 when it does not. */
+int fs_exists(int dirfd, const char *path);
+
+/* Joins a and b with exactly one '/'; returns a new string. */
+char *fs_join(const char *a, const char *b);
+
+/*
+ * Writes data to dirfd/path atomically: a tmp file beside it, fsync, rename,
+ * fsync of the directory.
+ */
+int fs_write_atomic(int dirfd, const char *path, const void *data, size_t n, mode_t mode,
+                    struct error *err);
+
+/* Returns the total apparent size in bytes of regular files below path. */
+unsigned long long fs_du(int dirfd, const char *path);
+
+#endif

@@ -1,0 +1,44 @@
+#include "formats/core/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+int log_level = 1;
+
+void
+log_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (log_level < 1)
+        return;
+    fputs("strata: warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (log_level < 2)
+        return;
+    fputs("strata: debug: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+double
+log_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
