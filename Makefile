@@ -6,6 +6,7 @@
 #   make demo       build the busybox base and samples/hello end to end
 #   make bench      time strata on ../shared/bench recipes (hyperfine)
 
+Q := $(if $(V),,@)
 PKGS := libarchive libcrypto libzstd libcjson libcurl zlib
 CC ?= cc
 ifeq ($(SAN),1)
@@ -36,14 +37,17 @@ BIN := $(if $(filter 1,$(SAN)),strata-san,strata)
 all: $(BIN)
 
 $(BIN): $(BUILD)/builder/main.o $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The sandbox test helper is static so it runs inside a scratch rootfs.
 $(BUILD)/tinit: tests/helpers/tinit.c

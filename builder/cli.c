@@ -13,6 +13,16 @@ struct cli_verb {
 };
 
 static const struct cli_verb verbs[] = {
+    { "build", cmd_build, "build an image from a recipe" },
+    { "import", cmd_import, "make an image from a rootfs tarball" },
+    { "images", cmd_images, "list named images" },
+    { "history", cmd_history, "show the steps and layers of an image" },
+    { "inspect", cmd_inspect, "print an image's config (or --manifest) JSON" },
+    { "tag", cmd_tag, "give an image another name" },
+    { "rm", cmd_rm, "remove image names (their data goes with gc)" },
+    { "df", cmd_df, "show logical and stored bytes" },
+    { "gc", cmd_gc, "remove data no image name or cache record uses" },
+    { "fsck", cmd_fsck, "re-hash every blob and check every reference" },
     { NULL, NULL, NULL },
 };
 
@@ -122,3 +132,21 @@ fail: {
     return err.exit_code ? err.exit_code : 1;
 }
 }
+
+void
+cli_human_size(long long n, char *out, unsigned long len)
+{
+    static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+    double v = (double)n;
+    int u = 0;
+
+    while (v >= 1000 && u < 4) {
+        v /= 1000;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, len, "%lldB", n);
+    else
+        snprintf(out, len, "%.3g%s", v, units[u]);
+}
+

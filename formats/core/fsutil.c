@@ -3,6 +3,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,4 +233,19 @@ unsigned long long
 fs_du(int dirfd, const char *path)
 {
     return fs_du_at(dirfd, path);
+}
+
+int
+fs_open_in_root(int root, const char *rel, int flags, struct error *err)
+{
+    struct open_how how;
+    long fd;
+
+    memset(&how, 0, sizeof(how));
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    fd = syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
+    if (fd < 0)
+        return error_set(err, errno, "open %s", rel);
+    return (int)fd;
 }

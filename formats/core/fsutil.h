@@ -50,6 +50,13 @@ char *fs_join(const char *a, const char *b);
 int fs_write_atomic(int dirfd, const char *path, const void *data, size_t n, mode_t mode,
                     struct error *err);
 
+/*
+ * Opens rel below root as if root were "/" (openat2 RESOLVE_IN_ROOT, no
+ * magic links): symlinks, "..", and absolute names can never leave root.
+ * flags are open(2) flags (O_CLOEXEC is added). Returns the fd or -1.
+ */
+int fs_open_in_root(int root, const char *rel, int flags, struct error *err);
+
 /* Returns the total apparent size in bytes of regular files below path. */
 unsigned long long fs_du(int dirfd, const char *path);
 

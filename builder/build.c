@@ -1,0 +1,423 @@
+#include "builder/build.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "builder/build_internal.h"
+#include "builder/expand.h"
+#include "formats/core/buf.h"
+#include "formats/core/fsutil.h"
+#include "formats/core/log.h"
+#include "formats/core/mem.h"
+#include "formats/json.h"
+#include "store/image.h"
+#include "store/index.h"
+
+#define BUILD_RECIPE_MAX (16u << 20)
+
+void
+build_opts_init(struct build_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->compression = COMPRESS_ZSTD;
+    o->network = SANDBOX_NET_HOST;
+    o->source_date_epoch = -1;
+}
+
+void
+build_opts_release(struct build_opts *o)
+{
+    strvec_release(&o->tags);
+    strvec_release(&o->build_args);
+}
+
+void
+step_where(const struct build *b, const struct parse_instr *in, char *out, size_t n)
+{
+    snprintf(out, n, "%s:%d:%d", b->recipe.file, in->line, in->col);
+}
+
+static void
+stage_release(struct stage *st)
+{
+    free(st->name);
+    free(st->label);
+    if (st->config)
+        cJSON_Delete(st->config);
+    oci_manifest_release(&st->layers);
+    strvec_release(&st->diff_ids);
+    strvec_release(&st->args);
+}
+
+static void
+build_release(struct build *b)
+{
+    size_t i;
+
+    for (i = 0; i < b->nstages; i++)
+        stage_release(&b->stages[i]);
+    free(b->stages);
+    parse_recipe_release(&b->recipe);
+    context_release(&b->ctx);
+    strvec_release(&b->global_args);
+    strvec_release(&b->used_args);
+}
+
+struct stage *
+build_find_stage(struct build *b, const char *ref)
+{
+    char *end;
+    unsigned long idx;
+    size_t i;
+
+    for (i = 0; i < b->nstages; i++)
+        if (b->stages[i].name && !strcasecmp(b->stages[i].name, ref))
+            return &b->stages[i];
+    idx = strtoul(ref, &end, 10);
+    if (*ref && !*end && idx < b->nstages)
+        return &b->stages[idx];
+    return NULL;
+}
+
+/* The value a build arg gets from the command line: 1 found, 0 not given. */
+static int
+build_arg_override(struct build *b, const char *key, const char **value)
+{
+    size_t kl = strlen(key), i;
+
+    for (i = 0; i < b->o->build_args.n; i++) {
+        const char *a = b->o->build_args.v[i];
+        if (strncmp(a, key, kl) != 0 || (a[kl] != '=' && a[kl] != '\0'))
+            continue;
+        if (a[kl] == '=')
+            *value = a + kl + 1;
+        else
+            *value = getenv(key);
+        if (!strvec_getenv(&b->used_args, key))
+            strvec_setenv(&b->used_args, key, "1");
+        return *value != NULL;
+    }
+    return 0;
+}
+
+/*
+ * Declares the ARGs of in into scope: `ARG k=default` or `ARG k` (which
+ * inherits a global ARG's value); --build-arg overrides both.
+ */
+int
+build_declare_args(struct build *b, const struct parse_instr *in, const struct strvec *vars,
+                   const struct strvec *globals, struct strvec *scope, struct error *err)
+{
+    size_t i;
+    char where[256];
+
+    step_where(b, in, where, sizeof(where));
+    for (i = 0; i < in->args.n; i++) {
+        const char *w = in->args.v[i];
+        const char *eq = strchr(w, '=');
+        cleanup_free char *key = xstrndup(w, eq ? (size_t)(eq - w) : strlen(w));
+        cleanup_free char *val = NULL;
+        const char *over = NULL;
+
+        if (!*key)
+            return error_input(err, "%s: ARG needs a name", where);
+        if (eq && expand_word(eq + 1, b->recipe.escape, vars, &val, err) < 0)
+            return error_wrap(err, "%s", where);
+        if (!eq && globals && strvec_getenv(globals, key))
+            val = xstrdup(strvec_getenv(globals, key));
+        if (build_arg_override(b, key, &over)) {
+            free(val);
+            val = xstrdup(over);
+        }
+        if (val)
+            strvec_setenv(scope, key, val);
+        else if (!strvec_getenv(scope, key))
+            strvec_setenv(scope, key, ""); /* declared without a value: empty */
+    }
+    return 0;
+}
+
+static int
+build_plan(struct build *b, struct error *err)
+{
+    size_t i;
+    struct stage *st = NULL;
+    char where[256];
+
+    for (i = 0; i < b->recipe.n; i++) {
+        const struct parse_instr *in = &b->recipe.instrs[i];
+        if (!strcmp(in->keyword, "from")) {
+            b->stages = xrealloc(b->stages, (b->nstages + 1) * sizeof(*b->stages));
+            st = &b->stages[b->nstages];
+            memset(st, 0, sizeof(*st));
+            st->index = b->nstages++;
+            st->from = in;
+            st->first = i + 1;
+            st->end = i + 1;
+            if (in->args.n >= 3 && !strcasecmp(in->args.v[1], "as")) {
+                st->name = xstrdup(in->args.v[2]);
+                for (char *p = st->name; *p; p++)
+                    *p = (char)tolower((unsigned char)*p);
+            }
+            continue;
+        }
+        if (!st) {
+            if (strcmp(in->keyword, "arg") != 0) {
+                step_where(b, in, where, sizeof(where));
+                return error_input(err, "%s: %s before the first FROM (only ARG may come first)",
+                                   where, in->keyword);
+            }
+            if (build_declare_args(b, in, &b->global_args, NULL, &b->global_args, err) < 0)
+                return -1;
+            continue;
+        }
+        st->end = i + 1;
+    }
+    if (!b->nstages)
+        return error_input(err, "%s: no FROM instruction", b->recipe.file);
+    return 0;
+}
+
+/* The stage a --from= or FROM names, when it is a stage (else an image). */
+static struct stage *
+build_dep(struct build *b, const struct stage *st, const char *ref)
+{
+    struct stage *d = build_find_stage(b, ref);
+
+    return d && d->index < st->index ? d : NULL;
+}
+
+static void
+build_mark_needed(struct build *b, struct stage *st)
+{
+    size_t i;
+
+    if (st->needed)
+        return;
+    st->needed = 1;
+    if (st->from->args.n) {
+        struct stage *d = build_dep(b, st, st->from->args.v[0]);
+        if (d)
+            build_mark_needed(b, d);
+    }
+    for (i = st->first; i < st->end; i++) {
+        const struct parse_instr *in = &b->recipe.instrs[i];
+        const char *from = step_flag(in, "from");
+        if (from && (!strcmp(in->keyword, "copy") || !strcmp(in->keyword, "add"))) {
+            struct stage *d = build_dep(b, st, from);
+            if (d)
+                build_mark_needed(b, d);
+        }
+    }
+}
+
+static int
+build_read_recipe(struct build *b, struct error *err)
+{
+    cleanup_buf struct buf text = BUF_INIT;
+
+    if (fs_read_file_max(AT_FDCWD, b->o->recipe, BUILD_RECIPE_MAX, &text, err) < 0) {
+        if (err->sys_errno)
+            err->exit_code = 2;
+        return error_wrap(err, "recipe");
+    }
+    if (parse_recipe(b->o->recipe, buf_cstr(&text), text.len, &b->recipe, err) < 0)
+        return -1;
+    return parse_validate(&b->recipe, err);
+}
+
+static void
+build_number_steps(struct build *b)
+{
+    size_t i, needed = 0;
+
+    for (i = 0; i < b->nstages; i++)
+        needed += b->stages[i].needed;
+    for (i = 0; i < b->nstages; i++) {
+        struct stage *st = &b->stages[i];
+        st->nsteps = 1 + st->end - st->first;
+        if (needed > 1 && st->name)
+            st->label = xasprintf("%s ", st->name);
+        else if (needed > 1)
+            st->label = xasprintf("stage-%zu ", i);
+        else
+            st->label = xstrdup("");
+    }
+}
+
+static int
+stage_from_image(struct build *b, struct stage *st, const char *ref, struct error *err)
+{
+    struct image img;
+    int rc = image_load(b->store, ref, &img, err);
+    size_t i;
+
+    if (rc < 0)
+        return -1;
+    if (rc == 1)
+        return error_set(err, 0,
+                         "image \"%s\" is not in the store %s (make one with strata import, or "
+                         "strata pull it)",
+                         ref, b->store->root);
+    st->config = steal_ptr(&img.config);
+    for (i = 0; i < img.manifest.nlayers; i++)
+        oci_manifest_add_layer(&st->layers, &img.manifest.layers[i]);
+    strvec_copy(&st->diff_ids, &img.diff_ids);
+    memcpy(st->key, img.digest, sizeof(st->key));
+    memcpy(st->base, img.digest, sizeof(st->base));
+    image_release(&img);
+    return 0;
+}
+
+static int
+stage_from_stage(struct stage *st, const struct stage *src)
+{
+    size_t i;
+
+    st->config = cJSON_Duplicate(src->config, 1);
+    for (i = 0; i < src->layers.nlayers; i++)
+        oci_manifest_add_layer(&st->layers, &src->layers.layers[i]);
+    strvec_copy(&st->diff_ids, &src->diff_ids);
+    memcpy(st->key, src->key, sizeof(st->key));
+    memcpy(st->base, src->base, sizeof(st->base));
+    return 0;
+}
+
+static int
+stage_start(struct build *b, struct stage *st, struct error *err)
+{
+    cleanup_free char *ref = NULL;
+    char where[256];
+    struct stage *src;
+    int rc;
+
+    step_where(b, st->from, where, sizeof(where));
+    if (!st->from->args.n)
+        return error_input(err, "%s: FROM needs an image", where);
+    if (expand_word(st->from->args.v[0], b->recipe.escape, &b->global_args, &ref, err) < 0)
+        return error_wrap(err, "%s", where);
+    progress_line("[%s1/%zu] FROM %s", st->label, st->nsteps, ref);
+    src = build_dep(b, st, ref);
+    if (!strcasecmp(ref, "scratch")) {
+        st->config = oci_config_new();
+        memcpy(st->key, "scratch", 8);
+        rc = 0;
+    } else if (src) {
+        rc = stage_from_stage(st, src);
+    } else {
+        rc = stage_from_image(b, st, ref, err);
+    }
+    if (rc < 0)
+        return error_wrap(err, "%s: FROM %s", where, ref);
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(st->config, "config")))
+        cJSON_ReplaceItemInObjectCaseSensitive(st->config, "config", cJSON_CreateObject());
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(st->config, "history")))
+        json_add_array(st->config, "history");
+    st->step_no = 1;
+    return 0;
+}
+
+static int
+stage_build(struct build *b, struct stage *st, struct error *err)
+{
+    size_t i;
+
+    if (stage_start(b, st, err) < 0)
+        return -1;
+    for (i = st->first; i < st->end; i++) {
+        st->step_no++;
+        if (step_exec(b, st, &b->recipe.instrs[i], err) < 0)
+            return -1;
+    }
+    st->done = 1;
+    return 0;
+}
+
+/* image-spec config.md: "created" is the time the image was made; we use the
+ * last step's, so an all-cached rebuild yields the same config. */
+static void
+build_set_created(struct stage *st)
+{
+    cJSON *hist = cJSON_GetObjectItemCaseSensitive(st->config, "history");
+    cJSON *last = cJSON_GetArrayItem(hist, cJSON_GetArraySize(hist) - 1);
+    const char *c = last ? json_string(last, "created", 0, "", NULL) : NULL;
+
+    if (c)
+        json_set_string(st->config, "created", c);
+}
+
+static int
+build_finish(struct build *b, struct stage *st, char out[DIGEST_STR_LEN + 1], struct error *err)
+{
+    long long size = 0;
+    size_t i;
+
+    build_set_created(st);
+    if (image_commit(b->store, st->config, &st->layers, out, &size, err) < 0)
+        return -1;
+    for (i = 0; i < b->o->tags.n; i++) {
+        if (index_set(b->store, b->o->tags.v[i], out, size, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void
+build_warn_unused_args(struct build *b)
+{
+    size_t i;
+
+    for (i = 0; i < b->o->build_args.n; i++) {
+        cleanup_free char *k = xstrdup(b->o->build_args.v[i]);
+        char *eq = strchr(k, '=');
+        if (eq)
+            *eq = '\0';
+        if (!strvec_getenv(&b->used_args, k))
+            log_warn("build arg %s was not consumed by any ARG instruction", k);
+    }
+}
+
+int
+build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN + 1],
+          struct error *err)
+{
+    struct build b;
+    struct stage *target;
+    double t0 = log_now_ms();
+    size_t i;
+    int rc = -1;
+
+    memset(&b, 0, sizeof(b));
+    b.store = s;
+    b.o = o;
+    b.ctx.fd = -1;
+    b.now = o->source_date_epoch >= 0 ? o->source_date_epoch : (long long)time(NULL);
+    if (build_read_recipe(&b, err) < 0 || build_plan(&b, err) < 0)
+        goto out;
+    target = o->target ? build_find_stage(&b, o->target) : &b.stages[b.nstages - 1];
+    if (!target) {
+        error_input(err, "%s: target stage \"%s\" not found", o->recipe, o->target);
+        goto out;
+    }
+    build_mark_needed(&b, target);
+    build_number_steps(&b);
+    if (context_open(&b.ctx, o->context, o->recipe, err) < 0)
+        goto out;
+    for (i = 0; i <= target->index; i++) {
+        if (b.stages[i].needed && stage_build(&b, &b.stages[i], err) < 0)
+            goto out;
+    }
+    if (build_finish(&b, target, out, err) < 0)
+        goto out;
+    build_warn_unused_args(&b);
+    progress_line("image %s built in %.2fs", out, (log_now_ms() - t0) / 1000.0);
+    rc = 0;
+out:
+    build_release(&b);
+    return rc;
+}

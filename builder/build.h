@@ -1,0 +1,39 @@
+#ifndef STRATA_BUILDER_BUILD_H
+#define STRATA_BUILDER_BUILD_H
+
+/*
+ * `strata build`: recipe -> stages -> steps (cache hit, RUN in the sandbox,
+ * COPY/ADD through an overlay, metadata) -> image in the store, tagged.
+ */
+
+#include "builder/progress.h"
+#include "builder/sandbox.h"
+#include "formats/compress.h"
+#include "formats/core/error.h"
+#include "formats/core/strvec.h"
+#include "formats/digest.h"
+#include "store/store.h"
+
+struct build_opts {
+    const char *recipe;         /* path of the recipe file */
+    const char *context;        /* context directory */
+    struct strvec tags;         /* names to give the result */
+    struct strvec build_args;   /* "K=V" (or "K": value from the environment) */
+    const char *target;         /* stage name, or NULL for the last */
+    int no_cache;
+    enum sandbox_net network;
+    enum compress_kind compression;
+    long long source_date_epoch; /* -1: none */
+};
+
+void build_opts_init(struct build_opts *o);
+void build_opts_release(struct build_opts *o);
+
+/*
+ * Runs the build into store s; writes the manifest digest of the result to
+ * out. A bad recipe fails with an input error before any step runs.
+ */
+int build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN + 1],
+              struct error *err);
+
+#endif

@@ -1,0 +1,68 @@
+#ifndef STRATA_BUILDER_BUILD_INTERNAL_H
+#define STRATA_BUILDER_BUILD_INTERNAL_H
+
+/* Shared between builder/build.c (stages) and builder/step.c (instructions). */
+
+#include <cjson/cJSON.h>
+
+#include "builder/build.h"
+#include "builder/context.h"
+#include "builder/parse.h"
+#include "formats/oci.h"
+
+struct stage {
+    size_t index;
+    char *name;                      /* AS name (lower case), or NULL */
+    const struct parse_instr *from;  /* its FROM instruction */
+    size_t first, end;               /* instruction range after FROM: [first, end) */
+    int needed;
+    int done;
+
+    /* state while building */
+    cJSON *config;                   /* full image config: config, history, rootfs */
+    struct oci_manifest layers;      /* layer descriptors so far */
+    struct strvec diff_ids;
+    char key[DIGEST_STR_LEN + 1];    /* cache key of the last step */
+    char base[DIGEST_STR_LEN + 1];   /* base manifest digest (provenance), or "" */
+    struct strvec args;              /* ARGs in scope, "K=V" */
+    int cmd_set;                     /* CMD set in this stage (ENTRYPOINT keeps it) */
+    char *label;                     /* progress prefix: "[build 2/5]" base */
+    size_t step_no, nsteps;
+};
+
+struct build {
+    struct store *store;
+    const struct build_opts *o;
+    struct parse_recipe recipe;
+    struct context ctx;
+    struct stage *stages;
+    size_t nstages;
+    struct strvec global_args; /* ARGs declared before the first FROM, "K=V" */
+    struct strvec used_args;   /* --build-arg names some ARG consumed */
+    long long now;             /* creation time for new steps */
+};
+
+/* Runs one instruction of stage st (step.c). */
+int step_exec(struct build *b, struct stage *st, const struct parse_instr *in,
+              struct error *err);
+
+/* Returns the value of --name=value in in's flags, "" for a bare --name, or NULL. */
+const char *step_flag(const struct parse_instr *in, const char *name);
+
+/* "file:line:col" prefix of an instruction, into out. */
+void step_where(const struct build *b, const struct parse_instr *in, char *out, size_t n);
+
+/* Finds a stage by name or index string, or NULL. */
+struct stage *build_find_stage(struct build *b, const char *ref);
+
+/*
+ * Declares the ARGs of in into scope (build.c): `ARG k=default` (expanded
+ * with vars) or `ARG k`, which takes globals' value; --build-arg wins.
+ */
+int build_declare_args(struct build *b, const struct parse_instr *in, const struct strvec *vars,
+                       const struct strvec *globals, struct strvec *scope, struct error *err);
+
+/* The variables for expansion in st: config Env, then ARGs in scope (Env wins). */
+void step_vars(const struct stage *st, struct strvec *out);
+
+#endif

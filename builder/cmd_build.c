@@ -1,0 +1,152 @@
+/* strata build: options -> struct build_opts -> build_run. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder/build.h"
+#include "builder/cli.h"
+#include "formats/core/fsutil.h"
+#include "formats/core/mem.h"
+#include "store/store.h"
+
+static const char build_usage[] =
+    "usage: strata build [OPTIONS] [CONTEXT]\n"
+    "\n"
+    "Builds an image from a recipe (Dockerfile syntax) and the CONTEXT directory\n"
+    "(default \".\").\n"
+    "\n"
+    "  -f, --file FILE            recipe (default CONTEXT/Dockerfile, else CONTEXT/Containerfile)\n"
+    "  -t, --tag NAME[:TAG]       name the result (repeatable)\n"
+    "      --build-arg K[=V]      set a build arg (K alone: from the environment)\n"
+    "      --target STAGE         build up to this stage\n"
+    "      --no-cache             run every step, ignoring the step cache\n"
+    "      --network host|none    default network for RUN (default host)\n"
+    "      --compression zstd|gzip|none\n"
+    "                             layer compression (default zstd; gzip for old runtimes)\n"
+    "      --source-date-epoch N  reproducible output: times clamped to N\n"
+    "                             (default: $SOURCE_DATE_EPOCH when set)\n"
+    "      --progress auto|plain|tty|quiet\n"
+    "      --root DIR             store (default $STRATA_ROOT or /var/lib/strata)\n";
+
+static int
+build_parse_epoch(const char *v, long long *out, struct error *err)
+{
+    char *end;
+    long long n;
+
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (!*v || *end || errno || n < 0)
+        return error_input(err, "invalid source date epoch \"%s\"", v);
+    *out = n;
+    return 0;
+}
+
+static int
+build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct error *err)
+{
+    const char *v;
+    int r;
+
+#define OPT(name) ((r = cli_opt_value(argc, argv, i, name, &v, err)) != 0)
+    if (OPT("-f") || OPT("--file")) {
+        if (r > 0)
+            o->recipe = v;
+    } else if (OPT("-t") || OPT("--tag")) {
+        if (r > 0)
+            strvec_push(&o->tags, v);
+    } else if (OPT("--build-arg")) {
+        if (r > 0)
+            strvec_push(&o->build_args, v);
+    } else if (OPT("--target")) {
+        if (r > 0)
+            o->target = v;
+    } else if (OPT("--network")) {
+        if (r > 0 && !strcmp(v, "none"))
+            o->network = SANDBOX_NET_NONE;
+        else if (r > 0 && strcmp(v, "host") && strcmp(v, "default"))
+            return error_input(err, "--network=%s: use host or none", v);
+    } else if (OPT("--compression")) {
+        if (r > 0 && compress_parse(v, &o->compression, err) < 0)
+            return -1;
+    } else if (OPT("--source-date-epoch")) {
+        if (r > 0 && build_parse_epoch(v, &o->source_date_epoch, err) < 0)
+            return -1;
+    } else if (OPT("--progress")) {
+        if (r > 0 && !strcmp(v, "quiet"))
+            progress_set_mode(PROGRESS_QUIET);
+        else if (r > 0 && strcmp(v, "auto") && strcmp(v, "plain") && strcmp(v, "tty"))
+            return error_input(err, "--progress=%s: use auto, plain, tty or quiet", v);
+    } else if (!strcmp(argv[*i], "--no-cache")) {
+        o->no_cache = 1;
+    } else if (!strcmp(argv[*i], "-q") || !strcmp(argv[*i], "--quiet")) {
+        progress_set_mode(PROGRESS_QUIET);
+    } else {
+        return error_input(err, "build: unknown option %s (see strata build --help)", argv[*i]);
+    }
+#undef OPT
+    return r < 0 ? -1 : 0;
+}
+
+static char *
+build_default_recipe(const char *ctx)
+{
+    char *p = fs_join(ctx, "Dockerfile");
+
+    if (fs_exists(AT_FDCWD, p))
+        return p;
+    free(p);
+    p = fs_join(ctx, "Containerfile");
+    if (fs_exists(AT_FDCWD, p))
+        return p;
+    free(p);
+    return fs_join(ctx, "Dockerfile");
+}
+
+int
+cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
+{
+    struct build_opts o;
+    struct store s;
+    cleanup_free char *recipe = NULL;
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    char digest[DIGEST_STR_LEN + 1];
+    int i, rc;
+
+    build_opts_init(&o);
+    if (sde && *sde && build_parse_epoch(sde, &o.source_date_epoch, err) < 0) {
+        build_opts_release(&o);
+        return error_wrap(err, "SOURCE_DATE_EPOCH");
+    }
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(build_usage, stdout);
+            build_opts_release(&o);
+            return 0;
+        }
+        if (argv[i][0] == '-' && argv[i][1]) {
+            if (build_parse_opt(&o, argc, argv, &i, err) < 0) {
+                build_opts_release(&o);
+                return -1;
+            }
+        } else if (!o.context) {
+            o.context = argv[i];
+        } else {
+            build_opts_release(&o);
+            return error_input(err, "build: more than one context given (\"%s\")", argv[i]);
+        }
+    }
+    if (!o.context)
+        o.context = ".";
+    if (!o.recipe)
+        o.recipe = recipe = build_default_recipe(o.context);
+    if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0) {
+        build_opts_release(&o);
+        return -1;
+    }
+    rc = build_run(&s, &o, digest, err);
+    store_release(&s);
+    build_opts_release(&o);
+    return rc;
+}

@@ -1,0 +1,282 @@
+#include "formats/oci.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "formats/core/mem.h"
+#include "formats/json.h"
+
+void
+oci_descriptor_release(struct oci_descriptor *d)
+{
+    if (!d)
+        return;
+    free(d->media_type);
+    d->media_type = NULL;
+    strvec_release(&d->annotations);
+}
+
+void
+oci_descriptor_copy(struct oci_descriptor *dst, const struct oci_descriptor *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->media_type = src->media_type ? xstrdup(src->media_type) : NULL;
+    memcpy(dst->digest, src->digest, sizeof(dst->digest));
+    dst->size = src->size;
+    strvec_copy(&dst->annotations, &src->annotations);
+}
+
+void
+oci_manifest_init(struct oci_manifest *m)
+{
+    memset(m, 0, sizeof(*m));
+}
+
+void
+oci_manifest_release(struct oci_manifest *m)
+{
+    size_t i;
+
+    if (!m)
+        return;
+    free(m->media_type);
+    oci_descriptor_release(&m->config);
+    for (i = 0; i < m->nlayers; i++)
+        oci_descriptor_release(&m->layers[i]);
+    free(m->layers);
+    strvec_release(&m->annotations);
+    oci_manifest_init(m);
+}
+
+void
+oci_manifest_add_layer(struct oci_manifest *m, const struct oci_descriptor *d)
+{
+    m->layers = xrealloc(m->layers, (m->nlayers + 1) * sizeof(*m->layers));
+    oci_descriptor_copy(&m->layers[m->nlayers++], d);
+}
+
+/* image-spec descriptor.md: mediaType, digest and size are required. */
+static int
+oci_descriptor_parse(const cJSON *j, const char *what, struct oci_descriptor *d,
+                     struct error *err)
+{
+    const char *mt = json_string(j, "mediaType", 1, what, err);
+    const char *dg = mt ? json_string(j, "digest", 1, what, err) : NULL;
+    const cJSON *ann, *a;
+    long long size = 0;
+
+    if (!mt || !dg || json_int(j, "size", 1, &size, what, err) < 0)
+        return -1;
+    if (digest_validate(dg, err) < 0)
+        return error_wrap(err, "%s", what);
+    memset(d, 0, sizeof(*d));
+    d->media_type = xstrdup(mt);
+    memcpy(d->digest, dg, DIGEST_STR_LEN + 1);
+    d->size = size;
+    ann = json_object(j, "annotations", 0, what, err);
+    cJSON_ArrayForEach(a, ann)
+    {
+        if (cJSON_IsString(a))
+            strvec_pushf(&d->annotations, "%s=%s", a->string, a->valuestring);
+    }
+    return 0;
+}
+
+static int
+oci_layer_type_ok(const char *mt)
+{
+    return !strncmp(mt, "application/vnd.oci.image.layer.", 32) ||
+           !strncmp(mt, "application/vnd.docker.image.rootfs.", 36);
+}
+
+static int
+oci_manifest_layers(const cJSON *layers, const char *what, struct oci_manifest *m,
+                    struct error *err)
+{
+    const cJSON *l;
+    size_t i = 0;
+    char ctx[256];
+
+    m->layers = xcalloc((size_t)cJSON_GetArraySize(layers) + 1, sizeof(*m->layers));
+    cJSON_ArrayForEach(l, layers)
+    {
+        snprintf(ctx, sizeof(ctx), "%s: layers[%zu]", what, i);
+        if (oci_descriptor_parse(l, ctx, &m->layers[i], err) < 0)
+            return -1;
+        m->nlayers = ++i;
+        if (!oci_layer_type_ok(m->layers[i - 1].media_type))
+            return error_input(err, "%s: unsupported media type \"%s\"", ctx,
+                               m->layers[i - 1].media_type);
+    }
+    return 0;
+}
+
+int
+oci_manifest_parse(const char *json, size_t len, const char *what, struct oci_manifest *m,
+                   struct error *err)
+{
+    cleanup_cjson cJSON *j = json_parse(json, len, what, err);
+    const cJSON *cfg, *layers;
+    const char *mt;
+    long long sv = 0;
+    char ctx[256];
+
+    oci_manifest_init(m);
+    if (!j || json_int(j, "schemaVersion", 1, &sv, what, err) < 0)
+        return -1;
+    if (sv != 2)
+        return error_input(err, "%s: schemaVersion %lld is not supported", what, sv);
+    mt = json_string(j, "mediaType", 0, what, err);
+    if (mt && strcmp(mt, OCI_MEDIA_MANIFEST) && strcmp(mt, DOCKER_MEDIA_MANIFEST))
+        return error_input(err, "%s: not an image manifest (mediaType \"%s\")", what, mt);
+    cfg = json_object(j, "config", 1, what, err);
+    layers = cfg ? json_array(j, "layers", 1, what, err) : NULL;
+    if (!cfg || !layers)
+        return -1;
+    snprintf(ctx, sizeof(ctx), "%s: config", what);
+    m->media_type = xstrdup(mt ? mt : OCI_MEDIA_MANIFEST);
+    if (oci_descriptor_parse(cfg, ctx, &m->config, err) < 0 ||
+        oci_manifest_layers(layers, what, m, err) < 0) {
+        oci_manifest_release(m);
+        return -1;
+    }
+    return 0;
+}
+
+static cJSON *
+oci_descriptor_json(const struct oci_descriptor *d)
+{
+    cJSON *j = cJSON_CreateObject();
+    size_t i;
+
+    cJSON_AddStringToObject(j, "mediaType", d->media_type);
+    cJSON_AddStringToObject(j, "digest", d->digest);
+    cJSON_AddNumberToObject(j, "size", (double)d->size);
+    if (d->annotations.n) {
+        cJSON *a = json_add_object(j, "annotations");
+        for (i = 0; i < d->annotations.n; i++) {
+            const char *kv = d->annotations.v[i];
+            const char *eq = strchr(kv, '=');
+            cleanup_free char *k = xstrndup(kv, eq ? (size_t)(eq - kv) : strlen(kv));
+            cJSON_AddStringToObject(a, k, eq ? eq + 1 : "");
+        }
+    }
+    return j;
+}
+
+char *
+oci_manifest_write(const struct oci_manifest *m)
+{
+    cleanup_cjson cJSON *j = cJSON_CreateObject();
+    cJSON *layers;
+    size_t i;
+
+    cJSON_AddNumberToObject(j, "schemaVersion", 2);
+    cJSON_AddStringToObject(j, "mediaType", OCI_MEDIA_MANIFEST);
+    cJSON_AddItemToObject(j, "config", oci_descriptor_json(&m->config));
+    layers = json_add_array(j, "layers");
+    for (i = 0; i < m->nlayers; i++)
+        cJSON_AddItemToArray(layers, oci_descriptor_json(&m->layers[i]));
+    if (m->annotations.n) {
+        struct oci_descriptor tmp = { 0 };
+        cJSON *d;
+        tmp.annotations = m->annotations;
+        d = oci_descriptor_json(&tmp);
+        cJSON_AddItemToObject(j, "annotations",
+                              cJSON_DetachItemFromObjectCaseSensitive(d, "annotations"));
+        cJSON_Delete(d);
+    }
+    return json_print(j);
+}
+
+cJSON *
+oci_config_parse(const char *json, size_t len, const char *what, long nlayers,
+                 struct error *err)
+{
+    cleanup_cjson cJSON *j = json_parse(json, len, what, err);
+    const cJSON *rootfs, *ids, *id;
+    long n = 0;
+
+    if (!j)
+        return NULL;
+    rootfs = json_object(j, "rootfs", 1, what, err);
+    ids = rootfs ? json_array(rootfs, "diff_ids", 1, what, err) : NULL;
+    if (!ids)
+        return NULL;
+    cJSON_ArrayForEach(id, ids)
+    {
+        if (!cJSON_IsString(id) || digest_validate(id->valuestring, err) < 0) {
+            error_input(err, "%s: rootfs.diff_ids[%ld]: invalid digest", what, n);
+            return NULL;
+        }
+        n++;
+    }
+    if (nlayers >= 0 && n != nlayers) {
+        error_input(err, "%s: %ld diff_ids for %ld layers", what, n, nlayers);
+        return NULL;
+    }
+    return steal_ptr(&j);
+}
+
+void
+oci_config_diff_ids(const cJSON *config, struct strvec *out)
+{
+    const cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(config, "rootfs");
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(rootfs, "diff_ids");
+    const cJSON *id;
+
+    cJSON_ArrayForEach(id, ids)
+    {
+        if (cJSON_IsString(id))
+            strvec_push(out, id->valuestring);
+    }
+}
+
+const char *
+oci_arch(void)
+{
+#if defined(__x86_64__)
+    return "amd64";
+#elif defined(__aarch64__)
+    return "arm64";
+#elif defined(__i386__)
+    return "386";
+#elif defined(__arm__)
+    return "arm";
+#elif defined(__s390x__)
+    return "s390x";
+#elif defined(__powerpc64__)
+    return "ppc64le";
+#elif defined(__riscv)
+    return "riscv64";
+#else
+    return "unknown";
+#endif
+}
+
+cJSON *
+oci_config_new(void)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON *rootfs;
+
+    cJSON_AddStringToObject(j, "architecture", oci_arch());
+    cJSON_AddStringToObject(j, "os", "linux");
+    json_add_object(j, "config");
+    rootfs = json_add_object(j, "rootfs");
+    cJSON_AddStringToObject(rootfs, "type", "layers");
+    json_add_array(rootfs, "diff_ids");
+    json_add_array(j, "history");
+    return j;
+}
+
+void
+oci_time_format(long long t, char out[32])
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

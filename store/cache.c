@@ -1,0 +1,45 @@
+#include "store/cache.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "formats/core/fsutil.h"
+#include "formats/core/mem.h"
+#include "formats/digest.h"
+#include "store/txn.h"
+
+#define CACHE_RECORD_MAX (1u << 20)
+
+int
+cache_get(const struct store *s, const char *key, struct buf *out, struct error *err)
+{
+    cleanup_free char *rel = xasprintf("cache/%s", digest_hex(key));
+
+    if (!fs_exists(s->root_fd, rel))
+        return 1;
+    if (fs_read_file_max(s->root_fd, rel, CACHE_RECORD_MAX, out, err) < 0)
+        return error_wrap(err, "cache record %s", key);
+    return 0;
+}
+
+int
+cache_put(struct store *s, const char *key, const char *json, struct error *err)
+{
+    cleanup_free char *rel = xasprintf("cache/%s", digest_hex(key));
+
+    txn_crash_point("cache-before-write");
+    if (store_write_file(s, rel, json, strlen(json), err) < 0)
+        return error_wrap(err, "cache record %s", key);
+    return 0;
+}
+
+int
+cache_remove(struct store *s, const char *key, struct error *err)
+{
+    cleanup_free char *rel = xasprintf("cache/%s", digest_hex(key));
+
+    if (unlinkat(s->root_fd, rel, 0) < 0 && errno != ENOENT)
+        return error_set(err, errno, "cache record %s: remove", key);
+    return 0;
+}

@@ -1,0 +1,24 @@
+#ifndef STRATA_STORE_CACHE_H
+#define STRATA_STORE_CACHE_H
+
+/*
+ * The step cache index (DESIGN.md "Step cache key"): STORE/cache/<key hex>
+ * holds one small JSON record per cache key, written atomically. The record's
+ * content belongs to the builder; the store only keeps it and lets fsck/gc
+ * read the blobs it references ("layer".digest).
+ */
+
+#include "formats/core/buf.h"
+#include "formats/core/error.h"
+#include "store/store.h"
+
+/* Reads the record of key into out. Returns 0 on a hit, 1 on a miss. */
+int cache_get(const struct store *s, const char *key, struct buf *out, struct error *err);
+
+/* Stores the record of key (replacing any older one). */
+int cache_put(struct store *s, const char *key, const char *json, struct error *err);
+
+/* Removes the record of key; a missing record is fine. */
+int cache_remove(struct store *s, const char *key, struct error *err);
+
+#endif

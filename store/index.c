@@ -1,0 +1,281 @@
+#include "store/index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/core/buf.h"
+#include "formats/core/fsutil.h"
+#include "formats/core/mem.h"
+#include "formats/json.h"
+#include "formats/oci.h"
+#include "store/txn.h"
+
+#define INDEX_MAX_BYTES (64u << 20)
+
+void
+index_release(struct index *idx)
+{
+    size_t i;
+
+    for (i = 0; idx && i < idx->n; i++) {
+        free(idx->entries[i].name);
+        free(idx->entries[i].media_type);
+    }
+    if (idx) {
+        free(idx->entries);
+        idx->entries = NULL;
+        idx->n = 0;
+    }
+}
+
+static int
+index_add_entry(struct index *idx, const cJSON *m, struct error *err)
+{
+    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(m, "annotations");
+    const char *name = json_string(ann, INDEX_REF_ANNOTATION, 0, "index.json", err);
+    const char *dg = json_string(m, "digest", 1, "index.json: manifests[]", err);
+    const char *mt = dg ? json_string(m, "mediaType", 1, "index.json: manifests[]", err) : NULL;
+    long long size = 0;
+    struct index_entry *e;
+
+    if (!dg || !mt || json_int(m, "size", 1, &size, "index.json: manifests[]", err) < 0)
+        return -1;
+    if (digest_validate(dg, err) < 0)
+        return error_wrap(err, "index.json");
+    if (!name)
+        return 0;
+    idx->entries = xrealloc(idx->entries, (idx->n + 1) * sizeof(*idx->entries));
+    e = &idx->entries[idx->n++];
+    e->name = xstrdup(name);
+    memcpy(e->digest, dg, sizeof(e->digest));
+    e->size = size;
+    e->media_type = xstrdup(mt);
+    return 0;
+}
+
+int
+index_load(const struct store *s, struct index *idx, struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_cjson cJSON *j = NULL;
+    const cJSON *ms, *m;
+
+    idx->entries = NULL;
+    idx->n = 0;
+    if (fs_read_file_max(s->root_fd, "index.json", INDEX_MAX_BYTES, &b, err) < 0)
+        return error_wrap(err, "store %s", s->root);
+    j = json_parse(buf_cstr(&b), b.len, "index.json", err);
+    ms = j ? json_array(j, "manifests", 1, "index.json", err) : NULL;
+    if (!ms)
+        return error_wrap(err, "store %s", s->root);
+    cJSON_ArrayForEach(m, ms)
+    {
+        if (index_add_entry(idx, m, err) < 0) {
+            index_release(idx);
+            return error_wrap(err, "store %s", s->root);
+        }
+    }
+    return 0;
+}
+
+const struct index_entry *
+index_find(const struct index *idx, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < idx->n; i++)
+        if (!strcmp(idx->entries[i].name, name))
+            return &idx->entries[i];
+    return NULL;
+}
+
+char *
+index_normalize(const char *name, struct error *err)
+{
+    const char *slash = strrchr(name, '/');
+    const char *last = slash ? slash + 1 : name;
+    size_t i;
+
+    if (!*name || *last == '\0' || name[0] == '/' || name[0] == ':')
+        return error_input(err, "invalid image name \"%s\"", name), NULL;
+    for (i = 0; name[i]; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c <= ' ' || c == 0x7f || c == '"' || c == '\\')
+            return error_input(err, "invalid image name \"%s\"", name), NULL;
+    }
+    if (strchr(last, ':') || strchr(name, '@'))
+        return xstrdup(name);
+    return xasprintf("%s:latest", name);
+}
+
+static int
+index_by_digest(const struct index *idx, const char *name, char out[DIGEST_STR_LEN + 1])
+{
+    size_t i, len = strlen(name), hits = 0;
+    const char *hex = digest_hex(name);
+
+    if (!strncmp(name, "sha256:", 7))
+        len -= 7;
+    if (len < 4)
+        return 1;
+    for (i = 0; i < idx->n; i++) {
+        if (!strncmp(digest_hex(idx->entries[i].digest), hex, len)) {
+            if (hits && strcmp(out, idx->entries[i].digest))
+                return 1; /* ambiguous prefix */
+            memcpy(out, idx->entries[i].digest, DIGEST_STR_LEN + 1);
+            hits++;
+        }
+    }
+    return hits ? 0 : 1;
+}
+
+int
+index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_LEN + 1],
+              struct error *err)
+{
+    struct index idx;
+    cleanup_free char *norm = index_normalize(name, err);
+    cleanup_free char *local = NULL;
+    const struct index_entry *e;
+    int rc = 1;
+
+    if (!norm || index_load(s, &idx, err) < 0)
+        return -1;
+    local = xasprintf("localhost/%s", norm);
+    e = index_find(&idx, norm);
+    if (!e)
+        e = index_find(&idx, local);
+    if (e) {
+        memcpy(out, e->digest, DIGEST_STR_LEN + 1);
+        rc = 0;
+    } else {
+        rc = index_by_digest(&idx, name, out);
+    }
+    index_release(&idx);
+    return rc;
+}
+
+/* Rewrites index.json with fn applied to the manifests array; fn returns 1 for "changed". */
+static int
+index_update(struct store *s, int (*fn)(cJSON *ms, void *arg), void *arg, struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_cjson cJSON *j = NULL;
+    cleanup_free char *out = NULL;
+    cJSON *ms;
+    int lock = store_lock_index(s, err);
+    int rc = -1, changed;
+
+    if (lock < 0)
+        return -1;
+    if (fs_read_file_max(s->root_fd, "index.json", INDEX_MAX_BYTES, &b, err) < 0)
+        goto unlock;
+    j = json_parse(buf_cstr(&b), b.len, "index.json", err);
+    ms = j ? cJSON_GetObjectItemCaseSensitive(j, "manifests") : NULL;
+    if (!cJSON_IsArray(ms)) {
+        if (j)
+            error_input(err, "index.json: \"manifests\": expected an array");
+        goto unlock;
+    }
+    changed = fn(ms, arg);
+    rc = changed;
+    if (changed == 1) {
+        out = cJSON_PrintUnformatted(j);
+        txn_crash_point("index-before-write");
+        if (store_write_file(s, "index.json", out, strlen(out), err) < 0)
+            rc = -1;
+    }
+unlock:
+    store_unlock_index(lock);
+    if (rc < 0)
+        error_wrap(err, "store %s", s->root);
+    return rc;
+}
+
+struct index_set_arg {
+    const char *name, *digest;
+    long long size;
+    int removed;
+};
+
+static cJSON *
+index_find_json(cJSON *ms, const char *name)
+{
+    cJSON *m;
+
+    cJSON_ArrayForEach(m, ms)
+    {
+        cJSON *ann = cJSON_GetObjectItemCaseSensitive(m, "annotations");
+        cJSON *r = cJSON_GetObjectItemCaseSensitive(ann, INDEX_REF_ANNOTATION);
+        if (cJSON_IsString(r) && !strcmp(r->valuestring, name))
+            return m;
+    }
+    return NULL;
+}
+
+static int
+index_set_fn(cJSON *ms, void *arg)
+{
+    struct index_set_arg *a = arg;
+    cJSON *m = index_find_json(ms, a->name);
+    cJSON *ann;
+
+    if (m) {
+        cJSON *d = cJSON_GetObjectItemCaseSensitive(m, "digest");
+        if (cJSON_IsString(d) && !strcmp(d->valuestring, a->digest))
+            return 0;
+        cJSON_DetachItemViaPointer(ms, m);
+        cJSON_Delete(m);
+    }
+    m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "mediaType", OCI_MEDIA_MANIFEST);
+    cJSON_AddStringToObject(m, "digest", a->digest);
+    cJSON_AddNumberToObject(m, "size", (double)a->size);
+    ann = json_add_object(m, "annotations");
+    cJSON_AddStringToObject(ann, INDEX_REF_ANNOTATION, a->name);
+    cJSON_AddItemToArray(ms, m);
+    return 1;
+}
+
+int
+index_set(struct store *s, const char *name, const char *digest, long long size,
+          struct error *err)
+{
+    cleanup_free char *norm = index_normalize(name, err);
+    struct index_set_arg a = { norm, digest, size, 0 };
+
+    if (!norm)
+        return -1;
+    return index_update(s, index_set_fn, &a, err) < 0 ? -1 : 0;
+}
+
+static int
+index_remove_fn(cJSON *ms, void *arg)
+{
+    struct index_set_arg *a = arg;
+    cJSON *m = index_find_json(ms, a->name);
+
+    if (!m)
+        return 0;
+    cJSON_DetachItemViaPointer(ms, m);
+    cJSON_Delete(m);
+    a->removed = 1;
+    return 1;
+}
+
+int
+index_remove(struct store *s, const char *name, struct error *err)
+{
+    cleanup_free char *norm = index_normalize(name, err);
+    struct index_set_arg a = { norm, NULL, 0, 0 };
+
+    if (!norm || index_update(s, index_remove_fn, &a, err) < 0)
+        return -1;
+    if (!a.removed) {
+        cleanup_free char *local = xasprintf("localhost/%s", norm);
+        a.name = local;
+        if (index_update(s, index_remove_fn, &a, err) < 0)
+            return -1;
+    }
+    return a.removed ? 0 : 1;
+}

@@ -1,0 +1,45 @@
+#include "store/layer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "formats/core/mem.h"
+#include "store/blob.h"
+#include "store/snapshot.h"
+#include "store/txn.h"
+
+int
+layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opts,
+              struct layer_info *info, struct error *err)
+{
+    cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct blob_writer w = { NULL, NULL, -1 };
+    struct tar_write_result res;
+
+    if (dfd < 0)
+        return error_set(err, errno, "layer: open %s", dir);
+    if (blob_writer_open(s, &w, err) < 0)
+        return -1;
+    if (tar_write_dir(dfd, opts, w.fd, &res, err) < 0) {
+        blob_writer_abort(&w);
+        return error_wrap(err, "capture layer");
+    }
+    memset(info, 0, sizeof(*info));
+    info->entries = res.entries;
+    info->media_type = compress_layer_media_type(opts->compression);
+    if (res.entries == 0) {
+        blob_writer_abort(&w);
+        return 0;
+    }
+    memcpy(info->digest, res.digest, sizeof(info->digest));
+    memcpy(info->diff_id, res.diff_id, sizeof(info->diff_id));
+    info->size = (long long)res.size;
+    info->tar_size = (long long)res.tar_size;
+    txn_crash_point("layer-before-blob");
+    if (blob_writer_commit(&w, res.digest, err) < 0)
+        return -1;
+    txn_crash_point("layer-before-snapshot");
+    return snapshot_commit(s, dir, res.diff_id, err);
+}

@@ -1,0 +1,36 @@
+#ifndef STRATA_STORE_LAYER_H
+#define STRATA_STORE_LAYER_H
+
+/*
+ * Turning a directory tree into a stored layer in one streaming pass
+ * (DESIGN.md "Data flow"): tree -> sorted pax tar -> sha256 (diff_id) ->
+ * compressor -> sha256 (digest) -> blob staging file; then the blob is
+ * linked into blobs/ and the tree itself becomes the layer's snapshot (or is
+ * dropped when that diff_id is already unpacked: identical layers are stored
+ * once). No temporary copy of the tar is made.
+ */
+
+#include <stdint.h>
+
+#include "formats/core/error.h"
+#include "formats/tar_write.h"
+#include "store/store.h"
+
+struct layer_info {
+    char digest[DIGEST_STR_LEN + 1];
+    char diff_id[DIGEST_STR_LEN + 1];
+    long long size;         /* compressed bytes */
+    long long tar_size;     /* uncompressed bytes */
+    const char *media_type; /* static string */
+    uint64_t entries;       /* 0: the tree was empty, nothing was stored */
+};
+
+/*
+ * Captures the tree at dir (a directory under STORE/tmp) as a layer. On
+ * success dir has been moved into snapshots/ or removed. An empty tree
+ * stores nothing and sets info->entries to 0 (dir is left alone).
+ */
+int layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opts,
+                  struct layer_info *info, struct error *err);
+
+#endif

@@ -1,0 +1,36 @@
+#ifndef STRATA_STORE_SNAPSHOT_H
+#define STRATA_STORE_SNAPSHOT_H
+
+/*
+ * Unpacked layers: STORE/snapshots/<diff_id hex>/ holds the layer's tree in
+ * overlay form (whiteouts as 0:0 character devices, opaque directories by
+ * xattr), ready to be an overlay lower dir. A snapshot is built under tmp/
+ * and renamed into place only after syncfs, so a present name is complete.
+ * One snapshot per diff_id, whatever image uses the layer.
+ */
+
+#include "formats/core/error.h"
+#include "formats/digest.h"
+#include "store/store.h"
+
+/* Returns STORE/snapshots/<hex> (malloc'ed). */
+char *snapshot_path(const struct store *s, const char *diff_id);
+
+/* Returns 1 when the snapshot exists. */
+int snapshot_exists(const struct store *s, const char *diff_id);
+
+/*
+ * Makes the tree at dir (under STORE/tmp) the snapshot of diff_id: syncfs,
+ * rename, fsync. When the snapshot already exists, dir is removed instead
+ * (deduplication). dir is gone afterwards either way on success.
+ */
+int snapshot_commit(struct store *s, const char *dir, const char *diff_id, struct error *err);
+
+/*
+ * Makes sure the snapshot of a layer exists, extracting the blob `digest`
+ * when needed and checking that its uncompressed content hashes to diff_id.
+ */
+int snapshot_ensure(struct store *s, const char *digest, const char *diff_id,
+                    struct error *err);
+
+#endif

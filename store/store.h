@@ -1,0 +1,64 @@
+#ifndef STRATA_STORE_STORE_H
+#define STRATA_STORE_STORE_H
+
+/*
+ * The local store (DESIGN.md "Store"): an OCI image layout plus unpacked
+ * layer snapshots, the step cache and a tmp dir on the same file system.
+ *
+ *   oci-layout, index.json   image-spec image-layout.md; tags are index entries
+ *   blobs/sha256/<hex>       content-addressed, immutable
+ *   snapshots/<hex>/         unpacked layer (overlay form), named by diff_id hex
+ *   cache/<hex>              step cache records, named by cache key hex
+ *   tmp/                     staging for every write
+ *   lock                     flock: shared for builds, exclusive for gc
+ */
+
+#include <stddef.h>
+
+#include "formats/core/error.h"
+
+enum store_lock {
+    STORE_LOCK_SHARED = 0,
+    STORE_LOCK_EXCLUSIVE,
+};
+
+struct store {
+    char *root;  /* absolute path */
+    char *tmp;   /* root/tmp */
+    int root_fd; /* O_DIRECTORY fd of root */
+    int lock_fd;
+};
+
+/*
+ * Returns the default store root for this user: /var/lib/strata for root,
+ * $XDG_DATA_HOME/strata or ~/.local/share/strata otherwise (malloc'ed).
+ */
+char *store_default_root(void);
+
+/*
+ * Opens (creating when missing) the store at root (NULL: the default) and
+ * takes its lock in the given mode, waiting for other holders.
+ */
+int store_open(struct store *s, const char *root, enum store_lock lock, struct error *err);
+
+/* Unlocks and frees s. Accepts a zeroed store. */
+void store_release(struct store *s);
+
+/* Returns root/rel (malloc'ed). */
+char *store_path(const struct store *s, const char *rel);
+
+/*
+ * Writes a small file at root/rel atomically: staged under tmp/ (registered
+ * for cleanup), fsynced, renamed over rel, directory fsynced.
+ */
+int store_write_file(struct store *s, const char *rel, const void *data, size_t n,
+                     struct error *err);
+
+/*
+ * Serialises read-modify-write of index.json between processes holding the
+ * shared store lock. Returns an fd to pass to store_unlock_index.
+ */
+int store_lock_index(struct store *s, struct error *err);
+void store_unlock_index(int fd);
+
+#endif
