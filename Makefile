@@ -57,7 +57,12 @@ $(BUILD)/tinit: tests/helpers/tinit.c
 TEST_ENV = STRATA_BIN=$(CURDIR)/$(BIN) STRATA_UNIT=$(CURDIR)/$(BUILD)/unit-tests \
            STRATA_TINIT=$(CURDIR)/$(BUILD)/tinit STRATA_SAN=$(SAN)
 
-test: $(BIN) $(BUILD)/unit-tests $(BUILD)/tinit
+# `make test` first installs what is missing (tests/deps.sh), then builds and runs.
+test:
+	@tests/deps.sh
+	@$(MAKE) --no-print-directory test-run
+
+test-run: $(BIN) $(BUILD)/unit-tests $(BUILD)/tinit
 	@$(TEST_ENV) tests/run.sh all
 
 unit: $(BIN) $(BUILD)/unit-tests
@@ -81,6 +86,6 @@ lint:
 clean:
 	rm -rf build build-san strata strata-san
 
-.PHONY: all test unit e2e deps demo bench lint clean
+.PHONY: all test test-run unit e2e deps demo bench lint clean
 
 -include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/builder/main.d

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages strata needs to build and test (when root),
+# or prints the apt-get command to run. Quiet when everything is there.
+set -u
+pkgs=(gcc make pkg-config libarchive-dev libssl-dev libzstd-dev libcjson-dev
+      libcurl4-openssl-dev zlib1g-dev busybox-static skopeo umoci hyperfine
+      python3 shellcheck zstd)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "strata needs these Debian packages; run as root:" >&2
+  echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null || { echo "apt-get update failed" >&2; exit 1; }
+apt-get install -y -q "${missing[@]}" >/dev/null || { echo "apt-get install failed" >&2; exit 1; }

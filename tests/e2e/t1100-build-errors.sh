@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Errors a user sees from `strata build`: bad recipes (exit 2, file:line:col, no store
+# change), failing RUN steps (exit 1, step, exit code, output), missing COPY sources.
+. "$(dirname "$0")/lib.sh"
+require root
+expect_success 'import the busybox base' 'import_busybox'
+
+mkdir -p "$T/ctx" && echo hi > "$T/ctx/a.txt"
+store_state() { (cd "$STRATA_ROOT" && find blobs snapshots cache -type f -o -type d | sort; cat index.json) | sha256sum; }
+
+printf 'FROM localhost/busybox:latest\nRUN true\nRUNN echo hi\n' > "$T/bad1"
+expect_fail 2 'bad1:3:1: .*RUNN' 'unknown instruction: exit 2 with file:line:col' '
+  strata build -f "$T/bad1" "$T/ctx"'
+
+expect_success 'a bad recipe changes nothing in the store' '
+  before=$(store_state)
+  strata build -f "$T/bad1" "$T/ctx" >/dev/null 2>&1 || true
+  [ "$(store_state)" = "$before" ]'
+
+printf 'RUN echo before from\nFROM localhost/busybox:latest\n' > "$T/bad2"
+expect_fail 2 'bad2:1:1' 'instruction before FROM is rejected with its position' '
+  strata build -f "$T/bad2" "$T/ctx"'
+
+printf 'FROM localhost/busybox:latest\nRUN echo one\nRUN echo two; exit 3\nRUN echo never\n' > "$T/fail"
+expect_fail 1 'fail:3:1: RUN echo two; exit 3: exit code 3' 'a failing RUN names the step and exit code' '
+  strata build -f "$T/fail" "$T/ctx"'
+
+expect_success 'a failing RUN shows its last output and runs no later step' '
+  strata build -f "$T/fail" "$T/ctx" > out 2>&1 && exit 1
+  grep -q "two" out && ! grep -q "never" out'
+
+expect_success 'after a failed build the store is consistent and has no tmp leftovers' '
+  strata fsck && [ -z "$(ls -A "$STRATA_ROOT/tmp")" ]'
+
+printf 'FROM localhost/busybox:latest\nCOPY nosuch.txt /x\n' > "$T/miss"
+expect_fail 2 'COPY source "nosuch.txt" not found' 'a missing COPY source is named' '
+  strata build -f "$T/miss" "$T/ctx"'
+
+printf 'FROM localhost/nosuch:1\nRUN true\n' > "$T/nobase"
+expect_fail 1 'image "localhost/nosuch:1" is not in the store' 'a missing base image is named' '
+  strata build -f "$T/nobase" "$T/ctx"'
+
+expect_fail 2 'recipe: open .*/nofile' 'a missing recipe file is named' '
+  strata build -f "$T/nofile" "$T/ctx"'
+
+printf 'FROM localhost/busybox:latest\nCOPY ../etc/passwd /x\n' > "$T/escape"
+expect_fail 2 'outside the build context' 'COPY from outside the context is refused' '
+  strata build -f "$T/escape" "$T/ctx"'
+
+e2e_done
