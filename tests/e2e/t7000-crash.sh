@@ -15,7 +15,7 @@ for point in blob-before-link layer-before-blob layer-before-snapshot snapshot-b
              cache-before-write index-before-write; do
   n=$((n + 1))
   expect_success "kill -9 at $point leaves a store that fsck passes and builds on" '
-    STRATA_CRASH_AT='"$point"' strata build --no-cache -q -f "$T/recipe" -t crash:'"$n"' "$T/ctx"; rc=$?
+    rc=0; STRATA_CRASH_AT='"$point"' strata build --no-cache -q -f "$T/recipe" -t crash:'"$n"' "$T/ctx" || rc=$?
     [ $rc -eq 137 ]
     strata fsck > fsck.out || { cat fsck.out; exit 1; }
     [ -z "$(ls -A "$STRATA_ROOT/tmp")" ]

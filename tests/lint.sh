@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# make lint: formatting, self-contained headers, layering, banned functions, shellcheck.
+set -u
+cd "$(dirname "$0")/.."
+fail=0
+note() { echo "lint: $*"; fail=1; }
+
+# layering: formats/ <- store/ <- builder/ (each may include only what is to its left)
+for f in formats/*.[ch] formats/core/*.[ch]; do
+  grep -nE '#include "(store|builder)/' "$f" && note "$f includes an upper layer"
+done
+for f in store/*.[ch]; do
+  grep -nE '#include "builder/' "$f" && note "$f includes builder/"
+done
+# every header compiles on its own
+for h in formats/core/*.h formats/*.h store/*.h builder/*.h; do
+  echo "#include \"$h\"" | cc -std=c11 -D_GNU_SOURCE -I. $(pkg-config --cflags libcjson) \
+    -fsyntax-only -x c - 2>/dev/null || note "$h is not self-contained"
+done
+# banned functions (banned.h also stops them at compile time)
+grep -nE '\b(strcpy|strcat|strncpy|sprintf|vsprintf|strtok|gmtime|localtime|mktemp|tmpnam|system)\s*\(' \
+  formats/*.c formats/core/*.c store/*.c builder/*.c | grep -v banned.h && note "banned function"
+if command -v clang-format >/dev/null; then
+  for f in formats/*.[ch] formats/core/*.[ch] store/*.[ch] builder/*.[ch]; do
+    clang-format --dry-run "$f" 2>&1 | grep -q warning && echo "lint: format: $f (advisory)"
+  done
+fi
+if command -v shellcheck >/dev/null; then
+  shellcheck -S error tests/*.sh tests/e2e/*.sh samples/*.sh .ci/run || fail=1
+fi
+[ $fail -eq 0 ] && echo "lint ok"
+exit $fail

@@ -1,0 +1,215 @@
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/core/buf.h"
+#include "formats/core/fsutil.h"
+#include "formats/core/mem.h"
+#include "formats/oci.h"
+#include "store/blob.h"
+#include "store/cache.h"
+#include "store/image.h"
+#include "store/index.h"
+#include "store/refs.h"
+#include "store/store.h"
+#include "store/txn.h"
+#include "tests/unit/harness.h"
+
+static void
+open_store(struct store *s)
+{
+    struct error err;
+
+    error_init(&err);
+    CHECK_OK(store_open(s, "st", STORE_LOCK_SHARED, &err), err);
+}
+
+TEST(store_open_creates_oci_layout)
+{
+    struct store s;
+    struct buf b = BUF_INIT;
+    struct error err;
+
+    open_store(&s);
+    error_init(&err);
+    CHECK_OK(fs_read_file(AT_FDCWD, "st/oci-layout", &b, &err), err);
+    CHECK_STR(buf_cstr(&b), "{\"imageLayoutVersion\":\"1.0.0\"}");
+    CHECK(fs_exists(AT_FDCWD, "st/blobs/sha256"));
+    CHECK(fs_exists(AT_FDCWD, "st/index.json"));
+    CHECK(fs_exists(AT_FDCWD, "st/tmp"));
+    buf_release(&b);
+    store_release(&s);
+}
+
+TEST(blob_put_is_content_addressed_and_deduplicated)
+{
+    struct store s;
+    struct error err;
+    struct buf b = BUF_INIT;
+    char d1[DIGEST_STR_LEN + 1], d2[DIGEST_STR_LEN + 1], want[DIGEST_STR_LEN + 1];
+    struct stat st1, st2;
+    cleanup_free char *p = NULL;
+
+    open_store(&s);
+    error_init(&err);
+    digest_bytes("payload", 7, want);
+    CHECK_OK(blob_put(&s, "payload", 7, d1, &err), err);
+    CHECK_STR(d1, want);
+    p = blob_path(&s, d1);
+    CHECK(stat(p, &st1) == 0);
+    CHECK_OK(blob_put(&s, "payload", 7, d2, &err), err);
+    CHECK_STR(d2, d1);
+    CHECK(stat(p, &st2) == 0);
+    CHECK_INT(st1.st_ino, st2.st_ino); /* not rewritten */
+    CHECK_OK(blob_read(&s, d1, 0, &b, &err), err);
+    CHECK_STR(buf_cstr(&b), "payload");
+    CHECK_INT(blob_size(&s, d1), 7);
+    CHECK(blob_exists(&s, d1));
+    /* a tampered blob is caught on read */
+    CHECK(truncate(p, 3) == 0);
+    buf_reset(&b);
+    CHECK_FAIL(blob_read(&s, d1, 0, &b, &err), err, "content hashes to");
+    buf_release(&b);
+    store_release(&s);
+}
+
+TEST(blob_writer_abort_leaves_nothing)
+{
+    struct store s;
+    struct error err;
+    struct blob_writer w;
+
+    open_store(&s);
+    error_init(&err);
+    CHECK_OK(blob_writer_open(&s, &w, &err), err);
+    CHECK(write(w.fd, "x", 1) == 1);
+    blob_writer_abort(&w);
+    CHECK_INT(refs_sweep_tmp(&s, 1), 0);
+    store_release(&s);
+}
+
+TEST(index_set_resolve_remove)
+{
+    struct store s;
+    struct error err;
+    char d[DIGEST_STR_LEN + 1], got[DIGEST_STR_LEN + 1];
+    struct index idx;
+
+    open_store(&s);
+    error_init(&err);
+    CHECK_OK(blob_put(&s, "{}", 2, d, &err), err);
+    CHECK_OK(index_set(&s, "app", d, 2, &err), err);
+    CHECK_OK(index_set(&s, "localhost/busybox:1", d, 2, &err), err);
+    CHECK_INT(index_resolve(&s, "app:latest", got, &err), 0);
+    CHECK_STR(got, d);
+    CHECK_INT(index_resolve(&s, "busybox:1", got, &err), 0); /* localhost/ is implied */
+    CHECK_INT(index_resolve(&s, "nosuch", got, &err), 1);
+    CHECK_INT(index_resolve(&s, d + 7, got, &err), 0); /* by digest hex */
+    CHECK_OK(index_load(&s, &idx, &err), err);
+    CHECK_INT(idx.n, 2);
+    CHECK(index_find(&idx, "app:latest") != NULL);
+    index_release(&idx);
+    CHECK_INT(index_remove(&s, "app", &err), 0);
+    CHECK_INT(index_remove(&s, "app", &err), 1);
+    CHECK_INT(index_resolve(&s, "app", got, &err), 1);
+    store_release(&s);
+}
+
+TEST(index_normalize_names)
+{
+    struct error err;
+    char *n;
+
+    error_init(&err);
+    n = index_normalize("app", &err);
+    CHECK_STR(n, "app:latest");
+    free(n);
+    n = index_normalize("localhost:5000/app", &err);
+    CHECK_STR(n, "localhost:5000/app:latest");
+    free(n);
+    n = index_normalize("app:1", &err);
+    CHECK_STR(n, "app:1");
+    free(n);
+    CHECK(index_normalize("bad name", &err) == NULL);
+    CHECK(strstr(err.msg, "invalid image name") != NULL);
+}
+
+TEST(index_rejects_corrupt_json)
+{
+    struct store s;
+    struct error err;
+    struct index idx;
+
+    open_store(&s);
+    error_init(&err);
+    CHECK_OK(fs_write_atomic(AT_FDCWD, "st/index.json", "{\"manifests\": 3}", 16, 0644, &err),
+             err);
+    CHECK_FAIL(index_load(&s, &idx, &err), err, "\"manifests\": expected an array");
+    CHECK_INT(err.exit_code, 2);
+    store_release(&s);
+}
+
+TEST(cache_put_get_remove)
+{
+    struct store s;
+    struct error err;
+    struct buf b = BUF_INIT;
+    char key[DIGEST_STR_LEN + 1];
+
+    open_store(&s);
+    error_init(&err);
+    digest_bytes("k", 1, key);
+    CHECK_INT(cache_get(&s, key, &b, &err), 1);
+    CHECK_OK(cache_put(&s, key, "{\"a\":1}", &err), err);
+    CHECK_INT(cache_get(&s, key, &b, &err), 0);
+    CHECK_STR(buf_cstr(&b), "{\"a\":1}");
+    CHECK_OK(cache_remove(&s, key, &err), err);
+    CHECK_INT(cache_get(&s, key, &b, &err), 1);
+    buf_release(&b);
+    store_release(&s);
+}
+
+TEST(image_commit_and_load_round_trip)
+{
+    struct store s;
+    struct error err;
+    cJSON *cfg = oci_config_new();
+    struct oci_manifest m;
+    struct oci_descriptor d = { 0 };
+    struct image img;
+    char digest[DIGEST_STR_LEN + 1], layer[DIGEST_STR_LEN + 1];
+    long long size;
+
+    open_store(&s);
+    error_init(&err);
+    CHECK_OK(blob_put(&s, "layerbytes", 10, layer, &err), err);
+    cJSON_AddItemToArray(cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "rootfs"), "diff_ids"),
+                         cJSON_CreateString(layer));
+    oci_manifest_init(&m);
+    d.media_type = (char *)OCI_MEDIA_LAYER;
+    memcpy(d.digest, layer, sizeof(layer));
+    d.size = 10;
+    oci_manifest_add_layer(&m, &d);
+    CHECK_OK(image_commit(&s, cfg, &m, digest, &size, &err), err);
+    CHECK_OK(index_set(&s, "img:1", digest, size, &err), err);
+    CHECK_INT(image_load(&s, "img:1", &img, &err), 0);
+    CHECK_INT(img.manifest.nlayers, 1);
+    CHECK_STR(img.diff_ids.v[0], layer);
+    CHECK_STR(img.manifest.config.media_type, OCI_MEDIA_CONFIG);
+    image_release(&img);
+    oci_manifest_release(&m);
+    cJSON_Delete(cfg);
+    store_release(&s);
+}
+
+TEST(txn_tmp_paths_carry_the_pid)
+{
+    char *p = txn_tmp_path("/x/tmp", "blob");
+    const char *name = strrchr(p, '/') + 1;
+
+    CHECK_INT(txn_name_pid(name), getpid());
+    CHECK_INT(txn_name_pid("notours"), 0);
+    txn_unregister(p);
+    free(p);
+}
