@@ -462,8 +462,13 @@ block_fill(unsigned char *h, const char *name, size_t nlen, const char *prefix, 
     if (!octal((char *)h + 136, 12, mtime))
         octal((char *)h + 136, 12, 0);
     h[156] = (unsigned char)e->type;
-    if (e->linkname && strlen(e->linkname) <= 100)
-        memcpy(h + 157, e->linkname, strlen(e->linkname));
+    /*
+     * A long link name goes in a pax record; the field keeps its first 100
+     * bytes like Go's archive/tar, since libarchive (3.6) takes an empty
+     * field plus a pax linkpath for a hard link.
+     */
+    if (e->linkname)
+        memcpy(h + 157, e->linkname, strnlen(e->linkname, 100));
     memcpy(h + 257, "ustar", 6);
     memcpy(h + 263, "00", 2);
     if (e->type == '3' || e->type == '4') {
