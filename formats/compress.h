@@ -7,9 +7,24 @@
  * kind and level so that the same input always gives the same bytes
  * (reproducible blob digests): no timestamps or names in gzip headers, no
  * dependence on thread count in zstd output.
+ *
+ * zstd: ZSTD_compressStream2 with ZSTD_c_nbWorkers always >= 1 (zstd's
+ * multi-threaded mode cuts jobs by size, not by worker count, so 1 and 8
+ * workers give the same frame), no content checksum, no dictionary, no
+ * content size in the frame header.
+ *
+ * gzip: zlib deflate, window 15, memLevel 8, default strategy, with a fixed
+ * header: mtime 0, no name or comment, OS byte 255 ("unknown", as Go's
+ * compress/gzip writes it) so the bytes do not depend on the build host.
+ * The bytes still depend on the zlib implementation (zlib vs zlib-ng).
+ *
+ * The decompressing side (compress_reader) reads gzip (incl. concatenated
+ * members), zstd (incl. several frames) and xz (through libarchive's xz
+ * filter), and passes plain bytes through.
  */
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "formats/core/error.h"
 
@@ -17,6 +32,7 @@ enum compress_kind {
     COMPRESS_NONE = 0,
     COMPRESS_GZIP,
     COMPRESS_ZSTD,
+    COMPRESS_XZ, /* read side only: compress_writer_new() does not take it */
 };
 
 /* Receives compressed bytes. Returns 0 or -1 with err set. */
@@ -26,11 +42,12 @@ struct compress_writer;
 
 /*
  * Starts a compressor. level 0 means the kind's default (zstd 3, gzip 6);
- * threads 0 means one worker per online CPU (zstd only). Aborts on OOM.
+ * threads 0 means one worker per online CPU (zstd only). Aborts on OOM, and
+ * with BUG() for COMPRESS_XZ.
  */
 struct compress_writer *compress_writer_new(enum compress_kind kind, int level, int threads,
                                             compress_sink_fn sink, void *opaque);
-/* Feeds n bytes of input. */
+/* Feeds n bytes of input. Fails only when the sink or the library fails. */
 int compress_write(struct compress_writer *w, const void *data, size_t n, struct error *err);
 /* Flushes the end of the stream into the sink. Call once. */
 int compress_finish(struct compress_writer *w, struct error *err);
@@ -39,9 +56,48 @@ void compress_writer_free(struct compress_writer *w);
 
 /* "zstd", "gzip", "none" <-> kind. Returns -1 with an input error for other names. */
 int compress_parse(const char *name, enum compress_kind *out, struct error *err);
+/* "none", "gzip", "zstd" or "xz". */
 const char *compress_name(enum compress_kind kind);
 
-/* OCI layer media type for the kind (image-spec media-types.md). */
+/*
+ * OCI layer media type for the kind (image-spec media-types.md). NULL for
+ * COMPRESS_XZ, which has no OCI layer media type.
+ */
 const char *compress_layer_media_type(enum compress_kind kind);
+
+/* Bytes compress_detect() wants to see (fewer are fine at end of input). */
+#define COMPRESS_DETECT_LEN 6
+
+/*
+ * Recognizes the compression of a stream from its first n bytes by magic
+ * number: gzip 1f 8b, zstd 28 b5 2f fd, xz fd 37 7a 58 5a 00; anything else
+ * (including a short or empty head) is COMPRESS_NONE.
+ */
+enum compress_kind compress_detect(const void *head, size_t n);
+
+/*
+ * Supplies compressed input: fills up to cap bytes of buf, returns the
+ * count, 0 at end of input, or -1 with err set.
+ */
+typedef ssize_t (*compress_source_fn)(void *opaque, void *buf, size_t cap, struct error *err);
+
+struct compress_reader;
+
+/*
+ * Starts a decompressor of the given kind (COMPRESS_NONE passes bytes
+ * through) that pulls its input from src. Aborts on OOM.
+ */
+struct compress_reader *compress_reader_new(enum compress_kind kind, compress_source_fn src,
+                                            void *opaque);
+/*
+ * Fills up to cap bytes of buf with decompressed data. Returns the count (> 0),
+ * 0 once the source is exhausted at the end of a complete stream, or -1: an
+ * input error for corrupt data ("corrupt zstd data: ...") or a stream that
+ * ends early ("truncated gzip stream"), or whatever the source reported.
+ * Memory use is bounded (zstd windows above 128 MiB are refused as corrupt).
+ */
+ssize_t compress_read(struct compress_reader *r, void *buf, size_t cap, struct error *err);
+/* Frees r (NULL is fine). */
+void compress_reader_free(struct compress_reader *r);
 
 #endif
