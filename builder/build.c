@@ -66,6 +66,7 @@ build_release(struct build *b)
     context_release(&b->ctx);
     strvec_release(&b->global_args);
     strvec_release(&b->used_args);
+    memo_release(&b->memo);
 }
 
 struct stage *
@@ -408,11 +409,13 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
     build_number_steps(&b);
     if (context_open(&b.ctx, o->context, o->recipe, err) < 0)
         goto out;
+    memo_load(&b.memo, s);
+    b.ctx.memo = &b.memo;
     for (i = 0; i <= target->index; i++) {
         if (b.stages[i].needed && stage_build(&b, &b.stages[i], err) < 0)
             goto out;
     }
-    if (build_finish(&b, target, out, err) < 0)
+    if (build_finish(&b, target, out, err) < 0 || memo_save(&b.memo, s, err) < 0)
         goto out;
     build_warn_unused_args(&b);
     progress_line("image %s built in %.2fs", out, (log_now_ms() - t0) / 1000.0);

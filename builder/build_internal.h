@@ -40,6 +40,7 @@ struct build {
     struct strvec global_args; /* ARGs declared before the first FROM, "K=V" */
     struct strvec used_args;   /* --build-arg names some ARG consumed */
     long long now;             /* creation time for new steps */
+    struct memo memo;          /* context file hashes remembered across builds */
 };
 
 /* Runs one instruction of stage st (step.c). */
