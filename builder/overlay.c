@@ -248,7 +248,7 @@ overlay_mount_fsconfig(const struct overlay_prep *prep, struct error *err)
         overlay_fs_error(fsfd, "create", errno, prep->merged, err);
         goto out;
     }
-    mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+    mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, prep->nodev ? MOUNT_ATTR_NODEV : 0);
     if (mfd < 0) {
         overlay_fs_error(fsfd, "fsmount", errno, prep->merged, err);
         goto out;
@@ -275,7 +275,8 @@ overlay_mount_legacy(const struct overlay_prep *prep, struct error *err)
         close(cwd);
         return error_set(err, errno, "mount overlay: chdir %s", prep->linkdir);
     }
-    if (mount("overlay", prep->merged, "overlay", 0, prep->legacy_data) < 0)
+    if (mount("overlay", prep->merged, "overlay", prep->nodev ? MS_NODEV : 0,
+              prep->legacy_data) < 0)
         rc = error_set(err, errno, "mount overlay at %s (%zu lowers)", prep->merged,
                        prep->nlowers);
     if (fchdir(cwd) < 0 && rc == 0)

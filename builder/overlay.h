@@ -43,6 +43,9 @@ struct overlay_prep {
     char *legacy_data;  /* mount(2) data naming lowers relative to linkdir, or NULL when
                            the new mount API (fsconfig "lowerdir+") is used */
     int userxattr;      /* spec->userxattr, forced on when not privileged */
+    int nodev;          /* 0 from overlay_prepare(); a caller may set it to mount nodev, so
+                           device nodes in the rootfs cannot be opened (the sandbox keeps
+                           CAP_MKNOD, as Docker does, but has no device cgroup) */
 };
 
 /*

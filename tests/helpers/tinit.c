@@ -17,6 +17,7 @@
  *   tinit mounts          /proc/self/mounts, verbatim
  *   tinit spawn SECONDS   forks a child that sleeps SECONDS with stdout open, then exits 0
  *   tinit lines N         prints "line 1" .. "line N"
+ *   tinit segv            dies of SIGSEGV (a fault kills even a PID 1)
  *
  * It is deliberately independent of strata's sources (built with plain gcc -static).
  */
@@ -24,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,7 +206,7 @@ static int
 usage(void)
 {
     fprintf(stderr, "usage: tinit pid1|hostname|ns|netifs|caps|nnp|id|mounts|"
-                    "stat PATH|write PATH TEXT|exit N|spawn SECONDS|lines N\n");
+                    "stat PATH|write PATH TEXT|exit N|spawn SECONDS|lines N|segv\n");
     return 2;
 }
 
@@ -239,7 +241,11 @@ main(int argc, char **argv)
         rc = atoi(argv[2]);
     else if (!strcmp(cmd, "spawn") && argc == 3)
         rc = cmd_spawn(argv[2]);
-    else if (!strcmp(cmd, "lines") && argc == 3) {
+    else if (!strcmp(cmd, "segv")) {
+        fflush(stdout);
+        *(volatile int *)(uintptr_t)argc = 0; /* argc is a small number: never mapped */
+        rc = 1;
+    } else if (!strcmp(cmd, "lines") && argc == 3) {
         for (int i = 1; i <= atoi(argv[2]); i++)
             printf("line %d\n", i);
         rc = 0;
