@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "formats/core/fsutil.h"
+
 /* A line reader over an fd with a fixed buffer; over-long lines are skipped whole. */
 struct passwd_reader {
     int fd;
@@ -18,7 +20,14 @@ struct passwd_reader {
 static int
 passwd_open(struct passwd_reader *r, int rootfd, const char *path)
 {
-    r->fd = openat(rootfd, path, O_RDONLY | O_CLOEXEC);
+    struct error ignored;
+
+    /* a rootfs fd (COPY --chown) is resolved as "/" so its symlinks stay inside it;
+     * after pivot_root (AT_FDCWD) the process root already does that */
+    if (rootfd == AT_FDCWD)
+        r->fd = openat(rootfd, path, O_RDONLY | O_CLOEXEC);
+    else
+        r->fd = fs_open_in_root(rootfd, path, O_RDONLY, &ignored);
     r->start = r->end = 0;
     r->eof = 0;
     return r->fd;
