@@ -61,6 +61,7 @@ memo_load(struct memo *m, const struct store *s)
     size_t off, ml = strlen(MEMO_MAGIC);
 
     memset(m, 0, sizeof(*m));
+    pthread_mutex_init(&m->lock, NULL);
     clock_gettime(CLOCK_REALTIME, &now);
     m->now_ns = memo_ns(&now);
     error_init(&err);
@@ -102,25 +103,31 @@ memo_save(struct memo *m, struct store *s, struct error *err)
 void
 memo_release(struct memo *m)
 {
-    if (!m)
+    if (!m || !m->now_ns)
         return;
     free(m->slots);
+    pthread_mutex_destroy(&m->lock);
     memset(m, 0, sizeof(*m));
 }
 
 int
-memo_get(const struct memo *m, const struct stat *st, char out[DIGEST_STR_LEN + 1])
+memo_get(struct memo *m, const struct stat *st, char out[DIGEST_STR_LEN + 1])
 {
     const struct memo_entry *e;
+    int hit = 0;
 
-    if (!m->cap || !st->st_ino)
+    if (!st->st_ino)
         return 0;
-    e = &m->slots[memo_slot(m, (uint64_t)st->st_dev, (uint64_t)st->st_ino)];
-    if (!e->ino || e->size != (uint64_t)st->st_size || e->mtime_ns != memo_ns(&st->st_mtim) ||
-        e->ctime_ns != memo_ns(&st->st_ctim))
-        return 0;
-    memcpy(out, e->digest, DIGEST_STR_LEN + 1);
-    return 1;
+    pthread_mutex_lock(&m->lock);
+    if (m->cap) {
+        e = &m->slots[memo_slot(m, (uint64_t)st->st_dev, (uint64_t)st->st_ino)];
+        hit = e->ino && e->size == (uint64_t)st->st_size &&
+              e->mtime_ns == memo_ns(&st->st_mtim) && e->ctime_ns == memo_ns(&st->st_ctim);
+        if (hit)
+            memcpy(out, e->digest, DIGEST_STR_LEN + 1);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return hit;
 }
 
 void
@@ -139,6 +146,8 @@ memo_put(struct memo *m, const struct stat *st, const char *digest)
     e.ctime_ns = memo_ns(&st->st_ctim);
     memcpy(e.digest, digest, DIGEST_STR_LEN);
     e.digest[DIGEST_STR_LEN] = '\0';
+    pthread_mutex_lock(&m->lock);
     memo_insert(m, &e);
     m->dirty = 1;
+    pthread_mutex_unlock(&m->lock);
 }

@@ -10,6 +10,7 @@
  * not recorded, as git does for "racily clean" entries.
  */
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -28,6 +29,7 @@ struct memo {
     size_t cap, n;
     int dirty;
     int64_t now_ns; /* when this build started hashing */
+    pthread_mutex_t lock; /* stages hash in parallel */
 };
 
 /* Loads the memo of store s (an empty memo when there is none or it is damaged). */
@@ -39,7 +41,7 @@ int memo_save(struct memo *m, struct store *s, struct error *err);
 void memo_release(struct memo *m);
 
 /* Copies the remembered digest of the file described by st into out; 1 hit, 0 miss. */
-int memo_get(const struct memo *m, const struct stat *st, char out[DIGEST_STR_LEN + 1]);
+int memo_get(struct memo *m, const struct stat *st, char out[DIGEST_STR_LEN + 1]);
 
 /* Remembers digest for st (ignored when st's times are too recent). */
 void memo_put(struct memo *m, const struct stat *st, const char *digest);
