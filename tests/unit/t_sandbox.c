@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -28,7 +29,7 @@
 
 static const char *const applets[] = { "sh",    "true", "ls",   "cat",   "echo", "rm",
                                        "mkdir", "sleep", "touch", "hostname", "pwd", "id",
-                                       "kill",  "head", "grep", "mknod" };
+                                       "kill",  "head", "grep", "mknod", "tr" };
 
 
 /* trusted.overlay.opaque, or user.overlay.opaque when the overlay ran with userxattr */
@@ -506,6 +507,68 @@ TEST(sandbox_output_order_and_tail)
     CHECK_STR(sbx_line(&s, 3), "partial");
     CHECK_STR(res.tail, "one\ntwo\nthree\npartial\n");
     strvec_release(&s.lines);
+}
+
+/* a line without an end comes in pieces of bounded size, nothing lost */
+struct piece_count {
+    size_t pieces, total, longest;
+};
+
+static void
+on_piece(void *opaque, const char *line, size_t len)
+{
+    struct piece_count *c = opaque;
+
+    (void)line;
+    c->pieces++;
+    c->total += len;
+    if (len > c->longest)
+        c->longest = len;
+}
+
+TEST(sandbox_very_long_line)
+{
+    const char *argv[] = { "sh", "-c", "head -c 200000 /dev/zero | tr '\\0' a", NULL };
+    struct piece_count c = { 0, 0, 0 };
+    struct sandbox_result res;
+    struct sbx s;
+
+    if (!sbx_init(&s, 0))
+        return;
+    s.spec.on_output = on_piece;
+    s.spec.opaque = &c;
+    sbx_ok(&s, argv, &res);
+    CHECK_INT(c.total, 200000);
+    CHECK(c.pieces >= 3);
+    CHECK(c.longest <= 128 * 1024);
+    CHECK_INT(strlen(res.tail), SANDBOX_TAIL_LEN - 1);
+}
+
+/* Ctrl-C or kill -9 of strata must not leave the command running */
+TEST(sandbox_dies_with_its_parent)
+{
+    const char *argv[] = { "sh", "-c", "touch /started; sleep 1; touch /still-alive", NULL };
+    struct sandbox_result res;
+    struct sbx s;
+    pid_t helper;
+    int status;
+
+    if (!sbx_init(&s, 0))
+        return;
+    fflush(stdout);
+    helper = fork();
+    if (helper == 0) {
+        struct error err;
+        sbx_run(&s, argv, &res, &err);
+        _exit(0);
+    }
+    for (int i = 0; i < 500 && !fs_exists(AT_FDCWD, "upper/started"); i++)
+        usleep(10000);
+    CHECK(fs_exists(AT_FDCWD, "upper/started"));
+    kill(helper, SIGKILL);
+    waitpid(helper, &status, 0);
+    usleep(1500000);
+    CHECK(!fs_exists(AT_FDCWD, "upper/still-alive"));
 }
 
 TEST(sandbox_writes_land_in_upper_only)
