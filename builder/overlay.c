@@ -23,9 +23,18 @@
  * Options that keep the upper dir a plain diff (Documentation/filesystems/
  * overlayfs.rst): no index dir, no metadata-only copy-ups, and a directory
  * rename gives EXDEV (tools fall back to copying) instead of a redirect xattr
- * that layer capture could not express as a tar.
+ * that layer capture could not express as a tar. With userxattr the kernel
+ * refuses redirect_dir=off where off means "follow"
+ * (CONFIG_OVERLAY_FS_REDIRECT_ALWAYS_FOLLOW), so there it is "nofollow",
+ * which creates no redirects either.
  */
-static const char *const overlay_off_opts[] = { "index", "metacopy", "redirect_dir" };
+static const char *const overlay_off_opts[] = { "index", "metacopy" };
+
+static const char *
+overlay_redirect_mode(const struct overlay_prep *prep)
+{
+    return prep->userxattr ? "nofollow" : "off";
+}
 
 /* 0 unknown, 1 the kernel takes fsconfig "lowerdir+", -1 it does not */
 static int overlay_have_lowerdir_plus;
@@ -119,6 +128,7 @@ overlay_prepare_legacy(struct overlay_prep *prep, struct error *err)
     buf_adds(&data, ",upperdir=u,workdir=w");
     for (i = 0; i < sizeof(overlay_off_opts) / sizeof(overlay_off_opts[0]); i++)
         buf_addf(&data, ",%s=off", overlay_off_opts[i]);
+    buf_addf(&data, ",redirect_dir=%s", overlay_redirect_mode(prep));
     if (prep->userxattr)
         buf_adds(&data, ",userxattr");
     if (page > 0 && data.len >= (size_t)page)
@@ -243,6 +253,10 @@ overlay_mount_fsconfig(const struct overlay_prep *prep, struct error *err)
             overlay_fs_error(fsfd, overlay_off_opts[i], errno, prep->merged, err);
             goto out;
         }
+    if (fsconfig(fsfd, FSCONFIG_SET_STRING, "redirect_dir", overlay_redirect_mode(prep), 0) < 0) {
+        overlay_fs_error(fsfd, "redirect_dir", errno, prep->merged, err);
+        goto out;
+    }
     if ((prep->userxattr && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) ||
         fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
         overlay_fs_error(fsfd, "create", errno, prep->merged, err);

@@ -75,7 +75,9 @@ void overlay_prep_release(struct overlay_prep *prep);
 
 /*
  * Mounts the overlay at spec->merged with index, metacopy and redirect_dir
- * off (so the upper dir is a plain diff that layer capture can read). The
+ * off (so the upper dir is a plain diff that layer capture can read; with
+ * userxattr the kernel wants redirect_dir=nofollow, which also creates no
+ * redirects: renaming a lower dir fails with EXDEV and tools copy instead). The
  * caller must already be in a private mount namespace. Same as
  * overlay_prepare() + overlay_mount_prepared() + overlay_prep_release().
  */

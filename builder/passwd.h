@@ -24,8 +24,8 @@ struct passwd_ids {
 
 /*
  * Fills out for user, reading "etc/passwd" and "etc/group" relative to
- * rootfd (AT_FDCWD after pivot_root means the new root's /etc, with the
- * path written "/etc/..." below). NULL or "" means root. A numeric user
+ * rootfd, a directory fd on the rootfs (the sandbox passes "/" after
+ * pivot_root). NULL or "" means root. A numeric user
  * missing from passwd gets gid 0 and no supplementary groups; a named user
  * gets the primary gid from passwd and, unless a group was given
  * explicitly, every group of etc/group listing it as a member. Missing

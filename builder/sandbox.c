@@ -65,22 +65,27 @@ sandbox_mountpoints(const char *dir, struct error *err)
     return 0;
 }
 
-/* Writes a private copy of a host file (or fallback text when it is missing). */
+/*
+ * Writes a private copy of a host file (or fallback text when it is
+ * missing). A scratch file: no fsync, nothing depends on it surviving a crash.
+ */
 static int
 sandbox_copy_etc(const char *host, const char *fallback, const char *dst, struct error *err)
 {
     cleanup_buf struct buf b = BUF_INIT;
+    cleanup_close int fd = -1;
     struct error ignored;
 
-    if (host && fs_read_file_max(AT_FDCWD, host, 1 << 20, &b, &ignored) < 0) {
+    if (!host || fs_read_file_max(AT_FDCWD, host, 1 << 20, &b, &ignored) < 0) {
         buf_reset(&b);
         buf_adds(&b, fallback);
-    } else if (!host) {
-        buf_adds(&b, fallback);
     }
-    if (unlink(dst) < 0 && errno != ENOENT)
-        return error_set(err, errno, "remove %s", dst);
-    return fs_write_atomic(AT_FDCWD, dst, buf_cstr(&b), b.len, 0644, err);
+    fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return error_set(err, errno, "create %s", dst);
+    if (fs_write_all(fd, buf_cstr(&b), b.len, err) < 0)
+        return error_wrap(err, "%s", dst);
+    return 0;
 }
 
 static int

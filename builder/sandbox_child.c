@@ -193,13 +193,14 @@ sandbox_setup(const struct sandbox_plan *plan, struct error *err)
     return sandbox_stdio(plan, err);
 }
 
+static char *const sandbox_no_env[] = { NULL };
+
 /* execvpe() with Docker's messages; returns only on failure. */
 static int
 sandbox_exec(const struct sandbox_plan *plan, struct error *err)
 {
-    static char *const no_env[] = { NULL };
     char *const *argv = plan->spec->argv;
-    char *const *env = plan->spec->env ? plan->spec->env : no_env;
+    char *const *env = plan->spec->env ? plan->spec->env : sandbox_no_env;
     const char *file = argv[0], *p = plan->path;
     char full[PATH_MAX];
     int eacces = 0;

@@ -165,12 +165,16 @@ sfs_mount_new(const char *type, const char *opts, unsigned attrs, int target_fd,
     return sfs_attach(mfd, target_fd, what, err);
 }
 
-/* Bind-mounts src (dirfd-relative; not recursive) on target_fd with extra attrs set. */
+/*
+ * Bind-mounts src (dirfd-relative) on target_fd with extra attrs set on it
+ * and, when recursive, on every mount below it too.
+ */
 static int
-sfs_bind(int src_dirfd, const char *src, unsigned attrs, int target_fd, const char *what,
-         struct error *err)
+sfs_bind(int src_dirfd, const char *src, unsigned attrs, int recursive, int target_fd,
+         const char *what, struct error *err)
 {
-    int mfd = open_tree(src_dirfd, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    unsigned rec = recursive ? AT_RECURSIVE : 0;
+    int mfd = open_tree(src_dirfd, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
 
     if (mfd < 0)
         return error_set(err, errno, "mount %s: bind %s", what, src);
@@ -178,7 +182,7 @@ sfs_bind(int src_dirfd, const char *src, unsigned attrs, int target_fd, const ch
         struct mount_attr ma;
         memset(&ma, 0, sizeof(ma));
         ma.attr_set = attrs;
-        if (mount_setattr(mfd, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0) {
+        if (mount_setattr(mfd, "", AT_EMPTY_PATH | rec, &ma, sizeof(ma)) < 0) {
             int e = errno;
             close(mfd);
             return error_set(err, e, "mount %s: set attributes", what);
@@ -212,7 +216,7 @@ sfs_mask(int basefd, const char *name, const char *what, struct error *err)
     else if (S_ISDIR(st.st_mode))
         rc = sfs_mount_new("tmpfs", NULL, SFS_RO_ATTRS, fd, name, err);
     else
-        rc = sfs_bind(AT_FDCWD, "/dev/null", 0, fd, name, err);
+        rc = sfs_bind(AT_FDCWD, "/dev/null", 0, 0, fd, name, err);
     close(fd);
     return rc;
 }
@@ -238,7 +242,7 @@ sfs_proc(const struct sandbox_plan *plan, int rootfd, struct error *err)
         int t = openat(procfd, sfs_proc_ro[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (t < 0)
             continue;
-        if (sfs_bind(procfd, sfs_proc_ro[i], SFS_RO_ATTRS, t, sfs_proc_ro[i], err) < 0) {
+        if (sfs_bind(procfd, sfs_proc_ro[i], SFS_RO_ATTRS, 0, t, sfs_proc_ro[i], err) < 0) {
             close(t);
             close(procfd);
             return -1;
@@ -278,7 +282,7 @@ sfs_dev_populate(const struct sandbox_plan *plan, int devfd, struct error *err)
         if (fd < 0)
             return error_set(err, errno, "open /dev/%s", sfs_dev_nodes[i]);
         snprintf(host, sizeof(host), "/dev/%s", sfs_dev_nodes[i]);
-        rc = sfs_bind(AT_FDCWD, host, 0, fd, host, err);
+        rc = sfs_bind(AT_FDCWD, host, 0, 0, fd, host, err);
         close(fd);
         if (rc < 0)
             return -1;
@@ -353,13 +357,14 @@ sfs_sys(const struct sandbox_plan *plan, int rootfd, struct error *err)
     /*
      * sysfs shows the mounting process's network namespace, and a user
      * namespace may only mount one for a netns it owns: with host
-     * networking and no privilege, bind the host's /sys (not recursively,
-     * so no cgroup or debug filesystems come along) read-only instead.
+     * networking and no privilege, bind the host's /sys read-only instead,
+     * recursively: the kernel refuses to clone a tree without the mounts
+     * locked below it, and every one of them is made read-only too.
      */
     if (plan->privileged || plan->spec->net == SANDBOX_NET_NONE)
         rc = sfs_mount_new("sysfs", NULL, SFS_RO_ATTRS, fd, "/sys", err);
     else
-        rc = sfs_bind(AT_FDCWD, "/sys", SFS_RO_ATTRS, fd, "/sys", err);
+        rc = sfs_bind(AT_FDCWD, "/sys", SFS_RO_ATTRS, 1, fd, "/sys", err);
     close(fd);
     if (rc < 0)
         return -1;
@@ -385,7 +390,7 @@ sfs_etc_file(const struct sandbox_plan *plan, int rootfd, const char *rel, const
         return 0;
     if (fd < 0)
         return -1;
-    rc = sfs_bind(AT_FDCWD, copy, SFS_RO_ATTRS, fd, rel, err);
+    rc = sfs_bind(AT_FDCWD, copy, SFS_RO_ATTRS, 0, fd, rel, err);
     close(fd);
     return rc;
 }
