@@ -95,7 +95,7 @@ test:
 test-run: $(BIN) $(BUILD)/unit-tests $(BUILD)/tinit $(FUZZ_REPLAY)
 	@$(TEST_ENV) tests/run.sh all
 
-unit: $(BIN) $(BUILD)/unit-tests
+unit: $(BIN) $(BUILD)/unit-tests $(BUILD)/tinit
 	@$(TEST_ENV) tests/run.sh unit
 
 e2e: $(BIN) $(BUILD)/unit-tests $(BUILD)/tinit

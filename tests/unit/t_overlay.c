@@ -50,7 +50,7 @@ need_userns_or_root(void)
 {
     if (can_sandbox())
         return 1;
-    printf("# SKIP: overlay tests need root or user namespaces\n");
+    harness_skip("overlay tests need root or user namespaces");
     return 0;
 }
 

@@ -118,15 +118,15 @@ make_rootfs(const char *dir, int bare)
     char path[4096];
 
     if (!can_sandbox()) {
-        printf("# SKIP: sandbox tests need root or user namespaces\n");
+        harness_skip("sandbox tests need root or user namespaces");
         return 0;
     }
     if (!tinit || access(tinit, X_OK) < 0) {
-        printf("# SKIP: STRATA_TINIT unset or not built (make build/tinit)\n");
+        harness_skip("STRATA_TINIT unset or not built (make build/tinit)");
         return 0;
     }
     if (access(BUSYBOX, X_OK) < 0) {
-        printf("# SKIP: no static busybox at " BUSYBOX "\n");
+        harness_skip("no static busybox at " BUSYBOX);
         return 0;
     }
     snprintf(path, sizeof(path), "%s/bin", dir);
@@ -834,7 +834,7 @@ TEST(sandbox_cgroup_limits)
     if (!sbx_init(&s, 0))
         return;
     if (access("/sys/fs/cgroup/memory", W_OK) < 0 || access("/sys/fs/cgroup/pids", W_OK) < 0) {
-        printf("# SKIP: cgroup v1 memory and pids controllers not writable\n");
+        harness_skip("cgroup v1 memory and pids controllers not writable");
         return;
     }
     memset(&probe, 0, sizeof(probe));
