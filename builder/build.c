@@ -20,6 +20,7 @@
 #include "store/index.h"
 
 #define BUILD_RECIPE_MAX (16u << 20)
+#define BUILD_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 void
 build_opts_init(struct build_opts *o)
@@ -314,6 +315,26 @@ stage_from_stage(struct stage *st, const struct stage *src)
     return 0;
 }
 
+/* Like BuildKit, a stage whose base sets no PATH gets the default one in its config. */
+static void
+stage_default_path(struct stage *st)
+{
+    cJSON *cfg = cJSON_GetObjectItemCaseSensitive(st->config, "config");
+    cJSON *env = cJSON_GetObjectItemCaseSensitive(cfg, "Env");
+    const cJSON *e;
+
+    cJSON_ArrayForEach(e, env)
+    {
+        if (cJSON_IsString(e) && !strncmp(e->valuestring, "PATH=", 5))
+            return;
+    }
+    if (!cJSON_IsArray(env)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(cfg, "Env");
+        env = json_add_array(cfg, "Env");
+    }
+    cJSON_InsertItemInArray(env, 0, cJSON_CreateString("PATH=" BUILD_DEFAULT_PATH));
+}
+
 static int
 stage_start(struct build *b, struct stage *st, struct error *err)
 {
@@ -344,6 +365,7 @@ stage_start(struct build *b, struct stage *st, struct error *err)
         cJSON_ReplaceItemInObjectCaseSensitive(st->config, "config", cJSON_CreateObject());
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(st->config, "history")))
         json_add_array(st->config, "history");
+    stage_default_path(st);
     st->step_no = 1;
     return 0;
 }

@@ -74,7 +74,7 @@ FROM localhost/busybox:latest
 COPY tinit /tinit
 RUN /tinit netifs | sed "s/^/IF /" && /tinit ns | sed "s/^/NS /"
 EOF
-  [ "$(grep -c "IF " "$T/netnone.log")" = 1 ]
+  [ "$(grep -c "| IF " "$T/netnone.log")" = 1 ]
   grep -q "IF lo\$" "$T/netnone.log"
   v=$(sed -n "s/.*NS net \([0-9]*\)\$/\1/p" "$T/netnone.log")
   [ -n "$v" ] && [ "$v" != "$(host_ns net)" ]
@@ -164,7 +164,8 @@ expect_success 'rootless (unshare -r): PID 1, default capabilities' '
   cat > "$ctx/Recipe" <<EOF
 FROM localhost/busybox:latest
 COPY tinit /tinit
-RUN /tinit pid1 && /tinit caps
+RUN /tinit pid1
+RUN /tinit caps
 EOF
   STRATA_ROOT=$T/rootless unshare -r "$STRATA_BIN" build -f "$ctx/Recipe" -t x:1 "$ctx" \
     > "$T/rootless.log" 2>&1
