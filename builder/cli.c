@@ -13,6 +13,7 @@ struct cli_verb {
 };
 
 static const struct cli_verb verbs[] = {
+    { "parse", cmd_parse, "print the parsed recipe (BuildKit dump format)" },
     { NULL, NULL, NULL },
 };
 
