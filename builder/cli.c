@@ -14,6 +14,7 @@ struct cli_verb {
 
 static const struct cli_verb verbs[] = {
     { "build", cmd_build, "build an image from a recipe" },
+    { "parse", cmd_parse, "print the parsed recipe (BuildKit dump format)" },
     { "import", cmd_import, "make an image from a rootfs tarball" },
     { "images", cmd_images, "list named images" },
     { "history", cmd_history, "show the steps and layers of an image" },
