@@ -11,6 +11,7 @@
 
 #define COMPRESS_OUT_SIZE (256 * 1024)
 #define COMPRESS_IN_SIZE (128 * 1024)
+#define COMPRESS_ZSTD_JOB_SIZE (2 * 1024 * 1024)
 
 struct compress_writer {
     enum compress_kind kind;
@@ -64,6 +65,13 @@ compress_writer_new(enum compress_kind kind, int level, int threads, compress_si
          * built without threads rejects this; its single-thread frames differ.
          */
         zstd_set(w->zc, ZSTD_c_nbWorkers, threads > 0 ? threads : online_cpus());
+        /*
+         * Fixed 2 MiB jobs instead of the level's default (8 MiB at level 3):
+         * about a third of the memory (~40 MB with 2 workers), better balance
+         * on 2 cores, 0.04% larger output. Part of the format: changing it
+         * changes every blob digest.
+         */
+        zstd_set(w->zc, ZSTD_c_jobSize, COMPRESS_ZSTD_JOB_SIZE);
         w->out = xmalloc(COMPRESS_OUT_SIZE);
         break;
     case COMPRESS_GZIP:

@@ -161,7 +161,7 @@ read_fd(struct tr *t, void *buf, size_t cap, struct error *err)
             return n;
         }
         if (errno != EINTR)
-            return error_set(err, errno, "%s: read", t->what);
+            return error_set(err, errno, "read");
     }
 }
 
@@ -915,7 +915,7 @@ tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags,
     while (t.head_len < COMPRESS_DETECT_LEN && rc == 0) {
         ssize_t n = read_fd(&t, t.head + t.head_len, COMPRESS_DETECT_LEN - t.head_len, err);
         if (n < 0)
-            rc = -1;
+            rc = error_wrap(err, "%s", what);
         else if (n == 0)
             break;
         else
