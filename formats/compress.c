@@ -372,7 +372,8 @@ gzip_read(struct compress_reader *r, void *buf, size_t cap, struct error *err)
         else if (rc == Z_BUF_ERROR && f == 0)
             return error_input(err, "truncated gzip stream");
         else if (rc != Z_OK && rc != Z_BUF_ERROR)
-            return error_input(err, "corrupt gzip data: %s", r->z.msg ? r->z.msg : "inflate failed");
+            return error_input(err, "corrupt gzip data: %s",
+                               r->z.msg ? r->z.msg : "inflate failed");
         if (r->z.avail_out != want)
             return (ssize_t)(want - r->z.avail_out);
     }
