@@ -31,7 +31,7 @@ struct dockerignore_tok {
     enum dockerignore_tok_kind kind;
     const char *s; /* DT_LIT: the bytes; DT_CLASS: from '[' to ']' (points into text) */
     size_t n;
-    char *own;     /* DT_LIT: owned copy with escapes removed */
+    char *own; /* DT_LIT: owned copy with escapes removed */
 };
 
 void

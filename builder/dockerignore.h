@@ -27,9 +27,9 @@
 #include "formats/core/error.h"
 
 struct dockerignore_pattern {
-    char *text;    /* the cleaned pattern, without the '!' */
-    int exclusion; /* a "!" line: re-includes */
-    int kind;      /* how it is matched (private to dockerignore.c) */
+    char *text;                    /* the cleaned pattern, without the '!' */
+    int exclusion;                 /* a "!" line: re-includes */
+    int kind;                      /* how it is matched (private to dockerignore.c) */
     struct dockerignore_tok *toks; /* the compiled pattern (private) */
     size_t ntoks;
 };
@@ -40,7 +40,10 @@ struct dockerignore {
     int exclusions; /* some pattern starts with '!' */
 };
 
-#define DOCKERIGNORE_INIT { NULL, 0, 0, 0 }
+#define DOCKERIGNORE_INIT                                                                          \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 /* Makes d empty. Does not allocate. */
 void dockerignore_init(struct dockerignore *d);

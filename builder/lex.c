@@ -60,9 +60,20 @@ static int
 lex_rune_space(long c)
 {
     switch (c) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202F: case 0x205F: case 0x3000:
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case ' ':
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
         return 1;
     default:
         return c >= 0x2000 && c <= 0x200A;
@@ -94,13 +105,13 @@ static int
 lex_printable(long c)
 {
     static const long ranges[][2] = {
-        { 0x00, 0x1F },       { 0x7F, 0xA0 },       { 0xAD, 0xAD },       { 0x600, 0x605 },
-        { 0x61C, 0x61C },     { 0x6DD, 0x6DD },     { 0x70F, 0x70F },     { 0x8E2, 0x8E2 },
-        { 0x1680, 0x1680 },   { 0x180E, 0x180E },   { 0x2000, 0x200F },   { 0x2028, 0x202F },
-        { 0x205F, 0x2064 },   { 0x2066, 0x206F },   { 0x3000, 0x3000 },   { 0xD800, 0xF8FF },
-        { 0xFDD0, 0xFDEF },   { 0xFEFF, 0xFEFF },   { 0xFFF9, 0xFFFB },   { 0x110BD, 0x110BD },
-        { 0x110CD, 0x110CD }, { 0x1BCA0, 0x1BCA3 }, { 0x1D173, 0x1D17A }, { 0xE0001, 0xE0001 },
-        { 0xE0020, 0xE007F }, { 0xF0000, 0x10FFFF },
+        {0x00, 0x1F},       {0x7F, 0xA0},        {0xAD, 0xAD},       {0x600, 0x605},
+        {0x61C, 0x61C},     {0x6DD, 0x6DD},      {0x70F, 0x70F},     {0x8E2, 0x8E2},
+        {0x1680, 0x1680},   {0x180E, 0x180E},    {0x2000, 0x200F},   {0x2028, 0x202F},
+        {0x205F, 0x2064},   {0x2066, 0x206F},    {0x3000, 0x3000},   {0xD800, 0xF8FF},
+        {0xFDD0, 0xFDEF},   {0xFEFF, 0xFEFF},    {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD},
+        {0x110CD, 0x110CD}, {0x1BCA0, 0x1BCA3},  {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+        {0xE0020, 0xE007F}, {0xF0000, 0x10FFFF},
     };
     size_t i;
 
@@ -120,15 +131,33 @@ lex_quote_ascii(struct buf *out, unsigned char c)
     static const char hex[] = "0123456789abcdef";
 
     switch (c) {
-    case '"': buf_adds(out, "\\\""); return;
-    case '\\': buf_adds(out, "\\\\"); return;
-    case '\a': buf_adds(out, "\\a"); return;
-    case '\b': buf_adds(out, "\\b"); return;
-    case '\f': buf_adds(out, "\\f"); return;
-    case '\n': buf_adds(out, "\\n"); return;
-    case '\r': buf_adds(out, "\\r"); return;
-    case '\t': buf_adds(out, "\\t"); return;
-    case '\v': buf_adds(out, "\\v"); return;
+    case '"':
+        buf_adds(out, "\\\"");
+        return;
+    case '\\':
+        buf_adds(out, "\\\\");
+        return;
+    case '\a':
+        buf_adds(out, "\\a");
+        return;
+    case '\b':
+        buf_adds(out, "\\b");
+        return;
+    case '\f':
+        buf_adds(out, "\\f");
+        return;
+    case '\n':
+        buf_adds(out, "\\n");
+        return;
+    case '\r':
+        buf_adds(out, "\\r");
+        return;
+    case '\t':
+        buf_adds(out, "\\t");
+        return;
+    case '\v':
+        buf_adds(out, "\\v");
+        return;
     default:
         break;
     }
@@ -158,8 +187,6 @@ lex_quote(struct buf *out, const char *s, size_t n)
             lex_quote_ascii(out, (unsigned char)s[i]);
         else if (lex_printable(c))
             buf_add(out, s + i, len);
-        else if (c < 0x100)
-            lex_quote_ascii(out, (unsigned char)c);
         else if (c < 0x10000)
             buf_addf(out, "\\u%04lx", c);
         else
@@ -396,7 +423,7 @@ lex_json_members(struct lex_json *j, char close, int depth)
 static int
 lex_json_value(struct lex_json *j, int depth)
 {
-    static const char *const words[] = { "true", "false", "null" };
+    static const char *const words[] = {"true", "false", "null"};
     size_t k;
 
     if (j->i >= j->n)
@@ -458,8 +485,8 @@ lex_json_collect(struct lex_json *j, struct lex_words *out)
 int
 lex_json_array(const char *s, size_t n, struct lex_words *out)
 {
-    struct lex_json j = { s, n, 0 };
-    struct lex_words tmp = { STRVEC_INIT, NULL, NULL, 0 };
+    struct lex_json j = {s, n, 0};
+    struct lex_words tmp = {STRVEC_INIT, NULL, NULL, 0};
     size_t k;
 
     lex_json_ws(&j);
@@ -508,8 +535,8 @@ lex_find_line(const char *src, size_t len, int line, const char **start, size_t 
 }
 
 int
-lex_verror_at(struct error *err, const char *file, const char *src, size_t len, int line,
-              int col, const char *fmt, va_list ap)
+lex_verror_at(struct error *err, const char *file, const char *src, size_t len, int line, int col,
+              const char *fmt, va_list ap)
 {
     char msg[ERROR_MSG_LEN], caret[LEX_SHOW_MAX + 2];
     const char *text;
@@ -533,8 +560,8 @@ lex_verror_at(struct error *err, const char *file, const char *src, size_t len, 
 }
 
 int
-lex_error_at(struct error *err, const char *file, const char *src, size_t len, int line,
-             int col, const char *fmt, ...)
+lex_error_at(struct error *err, const char *file, const char *src, size_t len, int line, int col,
+             const char *fmt, ...)
 {
     va_list ap;
 
@@ -670,8 +697,7 @@ lex_is_alnum(char c)
  * Returns 1 and sets key/value spans on a match.
  */
 static int
-lex_match_directive(const char *s, size_t n, const char **k, size_t *kn, const char **v,
-                    size_t *vn)
+lex_match_directive(const char *s, size_t n, const char **k, size_t *kn, const char **v, size_t *vn)
 {
     size_t i = 1, eq_end;
 

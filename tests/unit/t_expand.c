@@ -31,8 +31,7 @@ check_word(const char *file, int line, const char *word, char escape, const char
     if (expand_word(word, escape, &vars, &out, &err) < 0)
         harness_fail(file, line, "expand_word(%s) failed: %s", word, err.msg);
     else if (strcmp(out, expected))
-        harness_fail(file, line, "expand_word(%s) == \"%s\", expected \"%s\"", word, out,
-                     expected);
+        harness_fail(file, line, "expand_word(%s) == \"%s\", expected \"%s\"", word, out, expected);
     free(out);
     strvec_release(&vars);
 }
@@ -63,7 +62,8 @@ TEST(expand_plain_references)
 {
     W("$A", "apple");
     W("${A}", "apple");
-    W("x${A}y$A.z", "xappley" "apple.z");
+    W("x${A}y$A.z", "xappley"
+                    "apple.z");
     W("$UNSET|${UNSET}", "|");
     W("$NOEQ-", "-");
     W("$DUP", "last");
@@ -191,14 +191,13 @@ TEST(expand_words_split)
 
 TEST(expand_raw_options)
 {
-    const struct expand_opts raw = { '\\', 1, 1, 1 };
+    const struct expand_opts raw = {'\\', 1, 1, 1};
     struct strvec words = STRVEC_INIT;
     struct error err;
     char *out = NULL;
 
     error_init(&err);
-    CHECK_OK(expand_process("a \"$X\" '${Y:-z}' \\$Q ${Z}", &raw, NULL, &out, &words, &err),
-             err);
+    CHECK_OK(expand_process("a \"$X\" '${Y:-z}' \\$Q ${Z}", &raw, NULL, &out, &words, &err), err);
     CHECK_STR(out, "a \"$X\" '${Y:-z}' \\$Q ${Z}");
     CHECK_INT(words.n, 5);
     free(out);
@@ -210,7 +209,11 @@ TEST(expand_glob)
     CHECK_INT(expand_glob_match("*.c", 3, "main.c", 6), 1);
     CHECK_INT(expand_glob_match("*.c", 3, "main.h", 6), 0);
     CHECK_INT(expand_glob_match("a*b*c", 5, "aXbYbZc", 7), 1);
-    CHECK_INT(expand_glob_match("a?c", 3, "a\xc3\xa9" "c", 4), 1);
+    CHECK_INT(expand_glob_match("a?c", 3,
+                                "a\xc3\xa9"
+                                "c",
+                                4),
+              1);
     CHECK_INT(expand_glob_match("[a-c]x", 6, "bx", 2), 1);
     CHECK_INT(expand_glob_match("[^a-c]x", 7, "bx", 2), 0);
     CHECK_INT(expand_glob_match("[]]", 3, "]", 1), 1);

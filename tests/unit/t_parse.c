@@ -19,54 +19,54 @@ dump_of(const char *text, struct error *err)
     return buf_detach(&out);
 }
 
-#define CHECK_DUMP(text, expected)                                                         \
-    do {                                                                                   \
-        struct error e_;                                                                   \
-        char *d_;                                                                          \
-        error_init(&e_);                                                                   \
-        d_ = dump_of((text), &e_);                                                         \
-        if (!d_)                                                                           \
-            harness_fail(__FILE__, __LINE__, "parse failed: %s", e_.msg);                  \
-        else                                                                               \
-            CHECK_STR(d_, (expected));                                                     \
-        free(d_);                                                                          \
+#define CHECK_DUMP(text, expected)                                                                 \
+    do {                                                                                           \
+        struct error e_;                                                                           \
+        char *d_;                                                                                  \
+        error_init(&e_);                                                                           \
+        d_ = dump_of((text), &e_);                                                                 \
+        if (!d_)                                                                                   \
+            harness_fail(__FILE__, __LINE__, "parse failed: %s", e_.msg);                          \
+        else                                                                                       \
+            CHECK_STR(d_, (expected));                                                             \
+        free(d_);                                                                                  \
     } while (0)
 
 /* The first line of the message must stand alone: "Recipe:L:C: msg". */
-#define CHECK_PARSE_ERR(text, first_line)                                                  \
-    do {                                                                                   \
-        struct error e_;                                                                   \
-        char *d_, *nl_;                                                                    \
-        error_init(&e_);                                                                   \
-        d_ = dump_of((text), &e_);                                                         \
-        if (d_) {                                                                          \
-            harness_fail(__FILE__, __LINE__, "parse succeeded: %s", d_);                   \
-            free(d_);                                                                      \
-        } else {                                                                           \
-            CHECK_INT(e_.exit_code, 2);                                                    \
-            nl_ = strchr(e_.msg, '\n');                                                    \
-            if (nl_)                                                                       \
-                *nl_ = '\0';                                                               \
-            CHECK_STR(e_.msg, (first_line));                                               \
-        }                                                                                  \
+#define CHECK_PARSE_ERR(text, first_line)                                                          \
+    do {                                                                                           \
+        struct error e_;                                                                           \
+        char *d_, *nl_;                                                                            \
+        error_init(&e_);                                                                           \
+        d_ = dump_of((text), &e_);                                                                 \
+        if (d_) {                                                                                  \
+            harness_fail(__FILE__, __LINE__, "parse succeeded: %s", d_);                           \
+            free(d_);                                                                              \
+        } else {                                                                                   \
+            CHECK_INT(e_.exit_code, 2);                                                            \
+            nl_ = strchr(e_.msg, '\n');                                                            \
+            if (nl_)                                                                               \
+                *nl_ = '\0';                                                                       \
+            CHECK_STR(e_.msg, (first_line));                                                       \
+        }                                                                                          \
     } while (0)
 
 /* parse_recipe must succeed; then parse_validate must fail with first_line. */
-#define CHECK_VALIDATE_ERR(text, first_line)                                               \
-    do {                                                                                   \
-        struct error e_;                                                                   \
-        struct parse_recipe r_;                                                            \
-        char *nl_;                                                                         \
-        error_init(&e_);                                                                   \
-        CHECK_OK(parse_recipe("Recipe", (text), strlen(text), &r_, &e_), e_);              \
-        if (e_.msg[0] == '\0') {                                                           \
-            CHECK_INT(parse_validate(&r_, &e_), -1);                                       \
-            nl_ = strchr(e_.msg, '\n');                                                    \
-            if (nl_)                                                                       \
-                *nl_ = '\0';                                                               \
-            CHECK_STR(e_.msg, (first_line));                                               \
-            parse_recipe_release(&r_);                                                     \
-        }                                                                                  \
+#define CHECK_VALIDATE_ERR(text, first_line)                                                       \
+    do {                                                                                           \
+        struct error e_;                                                                           \
+        struct parse_recipe r_;                                                                    \
+        char *nl_;                                                                                 \
+        error_init(&e_);                                                                           \
+        CHECK_OK(parse_recipe("Recipe", (text), strlen(text), &r_, &e_), e_);                      \
+        if (e_.msg[0] == '\0') {                                                                   \
+            CHECK_INT(parse_validate(&r_, &e_), -1);                                               \
+            nl_ = strchr(e_.msg, '\n');                                                            \
+            if (nl_)                                                                               \
+                *nl_ = '\0';                                                                       \
+            CHECK_STR(e_.msg, (first_line));                                                       \
+            parse_recipe_release(&r_);                                                             \
+        }                                                                                          \
     } while (0)
 
 TEST(parse_basic_dump)
@@ -123,6 +123,8 @@ TEST(parse_go_quoting)
 {
     CHECK_DUMP("FROM a\nRUN x\x01y\x7f \xff \xe2\x80\x8b \xc3\xa9\n",
                "(from \"a\")\n(run \"x\\x01y\\x7f \\xff \\u200b é\")\n");
+    /* non-printable runes below U+0100 are \u escapes too, as strconv.Quote writes them */
+    CHECK_DUMP("FROM a\nRUN w\xc2\x85\xc2\xa0x\n", "(from \"a\")\n(run \"w\\u0085\\u00a0x\")\n");
 }
 
 TEST(parse_directives)
@@ -323,8 +325,7 @@ TEST(parse_error_empty_and_nul)
 
 TEST(parse_error_flag_quote)
 {
-    CHECK_PARSE_ERR("FROM a\nCOPY --from=\"x y\n",
-                    "Recipe:2:13: unterminated quote in flag");
+    CHECK_PARSE_ERR("FROM a\nCOPY --from=\"x y\n", "Recipe:2:13: unterminated quote in flag");
 }
 
 TEST(parse_validate_accepts_good_recipe)
@@ -349,8 +350,7 @@ TEST(parse_validate_errors)
     CHECK_VALIDATE_ERR("RUN x\nFROM a\n",
                        "Recipe:1:1: RUN before FROM (only ARG may come before the first FROM)");
     CHECK_VALIDATE_ERR("ARG x\n", "Recipe:1:1: no FROM instruction");
-    CHECK_VALIDATE_ERR("FROM a\nCOPY --user=me a b\n",
-                       "Recipe:2:6: unknown flag --user for COPY");
+    CHECK_VALIDATE_ERR("FROM a\nCOPY --user=me a b\n", "Recipe:2:6: unknown flag --user for COPY");
     CHECK_VALIDATE_ERR("FROM a\nCOPY --chmown=1 a b\n",
                        "Recipe:2:6: unknown flag --chmown for COPY (did you mean --chown?)");
     CHECK_VALIDATE_ERR("FROM a\nCMD --doit x\n", "Recipe:2:5: CMD takes no flags, found --doit");
@@ -376,4 +376,34 @@ TEST(parse_validate_errors)
                        "while looking for matching single-quote");
     CHECK_VALIDATE_ERR("FROM a\nWORKDIR ${}\n",
                        "Recipe:2:9: failed to process \"${}\": syntax error: bad substitution");
+}
+
+TEST(parse_stage_names)
+{
+    struct parse_recipe r;
+    struct error err;
+    const char *text = "FROM a AS Build_1.x-y\nFROM b as c\n";
+
+    error_init(&err);
+    CHECK_OK(parse_recipe("Recipe", text, strlen(text), &r, &err), err);
+    CHECK_OK(parse_validate(&r, &err), err);
+    parse_recipe_release(&r);
+    CHECK_VALIDATE_ERR("FROM a AS b@c\n",
+                       "Recipe:1:11: invalid stage name \"b@c\": it must start with a letter and "
+                       "hold only letters, digits, '-', '_' and '.'");
+}
+
+/* Found by fuzz_recipe: a long run of digits before "<<" used to loop forever. */
+TEST(parse_heredoc_long_fd_digits)
+{
+    struct parse_recipe r;
+    struct error err;
+    const char *text = "FROM a\nRUN 99999999999999<<X\nbody\nX\n";
+
+    error_init(&err);
+    CHECK_OK(parse_recipe("Recipe", text, strlen(text), &r, &err), err);
+    CHECK_INT(r.instrs[1].nheredocs, 1);
+    if (r.instrs[1].nheredocs)
+        CHECK_STR(r.instrs[1].heredocs[0].content, "body\n");
+    parse_recipe_release(&r);
 }
