@@ -384,64 +384,29 @@ lex_json_number(struct lex_json *j)
     return 0;
 }
 
-static int lex_json_value(struct lex_json *j, int depth);
-
-/* The members of an array or object after its opening bracket. */
+/* A key and its ':' inside an object. */
 static int
-lex_json_members(struct lex_json *j, char close, int depth)
+lex_json_key(struct lex_json *j)
 {
+    if (j->i >= j->n || j->s[j->i] != '"' || lex_json_string(j, NULL) < 0)
+        return -1;
     lex_json_ws(j);
-    if (j->i < j->n && j->s[j->i] == close) {
-        j->i++;
-        return 0;
-    }
-    for (;;) {
-        if (close == '}') {
-            if (j->i >= j->n || j->s[j->i] != '"' || lex_json_string(j, NULL) < 0)
-                return -1;
-            lex_json_ws(j);
-            if (j->i >= j->n || j->s[j->i++] != ':')
-                return -1;
-            lex_json_ws(j);
-        }
-        if (lex_json_value(j, depth) < 0)
-            return -1;
-        lex_json_ws(j);
-        if (j->i >= j->n)
-            return -1;
-        if (j->s[j->i] == close) {
-            j->i++;
-            return 0;
-        }
-        if (j->s[j->i++] != ',')
-            return -1;
-        lex_json_ws(j);
-    }
+    if (j->i >= j->n || j->s[j->i++] != ':')
+        return -1;
+    return 0;
 }
 
-/* Validates one value at j->i (no leading whitespace). */
+/* A string, number or literal at j->i. */
 static int
-lex_json_value(struct lex_json *j, int depth)
+lex_json_scalar(struct lex_json *j)
 {
     static const char *const words[] = {"true", "false", "null"};
-    size_t k;
+    size_t k, len;
 
-    if (j->i >= j->n)
-        return -1;
-    switch (j->s[j->i]) {
-    case '"':
+    if (j->s[j->i] == '"')
         return lex_json_string(j, NULL);
-    case '[':
-    case '{':
-        if (depth + 1 > LEX_JSON_MAX_DEPTH)
-            return -1;
-        j->i++;
-        return lex_json_members(j, j->s[j->i - 1] == '[' ? ']' : '}', depth + 1);
-    default:
-        break;
-    }
     for (k = 0; k < 3; k++) {
-        size_t len = strlen(words[k]);
+        len = strlen(words[k]);
         if (j->n - j->i >= len && !memcmp(j->s + j->i, words[k], len)) {
             j->i += len;
             return 0;
@@ -450,6 +415,57 @@ lex_json_value(struct lex_json *j, int depth)
     if (j->s[j->i] == '-' || (j->s[j->i] >= '0' && j->s[j->i] <= '9'))
         return lex_json_number(j);
     return -1;
+}
+
+/*
+ * Validates one JSON value at j->i without recursion: closers holds the
+ * bracket each open array or object waits for.
+ */
+static int
+lex_json_value(struct lex_json *j)
+{
+    char closers[LEX_JSON_MAX_DEPTH];
+    size_t depth = 0;
+    int want_value = 1;
+
+    for (;;) {
+        lex_json_ws(j);
+        if (!want_value && depth == 0)
+            return 0;
+        if (j->i >= j->n)
+            return -1;
+        if (!want_value) {
+            if (j->s[j->i] == closers[depth - 1]) {
+                j->i++;
+                depth--;
+                continue;
+            }
+            if (j->s[j->i++] != ',')
+                return -1;
+            lex_json_ws(j);
+            if (closers[depth - 1] == '}' && lex_json_key(j) < 0)
+                return -1;
+            want_value = 1;
+            continue;
+        }
+        if (j->s[j->i] != '[' && j->s[j->i] != '{') {
+            if (lex_json_scalar(j) < 0)
+                return -1;
+            want_value = 0;
+            continue;
+        }
+        if (depth == LEX_JSON_MAX_DEPTH)
+            return -1;
+        closers[depth++] = j->s[j->i++] == '[' ? ']' : '}';
+        lex_json_ws(j);
+        if (j->i < j->n && j->s[j->i] == closers[depth - 1]) {
+            j->i++;
+            depth--;
+            want_value = 0;
+        } else if (closers[depth - 1] == '}' && lex_json_key(j) < 0) {
+            return -1;
+        }
+    }
 }
 
 /* Second pass over a valid array: every element must be a string. */
@@ -490,7 +506,7 @@ lex_json_array(const char *s, size_t n, struct lex_words *out)
     size_t k;
 
     lex_json_ws(&j);
-    if (j.i >= n || s[j.i] != '[' || lex_json_value(&j, 0) < 0)
+    if (j.i >= n || s[j.i] != '[' || lex_json_value(&j) < 0)
         return 0;
     lex_json_ws(&j);
     if (j.i != n)

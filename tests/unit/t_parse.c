@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "builder/lex.h"
 #include "formats/core/mem.h"
 #include "tests/unit/harness.h"
 
@@ -406,4 +407,59 @@ TEST(parse_heredoc_long_fd_digits)
     if (r.instrs[1].nheredocs)
         CHECK_STR(r.instrs[1].heredocs[0].content, "body\n");
     parse_recipe_release(&r);
+}
+
+static int
+json_rc(const char *s)
+{
+    struct lex_words w = {STRVEC_INIT, NULL, NULL, 0};
+    int rc = lex_json_array(s, strlen(s), &w);
+
+    lex_words_release(&w);
+    return rc;
+}
+
+/* encoding/json's acceptance decides between exec form, shell form and an error. */
+TEST(parse_lex_json_rules)
+{
+    struct lex_words w = {STRVEC_INIT, NULL, NULL, 0};
+    char *deep;
+    size_t i;
+
+    CHECK_INT(json_rc("[\"a\"]"), 1);
+    CHECK_INT(json_rc(" [ ] \r\n"), 1);
+    CHECK_INT(json_rc("[\"a\", 1]"), -1);
+    CHECK_INT(json_rc("[\"a\", {\"k\": [1, true, null, -0.5e+3]}]"), -1);
+    CHECK_INT(json_rc("[null]"), -1);
+    CHECK_INT(json_rc("[\"a\",]"), 0);
+    CHECK_INT(json_rc("[\"a\"] x"), 0);
+    CHECK_INT(json_rc("[01]"), 0);
+    CHECK_INT(json_rc("[\"\\x\"]"), 0);
+    CHECK_INT(json_rc("[\"tab\there\"]"), 0);
+    CHECK_INT(json_rc("[\"a\"\v]"), 0);
+    CHECK_INT(json_rc("[{\"k\" 1}]"), 0);
+    CHECK_INT(json_rc("{\"k\": \"v\"}"), 0);
+    /* Go stops at 10000 levels of nesting */
+    deep = malloc(20003);
+    for (i = 0; i < 10000; i++) {
+        deep[i] = '[';
+        deep[10000 + i] = ']';
+    }
+    deep[20000] = '\0';
+    CHECK_INT(json_rc(deep), -1);
+    memmove(deep + 1, deep, 20001);
+    deep[0] = '[';
+    deep[20001] = ']';
+    deep[20002] = '\0';
+    CHECK_INT(json_rc(deep), 0);
+    free(deep);
+    /* invalid UTF-8 becomes U+FFFD, a lone surrogate too */
+    CHECK_INT(lex_json_array("[\"\xff\", \"\\ud800x\"]", 16, &w), 1);
+    CHECK_INT(w.v.n, 2);
+    if (w.v.n == 2) {
+        CHECK_STR(w.v.v[0], "\xef\xbf\xbd");
+        CHECK_STR(w.v.v[1], "\xef\xbf\xbdx");
+        CHECK_INT(w.off[1], 6);
+    }
+    lex_words_release(&w);
 }
