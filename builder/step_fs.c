@@ -16,6 +16,7 @@
 #include "builder/copy.h"
 #include "builder/expand.h"
 #include "builder/overlay.h"
+#include "builder/runmount.h"
 #include "builder/sandbox.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
@@ -175,7 +176,7 @@ step_run_env(const struct stage *st, struct strvec *env)
 
 static int
 step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
-              struct sandbox_spec *spec, struct error *err)
+              struct sandbox_spec *spec, struct runmount_set *mounts, struct error *err)
 {
     struct step_dir d;
     struct sandbox_result res;
@@ -191,6 +192,12 @@ step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, c
         return -1;
     }
     step_overlay_spec(&d, &spec->overlay);
+    if (runmount_prepare(b, mounts, d.root, err) < 0) {
+        step_dir_release(&d);
+        return error_wrap(err, "%s:%d:%d", b->recipe.file, in->line, in->col);
+    }
+    spec->mounts = mounts->mounts;
+    spec->nmounts = mounts->nmounts;
     spec->on_output = step_on_output;
     spec->opaque = &rc;
     memset(&res, 0, sizeof(res));
@@ -222,19 +229,23 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     const char *wd = json_string(cfg, "WorkingDir", 0, "", err);
     const char *net = step_flag(in, "network");
     struct sandbox_spec spec;
+    struct runmount_set mounts;
     struct cachekey k;
     char key[DIGEST_STR_LEN + 1];
     char where[256];
+    int r;
 
     step_where(b, in, where, sizeof(where));
     memset(&spec, 0, sizeof(spec));
+    memset(&mounts, 0, sizeof(mounts));
     spec.net = b->o->network;
     if (net && !strcmp(net, "none"))
         spec.net = SANDBOX_NET_NONE;
     else if (net && strcmp(net, "host") && strcmp(net, "default"))
         return error_input(err, "%s: RUN --network=%s: use none, host or default", where, net);
-    if (step_flag(in, "mount"))
-        return error_input(err, "%s: RUN --mount is not supported yet", where);
+    if (step_flag(in, "security") && strcmp(step_flag(in, "security"), "sandbox"))
+        return error_input(err, "%s: RUN --security=%s is not supported (only sandbox)", where,
+                           step_flag(in, "security"));
     step_run_argv(st, in, &argv);
     step_run_env(st, &env);
     cachekey_init(&k, st->key);
@@ -244,15 +255,24 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     cachekey_add(&k, "user", user ? user : "");
     cachekey_add(&k, "workdir", wd ? wd : "/");
     cachekey_add(&k, "network", spec.net == SANDBOX_NET_NONE ? "none" : "host");
+    if (runmount_parse(b, st, in, &env, &mounts, &k, err) < 0) {
+        digest_release(&k.d);
+        runmount_release(&mounts);
+        return -1;
+    }
     cachekey_final(&k, key);
-    if (step_try_cache(b, st, in, key))
+    if (step_try_cache(b, st, in, key)) {
+        runmount_release(&mounts);
         return 0;
+    }
     spec.argv = strvec_argv(&argv);
     spec.env = strvec_argv(&env);
     spec.cwd = wd && *wd ? wd : "/";
     spec.user = user;
     spec.hostname = "strata";
-    return step_run_exec(b, st, in, key, &spec, err);
+    r = step_run_exec(b, st, in, key, &spec, &mounts, err);
+    runmount_release(&mounts);
+    return r;
 }
 
 /* ---- COPY / ADD --------------------------------------------------------- */
