@@ -45,12 +45,13 @@ step_where(const struct build *b, const struct parse_instr *in, char *out, size_
     snprintf(out, n, "%s:%d:%d", b->recipe.file, in->line, in->col);
 }
 
-static void
+void
 stage_release(struct stage *st)
 {
     free(st->name);
     free(st->label);
     free(st->deps);
+    parse_recipe_release(&st->onbuild);
     if (st->config)
         cJSON_Delete(st->config);
     oci_manifest_release(&st->layers);
@@ -151,6 +152,26 @@ build_declare_args(struct build *b, const struct parse_instr *in, const struct s
     return 0;
 }
 
+/* BuildKit's automatic platform ARGs, usable in FROM and by `ARG NAME` in a stage. */
+static void
+build_platform_args(struct build *b)
+{
+    cleanup_free char *plat = xasprintf("linux/%s", oci_arch());
+    static const char *const kinds[] = { "TARGET", "BUILD" };
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        cleanup_free char *p = xasprintf("%sPLATFORM", kinds[i]);
+        cleanup_free char *o = xasprintf("%sOS", kinds[i]);
+        cleanup_free char *a = xasprintf("%sARCH", kinds[i]);
+        cleanup_free char *v = xasprintf("%sVARIANT", kinds[i]);
+        strvec_setenv(&b->global_args, p, plat);
+        strvec_setenv(&b->global_args, o, "linux");
+        strvec_setenv(&b->global_args, a, oci_arch());
+        strvec_setenv(&b->global_args, v, "");
+    }
+}
+
 static int
 build_plan(struct build *b, struct error *err)
 {
@@ -158,6 +179,7 @@ build_plan(struct build *b, struct error *err)
     struct stage *st = NULL;
     char where[256];
 
+    build_platform_args(b);
     for (i = 0; i < b->recipe.n; i++) {
         const struct parse_instr *in = &b->recipe.instrs[i];
         if (!strcmp(in->keyword, "from")) {
@@ -289,7 +311,7 @@ build_number_steps(struct build *b)
     }
 }
 
-static int
+int
 stage_from_image(struct build *b, struct stage *st, const char *ref, struct error *err)
 {
     struct image img;
@@ -347,6 +369,53 @@ stage_default_path(struct stage *st)
     cJSON_InsertItemInArray(env, 0, cJSON_CreateString("PATH=" BUILD_DEFAULT_PATH));
 }
 
+/*
+ * Dockerfile reference, ONBUILD: the base's triggers run right after FROM,
+ * in order, and the new image does not inherit them.
+ */
+static int
+stage_onbuild(struct build *b, struct stage *st, const char *ref, struct error *err)
+{
+    cJSON *cfg = cJSON_GetObjectItemCaseSensitive(st->config, "config");
+    const cJSON *ob = cJSON_GetObjectItemCaseSensitive(cfg, "OnBuild"), *t;
+    cleanup_buf struct buf text = BUF_INIT;
+    cleanup_free char *name = xasprintf("ONBUILD of %s", ref);
+
+    if (!cJSON_IsArray(ob) || !cJSON_GetArraySize(ob)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(cfg, "OnBuild");
+        return 0;
+    }
+    cJSON_ArrayForEach(t, ob)
+    {
+        if (cJSON_IsString(t))
+            buf_addf(&text, "%s\n", t->valuestring);
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(cfg, "OnBuild");
+    if (parse_recipe(name, buf_cstr(&text), text.len, &st->onbuild, err) < 0)
+        return -1;
+    (void)b;
+    st->nsteps += st->onbuild.n;
+    return 0;
+}
+
+/* FROM --platform: this builder makes images for its own platform only. */
+static int
+stage_platform(struct build *b, struct stage *st, const char *where, struct error *err)
+{
+    const char *flag = step_flag(st->from, "platform");
+    cleanup_free char *p = NULL;
+    cleanup_free char *mine = xasprintf("linux/%s", oci_arch());
+
+    if (!flag)
+        return 0;
+    if (expand_word(flag, b->recipe.escape, &b->global_args, &p, err) < 0)
+        return error_wrap(err, "%s", where);
+    if (strcmp(p, mine) && strcmp(p, "linux"))
+        return error_input(err, "%s: FROM --platform=%s: only %s images can be built here", where,
+                           p, mine);
+    return 0;
+}
+
 static int
 stage_start(struct build *b, struct stage *st, struct error *err)
 {
@@ -360,6 +429,8 @@ stage_start(struct build *b, struct stage *st, struct error *err)
         return error_input(err, "%s: FROM needs an image", where);
     if (expand_word(st->from->args.v[0], b->recipe.escape, &b->global_args, &ref, err) < 0)
         return error_wrap(err, "%s", where);
+    if (stage_platform(b, st, where, err) < 0)
+        return -1;
     progress_line("[%s1/%zu] FROM %s", st->label, st->nsteps, ref);
     src = build_dep(b, st, ref);
     if (!strcasecmp(ref, "scratch")) {
@@ -379,7 +450,7 @@ stage_start(struct build *b, struct stage *st, struct error *err)
         json_add_array(st->config, "history");
     stage_default_path(st);
     st->step_no = 1;
-    return 0;
+    return stage_onbuild(b, st, ref, err) < 0 ? error_wrap(err, "%s: FROM %s", where, ref) : 0;
 }
 
 static int
@@ -389,6 +460,11 @@ stage_build(struct build *b, struct stage *st, struct error *err)
 
     if (stage_start(b, st, err) < 0)
         return -1;
+    for (i = 0; i < st->onbuild.n; i++) {
+        st->step_no++;
+        if (step_exec(b, st, &st->onbuild.instrs[i], err) < 0)
+            return -1;
+    }
     for (i = st->first; i < st->end; i++) {
         st->step_no++;
         if (step_exec(b, st, &b->recipe.instrs[i], err) < 0)

@@ -32,6 +32,7 @@ struct stage {
     struct strvec args;              /* ARGs in scope, "K=V" */
     int cmd_set;                     /* CMD set in this stage (ENTRYPOINT keeps it) */
     char *label;                     /* progress prefix: "[build 2/5]" base */
+    struct parse_recipe onbuild;     /* the base image's ONBUILD triggers, run after FROM */
     size_t step_no, nsteps;
 };
 
@@ -93,6 +94,11 @@ const char *step_flag(const struct parse_instr *in, const char *name);
 
 /* "file:line:col" prefix of an instruction, into out. */
 void step_where(const struct build *b, const struct parse_instr *in, char *out, size_t n);
+
+/* Loads image ref from the store as the starting state of st (its layers, config, key). */
+int stage_from_image(struct build *b, struct stage *st, const char *ref, struct error *err);
+/* Frees what a stage holds. */
+void stage_release(struct stage *st);
 
 /* Finds a stage by name or index string, or NULL. */
 struct stage *build_find_stage(struct build *b, const char *ref);

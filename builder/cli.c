@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "formats/core/log.h"
 
 struct cli_verb {
@@ -98,6 +100,7 @@ cli_main(int argc, char **argv)
     int rc;
 
     error_init(&err);
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: libcurl's rule */
     if (dbg && *dbg && strcmp(dbg, "0"))
         log_level = 2;
     cli.root = getenv("STRATA_ROOT");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builder/build_internal.h"
@@ -22,6 +23,7 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
+#include "formats/http.h"
 #include "formats/json.h"
 #include "store/layer.h"
 #include "store/snapshot.h"
@@ -324,6 +326,22 @@ step_copy_child(const char *merged, void *arg, struct error *err)
     return copy_run(rootfd, &c->job, err);
 }
 
+/* Cleanup for a registered tmp path: removed with its content when the scope ends. */
+static void
+step_discard(char **path)
+{
+    if (*path) {
+        txn_discard(*path);
+        free(*path);
+    }
+}
+
+static int
+step_is_url(const char *w)
+{
+    return !strncmp(w, "http://", 7) || !strncmp(w, "https://", 8);
+}
+
 /*
  * Resolves the sources and hashes them into srcd (the provenance digest of
  * the inputs), which then goes into the step key k.
@@ -338,8 +356,8 @@ step_copy_sources(struct build *b, const struct parse_instr *in, const struct st
 
     for (i = 0; i + 1 < words->n; i++) {
         const char *w = words->v[i];
-        if (!strncmp(w, "http://", 7) || !strncmp(w, "https://", 8) || !strncmp(w, "git@", 4))
-            return error_input(err, "%s: %s from a URL is not supported yet: %s", where,
+        if (!strncmp(w, "git@", 4) || (step_is_url(w) && strstr(w, ".git")))
+            return error_input(err, "%s: %s from a git repository is not supported: %s", where,
                                in->keyword, w);
         if (from) {
             char *c = context_clean(w, err);
@@ -365,13 +383,147 @@ step_copy_sources(struct build *b, const struct parse_instr *in, const struct st
     return 0;
 }
 
-int
-step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
+/*
+ * ADD <url>... (Dockerfile reference, "ADD"): the files are downloaded into
+ * dir (created here); their content (or --checksum, which is also verified)
+ * is the step's input. Downloaded files get mode 0600 and the server's
+ * Last-Modified time; archives are not unpacked.
+ */
+static int
+step_url_sources(struct build *b, const struct parse_instr *in, const struct strvec *words,
+                 const char *dir, struct strvec *names, struct cachekey *k,
+                 char srcd[DIGEST_STR_LEN + 1], const char *where, struct error *err)
+{
+    const char *checksum = step_flag(in, "checksum");
+    cleanup_close int dfd = -1;
+    struct cachekey sk;
+    size_t i;
+
+    if (strcmp(in->keyword, "add") != 0)
+        return error_input(err, "%s: COPY does not download URLs (use ADD)", where);
+    if (checksum && (digest_validate(checksum, err) < 0 || words->n != 2))
+        return error_input(err, "%s: ADD --checksum=%s: needs one URL and a sha256:<hex> digest",
+                           where, checksum);
+    if (mkdir(dir, 0700) < 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return error_set(err, errno, "mkdir %s", dir);
+    cachekey_init(&sk, "urls");
+    for (i = 0; i + 1 < words->n; i++) {
+        struct http_result res;
+        cleanup_close int fd = -1;
+        cleanup_free char *tmpname = xasprintf("download-%zu", i);
+        if (!step_is_url(words->v[i])) {
+            digest_release(&sk.d);
+            return error_input(err, "%s: ADD mixes URLs and local files", where);
+        }
+        fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 || http_download(words->v[i], fd, &res, err) < 0) {
+            digest_release(&sk.d);
+            return fd < 0 ? error_set(err, errno, "%s/%s", dir, tmpname)
+                          : error_wrap(err, "%s", where);
+        }
+        if (checksum && strcmp(checksum, res.digest)) {
+            digest_release(&sk.d);
+            return error_input(err, "%s: ADD %s: content is %s, --checksum says %s", where,
+                               words->v[i], res.digest, checksum);
+        }
+        if (!res.name[0] || strchr(res.name, '/'))
+            snprintf(res.name, sizeof(res.name), "download");
+        if (renameat(dfd, tmpname, dfd, res.name) < 0) {
+            digest_release(&sk.d);
+            return error_set(err, errno, "%s/%s", dir, res.name);
+        }
+        if (res.last_modified >= 0) {
+            struct timespec ts[2] = { { (time_t)res.last_modified, 0 },
+                                      { (time_t)res.last_modified, 0 } };
+            utimensat(dfd, res.name, ts, 0);
+        }
+        strvec_push(names, res.name);
+        cachekey_add(&sk, res.name, res.digest);
+    }
+    (void)b;
+    cachekey_final(&sk, srcd);
+    cachekey_add(k, "sources", srcd);
+    return 0;
+}
+
+/*
+ * COPY <<EOF /dest (Dockerfile reference, "Here-Documents"): each heredoc
+ * becomes a file named after its delimiter, its body expanded unless the
+ * delimiter was quoted. All sources of the instruction must be heredocs.
+ */
+static int
+step_heredoc_sources(struct build *b, const struct parse_instr *in, const struct strvec *vars,
+                     const struct strvec *words, struct strvec *names, struct strvec *bodies,
+                     struct cachekey *k, char srcd[DIGEST_STR_LEN + 1], const char *where,
+                     struct error *err)
+{
+    struct expand_opts eo = { b->recipe.escape, 1, 1, 0 };
+    struct cachekey sk;
+    size_t i;
+
+    if (words->n - 1 != in->nheredocs)
+        return error_input(err, "%s: %s mixes heredocs and other sources", where, in->keyword);
+    cachekey_init(&sk, "heredocs");
+    for (i = 0; i < in->nheredocs; i++) {
+        const struct parse_heredoc *h = &in->heredocs[i];
+        char *body = NULL;
+        if (strchr(h->name, '/') || !strcmp(h->name, ".") || !strcmp(h->name, "..")) {
+            digest_release(&sk.d);
+            return error_input(err, "%s: heredoc name \"%s\" cannot be a file name", where,
+                               h->name);
+        }
+        if (h->expand && expand_process(h->content, &eo, vars, &body, NULL, err) < 0) {
+            digest_release(&sk.d);
+            return error_wrap(err, "%s", where);
+        }
+        strvec_push(names, h->name);
+        strvec_push_owned(bodies, body ? body : xstrdup(h->content));
+        cachekey_add(&sk, h->name, bodies->v[i]);
+    }
+    cachekey_final(&sk, srcd);
+    cachekey_add(k, "sources", srcd);
+    return 0;
+}
+
+/* Writes the heredoc files into the step's scratch dir; returns a dir fd on them. */
+static int
+step_heredoc_files(struct build *b, const struct step_dir *d, const struct strvec *names,
+                   const struct strvec *bodies, struct error *err)
+{
+    cleanup_free char *dir = fs_join(d->root, "heredocs");
+    struct timespec ts[2] = { { (time_t)b->now, 0 }, { (time_t)b->now, 0 } };
+    int dfd;
+    size_t i;
+
+    if (mkdir(dir, 0755) < 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return error_set(err, errno, "mkdir %s", dir);
+    for (i = 0; i < names->n; i++) {
+        int fd = openat(dfd, names->v[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 || fs_write_all(fd, bodies->v[i], strlen(bodies->v[i]), err) < 0 ||
+            futimens(fd, ts) < 0) {
+            if (!err->msg[0])
+                error_set(err, errno, "heredoc %s", names->v[i]);
+            if (fd >= 0)
+                close(fd);
+            close(dfd);
+            return -1;
+        }
+        close(fd);
+    }
+    return dfd;
+}
+
+static int
+step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
+             struct stage *image_src_out, struct error *err)
 {
     cleanup_strvec struct strvec vars = STRVEC_INIT;
     cleanup_strvec struct strvec words = STRVEC_INIT;
     cleanup_strvec struct strvec srcs = STRVEC_INIT;
+    cleanup_strvec struct strvec hd_bodies = STRVEC_INIT;
+    cleanup_close int hd_fd = -1;
     cleanup_free char *dest = NULL;
+    __attribute__((cleanup(step_discard))) char *url_dir = NULL;
     const char *from_ref = step_flag(in, "from");
     const char *chmod_s = step_flag(in, "chmod");
     const struct stage *from = NULL;
@@ -388,15 +540,21 @@ step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struc
     step_vars(st, &vars);
     if (step_words(b, in, &vars, &words, where, err) < 0)
         return -1;
-    if (in->nheredocs)
-        return error_input(err, "%s: %s with a heredoc is not supported yet", where, in->keyword);
     if (words.n < 2)
         return error_input(err, "%s: %s needs a source and a destination", where, in->keyword);
     if (from_ref) {
-        from = build_find_stage(b, from_ref);
-        if (!from || from->index >= st->index || !from->done)
-            return error_input(err, "%s: --from=%s: no such earlier stage (images as --from "
-                               "are not supported yet)", where, from_ref);
+        cleanup_free char *ref = NULL;
+        if (expand_word(from_ref, b->recipe.escape, &vars, &ref, err) < 0)
+            return error_wrap(err, "%s", where);
+        from = build_find_stage(b, ref);
+        if (from && (from->index >= st->index || !from->done))
+            return error_input(err, "%s: --from=%s: a stage can only copy from an earlier one",
+                               where, ref);
+        if (!from) { /* an image: its tree is the source */
+            if (stage_from_image(b, image_src_out, ref, err) < 0)
+                return error_wrap(err, "%s: --from=%s", where, ref);
+            from = image_src_out;
+        }
     }
     if (chmod_s) {
         char *end;
@@ -410,7 +568,19 @@ step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struc
         cachekey_add(&k, "flag", in->flags.v[i]);
     cachekey_add_vec(&k, "words", &words);
     cachekey_add(&k, "workdir", cJSON_IsString(wd) ? wd->valuestring : "/");
-    if (step_copy_sources(b, in, from, &words, &srcs, &k, srcd, where, err) < 0) {
+    if (step_is_url(words.v[0])) {
+        url_dir = txn_tmp_path(b->store->tmp, "add-url");
+        if (step_url_sources(b, in, &words, url_dir, &srcs, &k, srcd, where, err) < 0) {
+            digest_release(&k.d);
+            return -1;
+        }
+    } else if (in->nheredocs) {
+        if (step_heredoc_sources(b, in, &vars, &words, &srcs, &hd_bodies, &k, srcd, where,
+                                 err) < 0) {
+            digest_release(&k.d);
+            return -1;
+        }
+    } else if (step_copy_sources(b, in, from, &words, &srcs, &k, srcd, where, err) < 0) {
         digest_release(&k.d);
         return -1;
     }
@@ -451,15 +621,24 @@ step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struc
                 return -1;
             }
         }
+        if (in->nheredocs && (hd_fd = step_heredoc_files(b, &d, &srcs, &hd_bodies, err)) < 0) {
+            step_dir_release(&d);
+            return -1;
+        }
         c.b = b;
         c.from = from;
         c.d = &d;
-        c.job.src_root = b->ctx.fd;
-        c.job.ignore = from ? NULL : &b->ctx;
+        if (url_dir && (hd_fd = open(url_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+            error_set(err, errno, "open %s", url_dir);
+            step_dir_release(&d);
+            return -1;
+        }
+        c.job.src_root = hd_fd >= 0 ? hd_fd : b->ctx.fd;
+        c.job.ignore = from || hd_fd >= 0 ? NULL : &b->ctx;
+        c.job.extract = add && !url_dir;
         c.job.sources = &srcs;
         c.job.dest = dest;
         c.job.chown = step_flag(in, "chown");
-        c.job.extract = add;
         {
             struct overlay_spec o;
             step_overlay_spec(&d, &o);
@@ -527,3 +706,15 @@ step_workdir(struct build *b, struct stage *st, const struct parse_instr *in, co
     return r;
 }
 
+
+int
+step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
+{
+    struct stage image_src;
+    int r;
+
+    memset(&image_src, 0, sizeof(image_src));
+    r = step_copy_do(b, st, in, &image_src, err);
+    stage_release(&image_src);
+    return r;
+}

@@ -1,0 +1,110 @@
+#include "formats/http.h"
+
+#include <curl/curl.h>
+#include <string.h>
+
+#include "formats/core/fsutil.h"
+#include "formats/core/mem.h"
+
+struct http_sink {
+    int fd;
+    struct digest_ctx d;
+    uint64_t size;
+    struct error *err;
+    int failed;
+};
+
+static size_t
+http_write(char *data, size_t size, size_t n, void *opaque)
+{
+    struct http_sink *s = opaque;
+    size_t len = size * n;
+
+    if (s->size + len > HTTP_MAX_BODY) {
+        error_input(s->err, "larger than %llu bytes", (unsigned long long)HTTP_MAX_BODY);
+        s->failed = 1;
+        return 0;
+    }
+    if (fs_write_all(s->fd, data, len, s->err) < 0) {
+        s->failed = 1;
+        return 0;
+    }
+    digest_update(&s->d, data, len);
+    s->size += len;
+    return len;
+}
+
+/* The last path component of the effective URL, without query or fragment. */
+static void
+http_name(CURL *c, char *out, size_t n)
+{
+    char *eff = NULL;
+    const char *p, *slash;
+    size_t len;
+
+    out[0] = '\0';
+    if (curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff) != CURLE_OK || !eff)
+        return;
+    p = strstr(eff, "://");
+    p = p ? strchr(p + 3, '/') : NULL;
+    if (!p)
+        return;
+    len = strcspn(p, "?#");
+    for (slash = p + len; slash > p && slash[-1] != '/'; slash--)
+        ;
+    len = (size_t)(p + len - slash);
+    if (len && len < n && !(len <= 2 && slash[0] == '.')) {
+        memcpy(out, slash, len);
+        out[len] = '\0';
+    }
+}
+
+int
+http_download(const char *url, int out_fd, struct http_result *res, struct error *err)
+{
+    struct http_sink s = { out_fd, { NULL }, 0, err, 0 };
+    char curl_err[CURL_ERROR_SIZE] = "";
+    CURL *c = curl_easy_init();
+    CURLcode rc;
+    long status = 0, filetime = -1;
+
+    if (!c)
+        return error_set(err, 0, "%s: cannot start a download", url);
+    digest_init(&s.d);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "strata");
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(c, CURLINFO_FILETIME, &filetime);
+    memset(res, 0, sizeof(*res));
+    http_name(c, res->name, sizeof(res->name));
+    curl_easy_cleanup(c);
+    if (s.failed) {
+        digest_release(&s.d);
+        return error_wrap(err, "download %s", url);
+    }
+    if (rc != CURLE_OK) {
+        digest_release(&s.d);
+        return error_set(err, 0, "download %s: %s", url,
+                         curl_err[0] ? curl_err : curl_easy_strerror(rc));
+    }
+    if (status >= 400) {
+        digest_release(&s.d);
+        return error_set(err, 0, "download %s: HTTP status %ld", url, status);
+    }
+    digest_final(&s.d, res->digest);
+    res->size = s.size;
+    res->last_modified = filetime;
+    return 0;
+}

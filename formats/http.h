@@ -1,0 +1,29 @@
+#ifndef STRATA_FORMATS_HTTP_H
+#define STRATA_FORMATS_HTTP_H
+
+/*
+ * Plain HTTP(S) downloads for ADD <url> (libcurl): redirects followed,
+ * bounded time and size, the body streamed into a file while hashed.
+ */
+
+#include <stdint.h>
+
+#include "formats/core/error.h"
+#include "formats/digest.h"
+
+#define HTTP_MAX_BODY (8ULL << 30) /* a download larger than this is refused */
+
+struct http_result {
+    char digest[DIGEST_STR_LEN + 1]; /* sha256 of the body */
+    uint64_t size;
+    long long last_modified;         /* Last-Modified as Unix time, or -1 */
+    char name[256];                  /* file name from the final URL's path, or "" */
+};
+
+/*
+ * GETs url into out_fd. Fails with a one-line error naming the URL: could
+ * not connect, HTTP status >= 400, too large, or I/O.
+ */
+int http_download(const char *url, int out_fd, struct http_result *res, struct error *err);
+
+#endif

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# ONBUILD triggers, platform ARGs and FROM --platform, COPY --from=image, heredocs for RUN and
+# COPY, ADD of local archives and of URLs (--checksum), .dockerignore.
+. "$(dirname "$0")/lib.sh"
+require root
+expect_success 'import the busybox base' 'import_busybox'
+H="$TOP/tests/helpers"
+mkdir -p "$T/ctx"
+flat() { rm -rf "$T/flat"; python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat"; }
+
+cat > "$T/r-onbuild-base" <<'R'
+FROM localhost/busybox:latest
+ONBUILD RUN echo triggered > /onbuild.txt
+ONBUILD ENV FROM_TRIGGER=yes
+R
+cat > "$T/r-onbuild-child" <<'R'
+FROM onbase:1
+RUN cat /onbuild.txt > /seen.txt
+R
+expect_success 'ONBUILD triggers are recorded, run in a child build, and not inherited' '
+  strata build -q -f "$T/r-onbuild-base" -t onbase:1 "$T/ctx"
+  strata inspect onbase:1 | grep -q "RUN echo triggered > /onbuild.txt"
+  [ ! -e "$T/flat/onbuild.txt" ]
+  strata build -f "$T/r-onbuild-child" -t onchild:1 "$T/ctx" > ob.log
+  flat onchild:1 && [ "$(cat "$T/flat/seen.txt")" = triggered ]
+  strata inspect onchild:1 | grep -q "FROM_TRIGGER=yes"
+  ! strata inspect onchild:1 | grep -q OnBuild'
+
+cat > "$T/r-platform" <<'R'
+ARG BASE=localhost/busybox:latest
+FROM --platform=$BUILDPLATFORM $BASE
+ARG TARGETARCH
+ARG TARGETPLATFORM
+RUN echo "$TARGETPLATFORM $TARGETARCH" > /platform.txt
+R
+expect_success 'platform ARGs are predefined and FROM --platform accepts this platform' '
+  strata build -q -f "$T/r-platform" -t plat:1 "$T/ctx" && flat plat:1
+  arch=$(strata inspect plat:1 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"architecture\"])")
+  [ "$(cat "$T/flat/platform.txt")" = "linux/$arch $arch" ]'
+
+printf 'FROM --platform=linux/s390x localhost/busybox:latest\nRUN true\n' > "$T/r-badplat"
+expect_fail 2 'only linux/.* images can be built here' 'another FROM --platform is refused' '
+  strata build -f "$T/r-badplat" "$T/ctx"'
+
+cat > "$T/r-fromimg" <<'R'
+FROM scratch
+COPY --from=localhost/busybox:latest /bin/busybox /bin/sh
+COPY --from=onbase:1 /etc/passwd /etc/passwd
+R
+expect_success 'COPY --from an image in the store' '
+  strata build -q -f "$T/r-fromimg" -t fromimg:1 "$T/ctx" && flat fromimg:1
+  cmp "$T/flat/bin/sh" /usr/bin/busybox && grep -q "^root:" "$T/flat/etc/passwd"'
+
+cat > "$T/r-heredoc" <<'R'
+FROM localhost/busybox:latest
+ENV NAME=world
+COPY <<EOF /greeting.txt
+hello $NAME
+EOF
+COPY --chmod=0755 <<"A" <<B /scripts/
+#!/bin/sh
+echo $NAME
+A
+literal \$NAME and $NAME
+B
+RUN <<EOF
+set -e
+echo "from a heredoc script" > /script-out.txt
+EOF
+RUN cat > /cat-out.txt <<END
+cat got $NAME
+END
+R
+expect_success 'heredocs: COPY files (expanded unless quoted, --chmod) and RUN scripts' '
+  strata build -q -f "$T/r-heredoc" -t heredoc:1 "$T/ctx" && flat heredoc:1
+  [ "$(cat "$T/flat/greeting.txt")" = "hello world" ]
+  [ "$(sed -n 2p "$T/flat/scripts/A")" = "echo \$NAME" ] && [ "$(stat -c %a "$T/flat/scripts/A")" = 755 ]
+  [ "$(cat "$T/flat/scripts/B")" = "literal \\\$NAME and world" ]
+  [ "$(cat "$T/flat/script-out.txt")" = "from a heredoc script" ]
+  [ "$(cat "$T/flat/cat-out.txt")" = "cat got world" ]'
+
+mkdir -p "$T/arch/pkg/sub" && echo packed > "$T/arch/pkg/sub/f.txt"
+tar -C "$T/arch" -czf "$T/ctx/pkg.tar.gz" pkg
+printf 'FROM localhost/busybox:latest\nADD pkg.tar.gz /opt/\nCOPY pkg.tar.gz /raw/\n' > "$T/r-addtar"
+expect_success 'ADD unpacks a local archive; COPY does not' '
+  strata build -q -f "$T/r-addtar" -t addtar:1 "$T/ctx" && flat addtar:1
+  [ "$(cat "$T/flat/opt/pkg/sub/f.txt")" = packed ] && [ -f "$T/flat/raw/pkg.tar.gz" ]'
+
+# a local web server for ADD <url>
+mkdir -p "$T/www" && echo "served over http" > "$T/www/file.txt"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$T/www" > "$T/http.log" 2>&1 &
+http_pid=$!
+trap 'kill $http_pid 2>/dev/null; _e2e_cleanup' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/file.txt" >/dev/null && break; sleep 0.1; done
+sum=$(sha256sum "$T/www/file.txt" | cut -d" " -f1)
+printf 'FROM localhost/busybox:latest\nADD --checksum=sha256:%s http://127.0.0.1:%s/file.txt /dl/\n' "$sum" "$port" > "$T/r-url"
+expect_success 'ADD <url> downloads the file (mode 0600) and checks --checksum' '
+  strata build -q -f "$T/r-url" -t url:1 "$T/ctx" && flat url:1
+  [ "$(cat "$T/flat/dl/file.txt")" = "served over http" ] && [ "$(stat -c %a "$T/flat/dl/file.txt")" = 600 ]'
+
+printf 'FROM localhost/busybox:latest\nADD --checksum=sha256:%064d http://127.0.0.1:%s/file.txt /dl/\n' 0 "$port" > "$T/r-badsum"
+expect_fail 2 'content is sha256:.*, --checksum says' 'a wrong --checksum fails' '
+  strata build -f "$T/r-badsum" "$T/ctx"'
+
+printf 'FROM localhost/busybox:latest\nADD http://127.0.0.1:1/nothing /x\n' > "$T/r-down"
+expect_fail 1 'download http://127.0.0.1:1/nothing: .*' 'an unreachable URL gives a clear error' '
+  strata build -f "$T/r-down" "$T/ctx"'
+
+printf 'FROM localhost/busybox:latest\nADD http://127.0.0.1:%s/missing.txt /x\n' "$port" > "$T/r-404"
+expect_fail 1 'HTTP status 404' 'a missing URL names the HTTP status' '
+  strata build -f "$T/r-404" "$T/ctx"'
+
+mkdir -p "$T/ign/keep" "$T/ign/logs" "$T/ign/deep/a/b"
+echo k > "$T/ign/keep/k.txt"; echo l > "$T/ign/logs/x.log"; echo s > "$T/ign/secret.env"
+echo d > "$T/ign/deep/a/b/note.tmp"; echo e > "$T/ign/keep/important.tmp"
+printf 'logs\n*.env\n**/*.tmp\n!keep/important.tmp\n' > "$T/ign/.dockerignore"
+printf 'FROM localhost/busybox:latest\nCOPY . /app/\n' > "$T/ign/Dockerfile"
+expect_success '.dockerignore keeps files out of COPY (with ! exceptions and **)' '
+  strata build -q -t ign:1 "$T/ign" && flat ign:1
+  [ -f "$T/flat/app/keep/k.txt" ] && [ ! -e "$T/flat/app/logs" ] && [ ! -e "$T/flat/app/secret.env" ]
+  [ ! -e "$T/flat/app/deep/a/b/note.tmp" ] && [ -f "$T/flat/app/keep/important.tmp" ]'
+
+expect_success 'an ignored file is not part of the cache key' '
+  echo changed > "$T/ign/secret.env"
+  strata build -t ign:2 "$T/ign" > ign.log && grep -q "CACHED COPY . /app/" ign.log'
+
+expect_success 'a Dockerfile.dockerignore beside the recipe wins over .dockerignore' '
+  printf "keep\n" > "$T/ign/Dockerfile.dockerignore"
+  strata build -q -t ign:3 "$T/ign" && flat ign:3
+  [ ! -e "$T/flat/app/keep" ] && [ -d "$T/flat/app/logs" ]'
+
+e2e_done
