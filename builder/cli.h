@@ -43,5 +43,7 @@ int cmd_df(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_gc(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_fsck(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_export(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_push(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_pull(struct cli *cli, int argc, char **argv, struct error *err);
 
 #endif
