@@ -33,6 +33,9 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 BIN := $(if $(filter 1,$(SAN)),strata-san,strata)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/%)
 
 all: $(BIN)
 
@@ -49,23 +52,50 @@ $(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Each fuzz target linked with a small main() that replays its seed corpus (make test).
+$(BUILD)/fuzz-replay/%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer builds with clang: make fuzz; make fuzz-smoke FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
+fuzz:
+	@mkdir -p build-fuzz
+	@for t in $(FUZZ_NAMES); do \
+	  echo "  FUZZ    build-fuzz/$$t"; \
+	  clang -std=c11 $(CPPFLAGS) $(WARN) -Wno-unused-command-line-argument $(FUZZ_FLAGS) \
+	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o build-fuzz/$$t tests/fuzz/fuzz_$$t.c \
+	    $(LIB_SRC) $(LDLIBS) || exit 1; \
+	done
+
+fuzz-smoke: fuzz
+	@for t in $(FUZZ_NAMES); do \
+	  mkdir -p build-fuzz/corpus-$$t; \
+	  echo "== $$t ($(FUZZ_SECONDS)s)"; \
+	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 build-fuzz/corpus-$$t \
+	    tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 # The sandbox test helper is static so it runs inside a scratch rootfs.
 $(BUILD)/tinit: tests/helpers/tinit.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<
 
 TEST_ENV = STRATA_BIN=$(CURDIR)/$(BIN) STRATA_UNIT=$(CURDIR)/$(BUILD)/unit-tests \
-           STRATA_TINIT=$(CURDIR)/$(BUILD)/tinit STRATA_SAN=$(SAN)
+           STRATA_TINIT=$(CURDIR)/$(BUILD)/tinit STRATA_SAN=$(SAN) \
+           STRATA_FUZZ_REPLAY=$(CURDIR)/$(BUILD)/fuzz-replay
 
 # `make test` first installs what is missing (tests/deps.sh), then builds and runs.
 test:
 	@tests/deps.sh
 	@$(MAKE) --no-print-directory test-run
 
-test-run: $(BIN) $(BUILD)/unit-tests $(BUILD)/tinit
+test-run: $(BIN) $(BUILD)/unit-tests $(BUILD)/tinit $(FUZZ_REPLAY)
 	@$(TEST_ENV) tests/run.sh all
 
-unit: $(BIN) $(BUILD)/unit-tests
+unit: $(BIN) $(BUILD)/unit-tests $(BUILD)/tinit
 	@$(TEST_ENV) tests/run.sh unit
 
 e2e: $(BIN) $(BUILD)/unit-tests $(BUILD)/tinit
@@ -84,8 +114,9 @@ lint:
 	@tests/lint.sh
 
 clean:
-	rm -rf build build-san strata strata-san
+	rm -rf build build-san build-fuzz strata strata-san
 
-.PHONY: all test test-run unit e2e deps demo bench lint clean
+.PHONY: all fuzz fuzz-smoke test test-run unit e2e deps demo bench lint clean
 
+-include $(FUZZ_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/builder/main.d

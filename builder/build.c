@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "builder/build_internal.h"
 #include "builder/expand.h"
@@ -19,6 +20,7 @@
 #include "store/index.h"
 
 #define BUILD_RECIPE_MAX (16u << 20)
+#define BUILD_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 void
 build_opts_init(struct build_opts *o)
@@ -47,6 +49,7 @@ stage_release(struct stage *st)
 {
     free(st->name);
     free(st->label);
+    free(st->deps);
     if (st->config)
         cJSON_Delete(st->config);
     oci_manifest_release(&st->layers);
@@ -66,6 +69,9 @@ build_release(struct build *b)
     context_release(&b->ctx);
     strvec_release(&b->global_args);
     strvec_release(&b->used_args);
+    memo_release(&b->memo);
+    pthread_mutex_destroy(&b->lock);
+    pthread_cond_destroy(&b->cond);
 }
 
 struct stage *
@@ -98,8 +104,10 @@ build_arg_override(struct build *b, const char *key, const char **value)
             *value = a + kl + 1;
         else
             *value = getenv(key);
+        pthread_mutex_lock(&b->lock);
         if (!strvec_getenv(&b->used_args, key))
             strvec_setenv(&b->used_args, key, "1");
+        pthread_mutex_unlock(&b->lock);
         return *value != NULL;
     }
     return 0;
@@ -183,6 +191,8 @@ build_plan(struct build *b, struct error *err)
     return 0;
 }
 
+void build_mark_needed(struct build *b, struct stage *st);
+
 /* The stage a --from= or FROM names, when it is a stage (else an image). */
 static struct stage *
 build_dep(struct build *b, const struct stage *st, const char *ref)
@@ -193,25 +203,42 @@ build_dep(struct build *b, const struct stage *st, const char *ref)
 }
 
 static void
+build_add_dep(struct build *b, struct stage *st, struct stage *d)
+{
+    size_t i;
+
+    for (i = 0; i < st->ndeps; i++)
+        if (st->deps[i] == d)
+            return;
+    st->deps = xrealloc(st->deps, (st->ndeps + 1) * sizeof(*st->deps));
+    st->deps[st->ndeps++] = d;
+    build_mark_needed(b, d);
+}
+
+void
 build_mark_needed(struct build *b, struct stage *st)
 {
+    cleanup_free char *from = NULL;
+    struct error ignored;
     size_t i;
 
     if (st->needed)
         return;
     st->needed = 1;
-    if (st->from->args.n) {
-        struct stage *d = build_dep(b, st, st->from->args.v[0]);
+    error_init(&ignored);
+    if (st->from->args.n &&
+        expand_word(st->from->args.v[0], b->recipe.escape, &b->global_args, &from, &ignored) == 0) {
+        struct stage *d = build_dep(b, st, from);
         if (d)
-            build_mark_needed(b, d);
+            build_add_dep(b, st, d);
     }
     for (i = st->first; i < st->end; i++) {
         const struct parse_instr *in = &b->recipe.instrs[i];
-        const char *from = step_flag(in, "from");
-        if (from && (!strcmp(in->keyword, "copy") || !strcmp(in->keyword, "add"))) {
-            struct stage *d = build_dep(b, st, from);
+        const char *f = step_flag(in, "from");
+        if (f && (!strcmp(in->keyword, "copy") || !strcmp(in->keyword, "add"))) {
+            struct stage *d = build_dep(b, st, f);
             if (d)
-                build_mark_needed(b, d);
+                build_add_dep(b, st, d);
         }
     }
 }
@@ -288,6 +315,26 @@ stage_from_stage(struct stage *st, const struct stage *src)
     return 0;
 }
 
+/* Like BuildKit, a stage whose base sets no PATH gets the default one in its config. */
+static void
+stage_default_path(struct stage *st)
+{
+    cJSON *cfg = cJSON_GetObjectItemCaseSensitive(st->config, "config");
+    cJSON *env = cJSON_GetObjectItemCaseSensitive(cfg, "Env");
+    const cJSON *e;
+
+    cJSON_ArrayForEach(e, env)
+    {
+        if (cJSON_IsString(e) && !strncmp(e->valuestring, "PATH=", 5))
+            return;
+    }
+    if (!cJSON_IsArray(env)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(cfg, "Env");
+        env = json_add_array(cfg, "Env");
+    }
+    cJSON_InsertItemInArray(env, 0, cJSON_CreateString("PATH=" BUILD_DEFAULT_PATH));
+}
+
 static int
 stage_start(struct build *b, struct stage *st, struct error *err)
 {
@@ -318,6 +365,7 @@ stage_start(struct build *b, struct stage *st, struct error *err)
         cJSON_ReplaceItemInObjectCaseSensitive(st->config, "config", cJSON_CreateObject());
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(st->config, "history")))
         json_add_array(st->config, "history");
+    stage_default_path(st);
     st->step_no = 1;
     return 0;
 }
@@ -335,6 +383,96 @@ stage_build(struct build *b, struct stage *st, struct error *err)
             return -1;
     }
     st->done = 1;
+    return 0;
+}
+
+struct build_job {
+    struct build *b;
+    struct stage *st;
+};
+
+static int
+build_ready(const struct stage *st)
+{
+    size_t i;
+
+    if (!st->needed || st->started)
+        return 0;
+    for (i = 0; i < st->ndeps; i++)
+        if (!st->deps[i]->done)
+            return 0;
+    return 1;
+}
+
+static void *
+build_thread(void *arg)
+{
+    struct build_job *j = arg;
+    struct build *b = j->b;
+    struct error err;
+    int rc;
+
+    error_init(&err);
+    rc = stage_build(b, j->st, &err);
+    pthread_mutex_lock(&b->lock);
+    if (rc < 0 && !b->failed) {
+        b->failed = 1;
+        b->first_err = err;
+    }
+    b->running--;
+    pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+    free(j);
+    return NULL;
+}
+
+/*
+ * Builds the needed stages, those that do not depend on each other in
+ * parallel (one per CPU): each stage starts as soon as the stages it reads
+ * are done. After a failure no new stage starts; the first error is kept.
+ */
+static int
+build_stages(struct build *b, struct stage *target, struct error *err)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int max = ncpu > 1 ? (int)ncpu : 1;
+    size_t i, needed = 0;
+
+    for (i = 0; i < b->nstages; i++)
+        needed += b->stages[i].needed;
+    if (needed == 1)
+        return stage_build(b, target, err);
+    pthread_mutex_lock(&b->lock);
+    while (!target->done && !b->failed) {
+        int started = 0;
+        for (i = 0; i < b->nstages && b->running < max; i++) {
+            struct build_job *j;
+            pthread_t t;
+            if (!build_ready(&b->stages[i]))
+                continue;
+            j = xmalloc(sizeof(*j));
+            j->b = b;
+            j->st = &b->stages[i];
+            j->st->started = 1;
+            b->running++;
+            if (pthread_create(&t, NULL, build_thread, j) != 0)
+                BUG("pthread_create");
+            pthread_detach(t);
+            started = 1;
+        }
+        if (!started && b->running == 0)
+            break; /* nothing can start: cannot happen with acyclic deps */
+        pthread_cond_wait(&b->cond, &b->lock);
+    }
+    while (b->running > 0)
+        pthread_cond_wait(&b->cond, &b->lock);
+    pthread_mutex_unlock(&b->lock);
+    if (b->failed) {
+        *err = b->first_err;
+        return -1;
+    }
+    if (!target->done)
+        return error_set(err, 0, "build: stage dependencies could not be ordered");
     return 0;
 }
 
@@ -389,13 +527,14 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
     struct build b;
     struct stage *target;
     double t0 = log_now_ms();
-    size_t i;
-    int rc = -1;
+        int rc = -1;
 
     memset(&b, 0, sizeof(b));
     b.store = s;
     b.o = o;
     b.ctx.fd = -1;
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_cond_init(&b.cond, NULL);
     b.now = o->source_date_epoch >= 0 ? o->source_date_epoch : (long long)time(NULL);
     if (build_read_recipe(&b, err) < 0 || build_plan(&b, err) < 0)
         goto out;
@@ -408,11 +547,11 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
     build_number_steps(&b);
     if (context_open(&b.ctx, o->context, o->recipe, err) < 0)
         goto out;
-    for (i = 0; i <= target->index; i++) {
-        if (b.stages[i].needed && stage_build(&b, &b.stages[i], err) < 0)
-            goto out;
-    }
-    if (build_finish(&b, target, out, err) < 0)
+    memo_load(&b.memo, s);
+    b.ctx.memo = &b.memo;
+    if (build_stages(&b, target, err) < 0)
+        goto out;
+    if (build_finish(&b, target, out, err) < 0 || memo_save(&b.memo, s, err) < 0)
         goto out;
     build_warn_unused_args(&b);
     progress_line("image %s built in %.2fs", out, (log_now_ms() - t0) / 1000.0);

@@ -4,6 +4,7 @@
 /* Shared between builder/build.c (stages) and builder/step.c (instructions). */
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 
 #include "builder/build.h"
 #include "builder/context.h"
@@ -17,6 +18,9 @@ struct stage {
     size_t first, end;               /* instruction range after FROM: [first, end) */
     int needed;
     int done;
+    int started;
+    struct stage **deps;             /* stages this one reads (FROM, COPY --from) */
+    size_t ndeps;
 
     /* state while building */
     cJSON *config;                   /* full image config: config, history, rootfs */
@@ -40,6 +44,12 @@ struct build {
     struct strvec global_args; /* ARGs declared before the first FROM, "K=V" */
     struct strvec used_args;   /* --build-arg names some ARG consumed */
     long long now;             /* creation time for new steps */
+    struct memo memo;          /* context file hashes remembered across builds */
+    pthread_mutex_t lock;      /* guards used_args, memo and the scheduler state */
+    pthread_cond_t cond;       /* a stage finished */
+    int running;               /* stages being built now */
+    int failed;                /* a stage failed: start no more */
+    struct error first_err;    /* the first stage failure */
 };
 
 /* Runs one instruction of stage st (step.c). */

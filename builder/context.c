@@ -196,13 +196,19 @@ context_match(struct context *c, const char *src, struct strvec *out, struct err
 }
 
 static int
-context_hash_file(int fd, struct cachekey *k, const char *name, struct error *err)
+context_hash_file(int fd, const struct stat *st, struct memo *memo, struct cachekey *k,
+                  const char *name, struct error *err)
 {
     struct digest_ctx d;
     char hex[DIGEST_STR_LEN + 1];
     static const size_t bufsz = 1 << 18;
-    cleanup_free char *buf = xmalloc(bufsz);
+    cleanup_free char *buf = NULL;
 
+    if (memo && memo_get(memo, st, hex)) {
+        cachekey_add(k, "data", hex);
+        return 0;
+    }
+    buf = xmalloc(bufsz);
     digest_init(&d);
     for (;;) {
         ssize_t r = read(fd, buf, bufsz);
@@ -217,12 +223,15 @@ context_hash_file(int fd, struct cachekey *k, const char *name, struct error *er
         digest_update(&d, buf, (size_t)r);
     }
     digest_final(&d, hex);
+    if (memo)
+        memo_put(memo, st, hex);
     cachekey_add(k, "data", hex);
     return 0;
 }
 
 struct context_walk {
     const struct context *c; /* NULL: no ignore file */
+    struct memo *memo;
     struct cachekey *k;
     struct buf rel;  /* path relative to the context root (for ignore rules) */
     struct buf name; /* path relative to the source (what the key records) */
@@ -290,11 +299,15 @@ context_hash_entry(struct context_walk *w, int dirfd, const char *base, struct e
     }
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
         return 0;
+    if (S_ISREG(st.st_mode) && w->memo && memo_get(w->memo, &st, link)) {
+        cachekey_add(w->k, "data", link); /* unchanged since it was last hashed */
+        return 0;
+    }
     fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return error_set(err, errno, "open %s", buf_cstr(&w->rel));
     if (S_ISREG(st.st_mode))
-        return context_hash_file(fd, w->k, buf_cstr(&w->rel), err);
+        return context_hash_file(fd, &st, w->memo, w->k, buf_cstr(&w->rel), err);
     return context_hash_children(w, fd, err);
 }
 
@@ -310,7 +323,7 @@ context_hash_top(struct context_walk *w, int fd, struct error *err)
              S_ISREG(st.st_mode) ? (long long)st.st_size : 0LL);
     cachekey_add(w->k, "top", meta);
     if (S_ISREG(st.st_mode))
-        return context_hash_file(fd, w->k, buf_cstr(&w->rel), err);
+        return context_hash_file(fd, &st, w->memo, w->k, buf_cstr(&w->rel), err);
     if (S_ISDIR(st.st_mode))
         return context_hash_children(w, fd, err);
     return 0;
@@ -319,7 +332,7 @@ context_hash_top(struct context_walk *w, int fd, struct error *err)
 int
 context_hash(struct context *c, const char *rel, struct cachekey *k, struct error *err)
 {
-    struct context_walk w = { c, k, BUF_INIT, BUF_INIT };
+    struct context_walk w = { c, c->memo, k, BUF_INIT, BUF_INIT };
     cleanup_close int fd = fs_open_in_root(c->fd, rel, O_RDONLY, err);
     int rc;
 
@@ -336,7 +349,7 @@ context_hash(struct context *c, const char *rel, struct cachekey *k, struct erro
 int
 context_hash_dir(int dirfd, const char *rel, struct cachekey *k, struct error *err)
 {
-    struct context_walk w = { NULL, k, BUF_INIT, BUF_INIT };
+    struct context_walk w = { NULL, NULL, k, BUF_INIT, BUF_INIT };
     cleanup_close int fd = fs_open_in_root(dirfd, rel, O_RDONLY, err);
     int rc;
 

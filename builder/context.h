@@ -12,12 +12,14 @@
 #include "builder/dockerignore.h"
 #include "formats/core/error.h"
 #include "formats/core/strvec.h"
+#include "store/memo.h"
 
 struct context {
     char *path; /* absolute */
     int fd;     /* O_PATH|O_DIRECTORY of path */
     struct dockerignore ignore;
     int has_ignore;
+    struct memo *memo; /* content hashes remembered by stat data, or NULL */
 };
 
 /* Opens dir as the context and loads its ignore file (recipe-specific first). */

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "builder/userdb.h"
+#include "builder/passwd.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
@@ -324,8 +324,13 @@ copy_run(int rootfd, const struct copy_job *job, struct error *err)
     size_t i;
     int rc = 0;
 
-    if (job->chown && userdb_resolve(rootfd, job->chown, &cs.uid, &cs.gid, err) < 0)
-        return error_wrap(err, "--chown=%s", job->chown);
+    if (job->chown) {
+        struct passwd_ids ids;
+        if (passwd_resolve(rootfd, job->chown, &ids, err) < 0)
+            return error_wrap(err, "--chown=%s", job->chown);
+        cs.uid = ids.uid;
+        cs.gid = ids.gid;
+    }
     cs.buf = xmalloc(COPY_BUF);
     for (i = 0; rc == 0 && i < job->sources->n; i++)
         rc = copy_source(rootfd, job->sources->v[i], &cs, err);

@@ -25,6 +25,7 @@ enum sandbox_net {
 };
 
 #define SANDBOX_TAIL_LEN 4096
+#define SANDBOX_TAIL_LINES 20 /* at most this many lines are kept in sandbox_result.tail */
 
 struct sandbox_spec {
     struct overlay_spec overlay; /* the step's rootfs */
@@ -45,13 +46,37 @@ struct sandbox_spec {
 struct sandbox_result {
     int exit_code;                 /* the command's exit status, or 128+signal */
     int signal;                    /* signal that killed it, or 0 */
-    char tail[SANDBOX_TAIL_LEN];   /* the last lines of output, for error reports */
+    char tail[SANDBOX_TAIL_LEN];   /* the last lines of output (at most SANDBOX_TAIL_LINES),
+                                      each ending in '\n', NUL-terminated; for error reports */
 };
 
 /*
  * Runs spec->argv in a new sandbox and waits for it. Returns 0 when the
  * command ran (res tells how it ended) and -1 with err set when the sandbox
  * could not be set up (in which case nothing was run).
+ *
+ * Details callers can rely on:
+ * - spec->overlay.linkdir is the step's scratch dir: besides the overlay's
+ *   links it receives "mnt/" (an extra bottom-most lower holding the mount
+ *   points, so none is created in the upper dir), and the private copies
+ *   "hosts" and "resolv.conf" bound read-only over the rootfs's. The caller
+ *   removes it after the step. At most OVERLAY_MAX_LOWERS - 1 lowers.
+ * - The command is PID 1 of its PID namespace; when it exits the kernel
+ *   kills whatever it left running, so a background process cannot hold the
+ *   build. The child gets SIGKILL if the calling thread dies (Ctrl-C).
+ * - stdin is /dev/null; stdout and stderr share one pipe, so lines keep
+ *   their order. on_output (may be NULL) gets each line without '\n'; a
+ *   line over 64 KiB comes in pieces.
+ * - Setup failures name what failed: an unknown user gives "unable to find
+ *   user NAME: no matching entries in passwd file", a command missing from
+ *   PATH 'exec: "NAME": executable file not found in $PATH'. PATH comes
+ *   from spec->env, else /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
+ *   /sbin:/bin; env itself is passed unchanged.
+ * - Memory and pids limits need the cgroup v1 controllers; asking for a
+ *   limit where they are missing or read-only is an error.
+ * - Must be called from a single-threaded process or with no other thread
+ *   holding locks the child could need: the child is a raw clone() that
+ *   runs no fork handlers (it makes no heap allocation, by design).
  */
 int sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct error *err);
 

@@ -51,6 +51,22 @@ run_e2e() {
   done
 }
 
+run_fuzz_replay() {
+  local bin name out
+  [ -n "${STRATA_FUZZ_REPLAY:-}" ] && [ -d "$STRATA_FUZZ_REPLAY" ] || return 0
+  echo "# fuzz corpus replay"
+  for bin in "$STRATA_FUZZ_REPLAY"/*; do
+    [ -x "$bin" ] || continue
+    name=$(basename "$bin")
+    if out=$("$bin" "$here/fuzz/corpus/$name" 2>&1); then
+      pass=$((pass + 1)); echo "ok - fuzz seeds of $name: $out"
+    else
+      fail=$((fail + 1)); failed_names+=("fuzz replay $name"); echo "not ok - fuzz seeds of $name"
+      printf '%s\n' "$out" | tail -n 20 | sed 's/^/#   /'
+    fi
+  done
+}
+
 run_conformance() {
   local conf="$top/../shared/conformance/run-parser.sh" out
   [ -x "$conf" ] || [ -f "$conf" ] || { echo "# conformance: ../shared not present"; return; }
@@ -69,7 +85,7 @@ cd "$top" || exit 2
 case "$what" in
   unit) run_unit ;;
   e2e) run_e2e ;;
-  all) run_unit; run_e2e; run_conformance ;;
+  all) run_unit; run_fuzz_replay; run_e2e; run_conformance ;;
   *) echo "usage: tests/run.sh all|unit|e2e [filter]" >&2; exit 2 ;;
 esac
 

@@ -9,6 +9,7 @@ STRATA_TINIT=${STRATA_TINIT:-$TOP/build/tinit}
 T=$(mktemp -d "${TMPDIR:-/tmp}/strata-e2e-XXXXXX")
 export STRATA_ROOT="$T/root"
 export TMPDIR="$T"
+cd "$T" || exit 1
 TEST_N=0
 TEST_FAILED=0
 TEST_SKIP_NEXT=""

@@ -15,6 +15,8 @@ struct harness_test {
 static struct harness_test *tests;
 static size_t ntests, alloc_tests;
 static int current_failed;
+static int current_skipped;
+static char skip_reason[512];
 static char current_dir[4096];
 
 void
@@ -38,6 +40,17 @@ harness_fail(const char *file, int line, const char *fmt, ...)
     va_end(ap);
     printf("\n");
     fflush(stdout);
+}
+
+void
+harness_skip(const char *fmt, ...)
+{
+    va_list ap;
+
+    current_skipped = 1;
+    va_start(ap, fmt);
+    vsnprintf(skip_reason, sizeof(skip_reason), fmt, ap);
+    va_end(ap);
 }
 
 const char *
@@ -88,8 +101,20 @@ main(int argc, char **argv)
             continue;
         }
         current_failed = 0;
+        current_skipped = 0;
         tests[i].fn();
-        printf("%s %d - %s\n", current_failed ? "not ok" : "ok", run, tests[i].name);
+        if (current_skipped && !current_failed) {
+            const char *must = getenv("STRATA_MUST_WORK");
+            if (must && !strcmp(must, "1")) {
+                printf("not ok %d - %s (required, but skipped: %s)\n", run, tests[i].name,
+                       skip_reason);
+                current_failed = 1;
+            } else {
+                printf("ok %d - %s # SKIP %s\n", run, tests[i].name, skip_reason);
+            }
+        } else {
+            printf("%s %d - %s\n", current_failed ? "not ok" : "ok", run, tests[i].name);
+        }
         fflush(stdout);
         failed += current_failed;
         if (chdir(top) < 0)

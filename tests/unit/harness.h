@@ -18,6 +18,12 @@ void harness_register(const char *name, harness_fn fn);
 /* Marks the current test failed, printing where and why. */
 void harness_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+ * Marks the current test skipped with a reason (TAP "# SKIP"); with
+ * STRATA_MUST_WORK=1 in the environment a skip is reported as a failure.
+ */
+void harness_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Absolute path of the current test's tmp dir. */
 const char *harness_tmpdir(void);
 
