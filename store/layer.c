@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "store/blob.h"
 #include "store/snapshot.h"
@@ -17,6 +18,7 @@ layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opt
     cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct blob_writer w = { NULL, NULL, -1 };
     struct tar_write_result res;
+    double t0 = log_now_ms(), t1, t2;
 
     if (dfd < 0)
         return error_set(err, errno, "layer: open %s", dir);
@@ -37,9 +39,16 @@ layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opt
     memcpy(info->diff_id, res.diff_id, sizeof(info->diff_id));
     info->size = (long long)res.size;
     info->tar_size = (long long)res.tar_size;
+    t1 = log_now_ms();
     txn_crash_point("layer-before-blob");
     if (blob_writer_commit(&w, res.digest, err) < 0)
         return -1;
+    t2 = log_now_ms();
     txn_crash_point("layer-before-snapshot");
-    return snapshot_commit(s, dir, res.diff_id, err);
+    if (snapshot_commit(s, dir, res.diff_id, err) < 0)
+        return -1;
+    log_debug("layer %s: %llu entries, %lld -> %lld bytes; tar+compress %.0f ms, blob sync %.0f "
+              "ms, snapshot %.0f ms", res.digest, (unsigned long long)res.entries,
+              info->tar_size, info->size, t1 - t0, t2 - t1, log_now_ms() - t2);
+    return 0;
 }
