@@ -2,7 +2,9 @@
 """Makes docker-archives (`docker save` format) for tests, independently of strata.
 Usage:
   mkarchive.py OUT.tar --rootfs ROOTFS.tar [--tag NAME:TAG]... [--cmd JSON] [--gzip]
-      one image, one layer (the rootfs tar as is, or gzip'ed)
+               [--extra NAME=CONTENT]...
+      one image: the rootfs tar as is (or gzip'ed) as its first layer, then one
+      small layer per --extra
   mkarchive.py OUT.tar --hostile KIND
       one image whose layer is hostile: dotdot (../evil), abs (/abs-evil),
       symlink (link -> OUTDIR then link/evil), hardlink (hard link to /etc/passwd-evil),
@@ -54,20 +56,31 @@ def hostile_layer(kind):
     return bio.getvalue()
 
 
-def write_archive(out, layer, diff_id, tags, cmd, layer_path=None):
+def small_layer(name, content):
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        add_bytes(tf, name, content.encode())
+    return bio.getvalue()
+
+
+def write_archive(out, layer, diff_id, tags, cmd, layer_path=None, extra=None):
     cfg = {"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
            "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
-           "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id]},
+           "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id] +
+                      ["sha256:" + sha(x) for x in (extra or [])]},
            "history": [{"created": "2024-01-01T00:00:00Z", "created_by": "mkarchive.py"}]}
     if cmd:
         cfg["config"]["Cmd"] = json.loads(cmd)
     cfgb = json.dumps(cfg, separators=(",", ":")).encode()
     lid = diff_id
     lp = layer_path or (lid + "/layer.tar")
-    man = [{"Config": sha(cfgb) + ".json", "RepoTags": tags, "Layers": [lp]}]
+    man = [{"Config": sha(cfgb) + ".json", "RepoTags": tags,
+            "Layers": [lp] + [sha(x) + "/layer.tar" for x in (extra or [])]}]
     with tarfile.open(out, "w") as tf:
         add_bytes(tf, sha(cfgb) + ".json", cfgb)
         add_bytes(tf, lid + "/layer.tar", layer)
+        for x in extra or []:
+            add_bytes(tf, sha(x) + "/layer.tar", x)
         add_bytes(tf, "manifest.json", json.dumps(man).encode())
 
 
@@ -80,6 +93,8 @@ def main():
     ap.add_argument("--gzip", action="store_true")
     ap.add_argument("--hostile")
     ap.add_argument("--bad-diffid", action="store_true")
+    ap.add_argument("--extra", action="append", default=[],
+                    help="NAME=CONTENT: one more layer holding that file")
     a = ap.parse_args()
     if a.hostile:
         layer = hostile_layer(a.hostile)
@@ -92,7 +107,8 @@ def main():
     layer = gzip.compress(raw, mtime=0) if a.gzip else raw
     if a.bad_diffid:
         diff = sha(raw + b"x")
-    write_archive(a.out, layer, diff, a.tag, a.cmd)
+    extra = [small_layer(*e.split("=", 1)) for e in a.extra]
+    write_archive(a.out, layer, diff, a.tag, a.cmd, extra=extra)
 
 
 if __name__ == "__main__":
