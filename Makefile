@@ -120,3 +120,4 @@ clean:
 
 -include $(FUZZ_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/builder/main.d
+.SECONDARY:

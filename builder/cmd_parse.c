@@ -49,8 +49,7 @@ cmd_parse(struct cli *cli, int argc, char **argv, struct error *err)
         } else if (!strcmp(argv[i], "--check")) {
             check = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return error_input(err, "parse: unknown option %s (see strata parse --help)",
-                               argv[i]);
+            return error_input(err, "parse: unknown option %s (see strata parse --help)", argv[i]);
         } else if (path) {
             return error_input(err, "parse: only one FILE, got \"%s\" too", argv[i]);
         } else {

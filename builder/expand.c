@@ -113,8 +113,8 @@ static int
 expand_is_name_char(long cp)
 {
     if (cp < 0x80)
-        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
-               (cp >= '0' && cp <= '9') || cp == '_';
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
+               cp == '_';
     /* unicode.IsLetter without tables: Latin-1 letters and everything above */
     return cp >= 0xC0 && cp != 0xD7 && cp != 0xF7;
 }
@@ -432,8 +432,8 @@ expand_modifier(struct expand_ctx *c, const char *name, int colon, int op, struc
         expand_trim(value ? value : "", w + (*w == op), op == '%', *w == op, out);
         return 0;
     default:
-        return error_input(c->err, "unsupported modifier (%s%c) in substitution",
-                           colon ? ":" : "", op);
+        return error_input(c->err, "unsupported modifier (%s%c) in substitution", colon ? ":" : "",
+                           op);
     }
 }
 
@@ -600,9 +600,9 @@ expand_process(const char *word, const struct expand_opts *opts, const struct st
                char **out, struct strvec *words, struct error *err)
 {
     struct error inner;
-    struct expand_ctx c = { word, strlen(word), 0, opts, opts->raw_escapes, vars, &inner };
+    struct expand_ctx c = {word, strlen(word), 0, opts, opts->raw_escapes, vars, &inner};
     struct strvec tmp = STRVEC_INIT;
-    struct expand_wordlist w = { BUF_INIT, 0, &tmp };
+    struct expand_wordlist w = {BUF_INIT, 0, &tmp};
     cleanup_buf struct buf result = BUF_INIT;
     size_t i;
 
@@ -624,10 +624,9 @@ expand_process(const char *word, const struct expand_opts *opts, const struct st
 }
 
 int
-expand_word(const char *word, char escape, const struct strvec *vars, char **out,
-            struct error *err)
+expand_word(const char *word, char escape, const struct strvec *vars, char **out, struct error *err)
 {
-    const struct expand_opts o = { escape, 0, 0, 0 };
+    const struct expand_opts o = {escape, 0, 0, 0};
 
     return expand_process(word, &o, vars, out, NULL, err);
 }
@@ -636,7 +635,7 @@ int
 expand_words(const char *text, char escape, const struct strvec *vars, struct strvec *out,
              struct error *err)
 {
-    const struct expand_opts o = { escape, 0, 0, 0 };
+    const struct expand_opts o = {escape, 0, 0, 0};
 
     return expand_process(text, &o, vars, NULL, out, err);
 }

@@ -39,10 +39,10 @@ int expand_words(const char *text, char escape, const struct strvec *vars, struc
 
 /* How expand_process() treats its input (BuildKit's Lex fields). */
 struct expand_opts {
-    char escape;      /* '\\' or '`' */
-    int raw_quotes;   /* keep quote characters in the result */
-    int raw_escapes;  /* keep escape characters in the result */
-    int skip_unset;   /* leave references to unset variables as written */
+    char escape;     /* '\\' or '`' */
+    int raw_quotes;  /* keep quote characters in the result */
+    int raw_escapes; /* keep escape characters in the result */
+    int skip_unset;  /* leave references to unset variables as written */
 };
 
 /*

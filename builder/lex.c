@@ -60,9 +60,20 @@ static int
 lex_rune_space(long c)
 {
     switch (c) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202F: case 0x205F: case 0x3000:
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case ' ':
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
         return 1;
     default:
         return c >= 0x2000 && c <= 0x200A;
@@ -94,13 +105,13 @@ static int
 lex_printable(long c)
 {
     static const long ranges[][2] = {
-        { 0x00, 0x1F },       { 0x7F, 0xA0 },       { 0xAD, 0xAD },       { 0x600, 0x605 },
-        { 0x61C, 0x61C },     { 0x6DD, 0x6DD },     { 0x70F, 0x70F },     { 0x8E2, 0x8E2 },
-        { 0x1680, 0x1680 },   { 0x180E, 0x180E },   { 0x2000, 0x200F },   { 0x2028, 0x202F },
-        { 0x205F, 0x2064 },   { 0x2066, 0x206F },   { 0x3000, 0x3000 },   { 0xD800, 0xF8FF },
-        { 0xFDD0, 0xFDEF },   { 0xFEFF, 0xFEFF },   { 0xFFF9, 0xFFFB },   { 0x110BD, 0x110BD },
-        { 0x110CD, 0x110CD }, { 0x1BCA0, 0x1BCA3 }, { 0x1D173, 0x1D17A }, { 0xE0001, 0xE0001 },
-        { 0xE0020, 0xE007F }, { 0xF0000, 0x10FFFF },
+        {0x00, 0x1F},       {0x7F, 0xA0},        {0xAD, 0xAD},       {0x600, 0x605},
+        {0x61C, 0x61C},     {0x6DD, 0x6DD},      {0x70F, 0x70F},     {0x8E2, 0x8E2},
+        {0x1680, 0x1680},   {0x180E, 0x180E},    {0x2000, 0x200F},   {0x2028, 0x202F},
+        {0x205F, 0x2064},   {0x2066, 0x206F},    {0x3000, 0x3000},   {0xD800, 0xF8FF},
+        {0xFDD0, 0xFDEF},   {0xFEFF, 0xFEFF},    {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD},
+        {0x110CD, 0x110CD}, {0x1BCA0, 0x1BCA3},  {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+        {0xE0020, 0xE007F}, {0xF0000, 0x10FFFF},
     };
     size_t i;
 
@@ -120,15 +131,33 @@ lex_quote_ascii(struct buf *out, unsigned char c)
     static const char hex[] = "0123456789abcdef";
 
     switch (c) {
-    case '"': buf_adds(out, "\\\""); return;
-    case '\\': buf_adds(out, "\\\\"); return;
-    case '\a': buf_adds(out, "\\a"); return;
-    case '\b': buf_adds(out, "\\b"); return;
-    case '\f': buf_adds(out, "\\f"); return;
-    case '\n': buf_adds(out, "\\n"); return;
-    case '\r': buf_adds(out, "\\r"); return;
-    case '\t': buf_adds(out, "\\t"); return;
-    case '\v': buf_adds(out, "\\v"); return;
+    case '"':
+        buf_adds(out, "\\\"");
+        return;
+    case '\\':
+        buf_adds(out, "\\\\");
+        return;
+    case '\a':
+        buf_adds(out, "\\a");
+        return;
+    case '\b':
+        buf_adds(out, "\\b");
+        return;
+    case '\f':
+        buf_adds(out, "\\f");
+        return;
+    case '\n':
+        buf_adds(out, "\\n");
+        return;
+    case '\r':
+        buf_adds(out, "\\r");
+        return;
+    case '\t':
+        buf_adds(out, "\\t");
+        return;
+    case '\v':
+        buf_adds(out, "\\v");
+        return;
     default:
         break;
     }
@@ -158,8 +187,6 @@ lex_quote(struct buf *out, const char *s, size_t n)
             lex_quote_ascii(out, (unsigned char)s[i]);
         else if (lex_printable(c))
             buf_add(out, s + i, len);
-        else if (c < 0x100)
-            lex_quote_ascii(out, (unsigned char)c);
         else if (c < 0x10000)
             buf_addf(out, "\\u%04lx", c);
         else
@@ -357,64 +384,29 @@ lex_json_number(struct lex_json *j)
     return 0;
 }
 
-static int lex_json_value(struct lex_json *j, int depth);
-
-/* The members of an array or object after its opening bracket. */
+/* A key and its ':' inside an object. */
 static int
-lex_json_members(struct lex_json *j, char close, int depth)
+lex_json_key(struct lex_json *j)
 {
+    if (j->i >= j->n || j->s[j->i] != '"' || lex_json_string(j, NULL) < 0)
+        return -1;
     lex_json_ws(j);
-    if (j->i < j->n && j->s[j->i] == close) {
-        j->i++;
-        return 0;
-    }
-    for (;;) {
-        if (close == '}') {
-            if (j->i >= j->n || j->s[j->i] != '"' || lex_json_string(j, NULL) < 0)
-                return -1;
-            lex_json_ws(j);
-            if (j->i >= j->n || j->s[j->i++] != ':')
-                return -1;
-            lex_json_ws(j);
-        }
-        if (lex_json_value(j, depth) < 0)
-            return -1;
-        lex_json_ws(j);
-        if (j->i >= j->n)
-            return -1;
-        if (j->s[j->i] == close) {
-            j->i++;
-            return 0;
-        }
-        if (j->s[j->i++] != ',')
-            return -1;
-        lex_json_ws(j);
-    }
+    if (j->i >= j->n || j->s[j->i++] != ':')
+        return -1;
+    return 0;
 }
 
-/* Validates one value at j->i (no leading whitespace). */
+/* A string, number or literal at j->i. */
 static int
-lex_json_value(struct lex_json *j, int depth)
+lex_json_scalar(struct lex_json *j)
 {
-    static const char *const words[] = { "true", "false", "null" };
-    size_t k;
+    static const char *const words[] = {"true", "false", "null"};
+    size_t k, len;
 
-    if (j->i >= j->n)
-        return -1;
-    switch (j->s[j->i]) {
-    case '"':
+    if (j->s[j->i] == '"')
         return lex_json_string(j, NULL);
-    case '[':
-    case '{':
-        if (depth + 1 > LEX_JSON_MAX_DEPTH)
-            return -1;
-        j->i++;
-        return lex_json_members(j, j->s[j->i - 1] == '[' ? ']' : '}', depth + 1);
-    default:
-        break;
-    }
     for (k = 0; k < 3; k++) {
-        size_t len = strlen(words[k]);
+        len = strlen(words[k]);
         if (j->n - j->i >= len && !memcmp(j->s + j->i, words[k], len)) {
             j->i += len;
             return 0;
@@ -423,6 +415,57 @@ lex_json_value(struct lex_json *j, int depth)
     if (j->s[j->i] == '-' || (j->s[j->i] >= '0' && j->s[j->i] <= '9'))
         return lex_json_number(j);
     return -1;
+}
+
+/*
+ * Validates one JSON value at j->i without recursion: closers holds the
+ * bracket each open array or object waits for.
+ */
+static int
+lex_json_value(struct lex_json *j)
+{
+    char closers[LEX_JSON_MAX_DEPTH];
+    size_t depth = 0;
+    int want_value = 1;
+
+    for (;;) {
+        lex_json_ws(j);
+        if (!want_value && depth == 0)
+            return 0;
+        if (j->i >= j->n)
+            return -1;
+        if (!want_value) {
+            if (j->s[j->i] == closers[depth - 1]) {
+                j->i++;
+                depth--;
+                continue;
+            }
+            if (j->s[j->i++] != ',')
+                return -1;
+            lex_json_ws(j);
+            if (closers[depth - 1] == '}' && lex_json_key(j) < 0)
+                return -1;
+            want_value = 1;
+            continue;
+        }
+        if (j->s[j->i] != '[' && j->s[j->i] != '{') {
+            if (lex_json_scalar(j) < 0)
+                return -1;
+            want_value = 0;
+            continue;
+        }
+        if (depth == LEX_JSON_MAX_DEPTH)
+            return -1;
+        closers[depth++] = j->s[j->i++] == '[' ? ']' : '}';
+        lex_json_ws(j);
+        if (j->i < j->n && j->s[j->i] == closers[depth - 1]) {
+            j->i++;
+            depth--;
+            want_value = 0;
+        } else if (closers[depth - 1] == '}' && lex_json_key(j) < 0) {
+            return -1;
+        }
+    }
 }
 
 /* Second pass over a valid array: every element must be a string. */
@@ -458,12 +501,12 @@ lex_json_collect(struct lex_json *j, struct lex_words *out)
 int
 lex_json_array(const char *s, size_t n, struct lex_words *out)
 {
-    struct lex_json j = { s, n, 0 };
-    struct lex_words tmp = { STRVEC_INIT, NULL, NULL, 0 };
+    struct lex_json j = {s, n, 0};
+    struct lex_words tmp = {STRVEC_INIT, NULL, NULL, 0};
     size_t k;
 
     lex_json_ws(&j);
-    if (j.i >= n || s[j.i] != '[' || lex_json_value(&j, 0) < 0)
+    if (j.i >= n || s[j.i] != '[' || lex_json_value(&j) < 0)
         return 0;
     lex_json_ws(&j);
     if (j.i != n)
@@ -508,8 +551,8 @@ lex_find_line(const char *src, size_t len, int line, const char **start, size_t 
 }
 
 int
-lex_verror_at(struct error *err, const char *file, const char *src, size_t len, int line,
-              int col, const char *fmt, va_list ap)
+lex_verror_at(struct error *err, const char *file, const char *src, size_t len, int line, int col,
+              const char *fmt, va_list ap)
 {
     char msg[ERROR_MSG_LEN], caret[LEX_SHOW_MAX + 2];
     const char *text;
@@ -533,8 +576,8 @@ lex_verror_at(struct error *err, const char *file, const char *src, size_t len, 
 }
 
 int
-lex_error_at(struct error *err, const char *file, const char *src, size_t len, int line,
-             int col, const char *fmt, ...)
+lex_error_at(struct error *err, const char *file, const char *src, size_t len, int line, int col,
+             const char *fmt, ...)
 {
     va_list ap;
 
@@ -670,8 +713,7 @@ lex_is_alnum(char c)
  * Returns 1 and sets key/value spans on a match.
  */
 static int
-lex_match_directive(const char *s, size_t n, const char **k, size_t *kn, const char **v,
-                    size_t *vn)
+lex_match_directive(const char *s, size_t n, const char **k, size_t *kn, const char **v, size_t *vn)
 {
     size_t i = 1, eq_end;
 

@@ -38,16 +38,16 @@ struct lex_line {
 };
 
 struct lex {
-    const char *file;      /* borrowed: name used in messages */
-    const char *src;       /* borrowed: the whole recipe */
+    const char *file; /* borrowed: name used in messages */
+    const char *src;  /* borrowed: the whole recipe */
     size_t len;
-    size_t pos;            /* offset of the next physical line */
-    int line;              /* physical lines consumed so far */
-    char escape;           /* '\\' or '`' */
+    size_t pos;  /* offset of the next physical line */
+    int line;    /* physical lines consumed so far */
+    char escape; /* '\\' or '`' */
     int directives_done;
-    unsigned seen;         /* LEX_SEEN_* bits */
-    char *syntax;          /* owned: "# syntax=" value or NULL */
-    char *check;           /* owned: "# check=" value or NULL */
+    unsigned seen; /* LEX_SEEN_* bits */
+    char *syntax;  /* owned: "# syntax=" value or NULL */
+    char *check;   /* owned: "# check=" value or NULL */
 };
 
 /* Prepares lx over len bytes of text; lx borrows file and text. */

@@ -1,5 +1,6 @@
 #include "builder/parse.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -31,15 +32,15 @@ struct parse_kw {
 };
 
 static const struct parse_kw parse_kws[] = {
-    { "add", PARSE_JSON_OR_LIST, 2, 1 },   { "arg", PARSE_NAME_OR_VAL, 1, 0 },
-    { "cmd", PARSE_MAYBE_JSON, 0, 0 },     { "copy", PARSE_JSON_OR_LIST, 2, 1 },
-    { "entrypoint", PARSE_MAYBE_JSON, 0, 0 }, { "env", PARSE_NAME_VAL, 1, 0 },
-    { "expose", PARSE_WORDS, 1, 0 },       { "from", PARSE_WORDS, 1, 0 },
-    { "healthcheck", PARSE_HEALTH, 0, 0 }, { "label", PARSE_NAME_VAL, 1, 0 },
-    { "maintainer", PARSE_STRING, 1, 0 },  { "onbuild", PARSE_SUB, 0, 0 },
-    { "run", PARSE_MAYBE_JSON, 1, 1 },     { "shell", PARSE_MAYBE_JSON, 1, 0 },
-    { "stopsignal", PARSE_STRING, 1, 0 },  { "user", PARSE_STRING, 1, 0 },
-    { "volume", PARSE_JSON_OR_LIST, 1, 0 }, { "workdir", PARSE_STRING, 1, 0 },
+    {"add", PARSE_JSON_OR_LIST, 2, 1},      {"arg", PARSE_NAME_OR_VAL, 1, 0},
+    {"cmd", PARSE_MAYBE_JSON, 0, 0},        {"copy", PARSE_JSON_OR_LIST, 2, 1},
+    {"entrypoint", PARSE_MAYBE_JSON, 0, 0}, {"env", PARSE_NAME_VAL, 1, 0},
+    {"expose", PARSE_WORDS, 1, 0},          {"from", PARSE_WORDS, 1, 0},
+    {"healthcheck", PARSE_HEALTH, 0, 0},    {"label", PARSE_NAME_VAL, 1, 0},
+    {"maintainer", PARSE_STRING, 1, 0},     {"onbuild", PARSE_SUB, 0, 0},
+    {"run", PARSE_MAYBE_JSON, 1, 1},        {"shell", PARSE_MAYBE_JSON, 1, 0},
+    {"stopsignal", PARSE_STRING, 1, 0},     {"user", PARSE_STRING, 1, 0},
+    {"volume", PARSE_JSON_OR_LIST, 1, 0},   {"workdir", PARSE_STRING, 1, 0},
 };
 
 #define PARSE_NKWS (sizeof(parse_kws) / sizeof(parse_kws[0]))
@@ -59,7 +60,10 @@ parse_words_cleanup(struct lex_words *w)
     lex_words_release(w);
 }
 #define cleanup_words __attribute__((cleanup(parse_words_cleanup)))
-#define WORDS_INIT { STRVEC_INIT, NULL, NULL, 0 }
+#define WORDS_INIT                                                                                 \
+    {                                                                                              \
+        STRVEC_INIT, NULL, NULL, 0                                                                 \
+    }
 
 /* Sets an input error at offset off of the current logical line. */
 static int __attribute__((format(printf, 4, 5)))
@@ -216,7 +220,7 @@ parse_flags(const struct parse_ctx *c, size_t a, size_t b, struct lex_words *fla
             struct error *err)
 {
     const char *t = c->line.text.data;
-    struct parse_flagscan s = { BUF_INIT, PHASE_SPACE, 0, 0, a, a };
+    struct parse_flagscan s = {BUF_INIT, PHASE_SPACE, 0, 0, a, a};
     size_t pos;
     int rc = 0;
 
@@ -268,8 +272,7 @@ parse_flags(const struct parse_ctx *c, size_t a, size_t b, struct lex_words *fla
     }
     if (s.phase == PHASE_QUOTE)
         rc = parse_error_at(c, err, s.quote_at, "unterminated quote in flag");
-    else if (s.phase == PHASE_WORD && !parse_flag_is_dashes(&s.word) &&
-             (s.blank_ok || s.word.len))
+    else if (s.phase == PHASE_WORD && !parse_flag_is_dashes(&s.word) && (s.blank_ok || s.word.len))
         lex_words_push(flags, buf_cstr(&s.word), s.word.len, s.start);
 out:
     buf_release(&s.word);
@@ -294,7 +297,7 @@ parse_put_char(struct buf *w, const char *t, size_t cw, long cp)
 static void
 parse_words(const char *t, size_t a, size_t b, char esc, struct lex_words *out)
 {
-    struct parse_flagscan s = { BUF_INIT, PHASE_SPACE, 0, 0, a, a };
+    struct parse_flagscan s = {BUF_INIT, PHASE_SPACE, 0, 0, a, a};
     size_t pos, cw = 1;
     long ch = 0;
 
@@ -361,8 +364,8 @@ parse_split_blanks(const char *t, size_t a, size_t b, struct lex_words *out)
 }
 
 static void
-parse_push_triple(struct lex_words *out, const char *t, size_t ka, size_t kb, size_t va,
-                  size_t vb, const char *sep)
+parse_push_triple(struct lex_words *out, const char *t, size_t ka, size_t kb, size_t va, size_t vb,
+                  const char *sep)
 {
     lex_words_push(out, t + ka, kb - ka, ka);
     lex_words_push(out, t + va, vb - va, va);
@@ -371,8 +374,8 @@ parse_push_triple(struct lex_words *out, const char *t, size_t ka, size_t kb, si
 
 /* parseNameVal: ENV and LABEL give key, value, separator triples. */
 static int
-parse_name_val(const struct parse_ctx *c, const char *kw, size_t a, size_t b,
-               struct lex_words *out, struct error *err)
+parse_name_val(const struct parse_ctx *c, const char *kw, size_t a, size_t b, struct lex_words *out,
+               struct error *err)
 {
     const char *t = c->line.text.data;
     cleanup_words struct lex_words words = WORDS_INIT;
@@ -387,7 +390,8 @@ parse_name_val(const struct parse_ctx *c, const char *kw, size_t a, size_t b,
         if (k == b)
             return parse_error_at(c, err, a,
                                   "%s must have two arguments (\"%s name value\" or "
-                                  "\"%s name=value\")", kw, kw, kw);
+                                  "\"%s name=value\")",
+                                  kw, kw, kw);
         for (i = k; i < b && parse_tok_space(t[i]); i++)
             ;
         parse_push_triple(out, t, a, k, i, b, "");
@@ -399,7 +403,8 @@ parse_name_val(const struct parse_ctx *c, const char *kw, size_t a, size_t b,
         if (!eq)
             return parse_error_at(c, err, at,
                                   "syntax error: can't find = in \"%s\", it must be of the "
-                                  "form name=value", w);
+                                  "form name=value",
+                                  w);
         lex_words_push(out, w, (size_t)(eq - w), at);
         lex_words_push(out, eq + 1, strlen(eq + 1), at + (size_t)(eq - w) + 1);
         lex_words_push(out, "=", 1, at);
@@ -566,19 +571,17 @@ parse_check_args(const struct parse_ctx *c, const struct parse_kw *kw, size_t kw
                               "FROM requires either one or three arguments (FROM image "
                               "[AS name])");
     if (!strcmp(kw->name, "from") && in->args.n == 3 && strcasecmp(in->args.v[1], "as"))
-        return lex_error_at(err, c->file, c->src, c->len, in->arg_pos[1].line,
-                            in->arg_pos[1].col, "expected \"AS\" in FROM, found \"%s\"",
-                            in->args.v[1]);
+        return lex_error_at(err, c->file, c->src, c->len, in->arg_pos[1].line, in->arg_pos[1].col,
+                            "expected \"AS\" in FROM, found \"%s\"", in->args.v[1]);
     return 0;
 }
 
 /* splitCommand + dispatch: one instruction from t[a, b) of the current line. */
 static int
-parse_instr_text(struct parse_ctx *c, size_t a, size_t b, struct parse_instr *in,
-                 struct error *err)
+parse_instr_text(struct parse_ctx *c, size_t a, size_t b, struct parse_instr *in, struct error *err)
 {
     const char *t = c->line.text.data;
-    struct parse_args pa = { WORDS_INIT, WORDS_INIT, 0, NULL };
+    struct parse_args pa = {WORDS_INIT, WORDS_INIT, 0, NULL};
     const struct parse_kw *kw;
     size_t k, rest, args_a, args_b;
     int rc;
@@ -632,13 +635,14 @@ parse_count_quotes(const char *s)
 static int
 parse_heredoc_word(const char *w, struct parse_heredoc *hd, struct error *err)
 {
-    const struct expand_opts plain = { '\\', 0, 0, 1 }, raw = { '\\', 1, 0, 1 };
+    const struct expand_opts plain = {'\\', 0, 0, 1}, raw = {'\\', 1, 0, 1};
     cleanup_strvec struct strvec words = STRVEC_INIT, rawwords = STRVEC_INIT;
     const char *p = w;
     int fd = 0;
 
-    while (*p >= '0' && *p <= '9')
-        fd = fd < 100000 ? fd * 10 + (*p++ - '0') : fd;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if (fd < 100000) /* large enough for any fd, small enough not to overflow */
+            fd = fd * 10 + (*p - '0');
     if (p[0] != '<' || p[1] != '<')
         return 0;
     p += 2;
@@ -695,7 +699,7 @@ parse_read_heredoc(struct parse_ctx *c, struct parse_instr *in, struct parse_her
 static int
 parse_heredocs(struct parse_ctx *c, struct parse_instr *in, struct error *err)
 {
-    const struct expand_opts o = { '\\', 1, 1, 1 };
+    const struct expand_opts o = {'\\', 1, 1, 1};
     cleanup_strvec struct strvec words = STRVEC_INIT;
     struct error ignored;
     size_t i;
@@ -706,14 +710,13 @@ parse_heredocs(struct parse_ctx *c, struct parse_instr *in, struct error *err)
     if (expand_process(buf_cstr(&c->line.text), &o, NULL, NULL, &words, &ignored) < 0)
         return 0;
     for (i = 0; i < words.n; i++) {
-        struct parse_heredoc hd = { NULL, NULL, 0, 0, 0 };
+        struct parse_heredoc hd = {NULL, NULL, 0, 0, 0};
         int rc = parse_heredoc_word(words.v[i], &hd, err);
         if (rc < 0) {
             const char *t = buf_cstr(&c->line.text), *at = strstr(t, words.v[i]);
             char msg[ERROR_MSG_LEN];
             memcpy(msg, err->msg, sizeof(msg));
-            return parse_error_at(c, err, at ? (size_t)(at - t) : 0, "heredoc delimiter: %s",
-                                  msg);
+            return parse_error_at(c, err, at ? (size_t)(at - t) : 0, "heredoc delimiter: %s", msg);
         }
         if (rc == 1 && parse_read_heredoc(c, in, &hd, words.v[i], err) < 0)
             return -1;
@@ -775,8 +778,7 @@ parse_one(struct parse_ctx *c, struct parse_recipe *r, struct error *err)
     r->instrs = xgrow(r->instrs, sizeof(*r->instrs), r->n + 1, &c->alloc);
     in = &r->instrs[r->n];
     memset(in, 0, sizeof(*in));
-    if (parse_instr_text(c, 0, c->line.text.len, in, err) < 0 ||
-        parse_heredocs(c, in, err) < 0) {
+    if (parse_instr_text(c, 0, c->line.text.len, in, err) < 0 || parse_heredocs(c, in, err) < 0) {
         parse_instr_release(in);
         return -1;
     }
@@ -785,7 +787,8 @@ parse_one(struct parse_ctx *c, struct parse_recipe *r, struct error *err)
     if (c->line.empty_continuation)
         strvec_pushf(&r->warnings,
                      "%s:%d:%d: empty continuation line (these will become errors in a future "
-                     "release)", c->file, in->line, in->col);
+                     "release)",
+                     c->file, in->line, in->col);
     return 0;
 }
 
@@ -896,29 +899,29 @@ struct parse_flagdef {
 
 /* The flags BuildKit's dockerfile frontend knows (instructions/parse.go). */
 static const struct parse_flagdef parse_flagdefs[] = {
-    { "from", "platform", FLAG_VALUE },
-    { "run", "mount", FLAG_MULTI },
-    { "run", "network", FLAG_VALUE },
-    { "run", "security", FLAG_VALUE },
-    { "copy", "from", FLAG_VALUE },
-    { "copy", "chown", FLAG_VALUE },
-    { "copy", "chmod", FLAG_VALUE },
-    { "copy", "link", FLAG_BOOL },
-    { "copy", "parents", FLAG_BOOL },
-    { "copy", "exclude", FLAG_MULTI },
-    { "add", "from", FLAG_VALUE },
-    { "add", "chown", FLAG_VALUE },
-    { "add", "chmod", FLAG_VALUE },
-    { "add", "link", FLAG_BOOL },
-    { "add", "parents", FLAG_BOOL },
-    { "add", "exclude", FLAG_MULTI },
-    { "add", "checksum", FLAG_VALUE },
-    { "add", "keep-git-dir", FLAG_BOOL },
-    { "healthcheck", "interval", FLAG_VALUE },
-    { "healthcheck", "timeout", FLAG_VALUE },
-    { "healthcheck", "start-period", FLAG_VALUE },
-    { "healthcheck", "start-interval", FLAG_VALUE },
-    { "healthcheck", "retries", FLAG_VALUE },
+    {"from", "platform", FLAG_VALUE},
+    {"run", "mount", FLAG_MULTI},
+    {"run", "network", FLAG_VALUE},
+    {"run", "security", FLAG_VALUE},
+    {"copy", "from", FLAG_VALUE},
+    {"copy", "chown", FLAG_VALUE},
+    {"copy", "chmod", FLAG_VALUE},
+    {"copy", "link", FLAG_BOOL},
+    {"copy", "parents", FLAG_BOOL},
+    {"copy", "exclude", FLAG_MULTI},
+    {"add", "from", FLAG_VALUE},
+    {"add", "chown", FLAG_VALUE},
+    {"add", "chmod", FLAG_VALUE},
+    {"add", "link", FLAG_BOOL},
+    {"add", "parents", FLAG_BOOL},
+    {"add", "exclude", FLAG_MULTI},
+    {"add", "checksum", FLAG_VALUE},
+    {"add", "keep-git-dir", FLAG_BOOL},
+    {"healthcheck", "interval", FLAG_VALUE},
+    {"healthcheck", "timeout", FLAG_VALUE},
+    {"healthcheck", "start-period", FLAG_VALUE},
+    {"healthcheck", "start-interval", FLAG_VALUE},
+    {"healthcheck", "retries", FLAG_VALUE},
 };
 
 #define PARSE_NFLAGDEFS (sizeof(parse_flagdefs) / sizeof(parse_flagdefs[0]))
@@ -938,7 +941,7 @@ parse_verr(const struct parse_recipe *r, struct error *err, struct parse_pos p, 
 static struct parse_pos
 parse_kw_pos(const struct parse_instr *in)
 {
-    struct parse_pos p = { in->line, in->col };
+    struct parse_pos p = {in->line, in->col};
     return p;
 }
 
@@ -948,8 +951,8 @@ parse_flagdef(const char *keyword, const char *name, size_t n)
     size_t i;
 
     for (i = 0; i < PARSE_NFLAGDEFS; i++)
-        if (!strcmp(parse_flagdefs[i].keyword, keyword) &&
-            strlen(parse_flagdefs[i].name) == n && !strncmp(parse_flagdefs[i].name, name, n))
+        if (!strcmp(parse_flagdefs[i].keyword, keyword) && strlen(parse_flagdefs[i].name) == n &&
+            !strncmp(parse_flagdefs[i].name, name, n))
             return &parse_flagdefs[i];
     return NULL;
 }
@@ -967,13 +970,13 @@ parse_unknown_flag(const struct parse_recipe *r, const struct parse_instr *in, s
         if (!strcmp(parse_flagdefs[k].keyword, in->keyword))
             names[nn++] = parse_flagdefs[k].name;
     if (nn == 0)
-        return parse_verr(r, err, in->flag_pos[i], "%s takes no flags, found --%.*s", upper,
-                          (int)n, name);
+        return parse_verr(r, err, in->flag_pos[i], "%s takes no flags, found --%.*s", upper, (int)n,
+                          name);
     snprintf(word, sizeof(word), "%.*s", (int)n, name);
     pick = parse_suggest(word, names, nn);
     if (pick)
-        return parse_verr(r, err, in->flag_pos[i],
-                          "unknown flag --%s for %s (did you mean --%s?)", word, upper, pick);
+        return parse_verr(r, err, in->flag_pos[i], "unknown flag --%s for %s (did you mean --%s?)",
+                          word, upper, pick);
     return parse_verr(r, err, in->flag_pos[i], "unknown flag --%s for %s", word, upper);
 }
 
@@ -988,11 +991,11 @@ parse_validate_flag(const struct parse_recipe *r, const struct parse_instr *in, 
     if (!def)
         return parse_unknown_flag(r, in, i, f, n, err);
     if (def->kind != FLAG_BOOL && !eq)
-        return parse_verr(r, err, in->flag_pos[i], "flag --%s needs a value (--%s=...)",
-                          def->name, def->name);
+        return parse_verr(r, err, in->flag_pos[i], "flag --%s needs a value (--%s=...)", def->name,
+                          def->name);
     if (def->kind == FLAG_BOOL && eq && strcasecmp(eq + 1, "true") && strcasecmp(eq + 1, "false"))
-        return parse_verr(r, err, in->flag_pos[i],
-                          "flag --%s takes true or false, not \"%s\"", def->name, eq + 1);
+        return parse_verr(r, err, in->flag_pos[i], "flag --%s takes true or false, not \"%s\"",
+                          def->name, eq + 1);
     for (k = 0; def->kind != FLAG_MULTI && k < i; k++) {
         const char *g = in->flags.v[k] + 2;
         if (!strncmp(g, f, n) && (g[n] == '=' || g[n] == '\0'))
@@ -1002,8 +1005,7 @@ parse_validate_flag(const struct parse_recipe *r, const struct parse_instr *in, 
 }
 
 static int
-parse_validate_health(const struct parse_recipe *r, const struct parse_instr *in,
-                      struct error *err)
+parse_validate_health(const struct parse_recipe *r, const struct parse_instr *in, struct error *err)
 {
     if (in->args.n == 0)
         return parse_verr(r, err, parse_kw_pos(in), "HEALTHCHECK requires at least one argument");
@@ -1015,8 +1017,7 @@ parse_validate_health(const struct parse_recipe *r, const struct parse_instr *in
     }
     if (strcasecmp(in->args.v[0], "cmd"))
         return parse_verr(r, err, in->arg_pos[0],
-                          "unknown HEALTHCHECK type \"%s\" (expected CMD or NONE)",
-                          in->args.v[0]);
+                          "unknown HEALTHCHECK type \"%s\" (expected CMD or NONE)", in->args.v[0]);
     if (in->args.n < 2)
         return parse_verr(r, err, in->arg_pos[0], "missing command after HEALTHCHECK CMD");
     return 0;
@@ -1024,30 +1025,37 @@ parse_validate_health(const struct parse_recipe *r, const struct parse_instr *in
 
 /* BuildKit's stage names: ^[a-z][a-z0-9-_\.]*$ after lower-casing. */
 static int
+parse_stage_name_ok(const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i]; i++) {
+        int c = tolower((unsigned char)s[i]);
+        if (c >= 'a' && c <= 'z')
+            continue;
+        if (i > 0 && (isdigit(c) || c == '-' || c == '_' || c == '.'))
+            continue;
+        return 0;
+    }
+    return i > 0;
+}
+
+static int
 parse_validate_from(const struct parse_recipe *r, const struct parse_instr *in, struct error *err)
 {
-    const char *s;
-
-    if (in->args.n != 3)
+    if (in->args.n != 3 || parse_stage_name_ok(in->args.v[2]))
         return 0;
-    s = in->args.v[2];
-    if (((*s | 0x20) < 'a' || (*s | 0x20) > 'z'))
-        goto bad;
-    for (s++; *s; s++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-_.", *s | 0x20) || !*s)
-            goto bad;
-    return 0;
-bad:
     return parse_verr(r, err, in->arg_pos[2],
                       "invalid stage name \"%s\": it must start with a letter and hold only "
-                      "letters, digits, '-', '_' and '.'", in->args.v[2]);
+                      "letters, digits, '-', '_' and '.'",
+                      in->args.v[2]);
 }
 
 /* Which arguments the build expands (BuildKit's replaceEnvAllowed instructions). */
 static int
 parse_expands_arg(const struct parse_instr *in, size_t i)
 {
-    static const char *const all[] = { "arg", "expose", "user", "workdir", "stopsignal" };
+    static const char *const all[] = {"arg", "expose", "user", "workdir", "stopsignal"};
     size_t k;
 
     if (in->json)
@@ -1066,10 +1074,9 @@ parse_expands_arg(const struct parse_instr *in, size_t i)
 }
 
 static int
-parse_validate_words(const struct parse_recipe *r, const struct parse_instr *in,
-                     struct error *err)
+parse_validate_words(const struct parse_recipe *r, const struct parse_instr *in, struct error *err)
 {
-    const struct expand_opts o = { r->escape, 0, 0, 1 };
+    const struct expand_opts o = {r->escape, 0, 0, 1};
     struct error sub;
     size_t i;
 
@@ -1085,8 +1092,7 @@ parse_validate_words(const struct parse_recipe *r, const struct parse_instr *in,
 }
 
 static int
-parse_validate_instr(const struct parse_recipe *r, const struct parse_instr *in,
-                     struct error *err)
+parse_validate_instr(const struct parse_recipe *r, const struct parse_instr *in, struct error *err)
 {
     size_t i;
 
@@ -1114,15 +1120,14 @@ parse_validate(const struct parse_recipe *r, struct error *err)
         if (!from && strcmp(in->keyword, "arg") && strcmp(in->keyword, "from")) {
             parse_upper(in->keyword, upper, sizeof(upper));
             return parse_verr(r, err, parse_kw_pos(in),
-                              "%s before FROM (only ARG may come before the first FROM)",
-                              upper);
+                              "%s before FROM (only ARG may come before the first FROM)", upper);
         }
         from |= !strcmp(in->keyword, "from");
         if (parse_validate_instr(r, in, err) < 0)
             return -1;
     }
     if (!from) {
-        struct parse_pos p = { 1, 1 };
+        struct parse_pos p = {1, 1};
         if (r->n)
             p = parse_kw_pos(&r->instrs[0]);
         return parse_verr(r, err, p, "no FROM instruction");

@@ -30,17 +30,17 @@ struct parse_heredoc {
     char *content; /* body, with its line ends as written; tabs stripped for <<- */
     int expand;    /* 0 when the delimiter was quoted */
     int strip_tabs;
-    int fd;        /* N of "N<<EOF", else 0 */
+    int fd; /* N of "N<<EOF", else 0 */
 };
 
 struct parse_instr {
-    char *keyword;        /* lower case: "run", "copy", ... */
-    char *original;       /* the instruction as written from the keyword on, continuations joined */
-    int line, col;        /* 1-based position of the keyword */
-    int end_line;         /* last line of the instruction (heredocs included) */
-    struct strvec flags;  /* "--from=build", quotes removed as BuildKit does */
-    struct strvec args;   /* as in BuildKit's dump; ENV/LABEL: key, value, sep triples */
-    int json;             /* exec (JSON array) form */
+    char *keyword;       /* lower case: "run", "copy", ... */
+    char *original;      /* the instruction as written from the keyword on, continuations joined */
+    int line, col;       /* 1-based position of the keyword */
+    int end_line;        /* last line of the instruction (heredocs included) */
+    struct strvec flags; /* "--from=build", quotes removed as BuildKit does */
+    struct strvec args;  /* as in BuildKit's dump; ENV/LABEL: key, value, sep triples */
+    int json;            /* exec (JSON array) form */
     struct parse_heredoc *heredocs; /* RUN/COPY/ADD (and ONBUILD wrapping one) */
     size_t nheredocs;
     struct parse_instr *sub; /* ONBUILD's inner instruction, else NULL */
@@ -52,15 +52,15 @@ struct parse_instr {
 };
 
 struct parse_recipe {
-    char *file;        /* name used in messages */
-    char escape;       /* '\\' or '`' */
-    char *syntax;      /* "# syntax=" value or NULL */
+    char *file;   /* name used in messages */
+    char escape;  /* '\\' or '`' */
+    char *syntax; /* "# syntax=" value or NULL */
     struct parse_instr *instrs;
     size_t n;
     struct strvec warnings; /* "Recipe:3:1: message" lines, not fatal */
     /* additions */
-    char *check;       /* "# check=" value or NULL */
-    char *text;        /* a copy of the source, for messages quoting it */
+    char *check; /* "# check=" value or NULL */
+    char *text;  /* a copy of the source, for messages quoting it */
     size_t len;
 };
 

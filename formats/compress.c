@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -12,11 +13,32 @@
 #define COMPRESS_OUT_SIZE (256 * 1024)
 #define COMPRESS_IN_SIZE (128 * 1024)
 
+/* ---- zstd: independent frames of fixed size, compressed by a pool of threads ---- */
+
+struct zjob {
+    unsigned char *in, *out;
+    size_t in_len, out_len;
+    size_t zerr; /* ZSTD error code, or 0 */
+    int done;
+};
+
+struct zpool {
+    pthread_t *threads;
+    int nthreads, level;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_done;
+    struct zjob *jobs;
+    unsigned njobs;
+    /* sequence numbers; job i lives in slot i % njobs */
+    unsigned long long submitted, taken, emitted;
+    int stop;
+};
+
 struct compress_writer {
     enum compress_kind kind;
     compress_sink_fn sink;
     void *opaque;
-    ZSTD_CCtx *zc;
+    struct zpool *zp;
     z_stream z;
     gz_header gzhead;
     int z_live;
@@ -30,12 +52,182 @@ online_cpus(void)
     return n > 0 ? (int)n : 1;
 }
 
-static void
-zstd_set(ZSTD_CCtx *zc, ZSTD_cParameter p, int v)
+static ZSTD_CCtx *
+zstd_cctx(int level)
 {
-    size_t r = ZSTD_CCtx_setParameter(zc, p, v);
-    if (ZSTD_isError(r) && p != ZSTD_c_nbWorkers)
-        BUG("zstd parameter rejected");
+    ZSTD_CCtx *zc = ZSTD_createCCtx();
+
+    if (!zc || ZSTD_isError(ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, level)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(zc, ZSTD_c_checksumFlag, 0)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(zc, ZSTD_c_contentSizeFlag, 1)))
+        BUG("zstd context setup failed");
+    return zc;
+}
+
+static void *
+zpool_worker(void *opaque)
+{
+    struct zpool *zp = opaque;
+    ZSTD_CCtx *zc = zstd_cctx(zp->level);
+
+    pthread_mutex_lock(&zp->mu);
+    for (;;) {
+        struct zjob *j;
+        size_t r;
+
+        while (!zp->stop && zp->taken == zp->submitted)
+            pthread_cond_wait(&zp->cv_work, &zp->mu);
+        if (zp->taken == zp->submitted)
+            break;
+        j = &zp->jobs[zp->taken++ % zp->njobs];
+        pthread_mutex_unlock(&zp->mu);
+        /* single-threaded zstd on one whole frame: the bytes depend on the input only */
+        r = ZSTD_compress2(zc, j->out, ZSTD_compressBound(COMPRESS_ZSTD_FRAME), j->in, j->in_len);
+        pthread_mutex_lock(&zp->mu);
+        j->zerr = ZSTD_isError(r) ? r : 0;
+        j->out_len = ZSTD_isError(r) ? 0 : r;
+        j->done = 1;
+        pthread_cond_broadcast(&zp->cv_done);
+    }
+    pthread_mutex_unlock(&zp->mu);
+    ZSTD_freeCCtx(zc);
+    return NULL;
+}
+
+static struct zpool *
+zpool_new(int level, int threads)
+{
+    struct zpool *zp = xcalloc(1, sizeof(*zp));
+    size_t bound = ZSTD_compressBound(COMPRESS_ZSTD_FRAME);
+    unsigned i;
+
+    zp->level = level;
+    zp->nthreads = threads;
+    /* two frames per worker in flight keeps the workers busy while we hash and write */
+    zp->njobs = 2 * (unsigned)threads + 1;
+    zp->jobs = xcalloc(zp->njobs, sizeof(*zp->jobs));
+    for (i = 0; i < zp->njobs; i++) {
+        zp->jobs[i].in = xmalloc(COMPRESS_ZSTD_FRAME);
+        zp->jobs[i].out = xmalloc(bound);
+    }
+    pthread_mutex_init(&zp->mu, NULL);
+    pthread_cond_init(&zp->cv_work, NULL);
+    pthread_cond_init(&zp->cv_done, NULL);
+    zp->threads = xcalloc((size_t)threads, sizeof(pthread_t));
+    for (i = 0; i < (unsigned)threads; i++)
+        if (pthread_create(&zp->threads[i], NULL, zpool_worker, zp) != 0)
+            BUG("pthread_create failed");
+    return zp;
+}
+
+static void
+zpool_free(struct zpool *zp)
+{
+    unsigned i;
+
+    if (!zp)
+        return;
+    pthread_mutex_lock(&zp->mu);
+    zp->stop = 1;
+    pthread_cond_broadcast(&zp->cv_work);
+    pthread_mutex_unlock(&zp->mu);
+    for (i = 0; i < (unsigned)zp->nthreads; i++)
+        pthread_join(zp->threads[i], NULL);
+    for (i = 0; i < zp->njobs; i++) {
+        free(zp->jobs[i].in);
+        free(zp->jobs[i].out);
+    }
+    pthread_mutex_destroy(&zp->mu);
+    pthread_cond_destroy(&zp->cv_work);
+    pthread_cond_destroy(&zp->cv_done);
+    free(zp->jobs);
+    free(zp->threads);
+    free(zp);
+}
+
+/* The slot being filled (always free: see zpool_emit). */
+static struct zjob *
+zpool_filling(struct zpool *zp)
+{
+    return &zp->jobs[zp->submitted % zp->njobs];
+}
+
+/*
+ * Hands finished frames to the sink in order. With wait_all, until every
+ * submitted frame is out; else until a slot is free for the next frame.
+ */
+static int
+zpool_emit(struct compress_writer *w, int wait_all, struct error *err)
+{
+    struct zpool *zp = w->zp;
+
+    pthread_mutex_lock(&zp->mu);
+    while (zp->emitted < zp->submitted) {
+        struct zjob *j = &zp->jobs[zp->emitted % zp->njobs];
+        int rc = 0;
+
+        if (!j->done) {
+            if (!wait_all && zp->submitted - zp->emitted < zp->njobs)
+                break;
+            pthread_cond_wait(&zp->cv_done, &zp->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&zp->mu);
+        if (j->zerr)
+            rc = error_set(err, 0, "zstd compression: %s", ZSTD_getErrorName(j->zerr));
+        else if (w->sink(w->opaque, j->out, j->out_len, err) < 0)
+            rc = -1;
+        pthread_mutex_lock(&zp->mu);
+        if (rc < 0) {
+            pthread_mutex_unlock(&zp->mu);
+            return -1;
+        }
+        j->done = 0;
+        j->in_len = 0;
+        zp->emitted++;
+    }
+    pthread_mutex_unlock(&zp->mu);
+    return 0;
+}
+
+static int
+zpool_submit(struct compress_writer *w, struct error *err)
+{
+    struct zpool *zp = w->zp;
+
+    pthread_mutex_lock(&zp->mu);
+    zp->submitted++;
+    pthread_cond_signal(&zp->cv_work);
+    pthread_mutex_unlock(&zp->mu);
+    return zpool_emit(w, 0, err);
+}
+
+static int
+zstd_write(struct compress_writer *w, const unsigned char *p, size_t n, struct error *err)
+{
+    while (n) {
+        struct zjob *j = zpool_filling(w->zp);
+        size_t step = COMPRESS_ZSTD_FRAME - j->in_len;
+
+        if (step > n)
+            step = n;
+        memcpy(j->in + j->in_len, p, step);
+        j->in_len += step;
+        p += step;
+        n -= step;
+        if (j->in_len == COMPRESS_ZSTD_FRAME && zpool_submit(w, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+zstd_finish(struct compress_writer *w, struct error *err)
+{
+    /* the last, partial frame; an empty stream is still one (empty) frame */
+    if ((zpool_filling(w->zp)->in_len || !w->zp->submitted) && zpool_submit(w, err) < 0)
+        return -1;
+    return zpool_emit(w, 1, err);
 }
 
 struct compress_writer *
@@ -51,20 +243,7 @@ compress_writer_new(enum compress_kind kind, int level, int threads, compress_si
     case COMPRESS_NONE:
         break;
     case COMPRESS_ZSTD:
-        w->zc = ZSTD_createCCtx();
-        if (!w->zc)
-            BUG("ZSTD_createCCtx failed");
-        zstd_set(w->zc, ZSTD_c_compressionLevel, level ? level : 3);
-        zstd_set(w->zc, ZSTD_c_checksumFlag, 0);
-        zstd_set(w->zc, ZSTD_c_contentSizeFlag, 0);
-        /*
-         * Always at least one worker: zstd's MT mode splits the input into jobs
-         * whose size depends on the parameters only, so the frame is the same
-         * for any nbWorkers >= 1 (but differs from nbWorkers == 0). A libzstd
-         * built without threads rejects this; its single-thread frames differ.
-         */
-        zstd_set(w->zc, ZSTD_c_nbWorkers, threads > 0 ? threads : online_cpus());
-        w->out = xmalloc(COMPRESS_OUT_SIZE);
+        w->zp = zpool_new(level ? level : 3, threads > 0 ? threads : online_cpus());
         break;
     case COMPRESS_GZIP:
         if (deflateInit2(&w->z, level ? level : Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
@@ -82,25 +261,6 @@ compress_writer_new(enum compress_kind kind, int level, int threads, compress_si
         BUG("no compressor for this kind");
     }
     return w;
-}
-
-static int
-zstd_run(struct compress_writer *w, const void *data, size_t n, ZSTD_EndDirective end,
-         struct error *err)
-{
-    ZSTD_inBuffer in = {data, n, 0};
-
-    for (;;) {
-        ZSTD_outBuffer out = {w->out, COMPRESS_OUT_SIZE, 0};
-        size_t left = ZSTD_compressStream2(w->zc, &out, &in, end);
-
-        if (ZSTD_isError(left))
-            return error_set(err, 0, "zstd compression: %s", ZSTD_getErrorName(left));
-        if (out.pos && w->sink(w->opaque, w->out, out.pos, err) < 0)
-            return -1;
-        if (end == ZSTD_e_continue ? in.pos == in.size : left == 0)
-            return 0;
-    }
 }
 
 static int
@@ -134,7 +294,7 @@ compress_write(struct compress_writer *w, const void *data, size_t n, struct err
         return 0;
     switch (w->kind) {
     case COMPRESS_ZSTD:
-        return zstd_run(w, data, n, ZSTD_e_continue, err);
+        return zstd_write(w, data, n, err);
     case COMPRESS_GZIP:
         /* zlib counts input in uInt; feed huge buffers in pieces */
         while (n) {
@@ -155,7 +315,7 @@ compress_finish(struct compress_writer *w, struct error *err)
 {
     switch (w->kind) {
     case COMPRESS_ZSTD:
-        return zstd_run(w, NULL, 0, ZSTD_e_end, err);
+        return zstd_finish(w, err);
     case COMPRESS_GZIP:
         return gzip_run(w, NULL, 0, Z_FINISH, err);
     default:
@@ -168,7 +328,7 @@ compress_writer_free(struct compress_writer *w)
 {
     if (!w)
         return;
-    ZSTD_freeCCtx(w->zc);
+    zpool_free(w->zp);
     if (w->z_live)
         deflateEnd(&w->z);
     free(w->out);
@@ -364,7 +524,8 @@ gzip_read(struct compress_reader *r, void *buf, size_t cap, struct error *err)
         else if (rc == Z_BUF_ERROR && f == 0)
             return error_input(err, "truncated gzip stream");
         else if (rc != Z_OK && rc != Z_BUF_ERROR)
-            return error_input(err, "corrupt gzip data: %s", r->z.msg ? r->z.msg : "inflate failed");
+            return error_input(err, "corrupt gzip data: %s",
+                               r->z.msg ? r->z.msg : "inflate failed");
         if (r->z.avail_out != want)
             return (ssize_t)(want - r->z.avail_out);
     }

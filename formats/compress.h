@@ -8,10 +8,18 @@
  * (reproducible blob digests): no timestamps or names in gzip headers, no
  * dependence on thread count in zstd output.
  *
- * zstd: ZSTD_compressStream2 with ZSTD_c_nbWorkers always >= 1 (zstd's
- * multi-threaded mode cuts jobs by size, not by worker count, so 1 and 8
- * workers give the same frame), no content checksum, no dictionary, no
- * content size in the frame header.
+ * zstd: the input is cut into frames of COMPRESS_ZSTD_FRAME bytes (the last
+ * one shorter; empty input gives one empty frame), each compressed on its own
+ * with single-threaded ZSTD_compress2 (content size in the frame header, no
+ * content checksum, no dictionary) by a pool of `threads` workers, and
+ * written in order. The frame boundaries depend only on the byte count, so
+ * the output is the same for any thread count and any split of the input
+ * into compress_write() calls. (zstd's own multi-threaded mode,
+ * ZSTD_c_nbWorkers, is not used: with libzstd 1.5.4 its output varied from
+ * run to run with one worker, as its reused contexts' tables leak into later
+ * jobs.) A stream of concatenated frames is plain zstd (RFC 8878 section 3);
+ * every decoder reads it. Memory: (2 * threads + 1) * (4 MiB + bound) plus a
+ * context per worker, about 45 MB with 2 workers at level 3.
  *
  * gzip: zlib deflate, window 15, memLevel 8, default strategy, with a fixed
  * header: mtime 0, no name or comment, OS byte 255 ("unknown", as Go's
@@ -35,6 +43,9 @@ enum compress_kind {
     COMPRESS_XZ, /* read side only: compress_writer_new() does not take it */
 };
 
+/* Uncompressed bytes per zstd frame. Part of the format: changing it changes blob digests. */
+#define COMPRESS_ZSTD_FRAME (4 * 1024 * 1024)
+
 /* Receives compressed bytes. Returns 0 or -1 with err set. */
 typedef int (*compress_sink_fn)(void *opaque, const void *data, size_t n, struct error *err);
 
@@ -42,8 +53,8 @@ struct compress_writer;
 
 /*
  * Starts a compressor. level 0 means the kind's default (zstd 3, gzip 6);
- * threads 0 means one worker per online CPU (zstd only). Aborts on OOM, and
- * with BUG() for COMPRESS_XZ.
+ * threads 0 means one worker per online CPU (zstd only; the output does not
+ * depend on it). Aborts on OOM, and with BUG() for COMPRESS_XZ.
  */
 struct compress_writer *compress_writer_new(enum compress_kind kind, int level, int threads,
                                             compress_sink_fn sink, void *opaque);

@@ -161,7 +161,7 @@ read_fd(struct tr *t, void *buf, size_t cap, struct error *err)
             return n;
         }
         if (errno != EINTR)
-            return error_set(err, errno, "%s: read", t->what);
+            return error_set(err, errno, "read");
     }
 }
 
@@ -395,8 +395,8 @@ cache_forget_below(struct tr *t, const char *path)
 
 /* Removes whatever is at dirfd/base, i.e. path (recursively for a directory). */
 static int
-remove_existing(struct tr *t, int dirfd, const char *base, const char *path,
-                const struct stat *st, struct error *err)
+remove_existing(struct tr *t, int dirfd, const char *base, const char *path, const struct stat *st,
+                struct error *err)
 {
     if (S_ISDIR(st->st_mode)) {
         cache_forget_below(t, path);
@@ -531,8 +531,8 @@ write_data(struct tr *t, struct archive *a, struct archive_entry *e, int fd, str
 }
 
 static int
-make_regular(struct tr *t, struct archive *a, struct archive_entry *e, int dirfd,
-             const char *base, struct error *err)
+make_regular(struct tr *t, struct archive *a, struct archive_entry *e, int dirfd, const char *base,
+             struct error *err)
 {
     cleanup_close int fd =
         openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -545,8 +545,8 @@ make_regular(struct tr *t, struct archive *a, struct archive_entry *e, int dirfd
 }
 
 static int
-make_hardlink(struct tr *t, const char *path, const char *raw_target, int dirfd,
-              const char *base, struct error *err)
+make_hardlink(struct tr *t, const char *path, const char *raw_target, int dirfd, const char *base,
+              struct error *err)
 {
     cleanup_buf struct buf target = BUF_INIT;
     const char *why, *tbase;
@@ -609,11 +609,11 @@ make_dir(struct tr *t, struct archive_entry *e, int dirfd, const char *base, con
 }
 
 static int
-make_special(struct tr *t, struct archive_entry *e, int dirfd, const char *base,
-             struct error *err)
+make_special(struct tr *t, struct archive_entry *e, int dirfd, const char *base, struct error *err)
 {
     mode_t type = archive_entry_filetype(e);
-    dev_t dev = type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
+    dev_t dev =
+        type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
 
     if (type == AE_IFLNK) {
         const char *target = archive_entry_symlink(e);
@@ -895,8 +895,8 @@ tr_run(struct tr *t, struct error *err)
 }
 
 int
-tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags,
-                 const char *what, struct tar_read_result *res, struct error *err)
+tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags, const char *what,
+                 struct tar_read_result *res, struct error *err)
 {
     struct tr t;
     size_t i;
@@ -915,7 +915,7 @@ tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags,
     while (t.head_len < COMPRESS_DETECT_LEN && rc == 0) {
         ssize_t n = read_fd(&t, t.head + t.head_len, COMPRESS_DETECT_LEN - t.head_len, err);
         if (n < 0)
-            rc = -1;
+            rc = error_wrap(err, "%s", what);
         else if (n == 0)
             break;
         else

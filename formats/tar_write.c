@@ -107,7 +107,8 @@ struct hl_table {
 static size_t
 hl_hash(dev_t dev, ino_t ino, size_t cap)
 {
-    unsigned long long h = ((unsigned long long)ino * 0x9e3779b97f4a7c15ull) ^ (unsigned long long)dev;
+    unsigned long long h =
+        ((unsigned long long)ino * 0x9e3779b97f4a7c15ull) ^ (unsigned long long)dev;
     return (size_t)(h ^ (h >> 29)) & (cap - 1);
 }
 
@@ -904,8 +905,7 @@ tw_run(struct tw *t, int dirfd, struct error *err)
         return error_set(err, ENOTDIR, "layer root");
     t->root_dev = st.st_dev;
     /* POSIX ustar: two zero blocks end the archive; no padding to a record size */
-    if (walk_dir(t, dirfd, err) < 0 || tw_zeros(t, 2 * TAR_BLOCK, err) < 0 ||
-        tw_flush(t, err) < 0)
+    if (walk_dir(t, dirfd, err) < 0 || tw_zeros(t, 2 * TAR_BLOCK, err) < 0 || tw_flush(t, err) < 0)
         return -1;
     if (pipe_stop(&t->pipe) < 0) {
         *err = t->pipe.err;

@@ -23,8 +23,8 @@ enum whiteout_kind {
     WHITEOUT_NONE = 0, /* an ordinary name */
     WHITEOUT_FILE,     /* ".wh.N": N is deleted */
     WHITEOUT_OPAQUE_DIR,
-    WHITEOUT_META,  /* ".wh..wh.*" other than the opaque marker */
-    WHITEOUT_BAD,   /* ".wh." with a target of "", "." or ".." */
+    WHITEOUT_META, /* ".wh..wh.*" other than the opaque marker */
+    WHITEOUT_BAD,  /* ".wh." with a target of "", "." or ".." */
 };
 
 /*

@@ -49,8 +49,7 @@ tb_open(struct tb *t, int gnu, int xz)
 }
 
 static void
-tb_add(struct tb *t, const char *path, mode_t type, mode_t perm, const char *data,
-       const char *link)
+tb_add(struct tb *t, const char *path, mode_t type, mode_t perm, const char *data, const char *link)
 {
     struct archive_entry *e = archive_entry_new();
 
@@ -492,6 +491,21 @@ TEST(tar_read_bad_streams)
     CHECK_INT(err.exit_code, 2);
 }
 
+TEST(tar_read_empty_layer)
+{
+    struct tar_write_result w;
+    struct tar_read_result r;
+    struct error err;
+
+    error_init(&err);
+    CHECK(mkdir("t", 0755) == 0);
+    w = capture("t", "l.gz", COMPRESS_GZIP);
+    CHECK_OK(extract("l.gz", "x", TAR_READ_SNAPSHOT, 0, &r, &err), err);
+    CHECK_INT(r.entries, 0);
+    CHECK_STR(r.diff_id, w.diff_id);
+    CHECK_INT(count_entries("x"), 0);
+}
+
 TEST(tar_read_truncated_zstd)
 {
     struct tar_write_result w;
@@ -618,13 +632,12 @@ TEST(tar_read_hostile_archives)
             tb_open(&t, 0, 0);
             build_hostile((int)i, &t, sentinel);
             tb_close(&t, file);
-            CHECK_FAIL(extract(file, dest, mode ? TAR_READ_APPLY : TAR_READ_SNAPSHOT, 0, &r,
-                               &err),
+            CHECK_FAIL(extract(file, dest, mode ? TAR_READ_APPLY : TAR_READ_SNAPSHOT, 0, &r, &err),
                        err, cases[i].reason);
             snprintf(want, sizeof(want), "%s: entry \"%s\": ", file, cases[i].entry);
             if (!strstr(err.msg, want))
-                harness_fail(__FILE__, __LINE__, "%s: \"%s\" lacks \"%s\"", cases[i].title,
-                             err.msg, want);
+                harness_fail(__FILE__, __LINE__, "%s: \"%s\" lacks \"%s\"", cases[i].title, err.msg,
+                             want);
             CHECK_INT(err.exit_code, 2);
             /* nothing escaped: the sentinel is empty and base holds only dest and sentinel */
             CHECK_INT(count_entries(sentinel), 0);
