@@ -99,9 +99,9 @@ docker_archive_image_parse(const cJSON *j, size_t idx, struct docker_archive_man
     snprintf(ctx, sizeof(ctx), "manifest.json: [%zu]", idx);
     if (!cJSON_IsObject(j))
         return error_input(err, "%s: expected an object", ctx);
-    cfg = json_string(j, "Config", 1, ctx, err);
+    cfg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Config"));
     if (!cfg)
-        return -1;
+        return error_input(err, "%s: \"Config\": expected a string", ctx);
     if (!docker_archive_path_ok(cfg))
         return error_input(err, "%s: Config: bad path \"%.200s\"", ctx, cfg);
     tags = cJSON_GetObjectItemCaseSensitive(j, "RepoTags");

@@ -33,6 +33,23 @@ oci_archive_index_release(struct oci_archive_index *idx)
     oci_archive_index_init(idx);
 }
 
+/* json_string, but a JSON null for a required member is an error too. */
+static const char *
+oci_archive_string(const cJSON *obj, const char *key, const char *ctx, struct error *err)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    if (!m) {
+        error_input(err, "%s: missing \"%s\"", ctx, key);
+        return NULL;
+    }
+    if (!cJSON_IsString(m)) {
+        error_input(err, "%s: \"%s\": expected a string", ctx, key);
+        return NULL;
+    }
+    return m->valuestring;
+}
+
 static char *
 oci_archive_dup_string(const cJSON *obj, const char *key)
 {
@@ -52,8 +69,8 @@ oci_archive_entry_parse(const cJSON *j, const char *ctx, struct oci_archive_entr
 
     if (!cJSON_IsObject(j))
         return error_input(err, "%s: expected an object", ctx);
-    mt = json_string(j, "mediaType", 1, ctx, err);
-    dg = mt ? json_string(j, "digest", 1, ctx, err) : NULL;
+    mt = oci_archive_string(j, "mediaType", ctx, err);
+    dg = mt ? oci_archive_string(j, "digest", ctx, err) : NULL;
     if (!mt || !dg || json_int(j, "size", 1, &size, ctx, err) < 0)
         return -1;
     if (size < 0)
@@ -253,7 +270,9 @@ oci_archive_layout_check(const char *json, size_t len, struct error *err)
 
     if (!j)
         return -1;
-    v = json_string(j, "imageLayoutVersion", 1, "oci-layout", err);
+    if (!cJSON_IsObject(j))
+        return error_input(err, "oci-layout: expected an object");
+    v = oci_archive_string(j, "imageLayoutVersion", "oci-layout", err);
     if (!v)
         return -1;
     if (strncmp(v, "1.", 2) != 0)

@@ -154,7 +154,7 @@ registry_ref_parse(const char *s, struct registry_ref *r, struct error *err)
     } else if (!out.digest[0]) {
         out.tag = xstrdup("latest");
     }
-    if (!registry_repo_ok(rest)) {
+    if (!registry_repo_ok(rest) || strlen(rest) + 8 > 255) {
         registry_ref_release(&out);
         return error_input(err, "image reference \"%s\": bad repository name \"%s\"", s, rest);
     }

@@ -68,7 +68,7 @@ TEST(docker_archive_manifest_errors)
         { "{}", "expected an array" },
         { "[]", "no images" },
         { "[1]", "[0]: expected an object" },
-        { "[{\"Layers\":[\"a\"]}]", "missing \"Config\"" },
+        { "[{\"Layers\":[\"a\"]}]", "\"Config\": expected a string" },
         { "[{\"Config\":\"c\",\"Layers\":[]}]", "\"Layers\" is empty" },
         { "[{\"Config\":\"c\",\"Layers\":[1]}]", "[0].Layers[0]: expected a string" },
         { "[{\"Config\":\"c\",\"Layers\":[\"../x\"]}]", "bad path \"../x\"" },
