@@ -1,4 +1,5 @@
-/* strata export IMAGE --format oci|oci-archive|docker-archive -o PATH: hand an image to other tools. */
+/* strata export IMAGE --format oci|oci-archive|docker-archive -o PATH: hand an image to other
+ * tools. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,7 +9,8 @@
 #include "store/store.h"
 
 static const char export_usage[] =
-    "usage: strata export [--format oci|oci-archive|docker-archive] [--compression gzip|zstd|none]\n"
+    "usage: strata export [--format oci|oci-archive|docker-archive] [--compression "
+    "gzip|zstd|none]\n"
     "                     [--name NAME[:TAG]] -o PATH IMAGE\n"
     "\n"
     "Writes IMAGE (a name or a manifest digest) for other tools:\n"
@@ -72,7 +74,7 @@ export_parse_args(int argc, char **argv, struct export_args *a, struct error *er
 int
 cmd_export(struct cli *cli, int argc, char **argv, struct error *err)
 {
-    struct export_args a = { NULL, NULL, NULL, EXPORT_DOCKER_ARCHIVE, COMPRESS_NONE, 0 };
+    struct export_args a = {NULL, NULL, NULL, EXPORT_DOCKER_ARCHIVE, COMPRESS_NONE, 0};
     struct store s;
     int rc = export_parse_args(argc, argv, &a, err);
 

@@ -57,8 +57,8 @@ import_layer(struct store *s, const char *file, enum compress_kind comp, struct 
         txn_discard(dir);
         return -1;
     }
-    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, file,
-                         &res, err) < 0) {
+    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, file, &res,
+                         err) < 0) {
         txn_discard(dir);
         return -1;
     }
@@ -83,7 +83,7 @@ import_rootfs(struct store *s, const char *file, const char *name, enum compress
 {
     cleanup_cjson cJSON *cfg = oci_config_new();
     struct oci_manifest m;
-    struct oci_descriptor d = { 0 };
+    struct oci_descriptor d = {0};
     struct layer_info info;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
@@ -122,7 +122,7 @@ cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
 {
     enum compress_kind comp = COMPRESS_ZSTD;
     enum importer_kind kind;
-    const char *pos[2] = { NULL, NULL };
+    const char *pos[2] = {NULL, NULL};
     cleanup_free char *name = NULL;
     struct store s;
     int i, npos = 0, rc;

@@ -10,7 +10,7 @@ int
 cmd_pull(struct cli *cli, int argc, char **argv, struct error *err)
 {
     struct registry_opts o;
-    const char *pos[2] = { NULL, NULL };
+    const char *pos[2] = {NULL, NULL};
     char digest[DIGEST_STR_LEN + 1];
     struct store s;
     int npos = 0, rc = cli_registry_args("pull", argc, argv, &o, pos, &npos, err);

@@ -41,8 +41,8 @@ push_bool(const char *v, int *out, const char *opt, struct error *err)
 }
 
 int
-cli_registry_args(const char *verb, int argc, char **argv, struct registry_opts *o, const char **pos,
-          int *npos, struct error *err)
+cli_registry_args(const char *verb, int argc, char **argv, struct registry_opts *o,
+                  const char **pos, int *npos, struct error *err)
 {
     int i;
 
@@ -82,7 +82,7 @@ int
 cmd_push(struct cli *cli, int argc, char **argv, struct error *err)
 {
     struct registry_opts o;
-    const char *pos[2] = { NULL, NULL };
+    const char *pos[2] = {NULL, NULL};
     char digest[DIGEST_STR_LEN + 1];
     struct store s;
     int npos = 0, rc = cli_registry_args("push", argc, argv, &o, pos, &npos, err);

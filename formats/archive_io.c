@@ -138,8 +138,7 @@ archive_io_parent(struct archive_io_unpacker *u, const char *path, struct error 
 }
 
 static int
-archive_io_file(struct archive_io_unpacker *u, const char *path, la_int64_t size,
-                struct error *err)
+archive_io_file(struct archive_io_unpacker *u, const char *path, la_int64_t size, struct error *err)
 {
     cleanup_close int fd = -1;
     const void *blk;
@@ -158,8 +157,7 @@ archive_io_file(struct archive_io_unpacker *u, const char *path, la_int64_t size
             return error_set(err, errno, "%s: entry \"%s\": write", u->what, path);
     }
     if (r != ARCHIVE_EOF)
-        return error_input(err, "%s: entry \"%s\": %s", u->what, path,
-                           archive_error_string(u->a));
+        return error_input(err, "%s: entry \"%s\": %s", u->what, path, archive_error_string(u->a));
     /* a sparse entry may end in a hole */
     if (ftruncate(fd, (off_t)size) < 0)
         return error_set(err, errno, "%s: entry \"%s\": truncate", u->what, path);
@@ -167,8 +165,8 @@ archive_io_file(struct archive_io_unpacker *u, const char *path, la_int64_t size
 }
 
 static int
-archive_io_add_link(struct archive_io_unpacker *u, const char *path, const char *target,
-                    int hard, struct error *err)
+archive_io_add_link(struct archive_io_unpacker *u, const char *path, const char *target, int hard,
+                    struct error *err)
 {
     char *res;
 
@@ -233,8 +231,7 @@ archive_io_links(struct archive_io_unpacker *u, struct error *err)
             if (!l->path || fstatat(u->dest, l->target, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 continue;
             if (!S_ISREG(st.st_mode))
-                return error_input(err, "%s: entry \"%s\": link to a directory", u->what,
-                                   l->path);
+                return error_input(err, "%s: entry \"%s\": link to a directory", u->what, l->path);
             if (archive_io_parent(u, l->path, err) < 0)
                 return -1;
             unlinkat(u->dest, l->path, 0);
@@ -256,7 +253,7 @@ int
 archive_io_unpack(int in_fd, int dest_dirfd, const char *what, struct error *err)
 {
     cleanup_archive_reader struct archive *a = archive_io_reader(in_fd, what, err);
-    struct archive_io_unpacker u = { a, dest_dirfd, what, NULL, 0 };
+    struct archive_io_unpacker u = {a, dest_dirfd, what, NULL, 0};
     struct archive_entry *e;
     size_t i;
     int r, rc = 0;
@@ -424,7 +421,7 @@ int
 archive_io_diff_id(int fd, const char *what, char out[DIGEST_STR_LEN + 1],
                    char raw[DIGEST_STR_LEN + 1], struct error *err)
 {
-    struct archive_io_src s = { .fd = fd };
+    struct archive_io_src s = {.fd = fd};
     struct compress_reader *r;
     struct digest_ctx d;
     cleanup_free char *buf = xmalloc(1 << 20);

@@ -43,8 +43,8 @@ struct archive_io_writer *archive_io_writer_new(int fd);
 /* Adds a directory entry (mode 0755). */
 int archive_io_add_dir(struct archive_io_writer *w, const char *name, struct error *err);
 /* Adds a regular file (mode 0644) from memory. */
-int archive_io_add_bytes(struct archive_io_writer *w, const char *name, const void *data,
-                         size_t n, struct error *err);
+int archive_io_add_bytes(struct archive_io_writer *w, const char *name, const void *data, size_t n,
+                         struct error *err);
 /*
  * Adds a regular file of exactly size bytes read from fd (from its current
  * offset); a shorter file is an error naming name.

@@ -205,8 +205,7 @@ docker_archive_repositories_write(const struct docker_archive_manifest *m,
 static const char *
 docker_archive_short(const char *s)
 {
-    static const char *const pfx[] = { "docker.io/library/", "docker.io/", "localhost/",
-                                       "library/" };
+    static const char *const pfx[] = {"docker.io/library/", "docker.io/", "localhost/", "library/"};
     size_t i;
 
     for (i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++) {
@@ -217,8 +216,7 @@ docker_archive_short(const char *s)
 }
 
 long
-docker_archive_select(const struct docker_archive_manifest *m, const char *name,
-                      struct error *err)
+docker_archive_select(const struct docker_archive_manifest *m, const char *name, struct error *err)
 {
     long found = -1;
     size_t i, k;
@@ -242,7 +240,7 @@ docker_archive_select(const struct docker_archive_manifest *m, const char *name,
         }
     }
     if (found < 0)
-        return error_input(err, "docker-archive holds %zu images and none is tagged \"%s\"",
-                           m->n, name);
+        return error_input(err, "docker-archive holds %zu images and none is tagged \"%s\"", m->n,
+                           name);
     return found;
 }

@@ -54,8 +54,8 @@ struct docker_archive_image *docker_archive_manifest_add(struct docker_archive_m
  * (docker_archive_path_ok). Errors name the failing member:
  * `manifest.json: [0].Layers[2]: expected a string`.
  */
-int docker_archive_manifest_parse(const char *json, size_t len,
-                                  struct docker_archive_manifest *m, struct error *err);
+int docker_archive_manifest_parse(const char *json, size_t len, struct docker_archive_manifest *m,
+                                  struct error *err);
 
 /* Writes manifest.json for m (malloc'ed, no whitespace, stable member order). */
 char *docker_archive_manifest_write(const struct docker_archive_manifest *m);

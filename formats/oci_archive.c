@@ -208,8 +208,7 @@ oci_archive_entry_matches(const struct oci_archive_entry *e, const char *name)
 }
 
 long
-oci_archive_index_select(const struct oci_archive_index *idx, const char *name,
-                         struct error *err)
+oci_archive_index_select(const struct oci_archive_index *idx, const char *name, struct error *err)
 {
     size_t i;
     long found = -1;
@@ -241,8 +240,8 @@ oci_archive_index_select(const struct oci_archive_index *idx, const char *name,
 }
 
 long
-oci_archive_index_platform(const struct oci_archive_index *idx, const char *os,
-                           const char *arch, const char *what, struct error *err)
+oci_archive_index_platform(const struct oci_archive_index *idx, const char *os, const char *arch,
+                           const char *what, struct error *err)
 {
     char have[512] = "";
     size_t i;
@@ -255,8 +254,8 @@ oci_archive_index_platform(const struct oci_archive_index *idx, const char *os,
     for (i = 0; i < idx->n && strlen(have) < sizeof(have) - 80; i++) {
         const struct oci_archive_entry *e = &idx->entries[i];
         size_t l = strlen(have);
-        snprintf(have + l, sizeof(have) - l, "%s%.20s/%.20s", i ? ", " : "",
-                 e->os ? e->os : "?", e->arch ? e->arch : "?");
+        snprintf(have + l, sizeof(have) - l, "%s%.20s/%.20s", i ? ", " : "", e->os ? e->os : "?",
+                 e->arch ? e->arch : "?");
     }
     return error_input(err, "%s: no image for %s/%s (has: %s)", what, os, arch,
                        idx->n ? have : "nothing");

@@ -31,7 +31,8 @@ registry_ref_release(struct registry_ref *r)
 static int
 registry_is_host(const char *comp, size_t n)
 {
-    return memchr(comp, '.', n) || memchr(comp, ':', n) || (n == 9 && !strncmp(comp, "localhost", 9));
+    return memchr(comp, '.', n) || memchr(comp, ':', n) ||
+           (n == 9 && !strncmp(comp, "localhost", 9));
 }
 
 int
@@ -260,9 +261,9 @@ struct registry_client {
     long delay_ms;
     size_t chunk;
     char *user, *pass;
-    char *auth;          /* "Authorization: ..." header line, or NULL */
-    char *extra_scope;   /* asked for with the next token */
-    char *pending;       /* upload URL left by a mount the registry did not do */
+    char *auth;        /* "Authorization: ..." header line, or NULL */
+    char *extra_scope; /* asked for with the next token */
+    char *pending;     /* upload URL left by a mount the registry did not do */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -334,11 +335,11 @@ registry_on_header(char *data, size_t size, size_t nmemb, void *opaque)
         const char *name;
         size_t off;
     } keep[] = {
-        { "location", offsetof(struct registry_req, location) },
-        { "docker-content-digest", offsetof(struct registry_req, digest_hdr) },
-        { "content-type", offsetof(struct registry_req, ctype) },
-        { "www-authenticate", offsetof(struct registry_req, www_auth) },
-        { "range", offsetof(struct registry_req, range) },
+        {"location", offsetof(struct registry_req, location)},
+        {"docker-content-digest", offsetof(struct registry_req, digest_hdr)},
+        {"content-type", offsetof(struct registry_req, ctype)},
+        {"www-authenticate", offsetof(struct registry_req, www_auth)},
+        {"range", offsetof(struct registry_req, range)},
     };
     size_t i;
 
@@ -351,8 +352,7 @@ registry_on_header(char *data, size_t size, size_t nmemb, void *opaque)
     for (i = 0; colon && i < sizeof(keep) / sizeof(keep[0]); i++) {
         size_t kl = strlen(keep[i].name);
         if ((size_t)(colon - data) == kl && !strncasecmp(data, keep[i].name, kl))
-            registry_header_value((struct buf *)((char *)q + keep[i].off), colon + 1,
-                                  n - kl - 1);
+            registry_header_value((struct buf *)((char *)q + keep[i].off), colon + 1, n - kl - 1);
     }
     return n;
 }
@@ -537,13 +537,13 @@ registry_req_rewind(struct registry_req *q, struct error *err)
     return 0;
 }
 
-static int registry_authenticate(struct registry_client *c, const char *url,
-                                 const char *header, struct error *err);
+static int registry_authenticate(struct registry_client *c, const char *url, const char *header,
+                                 struct error *err);
 
 static void
 registry_sleep_ms(long ms)
 {
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
     nanosleep(&ts, NULL);
 }
@@ -569,8 +569,7 @@ registry_do(struct registry_client *c, struct registry_req *q, struct error *err
         if (rc != CURLE_OK && !(registry_transient(rc) && tries < c->max_tries))
             return error_set(err, 0, "%s %s: %s", q->method, q->url,
                              c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-        if (rc == CURLE_OK && q->status == 401 && !authed && !q->auth_override &&
-            q->www_auth.len) {
+        if (rc == CURLE_OK && q->status == 401 && !authed && !q->auth_override && q->www_auth.len) {
             authed = 1;
             if (registry_authenticate(c, q->url, buf_cstr(&q->www_auth), err) < 0)
                 return -1;
@@ -591,8 +590,9 @@ static int
 registry_status_error(const struct registry_req *q, const char *what, struct error *err)
 {
     if (q->status == 401 || q->status == 403)
-        return error_set(err, 0, "%s %s: %s: access denied (HTTP %ld; check --creds or "
-                                 "~/.docker/config.json)",
+        return error_set(err, 0,
+                         "%s %s: %s: access denied (HTTP %ld; check --creds or "
+                         "~/.docker/config.json)",
                          q->method, q->url, what, q->status);
     return error_set(err, 0, "%s %s: %s: unexpected HTTP status %ld", q->method, q->url, what,
                      q->status);
@@ -606,7 +606,8 @@ registry_token(struct registry_client *c, const struct registry_challenge *ch, s
     cleanup_buf struct buf body = BUF_INIT;
     cleanup_cjson cJSON *j = NULL;
     cleanup_free char *basic = NULL;
-    cleanup_free char *scope = xasprintf("repository:%s:%s", c->repo, c->push ? "pull,push" : "pull");
+    cleanup_free char *scope =
+        xasprintf("repository:%s:%s", c->repo, c->push ? "pull,push" : "pull");
     char *url = xstrdup(ch->realm), *next;
     struct registry_req q;
     const char *tok;
@@ -671,8 +672,9 @@ registry_authenticate(struct registry_client *c, const char *url, const char *he
         return error_wrap(err, "%s", url);
     if (!strcmp(ch.scheme, "basic")) {
         if (!c->user)
-            rc = error_set(err, 0, "%s: the registry wants a user name and password (use "
-                                   "--creds USER:PASS or ~/.docker/config.json)",
+            rc = error_set(err, 0,
+                           "%s: the registry wants a user name and password (use "
+                           "--creds USER:PASS or ~/.docker/config.json)",
                            url);
         else {
             cleanup_free char *up = xasprintf("%s:%s", c->user, c->pass);
@@ -735,8 +737,8 @@ static int
 registry_local_host(const char *host)
 {
     return !strncmp(host, "localhost", 9) && (!host[9] || host[9] == ':') ? 1
-           : !strncmp(host, "127.", 4)                                   ? 1
-           : !strncmp(host, "[::1]", 5);
+           : !strncmp(host, "127.", 4)                                    ? 1
+                                       : !strncmp(host, "[::1]", 5);
 }
 
 void
@@ -916,8 +918,8 @@ registry_upload_chunk(struct registry_client *c, char **loc, int fd, long long o
         rc = registry_status_error(&q, "upload chunk", err);
     if (rc == 0 && q.range.len &&
         (registry_range_end(buf_cstr(&q.range), &end) < 0 || end != off + n - 1))
-        rc = error_set(err, 0, "PATCH %s: registry has bytes up to \"%s\", sent up to %lld",
-                       *loc, buf_cstr(&q.range), off + n - 1);
+        rc = error_set(err, 0, "PATCH %s: registry has bytes up to \"%s\", sent up to %lld", *loc,
+                       buf_cstr(&q.range), off + n - 1);
     if (rc == 0 && q.location.len) {
         char *next = registry_url_resolve(*loc, buf_cstr(&q.location));
         free(*loc);

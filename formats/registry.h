@@ -31,9 +31,9 @@
 #define REGISTRY_MAX_TRIES 4
 #define REGISTRY_DEFAULT_HOST "docker.io"
 /* What a manifest GET accepts (image-spec media-types.md, Docker schema 2). */
-#define REGISTRY_ACCEPT                                                                      \
-    "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, " \
-    "application/vnd.docker.distribution.manifest.v2+json, "                               \
+#define REGISTRY_ACCEPT                                                                            \
+    "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "        \
+    "application/vnd.docker.distribution.manifest.v2+json, "                                       \
     "application/vnd.docker.distribution.manifest.list.v2+json"
 
 /* host[:port]/repo/path[:tag][@sha256:hex], parsed and with defaults applied. */
@@ -63,13 +63,13 @@ char *registry_ref_format(const struct registry_ref *r);
 int registry_ref_is_remote(const char *name);
 
 struct registry_opts {
-    int tls_verify;          /* 1 (default): verify certificates */
-    const char *creds;       /* "user:password" or NULL: docker config.json */
-    const char *auth_file;   /* NULL: $REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json,
-                                ~/.docker/config.json */
-    size_t chunk_size;       /* blobs above this go in PATCH chunks of this size; 0: default */
-    int max_tries;           /* 0: REGISTRY_MAX_TRIES */
-    long retry_delay_ms;     /* first back-off; 0: 200 ms, doubled each try */
+    int tls_verify;        /* 1 (default): verify certificates */
+    const char *creds;     /* "user:password" or NULL: docker config.json */
+    const char *auth_file; /* NULL: $REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json,
+                              ~/.docker/config.json */
+    size_t chunk_size;     /* blobs above this go in PATCH chunks of this size; 0: default */
+    int max_tries;         /* 0: REGISTRY_MAX_TRIES */
+    long retry_delay_ms;   /* first back-off; 0: 200 ms, doubled each try */
     /* One line per blob ("pushing sha256:ab12… 12.3MB"); NULL: silent. */
     void (*progress)(void *opaque, const char *line);
     void *progress_opaque;
@@ -132,8 +132,8 @@ int registry_blob_push(struct registry_client *c, const char *digest, int fd, lo
  * truncated back on a retry), following redirects. Fails when the bytes do
  * not hash to digest or are more than size (size < 0: no limit) or fewer.
  */
-int registry_blob_fetch(struct registry_client *c, const char *digest, long long size,
-                        int out_fd, struct error *err);
+int registry_blob_fetch(struct registry_client *c, const char *digest, long long size, int out_fd,
+                        struct error *err);
 
 /*
  * GET /v2/<repo>/manifests/<ref> (a tag or a digest) with REGISTRY_ACCEPT.
@@ -143,8 +143,7 @@ int registry_blob_fetch(struct registry_client *c, const char *digest, long long
  * Docker-Content-Digest header.
  */
 int registry_manifest_fetch(struct registry_client *c, const char *ref, struct buf *out,
-                            char **media_type, char digest[DIGEST_STR_LEN + 1],
-                            struct error *err);
+                            char **media_type, char digest[DIGEST_STR_LEN + 1], struct error *err);
 
 /* PUT /v2/<repo>/manifests/<ref> with Content-Type media_type; expects 201. */
 int registry_manifest_push(struct registry_client *c, const char *ref, const char *media_type,

@@ -88,7 +88,8 @@ registry_auth_parse(const char *header, struct registry_challenge *c, struct err
     while (registry_auth_tchar((unsigned char)p[n]))
         n++;
     if (n == 0 || n >= sizeof(r.scheme))
-        return error_input(err, "WWW-Authenticate: no auth scheme in \"%.80s\"", header ? header : "");
+        return error_input(err, "WWW-Authenticate: no auth scheme in \"%.80s\"",
+                           header ? header : "");
     for (i = 0; i < n; i++)
         r.scheme[i] = (char)tolower((unsigned char)p[i]);
     p = registry_auth_skip(p + n);
@@ -129,16 +130,16 @@ registry_auth_b64(const void *data, size_t n)
 
     for (i = 0; i + 2 < n; i += 3) {
         unsigned v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
-        char q[4] = { b64[v >> 18], b64[(v >> 12) & 63], b64[(v >> 6) & 63], b64[v & 63] };
+        char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], b64[(v >> 6) & 63], b64[v & 63]};
         buf_add(&out, q, 4);
     }
     if (n - i == 1) {
         unsigned v = (unsigned)s[i] << 16;
-        char q[4] = { b64[v >> 18], b64[(v >> 12) & 63], '=', '=' };
+        char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], '=', '='};
         buf_add(&out, q, 4);
     } else if (n - i == 2) {
         unsigned v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8;
-        char q[4] = { b64[v >> 18], b64[(v >> 12) & 63], b64[(v >> 6) & 63], '=' };
+        char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], b64[(v >> 6) & 63], '='};
         buf_add(&out, q, 4);
     }
     if (!out.data)
@@ -177,8 +178,8 @@ registry_auth_unb64(const char *s, char **out, size_t *out_len)
 static const cJSON *
 registry_auth_entry(const cJSON *auths, const char *host)
 {
-    static const char *const pre[] = { "", "https://", "http://", "https://", "https://" };
-    static const char *const post[] = { "", "", "", "/v1/", "/v2/" };
+    static const char *const pre[] = {"", "https://", "http://", "https://", "https://"};
+    static const char *const post[] = {"", "", "", "/v1/", "/v2/"};
     size_t i;
 
     for (i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
@@ -221,8 +222,8 @@ registry_auth_lookup(const char *config_json, size_t len, const char *host, char
         return 1;
     if (registry_auth_unb64(a->valuestring, &dec, &n) < 0 || strlen(dec) != n ||
         !(colon = strchr(dec, ':')))
-        return error_input(err, "docker config.json: auths[\"%s\"].auth is not base64 of user:password",
-                           host);
+        return error_input(
+            err, "docker config.json: auths[\"%s\"].auth is not base64 of user:password", host);
     *user = xstrndup(dec, (size_t)(colon - dec));
     *pass = xstrdup(colon + 1);
     return 0;

@@ -18,7 +18,7 @@ struct registry_challenge {
     char *realm;     /* each NULL when absent */
     char *service;
     char *scope;
-    char *error;     /* Bearer error="insufficient_scope" etc. */
+    char *error; /* Bearer error="insufficient_scope" etc. */
 };
 
 /*

@@ -138,8 +138,8 @@ export_pump(int in, enum compress_kind from, struct compress_writer *w, const ch
     }
     digest_final(&d, got);
     if (strcmp(got, diff_id) != 0)
-        return error_set(err, 0, "%s: uncompressed content hashes to %s, config says %s", what,
-                         got, diff_id);
+        return error_set(err, 0, "%s: uncompressed content hashes to %s, config says %s", what, got,
+                         diff_id);
     return compress_finish(w, err);
 }
 
@@ -202,8 +202,8 @@ export_layers(struct export_plan *p, enum compress_kind comp, int recompress, st
             memcpy(l->chain_id, p->img.diff_ids.v[0], sizeof(l->chain_id));
         else {
             /* image-spec config.md, Layer ChainID */
-            cleanup_free char *s = xasprintf("%s %s", p->layers[i - 1].chain_id,
-                                             p->img.diff_ids.v[i]);
+            cleanup_free char *s =
+                xasprintf("%s %s", p->layers[i - 1].chain_id, p->img.diff_ids.v[i]);
             digest_bytes(s, strlen(s), l->chain_id);
         }
         if (recompress && kind != comp) {
@@ -216,9 +216,8 @@ export_layers(struct export_plan *p, enum compress_kind comp, int recompress, st
         if (strncmp(src->media_type, "application/vnd.oci.", 20) != 0) {
             /* a Docker media type: the OCI manifest written below needs OCI ones */
             free(l->desc.media_type);
-            l->desc.media_type = xstrdup(compress_layer_media_type(kind == COMPRESS_XZ
-                                                                       ? COMPRESS_NONE
-                                                                       : kind));
+            l->desc.media_type =
+                xstrdup(compress_layer_media_type(kind == COMPRESS_XZ ? COMPRESS_NONE : kind));
             changed = 1;
         }
     }
@@ -321,7 +320,7 @@ static char *
 export_index_json(struct export_plan *p)
 {
     struct oci_archive_index idx;
-    struct oci_descriptor d = { 0 };
+    struct oci_descriptor d = {0};
     char *out;
 
     oci_archive_index_init(&idx);
@@ -337,8 +336,7 @@ export_index_json(struct export_plan *p)
 /* ---- OCI layout directory ---- */
 
 static int
-export_dir_file(int dirfd, const char *rel, int in, const void *data, size_t n,
-                struct error *err)
+export_dir_file(int dirfd, const char *rel, int in, const void *data, size_t n, struct error *err)
 {
     cleanup_close int fd = openat(dirfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     cleanup_free char *buf = NULL;
@@ -425,7 +423,8 @@ export_write_oci_tar(struct export_plan *p, struct archive_io_writer *w, struct 
     if (archive_io_add_dir(w, "blobs", err) < 0 || archive_io_add_dir(w, "blobs/sha256", err) < 0)
         return -1;
     for (i = 0; i < p->n; i++) {
-        cleanup_free char *name = xasprintf("blobs/sha256/%s", digest_hex(p->layers[i].desc.digest));
+        cleanup_free char *name =
+            xasprintf("blobs/sha256/%s", digest_hex(p->layers[i].desc.digest));
         int dup = 0;
         for (k = 0; k < done.n; k++)
             dup |= !strcmp(done.v[k], name);
@@ -436,7 +435,8 @@ export_write_oci_tar(struct export_plan *p, struct archive_io_writer *w, struct 
         strvec_push(&done, name);
     }
     {
-        cleanup_free char *c = xasprintf("blobs/sha256/%s", digest_hex(p->img.manifest.config.digest));
+        cleanup_free char *c =
+            xasprintf("blobs/sha256/%s", digest_hex(p->img.manifest.config.digest));
         cleanup_free char *m = xasprintf("blobs/sha256/%s", digest_hex(p->manifest_digest));
         if (archive_io_add_bytes(w, c, p->config.data, p->config.len, err) < 0 ||
             archive_io_add_bytes(w, m, p->manifest, p->manifest_len, err) < 0)
@@ -507,8 +507,7 @@ export_write_archive(struct export_plan *p, enum export_format fmt, const char *
 
 /* Moves the finished tmp output over dest. */
 static int
-export_install(const char *tmp, const char *dest, const char *parent, int is_dir,
-               struct error *err)
+export_install(const char *tmp, const char *dest, const char *parent, int is_dir, struct error *err)
 {
     struct stat st;
     cleanup_free char *old = NULL;
@@ -564,8 +563,8 @@ export_write(struct export_plan *p, enum export_format fmt, const char *dest, st
 
 int
 export_image(struct store *s, const char *ref_or_digest, enum export_format fmt,
-             enum compress_kind comp, int recompress, const char *dest,
-             const char *name_for_tags, struct error *err)
+             enum compress_kind comp, int recompress, const char *dest, const char *name_for_tags,
+             struct error *err)
 {
     struct export_plan p;
     int rc;

@@ -57,8 +57,9 @@ importer_detect_dir(const char *path, enum importer_kind *out, struct error *err
         *out = IMPORTER_DOCKER_DIR;
         return 0;
     }
-    return error_input(err, "import %s: a directory, but neither an OCI layout (no oci-layout) "
-                            "nor an unpacked docker-archive (no manifest.json)",
+    return error_input(err,
+                       "import %s: a directory, but neither an OCI layout (no oci-layout) "
+                       "nor an unpacked docker-archive (no manifest.json)",
                        path);
 }
 
@@ -127,16 +128,16 @@ importer_blob(int dirfd, const struct oci_descriptor *d, size_t max, const char 
     char got[DIGEST_STR_LEN + 1];
 
     if (d->size < 0 || (unsigned long long)d->size > max)
-        return error_input(err, "%s %s: size %lld is over the limit of %zu bytes", what,
-                           d->digest, d->size, max);
+        return error_input(err, "%s %s: size %lld is over the limit of %zu bytes", what, d->digest,
+                           d->size, max);
     if (importer_read(dirfd, rel, max, out, err) < 0)
         return error_wrap(err, "%s %s", what, d->digest);
     digest_bytes(buf_cstr(out), out->len, got);
     if (strcmp(got, d->digest) != 0)
         return error_input(err, "%s %s: content hashes to %s", what, d->digest, got);
     if ((long long)out->len != d->size)
-        return error_input(err, "%s %s: %zu bytes, descriptor says %lld", what, d->digest,
-                           out->len, d->size);
+        return error_input(err, "%s %s: %zu bytes, descriptor says %lld", what, d->digest, out->len,
+                           d->size);
     return 0;
 }
 
@@ -185,15 +186,15 @@ importer_unpack(struct store *s, const char *staged, const char *what, const cha
         if (archive_io_diff_id(fd, what, got, NULL, err) < 0)
             return -1;
         if (strcmp(got, diff_id) != 0)
-            return error_input(err, "%s: uncompressed content hashes to %s, config says %s",
-                               what, got, diff_id);
+            return error_input(err, "%s: uncompressed content hashes to %s, config says %s", what,
+                               got, diff_id);
         return 0;
     }
     *dir = txn_tmp_path(s->tmp, "import");
     if (mkdir(*dir, 0755) < 0 || (dfd = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return error_set(err, errno, "mkdir %s", *dir);
-    if (tar_read_extract(fd, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, what,
-                         &res, err) < 0)
+    if (tar_read_extract(fd, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, what, &res,
+                         err) < 0)
         return -1;
     if (strcmp(res.diff_id, diff_id) != 0)
         return error_input(err, "%s: uncompressed content hashes to %s, config says %s", what,
@@ -206,7 +207,7 @@ importer_layer(struct store *s, int in_fd, const char *what, const char *want_di
                long long want_size, const char *diff_id, char out_digest[DIGEST_STR_LEN + 1],
                long long *out_size, struct error *err)
 {
-    struct blob_writer w = { NULL, NULL, -1 };
+    struct blob_writer w = {NULL, NULL, -1};
     char digest[DIGEST_STR_LEN + 1];
     cleanup_free char *dir = NULL;
     long long size;
@@ -306,7 +307,7 @@ importer_oci(struct store *s, int dirfd, const char *name, const char *norm,
     cleanup_cjson cJSON *cfg = NULL;
     cleanup_strvec struct strvec diff_ids = STRVEC_INIT;
     struct oci_archive_index idx;
-    struct oci_descriptor d = { 0 };
+    struct oci_descriptor d = {0};
     struct oci_manifest m;
     char what[128], dg[DIGEST_STR_LEN + 1];
     long k;
@@ -371,7 +372,7 @@ importer_docker_layer(struct store *s, int dirfd, const char *rel, const char *d
                       struct oci_manifest *m, struct error *err)
 {
     cleanup_close int fd = fs_open_in_root(dirfd, rel, O_RDONLY, err);
-    struct oci_descriptor d = { 0 };
+    struct oci_descriptor d = {0};
     unsigned char head[COMPRESS_DETECT_LEN];
     ssize_t n;
     char what[512];

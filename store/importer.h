@@ -22,11 +22,11 @@
 #include "store/store.h"
 
 enum importer_kind {
-    IMPORTER_ROOTFS = 0,    /* a root file system tarball (not handled here) */
-    IMPORTER_OCI_LAYOUT,    /* a directory with oci-layout and index.json */
-    IMPORTER_OCI_ARCHIVE,   /* a tar of an OCI layout */
-    IMPORTER_DOCKER_ARCHIVE,/* a `docker save` tar */
-    IMPORTER_DOCKER_DIR,    /* an unpacked `docker save` tar */
+    IMPORTER_ROOTFS = 0,     /* a root file system tarball (not handled here) */
+    IMPORTER_OCI_LAYOUT,     /* a directory with oci-layout and index.json */
+    IMPORTER_OCI_ARCHIVE,    /* a tar of an OCI layout */
+    IMPORTER_DOCKER_ARCHIVE, /* a `docker save` tar */
+    IMPORTER_DOCKER_DIR,     /* an unpacked `docker save` tar */
 };
 
 /* "rootfs", "oci", "oci-archive", "docker-archive", "docker-dir". */
@@ -47,8 +47,8 @@ int importer_detect(const char *path, enum importer_kind *out, struct error *err
  * several (by ref name / RepoTags); with one image it is taken whatever its
  * name. Writes the manifest digest to out_digest.
  */
-int importer_import(struct store *s, const char *path, enum importer_kind kind,
-                    const char *name, char out_digest[DIGEST_STR_LEN + 1], struct error *err);
+int importer_import(struct store *s, const char *path, enum importer_kind kind, const char *name,
+                    char out_digest[DIGEST_STR_LEN + 1], struct error *err);
 
 /*
  * Stores one layer read from in_fd: stages the bytes as a blob while hashing,
@@ -58,7 +58,7 @@ int importer_import(struct store *s, const char *path, enum importer_kind kind,
  * out_digest/out_size (may be NULL). what names the layer in errors.
  */
 int importer_layer(struct store *s, int in_fd, const char *what, const char *want_digest,
-                   long long want_size, const char *diff_id,
-                   char out_digest[DIGEST_STR_LEN + 1], long long *out_size, struct error *err);
+                   long long want_size, const char *diff_id, char out_digest[DIGEST_STR_LEN + 1],
+                   long long *out_size, struct error *err);
 
 #endif

@@ -25,7 +25,7 @@
 static void
 remote_size(long long n, char *out, size_t len)
 {
-    static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
     double v = (double)n;
     int u = 0;
 
@@ -40,8 +40,8 @@ remote_size(long long n, char *out, size_t len)
 }
 
 static void
-remote_progress(const struct registry_opts *o, const char *verb, const char *digest,
-                long long size, const char *extra)
+remote_progress(const struct registry_opts *o, const char *verb, const char *digest, long long size,
+                const char *extra)
 {
     char line[256], sz[32];
 
@@ -197,8 +197,8 @@ remote_push(struct store *s, const char *image, const char *dest, const struct r
         goto out;
     rec = remote_record_load(s);
     for (i = 0; i <= img.manifest.nlayers; i++) {
-        const char *d = i < img.manifest.nlayers ? img.manifest.layers[i].digest
-                                                 : img.manifest.config.digest;
+        const char *d =
+            i < img.manifest.nlayers ? img.manifest.layers[i].digest : img.manifest.config.digest;
         if (remote_push_blob(s, c, rec, &r, d, o, err) < 0)
             goto out;
         strvec_push(&sent, d);
@@ -238,7 +238,7 @@ static int
 remote_pull_layer(struct store *s, struct registry_client *c, const struct oci_descriptor *d,
                   const char *diff_id, const struct registry_opts *o, struct error *err)
 {
-    struct blob_writer w = { NULL, NULL, -1 };
+    struct blob_writer w = {NULL, NULL, -1};
     cleanup_close int fd = -1;
     char got[DIGEST_STR_LEN + 1], what[128];
 
@@ -262,8 +262,8 @@ remote_pull_layer(struct store *s, struct registry_client *c, const struct oci_d
     }
     if (strcmp(got, diff_id) != 0) {
         blob_writer_abort(&w);
-        return error_set(err, 0, "%s: uncompressed content hashes to %s, config says %s", what,
-                         got, diff_id);
+        return error_set(err, 0, "%s: uncompressed content hashes to %s, config says %s", what, got,
+                         diff_id);
     }
     return blob_writer_commit(&w, d->digest, err);
 }
@@ -274,7 +274,7 @@ remote_pull_config(struct store *s, struct registry_client *c, const struct oci_
                    const struct registry_opts *o, struct error *err)
 {
     cleanup_buf struct buf b = BUF_INIT;
-    struct blob_writer w = { NULL, NULL, -1 };
+    struct blob_writer w = {NULL, NULL, -1};
     char what[128];
     cJSON *cfg;
 
@@ -361,8 +361,8 @@ remote_fetch_manifest(struct registry_client *c, const struct registry_ref *r, s
 
 static int
 remote_pull_parts(struct store *s, struct registry_client *c, const struct registry_ref *r,
-                  const struct registry_opts *o, struct buf *body,
-                  char digest[DIGEST_STR_LEN + 1], struct strvec *got, struct error *err)
+                  const struct registry_opts *o, struct buf *body, char digest[DIGEST_STR_LEN + 1],
+                  struct strvec *got, struct error *err)
 {
     cleanup_cjson cJSON *cfg = NULL;
     cleanup_strvec struct strvec diff_ids = STRVEC_INIT;

@@ -33,9 +33,8 @@
  * o->progress. Writes the manifest digest to out_digest. A malformed dest or
  * an unknown image is an input error (exit 2); registry failures exit 1.
  */
-int remote_push(struct store *s, const char *image, const char *dest,
-                const struct registry_opts *o, char out_digest[DIGEST_STR_LEN + 1],
-                struct error *err);
+int remote_push(struct store *s, const char *image, const char *dest, const struct registry_opts *o,
+                char out_digest[DIGEST_STR_LEN + 1], struct error *err);
 
 /*
  * Pulls ref ("host[:port]/repo[:tag][@digest]") into the store and names it
@@ -43,8 +42,7 @@ int remote_push(struct store *s, const char *image, const char *dest,
  * to out_digest. For the build: call it when a FROM image is missing and
  * registry_ref_is_remote(name) holds.
  */
-int remote_pull(struct store *s, const char *ref, const char *name,
-                const struct registry_opts *o, char out_digest[DIGEST_STR_LEN + 1],
-                struct error *err);
+int remote_pull(struct store *s, const char *ref, const char *name, const struct registry_opts *o,
+                char out_digest[DIGEST_STR_LEN + 1], struct error *err);
 
 #endif

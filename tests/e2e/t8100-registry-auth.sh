@@ -45,7 +45,7 @@ expect_success 'basic auth with --creds pushes; ~/.docker/config.json credential
 
 fake() { # MODE -> FAKE=127.0.0.1:port
   rm -f "$T/port.$1"
-  python3 "$H/fakeregistry.py" "$T/lay" "$T/port.$1" "$1" & FAKE_PIDS="$FAKE_PIDS $!"
+  python3 "$H/fakeregistry.py" "$T/lay" "$T/port.$1" "$1" 2>>"$T/fake.log" & FAKE_PIDS="$FAKE_PIDS $!"
   for _ in $(seq 100); do [ -s "$T/port.$1" ] && break; sleep 0.05; done
   FAKE=127.0.0.1:$(cat "$T/port.$1")
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A private dockerd (Debian's docker.io) for e2e tests; source it after lib.sh.
 #   dockerd_start DIR   starts dockerd with its data, exec root, socket and pid
 #                       file under DIR, no iptables, no bridge; waits until it
@@ -19,7 +20,7 @@ dockerd_stop() {
   for _ in $(seq 100); do kill -0 "$DK_PID" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$DK_PID" 2>/dev/null
   # containerd shims and overlay mounts must not outlive the test dir
-  grep -o " $DK_DIR[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+  grep -o " ${DK_DIR}[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   DK_PID=""
 }
 

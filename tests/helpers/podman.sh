@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Private podman/buildah set-up for e2e tests; source it after lib.sh.
 #   podman_env DIR   writes DIR/containers.conf and DIR/storage.conf, exports
 #                    CONTAINERS_CONF / CONTAINERS_STORAGE_CONF, and makes

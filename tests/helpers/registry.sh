@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A private docker-registry (distribution 2.x) for e2e tests; source it after lib.sh.
 #   registry_start DIR [EXTRA_YAML]  starts /usr/bin/docker-registry on 127.0.0.1 at a
 #                                    free port with storage in DIR, waits for /v2/,

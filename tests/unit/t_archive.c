@@ -41,7 +41,7 @@ TEST(docker_archive_manifest_null_tags_and_repositories)
     const char *json = "[{\"Config\":\"c.json\",\"RepoTags\":null,\"Layers\":[\"l/layer.tar\"]},"
                        "{\"Config\":\"d.json\",\"RepoTags\":[\"x/y:2\",\"x/y:3\",\"notag\"],"
                        "\"Layers\":[\"m/layer.tar\"]}]";
-    const char *tops[] = { "l", "m" };
+    const char *tops[] = {"l", "m"};
     struct docker_archive_manifest m;
     struct error err;
     char *repos;
@@ -65,17 +65,17 @@ TEST(docker_archive_manifest_errors)
     static const struct {
         const char *json, *msg;
     } cases[] = {
-        { "{}", "expected an array" },
-        { "[]", "no images" },
-        { "[1]", "[0]: expected an object" },
-        { "[{\"Layers\":[\"a\"]}]", "\"Config\": expected a string" },
-        { "[{\"Config\":\"c\",\"Layers\":[]}]", "\"Layers\" is empty" },
-        { "[{\"Config\":\"c\",\"Layers\":[1]}]", "[0].Layers[0]: expected a string" },
-        { "[{\"Config\":\"c\",\"Layers\":[\"../x\"]}]", "bad path \"../x\"" },
-        { "[{\"Config\":\"/etc/passwd\",\"Layers\":[\"x\"]}]", "Config: bad path" },
-        { "[{\"Config\":\"c\",\"RepoTags\":\"x\",\"Layers\":[\"x\"]}]", "expected an array" },
-        { "[{\"Config\":\"c\",\"RepoTags\":[3],\"Layers\":[\"x\"]}]", "RepoTags[0]" },
-        { "[{", "invalid JSON" },
+        {"{}", "expected an array"},
+        {"[]", "no images"},
+        {"[1]", "[0]: expected an object"},
+        {"[{\"Layers\":[\"a\"]}]", "\"Config\": expected a string"},
+        {"[{\"Config\":\"c\",\"Layers\":[]}]", "\"Layers\" is empty"},
+        {"[{\"Config\":\"c\",\"Layers\":[1]}]", "[0].Layers[0]: expected a string"},
+        {"[{\"Config\":\"c\",\"Layers\":[\"../x\"]}]", "bad path \"../x\""},
+        {"[{\"Config\":\"/etc/passwd\",\"Layers\":[\"x\"]}]", "Config: bad path"},
+        {"[{\"Config\":\"c\",\"RepoTags\":\"x\",\"Layers\":[\"x\"]}]", "expected an array"},
+        {"[{\"Config\":\"c\",\"RepoTags\":[3],\"Layers\":[\"x\"]}]", "RepoTags[0]"},
+        {"[{", "invalid JSON"},
     };
     size_t i;
 
@@ -106,7 +106,7 @@ TEST(docker_archive_path_rules)
 TEST(oci_layout_index_round_trip_and_select)
 {
     struct oci_archive_index idx, back;
-    struct oci_descriptor d = { 0 };
+    struct oci_descriptor d = {0};
     struct error err;
     char *json;
 
@@ -159,17 +159,17 @@ TEST(oci_layout_index_errors)
     static const struct {
         const char *json, *msg;
     } cases[] = {
-        { "[]", "expected an object" },
-        { "{\"schemaVersion\":1,\"manifests\":[]}", "schemaVersion 1" },
-        { "{\"schemaVersion\":2}", "missing \"manifests\"" },
-        { "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"" D1 "\",\"size\":1}]}",
-          "manifests[0]: missing \"mediaType\"" },
-        { "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"digest\":\"sha256:zz\","
-          "\"size\":1}]}",
-          "manifests[0]" },
-        { "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"digest\":\"" D1
-          "\",\"size\":-1}]}",
-          "non-negative" },
+        {"[]", "expected an object"},
+        {"{\"schemaVersion\":1,\"manifests\":[]}", "schemaVersion 1"},
+        {"{\"schemaVersion\":2}", "missing \"manifests\""},
+        {"{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"" D1 "\",\"size\":1}]}",
+         "manifests[0]: missing \"mediaType\""},
+        {"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"digest\":\"sha256:zz\","
+         "\"size\":1}]}",
+         "manifests[0]"},
+        {"{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"digest\":\"" D1
+         "\",\"size\":-1}]}",
+         "non-negative"},
     };
     size_t i;
 
@@ -177,9 +177,9 @@ TEST(oci_layout_index_errors)
         struct oci_archive_index idx;
         struct error err;
         error_init(&err);
-        CHECK_FAIL(oci_archive_index_parse(cases[i].json, strlen(cases[i].json), "index.json",
-                                           &idx, &err),
-                   err, cases[i].msg);
+        CHECK_FAIL(
+            oci_archive_index_parse(cases[i].json, strlen(cases[i].json), "index.json", &idx, &err),
+            err, cases[i].msg);
     }
 }
 

@@ -44,9 +44,18 @@ TEST(registry_ref_defaults_and_forms)
 TEST(registry_ref_rejects_bad_input)
 {
     static const char *const bad[] = {
-        "", "UPPER/app", "localhost:5000/", "localhost:5000/app:", "app:-x",
-        "app@sha256:12", "a//b", "app/", "a..b/c:/", "host:5000/app:t:u",
-        "app:" "tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt"
+        "",
+        "UPPER/app",
+        "localhost:5000/",
+        "localhost:5000/app:",
+        "app:-x",
+        "app@sha256:12",
+        "a//b",
+        "app/",
+        "a..b/c:/",
+        "host:5000/app:t:u",
+        "app:"
+        "tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt"
         "ttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt",
     };
     size_t i;
@@ -120,8 +129,13 @@ TEST(registry_auth_bearer_and_basic)
 
 TEST(registry_auth_rejects_garbage)
 {
-    static const char *const bad[] = { "", "   ", "=x", "Bearer realm=\"open", "Bearer realm=",
-                                       "Bearer ,=", "Bearer realm=\"a\" junk junk=" };
+    static const char *const bad[] = {"",
+                                      "   ",
+                                      "=x",
+                                      "Bearer realm=\"open",
+                                      "Bearer realm=",
+                                      "Bearer ,=",
+                                      "Bearer realm=\"a\" junk junk="};
     size_t i;
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -159,16 +173,15 @@ TEST(registry_auth_docker_config_lookup)
     free(u);
     free(p);
     CHECK_INT(registry_auth_lookup(cfg, strlen(cfg), "other.io", &u, &p, &err), 1);
-    CHECK_FAIL(registry_auth_lookup(cfg, strlen(cfg), "bad.io", &u, &p, &err), err,
-               "not base64");
+    CHECK_FAIL(registry_auth_lookup(cfg, strlen(cfg), "bad.io", &u, &p, &err), err, "not base64");
     CHECK(strstr(err.msg, "!!!") == NULL);
 }
 
 TEST(registry_auth_base64)
 {
-    static const char *const in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-    static const char *const out[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-                                       "Zm9vYmFy" };
+    static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const out[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                      "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     size_t i, n;
 
     for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
@@ -202,7 +215,9 @@ TEST(registry_location_and_query)
     CHECK_STR(s, "https://other/p");
     free(s);
     s = registry_url_add_query("http://h/u?_state=abc", "digest", D1);
-    CHECK_STR(s, "http://h/u?_state=abc&digest=sha256%3A1111111111111111111111111111111111111111111111111111111111111111");
+    CHECK_STR(s, "http://h/"
+                 "u?_state=abc&digest=sha256%"
+                 "3A1111111111111111111111111111111111111111111111111111111111111111");
     free(s);
     s = registry_url_add_query("http://h/u", "scope", "repository:a/b:pull,push");
     CHECK_STR(s, "http://h/u?scope=repository%3Aa%2Fb%3Apull%2Cpush");
