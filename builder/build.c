@@ -36,6 +36,7 @@ build_opts_release(struct build_opts *o)
 {
     strvec_release(&o->tags);
     strvec_release(&o->build_args);
+    strvec_release(&o->secrets);
 }
 
 void
@@ -235,10 +236,21 @@ build_mark_needed(struct build *b, struct stage *st)
     for (i = st->first; i < st->end; i++) {
         const struct parse_instr *in = &b->recipe.instrs[i];
         const char *f = step_flag(in, "from");
+        size_t j;
         if (f && (!strcmp(in->keyword, "copy") || !strcmp(in->keyword, "add"))) {
             struct stage *d = build_dep(b, st, f);
             if (d)
                 build_add_dep(b, st, d);
+        }
+        for (j = 0; !strcmp(in->keyword, "run") && j < in->flags.n; j++) {
+            /* RUN --mount=...,from=STAGE reads that stage too */
+            const char *fl = in->flags.v[j], *p = strstr(fl, "from=");
+            if (strncmp(fl, "--mount=", 8) == 0 && p && (p[-1] == ',' || p[-1] == '=')) {
+                cleanup_free char *name = xstrndup(p + 5, strcspn(p + 5, ","));
+                struct stage *d = build_dep(b, st, name);
+                if (d)
+                    build_add_dep(b, st, d);
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ struct build_opts {
     const char *context;        /* context directory */
     struct strvec tags;         /* names to give the result */
     struct strvec build_args;   /* "K=V" (or "K": value from the environment) */
+    struct strvec secrets;      /* "id=X,src=FILE" or "id=X,env=VAR" (RUN --mount=type=secret) */
     const char *target;         /* stage name, or NULL for the last */
     int no_cache;
     enum sandbox_net network;

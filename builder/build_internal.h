@@ -9,6 +9,7 @@
 #include "builder/build.h"
 #include "builder/context.h"
 #include "builder/parse.h"
+#include "store/layer.h"
 #include "formats/oci.h"
 
 struct stage {
@@ -51,6 +52,37 @@ struct build {
     int failed;                /* a stage failed: start no more */
     struct error first_err;    /* the first stage failure */
 };
+
+/* What a step produced, for its cache record (step.c). */
+struct step_out {
+    cJSON *config;             /* new "config" object (owned) */
+    const char *created_by;
+    const struct layer_info *layer;
+    cJSON *provenance;         /* owned */
+    const char *author;
+};
+
+/* step.c: the stage's "config" object; records; provenance; helpers */
+cJSON *step_cfg(const struct stage *st);
+/* Returns 1 when the step is a cache hit (then applied to st), 0 on a miss. */
+int step_try_cache(struct build *b, struct stage *st, const struct parse_instr *in, const char *key);
+/* Writes the cache record of key from o (taking o's owned members) and applies it. */
+int step_commit(struct build *b, struct stage *st, const char *key, struct step_out *o,
+                struct error *err);
+/* A new provenance object for the record of key. */
+cJSON *step_provenance(const struct stage *st, const struct parse_instr *in, const char *key);
+/* The shell for shell-form commands: config Shell or ["/bin/sh", "-c"]. */
+void step_shell(const cJSON *cfg, struct strvec *out);
+/* Expands every argument of in into out. */
+int step_words(struct build *b, const struct parse_instr *in, const struct strvec *vars,
+               struct strvec *out, const char *where, struct error *err);
+
+/* step_fs.c: steps that change the file system */
+int step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err);
+int step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err);
+/* WORKDIR's mkdir (cfg, owned, is the config after the step). */
+int step_workdir(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
+                 cJSON *cfg, struct error *err);
 
 /* Runs one instruction of stage st (step.c). */
 int step_exec(struct build *b, struct stage *st, const struct parse_instr *in,

@@ -20,6 +20,8 @@ static const char build_usage[] =
     "  -t, --tag NAME[:TAG]       name the result (repeatable)\n"
     "      --build-arg K[=V]      set a build arg (K alone: from the environment)\n"
     "      --target STAGE         build up to this stage\n"
+    "      --secret id=ID,src=FILE|env=VAR\n"
+    "                             a secret for RUN --mount=type=secret (never stored)\n"
     "      --no-cache             run every step, ignoring the step cache\n"
     "      --network host|none    default network for RUN (default host)\n"
     "      --compression zstd|gzip|none\n"
@@ -59,6 +61,11 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
     } else if (OPT("--build-arg")) {
         if (r > 0)
             strvec_push(&o->build_args, v);
+    } else if (OPT("--secret")) {
+        if (r > 0 && strncmp(v, "id=", 3) != 0)
+            return error_input(err, "--secret %s: expected id=ID[,src=FILE|,env=VAR]", v);
+        if (r > 0)
+            strvec_push(&o->secrets, v);
     } else if (OPT("--target")) {
         if (r > 0)
             o->target = v;

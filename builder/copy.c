@@ -338,3 +338,27 @@ copy_run(int rootfd, const struct copy_job *job, struct error *err)
     buf_release(&cs.rel);
     return rc;
 }
+
+int
+copy_mkdir_p(int rootfd, const char *path, const char *user, struct error *err)
+{
+    struct copy_job job;
+    struct copy_state cs;
+    int fd;
+
+    memset(&job, 0, sizeof(job));
+    memset(&cs, 0, sizeof(cs));
+    cs.job = &job;
+    if (user && *user) {
+        struct passwd_ids ids;
+        if (passwd_resolve(rootfd, user, &ids, err) < 0)
+            return error_wrap(err, "WORKDIR %s", path);
+        cs.uid = ids.uid;
+        cs.gid = ids.gid;
+    }
+    fd = copy_mkdirs(rootfd, path, &cs, err);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}

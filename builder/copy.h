@@ -34,4 +34,11 @@ struct copy_job {
  */
 int copy_run(int rootfd, const struct copy_job *job, struct error *err);
 
+/*
+ * Creates directory path (absolute, inside the rootfs at rootfd) and its
+ * missing parents, mode 0755, owned by user (resolved in the rootfs; NULL or
+ * "" is root). Existing directories are left as they are.
+ */
+int copy_mkdir_p(int rootfd, const char *path, const char *user, struct error *err);
+
 #endif

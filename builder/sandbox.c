@@ -39,9 +39,31 @@
 static const char sandbox_hosts_none[] =
     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
 
+/* An empty file or directory at dir/rel (rel relative, parents made as directories). */
+static int
+sandbox_stub(int dfd, const char *rel, int file, struct error *err)
+{
+    cleanup_free char *parent = xstrdup(rel);
+    char *slash = strrchr(parent, '/');
+    int fd;
+
+    if (slash) {
+        *slash = '\0';
+        if (fs_mkdir_p(dfd, parent, 0755, err) < 0)
+            return -1;
+    }
+    if (!file)
+        return fs_mkdir_p(dfd, rel, 0755, err);
+    fd = openat(dfd, rel, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return error_set(err, errno, "create mount point %s", rel);
+    close(fd);
+    return 0;
+}
+
 /* The bottom-most lower with the mount points (see the top of this file). */
 static int
-sandbox_mountpoints(const char *dir, struct error *err)
+sandbox_mountpoints(const char *dir, const struct sandbox_spec *spec, struct error *err)
 {
     static const char *const dirs[] = { "proc", "dev", "sys", "etc" };
     static const char *const files[] = { "etc/hosts", "etc/resolv.conf" };
@@ -61,6 +83,13 @@ sandbox_mountpoints(const char *dir, struct error *err)
         if (fd < 0)
             return error_set(err, errno, "create %s/%s", dir, files[i]);
         close(fd);
+    }
+    for (i = 0; i < spec->nmounts; i++) {
+        const char *t = spec->mounts[i].target;
+        while (*t == '/')
+            t++;
+        if (*t && sandbox_stub(dfd, t, spec->mounts[i].file, err) < 0)
+            return error_wrap(err, "RUN --mount target %s", spec->mounts[i].target);
     }
     return 0;
 }
@@ -134,7 +163,7 @@ sandbox_plan_init(struct sandbox_plan *plan, const struct sandbox_spec *spec, st
     if (fs_mkdir_p(AT_FDCWD, ov.linkdir, 0700, err) < 0)
         return error_wrap(err, "sandbox scratch dir");
     mnt = fs_join(ov.linkdir, "mnt");
-    if (sandbox_mountpoints(mnt, err) < 0)
+    if (sandbox_mountpoints(mnt, spec, err) < 0)
         return error_wrap(err, "sandbox mount points");
     lowers = xcalloc(ov.nlowers + 1, sizeof(*lowers));
     if (ov.nlowers)

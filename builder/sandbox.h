@@ -25,6 +25,24 @@ enum sandbox_net {
 };
 
 #define SANDBOX_TAIL_LEN 4096
+
+/* RUN --mount: what to put at a path inside the rootfs for one run. */
+enum sandbox_mount_kind {
+    SANDBOX_MOUNT_BIND = 0, /* source: a host file or directory */
+    SANDBOX_MOUNT_TMPFS,    /* a fresh tmpfs (source: its options, e.g. "size=64m", or NULL) */
+    SANDBOX_MOUNT_OVERLAY,  /* prep is mounted (outside the rootfs) first, then source, a path
+                               inside prep->merged, is bound: another stage's tree, or a
+                               writable view whose writes are discarded */
+};
+
+struct sandbox_mount {
+    enum sandbox_mount_kind kind;
+    const char *source;
+    const char *target;              /* absolute path in the rootfs, without ".." */
+    int readonly;
+    int file;                        /* the target is a file (a secret), not a directory */
+    const struct overlay_prep *prep; /* SANDBOX_MOUNT_OVERLAY */
+};
 #define SANDBOX_TAIL_LINES 20 /* at most this many lines are kept in sandbox_result.tail */
 
 struct sandbox_spec {
@@ -38,6 +56,8 @@ struct sandbox_spec {
     enum sandbox_net net;
     long long memory_limit;      /* bytes, 0 = none (cgroup v1 memory controller) */
     long long pids_limit;        /* 0 = none */
+    const struct sandbox_mount *mounts; /* RUN --mount, in order */
+    size_t nmounts;
     /* called for every line (without '\n') the command writes to stdout/stderr */
     void (*on_output)(void *opaque, const char *line, size_t len);
     void *opaque;

@@ -395,6 +395,42 @@ sfs_etc_file(const struct sandbox_plan *plan, int rootfd, const char *rel, const
     return rc;
 }
 
+/* RUN --mount: binds, tmpfs and overlay views, each on its stub in the rootfs. */
+static int
+sfs_extra(const struct sandbox_plan *plan, int rootfd, struct error *err)
+{
+    const struct sandbox_spec *spec = plan->spec;
+    size_t i;
+
+    for (i = 0; i < spec->nmounts; i++) {
+        const struct sandbox_mount *m = &spec->mounts[i];
+        unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
+        const char *rel = m->target;
+        int fd, rc;
+
+        while (*rel == '/')
+            rel++;
+        fd = sfs_ensure(plan, rootfd, *rel ? rel : ".", !m->file, 0, err);
+        if (fd == SFS_DANGLING)
+            return error_set(err, ENOENT, "RUN --mount target %s: a dangling symlink", m->target);
+        if (fd < 0)
+            return -1;
+        if (m->kind == SANDBOX_MOUNT_TMPFS) {
+            rc = sfs_mount_new("tmpfs", m->source ? m->source : "", attrs, fd, m->target, err);
+        } else {
+            rc = 0;
+            if (m->kind == SANDBOX_MOUNT_OVERLAY)
+                rc = overlay_mount_prepared(m->prep, err);
+            if (rc == 0)
+                rc = sfs_bind(AT_FDCWD, m->source, attrs, 1, fd, m->target, err);
+        }
+        close(fd);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int
 sfs_pivot(int rootfd, struct error *err)
 {
@@ -426,6 +462,8 @@ sandbox_fs_setup(const struct sandbox_plan *plan, struct error *err)
         rc = sfs_etc_file(plan, rootfd, "etc/hosts", plan->hosts, err);
     if (rc == 0)
         rc = sfs_etc_file(plan, rootfd, "etc/resolv.conf", plan->resolv, err);
+    if (rc == 0)
+        rc = sfs_extra(plan, rootfd, err);
     if (rc == 0)
         rc = sfs_pivot(rootfd, err);
     close(rootfd);

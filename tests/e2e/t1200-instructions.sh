@@ -63,13 +63,31 @@ expect_success 'metadata instructions set the config (Env, Labels, WorkingDir, U
   [ "$(cfg meta:1 Entrypoint)" = "[\"/bin/sh\", \"-c\"]" ] && [ "$(cfg meta:1 Cmd)" = "[\"echo hi\"]" ]
   cfg meta:1 Healthcheck | grep -q "\"Interval\": 5000000000" && cfg meta:1 Healthcheck | grep -q CMD-SHELL'
 
-expect_success 'metadata-only instructions add empty_layer history entries, no layers' '
+expect_success 'metadata-only instructions add empty_layer history entries; WORKDIR makes its dir' '
   strata inspect meta:1 | python3 -c "
 import json, sys
 c = json.load(sys.stdin)
-assert len(c[\"rootfs\"][\"diff_ids\"]) == 1, c[\"rootfs\"]
-assert all(h.get(\"empty_layer\") for h in c[\"history\"][1:]), c[\"history\"]
-assert len(c[\"history\"]) == 14, len(c[\"history\"])"'
+h = c[\"history\"][1:]
+assert len(h) == 13, len(h)
+for e in h:
+    assert bool(e.get(\"empty_layer\")) != e[\"created_by\"].startswith(\"WORKDIR\"), e
+assert len(c[\"rootfs\"][\"diff_ids\"]) == 3, c[\"rootfs\"]"
+  flat meta:1 && [ -d "$T/flat-meta:1/srv/app" ]'
+
+cat > "$T/r-wd" <<'R'
+FROM localhost/busybox:latest
+USER nobody
+WORKDIR /home/nobody/work
+WORKDIR /tmp
+R
+expect_success 'WORKDIR creates a missing directory owned by USER; an existing one adds no layer' '
+  strata build -q -f "$T/r-wd" -t wd:1 "$T/ctx" && flat wd:1
+  [ "$(stat -c %u:%g:%a "$T/flat-wd:1/home/nobody/work")" = 65534:65534:755 ]
+  strata inspect wd:1 | python3 -c "
+import json, sys
+c = json.load(sys.stdin)
+assert len(c[\"rootfs\"][\"diff_ids\"]) == 2, c[\"rootfs\"]
+assert c[\"history\"][-1][\"empty_layer\"] is True"'
 
 cat > "$T/r-run" <<'R'
 FROM localhost/busybox:latest
