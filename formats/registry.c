@@ -155,7 +155,8 @@ registry_ref_parse(const char *s, struct registry_ref *r, struct error *err)
     } else if (!out.digest[0]) {
         out.tag = xstrdup("latest");
     }
-    if (!registry_repo_ok(rest) || strlen(rest) + 8 > 255) {
+    if (!registry_repo_ok(rest) ||
+        (!strcmp(out.host, REGISTRY_DEFAULT_HOST) && !strchr(rest, '/') && strlen(rest) > 247)) {
         registry_ref_release(&out);
         return error_input(err, "image reference \"%s\": bad repository name \"%s\"", s, rest);
     }
