@@ -17,7 +17,10 @@ struct cli_verb {
 static const struct cli_verb verbs[] = {
     { "build", cmd_build, "build an image from a recipe" },
     { "parse", cmd_parse, "print the parsed recipe (BuildKit dump format)" },
-    { "import", cmd_import, "make an image from a rootfs tarball" },
+    { "import", cmd_import, "make an image from a rootfs tarball, OCI layout or archive" },
+    { "export", cmd_export, "write an image as OCI layout, oci-archive or docker-archive" },
+    { "push", cmd_push, "upload an image to an OCI registry" },
+    { "pull", cmd_pull, "download an image from an OCI registry" },
     { "images", cmd_images, "list named images" },
     { "history", cmd_history, "show the steps and layers of an image" },
     { "inspect", cmd_inspect, "print an image's config (or --manifest) JSON" },

@@ -43,5 +43,17 @@ int cmd_df(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_gc(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_fsck(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_export(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_push(struct cli *cli, int argc, char **argv, struct error *err);
+
+/*
+ * Options push and pull share (cmd_push.c): --tls-verify, --creds, --chunk-size,
+ * -q. Fills o (registry_opts_init first) and up to two positional arguments
+ * into pos. Returns 0, 1 for --help (print cli_registry_usage), -1 on bad usage.
+ */
+struct registry_opts;
+extern const char cli_registry_usage[];
+int cli_registry_args(const char *verb, int argc, char **argv, struct registry_opts *o,
+                      const char **pos, int *npos, struct error *err);
+int cmd_pull(struct cli *cli, int argc, char **argv, struct error *err);
 
 #endif

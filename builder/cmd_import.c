@@ -1,4 +1,7 @@
-/* strata import ROOTFS.tar[.gz|.zst|.xz] NAME[:TAG]: a one-layer image from a rootfs tarball. */
+/*
+ * strata import PATH NAME[:TAG]: a one-layer image from a rootfs tarball, or an
+ * image from an OCI layout, an oci-archive or a docker-archive (detected).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,16 +17,25 @@
 #include "formats/oci.h"
 #include "formats/tar_read.h"
 #include "store/image.h"
+#include "store/importer.h"
 #include "store/index.h"
 #include "store/layer.h"
 #include "store/store.h"
 #include "store/txn.h"
 
 static const char import_usage[] =
-    "usage: strata import [--compression zstd|gzip|none] ROOTFS.tar[.gz|.zst|.xz] NAME[:TAG]\n"
+    "usage: strata import [--compression zstd|gzip|none] PATH NAME[:TAG]\n"
     "\n"
-    "Makes a one-layer image from a root file system tarball. Its creation time is\n"
-    "$SOURCE_DATE_EPOCH when set (reproducible), else now.\n";
+    "PATH is detected from its content:\n"
+    "  an OCI image layout directory, or an oci-archive (a tar of one): the image\n"
+    "    whose ref name fits NAME, or the only one; its manifest digest is kept\n"
+    "  a docker-archive (`docker save`, also unpacked): the image tagged NAME, or the\n"
+    "    only one\n"
+    "  any other tar (plain, .gz, .zst, .xz): a root file system, made a one-layer\n"
+    "    image (--compression applies here); its creation time is\n"
+    "    $SOURCE_DATE_EPOCH when set (reproducible), else now\n"
+    "Every digest and diff_id is checked, layers are unpacked safely (no entry may\n"
+    "leave the tree) and NAME is set only when everything is in the store.\n";
 
 static int
 import_layer(struct store *s, const char *file, enum compress_kind comp, struct layer_info *info,
@@ -45,8 +57,8 @@ import_layer(struct store *s, const char *file, enum compress_kind comp, struct 
         txn_discard(dir);
         return -1;
     }
-    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, file,
-                         &res, err) < 0) {
+    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, file, &res,
+                         err) < 0) {
         txn_discard(dir);
         return -1;
     }
@@ -71,7 +83,7 @@ import_rootfs(struct store *s, const char *file, const char *name, enum compress
 {
     cleanup_cjson cJSON *cfg = oci_config_new();
     struct oci_manifest m;
-    struct oci_descriptor d = { 0 };
+    struct oci_descriptor d = {0};
     struct layer_info info;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
@@ -109,7 +121,8 @@ int
 cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
 {
     enum compress_kind comp = COMPRESS_ZSTD;
-    const char *pos[2] = { NULL, NULL };
+    enum importer_kind kind;
+    const char *pos[2] = {NULL, NULL};
     cleanup_free char *name = NULL;
     struct store s;
     int i, npos = 0, rc;
@@ -132,13 +145,22 @@ cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
         pos[npos++] = argv[i];
     }
     if (npos != 2)
-        return error_input(err, "import: need a tarball and a name (see strata import --help)");
+        return error_input(err, "import: need a PATH and a NAME (see strata import --help)");
     name = index_normalize(pos[1], err);
     if (!name)
         return -1;
+    if (importer_detect(pos[0], &kind, err) < 0)
+        return -1;
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
         return -1;
-    rc = import_rootfs(&s, pos[0], name, comp, err);
+    if (kind == IMPORTER_ROOTFS) {
+        rc = import_rootfs(&s, pos[0], name, comp, err);
+    } else {
+        char digest[DIGEST_STR_LEN + 1];
+        rc = importer_import(&s, pos[0], kind, pos[1], digest, err);
+        if (rc == 0)
+            printf("%s\n", digest);
+    }
     store_release(&s);
     return rc;
 }

@@ -1,0 +1,1062 @@
+#include "formats/registry.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "formats/core/fsutil.h"
+#include "formats/core/log.h"
+#include "formats/core/mem.h"
+#include "formats/json.h"
+#include "formats/registry_auth.h"
+
+/* ---- references ---- */
+
+void
+registry_ref_release(struct registry_ref *r)
+{
+    if (!r)
+        return;
+    free(r->host);
+    free(r->repo);
+    free(r->tag);
+    memset(r, 0, sizeof(*r));
+}
+
+static int
+registry_is_host(const char *comp, size_t n)
+{
+    return memchr(comp, '.', n) || memchr(comp, ':', n) ||
+           (n == 9 && !strncmp(comp, "localhost", 9));
+}
+
+int
+registry_ref_is_remote(const char *name)
+{
+    const char *slash = strchr(name, '/');
+
+    return slash && slash > name && registry_is_host(name, (size_t)(slash - name));
+}
+
+/* distribution reference grammar: path-component = [a-z0-9]+ (separator [a-z0-9]+)* */
+static int
+registry_component_ok(const char *c, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t run = 0, sep = i;
+        while (i < n && (islower((unsigned char)c[i]) || isdigit((unsigned char)c[i]))) {
+            i++;
+            run++;
+        }
+        if (!run)
+            return 0;
+        if (i == n)
+            return 1;
+        sep = i;
+        while (i < n && (c[i] == '.' || c[i] == '_' || c[i] == '-'))
+            i++;
+        if (i == n)
+            return 0;
+        /* allowed separators: ".", "_", "__", one or more "-" */
+        if (!(i - sep == 1 || (i - sep == 2 && c[sep] == '_' && c[sep + 1] == '_') ||
+              strspn(c + sep, "-") == i - sep))
+            return 0;
+    }
+    return n > 0;
+}
+
+static int
+registry_host_ok(const char *h, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 255)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)h[i]) && !strchr(".-:[]", h[i]))
+            return 0;
+    }
+    return 1;
+}
+
+static int
+registry_tag_ok(const char *t)
+{
+    size_t n = strlen(t), i;
+
+    if (n == 0 || n > 128 || !(isalnum((unsigned char)t[0]) || t[0] == '_'))
+        return 0;
+    for (i = 1; i < n; i++) {
+        if (!isalnum((unsigned char)t[i]) && !strchr("_.-", t[i]))
+            return 0;
+    }
+    return 1;
+}
+
+/* Splits "repo/path" into checked components; returns 0 or -1. */
+static int
+registry_repo_ok(const char *repo)
+{
+    const char *c = repo;
+
+    if (!*repo || strlen(repo) > 255)
+        return 0;
+    for (;;) {
+        const char *e = strchr(c, '/');
+        size_t n = e ? (size_t)(e - c) : strlen(c);
+        if (!registry_component_ok(c, n))
+            return 0;
+        if (!e)
+            return 1;
+        c = e + 1;
+    }
+}
+
+int
+registry_ref_parse(const char *s, struct registry_ref *r, struct error *err)
+{
+    cleanup_free char *work = xstrdup(s);
+    char *at = strchr(work, '@');
+    char *slash, *rest, *colon;
+    struct registry_ref out;
+
+    memset(&out, 0, sizeof(out));
+    if (at) {
+        *at = '\0';
+        if (digest_validate(at + 1, err) < 0)
+            return error_input(err, "image reference \"%s\": bad digest", s);
+        memcpy(out.digest, at + 1, DIGEST_STR_LEN + 1);
+    }
+    slash = strchr(work, '/');
+    if (slash && registry_is_host(work, (size_t)(slash - work))) {
+        if (!registry_host_ok(work, (size_t)(slash - work)))
+            return error_input(err, "image reference \"%s\": bad registry host", s);
+        out.host = xstrndup(work, (size_t)(slash - work));
+        rest = slash + 1;
+    } else {
+        out.host = xstrdup(REGISTRY_DEFAULT_HOST);
+        rest = work;
+    }
+    colon = strrchr(rest, ':');
+    if (colon) {
+        *colon = '\0';
+        if (!registry_tag_ok(colon + 1)) {
+            registry_ref_release(&out);
+            return error_input(err, "image reference \"%s\": bad tag \"%s\"", s, colon + 1);
+        }
+        out.tag = xstrdup(colon + 1);
+    } else if (!out.digest[0]) {
+        out.tag = xstrdup("latest");
+    }
+    if (!registry_repo_ok(rest) ||
+        (!strcmp(out.host, REGISTRY_DEFAULT_HOST) && !strchr(rest, '/') && strlen(rest) > 247)) {
+        registry_ref_release(&out);
+        return error_input(err, "image reference \"%s\": bad repository name \"%s\"", s, rest);
+    }
+    if (!strcmp(out.host, REGISTRY_DEFAULT_HOST) && !strchr(rest, '/'))
+        out.repo = xasprintf("library/%s", rest);
+    else
+        out.repo = xstrdup(rest);
+    *r = out;
+    return 0;
+}
+
+char *
+registry_ref_format(const struct registry_ref *r)
+{
+    struct buf b = BUF_INIT;
+
+    buf_addf(&b, "%s/%s", r->host, r->repo);
+    if (r->tag)
+        buf_addf(&b, ":%s", r->tag);
+    if (r->digest[0])
+        buf_addf(&b, "@%s", r->digest);
+    return buf_detach(&b);
+}
+
+void
+registry_opts_init(struct registry_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->tls_verify = 1;
+}
+
+/* ---- URLs ---- */
+
+char *
+registry_url_resolve(const char *base, const char *location)
+{
+    const char *scheme_end = strstr(base, "://");
+    const char *path, *slash;
+
+    if (strstr(location, "://"))
+        return xstrdup(location);
+    path = scheme_end ? strchr(scheme_end + 3, '/') : NULL;
+    if (location[0] == '/') {
+        size_t n = path ? (size_t)(path - base) : strlen(base);
+        if (location[1] == '/' && scheme_end) /* scheme-relative */
+            return xasprintf("%.*s:%s", (int)(scheme_end - base), base, location);
+        return xasprintf("%.*s%s", (int)n, base, location);
+    }
+    /* relative path: against the directory of base's path */
+    if (!path)
+        return xasprintf("%s/%s", base, location);
+    slash = strrchr(path, '/');
+    {
+        const char *q = strchr(path, '?');
+        if (q)
+            for (slash = q; slash > path && *slash != '/'; slash--)
+                ;
+    }
+    return xasprintf("%.*s/%s", (int)(slash - base), base, location);
+}
+
+char *
+registry_url_add_query(const char *url, const char *key, const char *value)
+{
+    char *esc = curl_easy_escape(NULL, value, 0);
+    char *out;
+
+    if (!esc)
+        BUG("curl_easy_escape");
+    out = xasprintf("%s%c%s=%s", url, strchr(url, '?') ? '&' : '?', key, esc);
+    curl_free(esc);
+    return out;
+}
+
+int
+registry_range_end(const char *range, long long *end)
+{
+    const char *p = range;
+    char *e;
+    long long a, b;
+
+    if (!strncmp(p, "bytes=", 6))
+        p += 6;
+    if (!isdigit((unsigned char)*p))
+        return -1;
+    errno = 0;
+    a = strtoll(p, &e, 10);
+    if (errno || *e != '-' || !isdigit((unsigned char)e[1]))
+        return -1;
+    b = strtoll(e + 1, &e, 10);
+    if (errno || *e || b < a || a != 0)
+        return -1;
+    *end = b;
+    return 0;
+}
+
+/* ---- HTTP ---- */
+
+struct registry_client {
+    CURL *curl;
+    char *host, *repo, *base;
+    int tls_verify, push, max_tries;
+    long delay_ms;
+    size_t chunk;
+    char *user, *pass;
+    char *auth;        /* "Authorization: ..." header line, or NULL */
+    char *extra_scope; /* asked for with the next token */
+    char *pending;     /* upload URL left by a mount the registry did not do */
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct registry_req {
+    const char *method;
+    const char *url;
+    const char *content_type;
+    const char *accept;
+    const char *content_range;
+    const char *auth_override; /* header used instead of c->auth (token fetch) */
+    const void *body;          /* memory body, or */
+    int body_fd;               /* fd body read with pread (-1: none) */
+    long long body_off, body_len;
+    int has_body;
+    /* response */
+    long status;
+    struct buf *out;
+    size_t out_max;
+    int out_fd;
+    long long out_limit; /* bytes allowed to out_fd; < 0 no limit */
+    long long out_n;
+    struct digest_ctx *hash;
+    int too_big;
+    struct buf location, digest_hdr, ctype, www_auth, range;
+    long long pos; /* read position of an fd/memory body */
+};
+
+static void
+registry_req_init(struct registry_req *q, const char *method, const char *url)
+{
+    memset(q, 0, sizeof(*q));
+    q->method = method;
+    q->url = url;
+    q->body_fd = -1;
+    q->out_fd = -1;
+    q->out_limit = -1;
+}
+
+static void
+registry_req_release(struct registry_req *q)
+{
+    buf_release(&q->location);
+    buf_release(&q->digest_hdr);
+    buf_release(&q->ctype);
+    buf_release(&q->www_auth);
+    buf_release(&q->range);
+}
+
+static void
+registry_header_value(struct buf *dst, const char *v, size_t n)
+{
+    while (n && (*v == ' ' || *v == '\t')) {
+        v++;
+        n--;
+    }
+    while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+        n--;
+    buf_reset(dst);
+    buf_add(dst, v, n);
+}
+
+static size_t
+registry_on_header(char *data, size_t size, size_t nmemb, void *opaque)
+{
+    struct registry_req *q = opaque;
+    size_t n = size * nmemb;
+    const char *colon = memchr(data, ':', n);
+    static const struct {
+        const char *name;
+        size_t off;
+    } keep[] = {
+        {"location", offsetof(struct registry_req, location)},
+        {"docker-content-digest", offsetof(struct registry_req, digest_hdr)},
+        {"content-type", offsetof(struct registry_req, ctype)},
+        {"www-authenticate", offsetof(struct registry_req, www_auth)},
+        {"range", offsetof(struct registry_req, range)},
+    };
+    size_t i;
+
+    if (n >= 5 && !strncmp(data, "HTTP/", 5)) {
+        /* a new response (after a redirect or 100): forget the previous headers */
+        for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+            buf_reset((struct buf *)((char *)q + keep[i].off));
+        return n;
+    }
+    for (i = 0; colon && i < sizeof(keep) / sizeof(keep[0]); i++) {
+        size_t kl = strlen(keep[i].name);
+        if ((size_t)(colon - data) == kl && !strncasecmp(data, keep[i].name, kl))
+            registry_header_value((struct buf *)((char *)q + keep[i].off), colon + 1, n - kl - 1);
+    }
+    return n;
+}
+
+static size_t
+registry_on_body(char *data, size_t size, size_t nmemb, void *opaque)
+{
+    struct registry_req *q = opaque;
+    size_t n = size * nmemb;
+    struct error err;
+
+    if (q->out_fd >= 0) {
+        if (q->out_limit >= 0 && q->out_n + (long long)n > q->out_limit) {
+            q->too_big = 1;
+            return 0;
+        }
+        error_init(&err);
+        if (fs_write_all(q->out_fd, data, n, &err) < 0)
+            return 0;
+        if (q->hash)
+            digest_update(q->hash, data, n);
+        q->out_n += (long long)n;
+        return n;
+    }
+    if (q->out) {
+        if (q->out->len + n > q->out_max) {
+            q->too_big = 1;
+            return 0;
+        }
+        buf_add(q->out, data, n);
+    }
+    return n; /* error bodies are dropped */
+}
+
+static size_t
+registry_on_read(char *dst, size_t size, size_t nmemb, void *opaque)
+{
+    struct registry_req *q = opaque;
+    size_t cap = size * nmemb;
+    long long left = q->body_len - q->pos;
+    size_t n = left < (long long)cap ? (size_t)left : cap;
+
+    if (n == 0)
+        return 0;
+    if (q->body) {
+        memcpy(dst, (const char *)q->body + q->pos, n);
+    } else {
+        ssize_t r = pread(q->body_fd, dst, n, (off_t)(q->body_off + q->pos));
+        if (r <= 0)
+            return CURL_READFUNC_ABORT;
+        n = (size_t)r;
+    }
+    q->pos += (long long)n;
+    return n;
+}
+
+/* Seeking back lets curl resend a body (e.g. after a 401 or a redirect). */
+static int
+registry_on_seek(void *opaque, curl_off_t offset, int origin)
+{
+    struct registry_req *q = opaque;
+
+    if (origin != SEEK_SET || offset < 0 || offset > q->body_len)
+        return CURL_SEEKFUNC_FAIL;
+    q->pos = offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+static struct curl_slist *
+registry_headers(struct registry_client *c, const struct registry_req *q)
+{
+    struct curl_slist *h = NULL;
+    char line[512];
+
+    h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
+    if (q->auth_override)
+        h = curl_slist_append(h, q->auth_override);
+    else if (c->auth)
+        h = curl_slist_append(h, c->auth);
+    if (q->content_type) {
+        snprintf(line, sizeof(line), "Content-Type: %s", q->content_type);
+        h = curl_slist_append(h, line);
+    }
+    if (q->accept) {
+        snprintf(line, sizeof(line), "Accept: %s", q->accept);
+        h = curl_slist_append(h, line);
+    }
+    if (q->content_range) {
+        snprintf(line, sizeof(line), "Content-Range: %s", q->content_range);
+        h = curl_slist_append(h, line);
+    }
+    return h;
+}
+
+static CURLcode
+registry_perform(struct registry_client *c, struct registry_req *q)
+{
+    CURL *k = c->curl;
+    struct curl_slist *h = registry_headers(c, q);
+    CURLcode rc;
+
+    curl_easy_reset(k);
+    curl_easy_setopt(k, CURLOPT_URL, q->url);
+    curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(k, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(k, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, 15L);
+    curl_easy_setopt(k, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(k, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(k, CURLOPT_USERAGENT, "strata/0.1");
+    curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(k, CURLOPT_HEADERFUNCTION, registry_on_header);
+    curl_easy_setopt(k, CURLOPT_HEADERDATA, q);
+    curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, registry_on_body);
+    curl_easy_setopt(k, CURLOPT_WRITEDATA, q);
+    if (!c->tls_verify) {
+        curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!strcmp(q->method, "HEAD")) {
+        curl_easy_setopt(k, CURLOPT_NOBODY, 1L);
+    } else if (!strcmp(q->method, "GET")) {
+        /* blobs may redirect to storage; curl does not resend our Authorization elsewhere */
+        curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(k, CURLOPT_MAXREDIRS, 5L);
+    } else if (q->has_body) {
+        q->pos = 0;
+        curl_easy_setopt(k, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, q->method);
+        curl_easy_setopt(k, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_len);
+        curl_easy_setopt(k, CURLOPT_READFUNCTION, registry_on_read);
+        curl_easy_setopt(k, CURLOPT_READDATA, q);
+        curl_easy_setopt(k, CURLOPT_SEEKFUNCTION, registry_on_seek);
+        curl_easy_setopt(k, CURLOPT_SEEKDATA, q);
+    } else {
+        curl_easy_setopt(k, CURLOPT_POST, 1L);
+        curl_easy_setopt(k, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE, 0L);
+        curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, q->method);
+    }
+    c->errbuf[0] = '\0';
+    rc = curl_easy_perform(k);
+    curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &q->status);
+    curl_slist_free_all(h);
+    return rc;
+}
+
+static int
+registry_transient(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Throws away what a failed try wrote, so the retry starts clean. */
+static int
+registry_req_rewind(struct registry_req *q, struct error *err)
+{
+    if (q->out)
+        buf_reset(q->out);
+    if (q->out_fd >= 0 && q->out_n > 0) {
+        off_t at = lseek(q->out_fd, 0, SEEK_CUR) - (off_t)q->out_n;
+        if (at < 0 || ftruncate(q->out_fd, at) < 0 || lseek(q->out_fd, at, SEEK_SET) < 0)
+            return error_set(err, errno, "%s: rewind download", q->url);
+        q->out_n = 0;
+        if (q->hash) {
+            digest_release(q->hash);
+            digest_init(q->hash);
+        }
+    }
+    q->too_big = 0;
+    return 0;
+}
+
+static int registry_authenticate(struct registry_client *c, const char *url, const char *header,
+                                 struct error *err);
+
+static void
+registry_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * Sends q, retrying transient failures with back-off and answering one 401
+ * by authenticating. On return q->status is the final answer.
+ */
+static int
+registry_do(struct registry_client *c, struct registry_req *q, struct error *err)
+{
+    long delay = c->delay_ms;
+    int tries = 0, authed = 0;
+
+    for (;;) {
+        CURLcode rc;
+        if (registry_req_rewind(q, err) < 0)
+            return -1;
+        rc = registry_perform(c, q);
+        tries++;
+        if (q->too_big && rc == CURLE_WRITE_ERROR)
+            return error_set(err, 0, "%s %s: answer larger than expected", q->method, q->url);
+        if (rc != CURLE_OK && !(registry_transient(rc) && tries < c->max_tries))
+            return error_set(err, 0, "%s %s: %s", q->method, q->url,
+                             c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+        if (rc == CURLE_OK && q->status == 401 && !authed && !q->auth_override && q->www_auth.len) {
+            authed = 1;
+            if (registry_authenticate(c, q->url, buf_cstr(&q->www_auth), err) < 0)
+                return -1;
+            continue;
+        }
+        if (rc == CURLE_OK && !(q->status >= 500 || q->status == 429))
+            return 0;
+        if (tries >= c->max_tries)
+            return 0; /* the caller reports the final status */
+        log_debug("%s %s: %s, retrying in %ld ms", q->method, q->url,
+                  rc != CURLE_OK ? curl_easy_strerror(rc) : "server error", delay);
+        registry_sleep_ms(delay);
+        delay *= 2;
+    }
+}
+
+static int
+registry_status_error(const struct registry_req *q, const char *what, struct error *err)
+{
+    if (q->status == 401 || q->status == 403)
+        return error_set(err, 0,
+                         "%s %s: %s: access denied (HTTP %ld; check --creds or "
+                         "~/.docker/config.json)",
+                         q->method, q->url, what, q->status);
+    return error_set(err, 0, "%s %s: %s: unexpected HTTP status %ld", q->method, q->url, what,
+                     q->status);
+}
+
+/* ---- authentication ---- */
+
+static int
+registry_token(struct registry_client *c, const struct registry_challenge *ch, struct error *err)
+{
+    cleanup_buf struct buf body = BUF_INIT;
+    cleanup_cjson cJSON *j = NULL;
+    cleanup_free char *basic = NULL;
+    cleanup_free char *scope =
+        xasprintf("repository:%s:%s", c->repo, c->push ? "pull,push" : "pull");
+    char *url = xstrdup(ch->realm), *next;
+    struct registry_req q;
+    const char *tok;
+    int rc;
+
+    if (ch->service) {
+        next = registry_url_add_query(url, "service", ch->service);
+        free(url);
+        url = next;
+    }
+    next = registry_url_add_query(url, "scope", scope);
+    free(url);
+    url = next;
+    if (ch->scope && strcmp(ch->scope, scope) != 0) {
+        next = registry_url_add_query(url, "scope", ch->scope);
+        free(url);
+        url = next;
+    }
+    if (c->extra_scope) {
+        next = registry_url_add_query(url, "scope", c->extra_scope);
+        free(url);
+        url = next;
+    }
+    registry_req_init(&q, "GET", url);
+    q.out = &body;
+    q.out_max = 1u << 20;
+    if (c->user) {
+        cleanup_free char *up = xasprintf("%s:%s", c->user, c->pass);
+        cleanup_free char *b = registry_auth_b64(up, strlen(up));
+        basic = xasprintf("Authorization: Basic %s", b);
+    }
+    q.auth_override = basic ? basic : "X-No-Auth: 1";
+    rc = registry_do(c, &q, err);
+    if (rc == 0 && q.status != 200)
+        rc = registry_status_error(&q, "token", err);
+    if (rc == 0 && !(j = json_parse(buf_cstr(&body), body.len, "token answer", err)))
+        rc = -1;
+    if (rc == 0) {
+        tok = json_string(j, "token", 0, "token answer", err);
+        if (!tok)
+            tok = json_string(j, "access_token", 0, "token answer", err);
+        if (!tok || !*tok)
+            rc = error_set(err, 0, "GET %s: the answer has no token", url);
+        else {
+            free(c->auth);
+            c->auth = xasprintf("Authorization: Bearer %s", tok);
+        }
+    }
+    registry_req_release(&q);
+    free(url);
+    return rc;
+}
+
+static int
+registry_authenticate(struct registry_client *c, const char *url, const char *header,
+                      struct error *err)
+{
+    struct registry_challenge ch;
+    int rc = 0;
+
+    if (registry_auth_parse(header, &ch, err) < 0)
+        return error_wrap(err, "%s", url);
+    if (!strcmp(ch.scheme, "basic")) {
+        if (!c->user)
+            rc = error_set(err, 0,
+                           "%s: the registry wants a user name and password (use "
+                           "--creds USER:PASS or ~/.docker/config.json)",
+                           url);
+        else {
+            cleanup_free char *up = xasprintf("%s:%s", c->user, c->pass);
+            cleanup_free char *b = registry_auth_b64(up, strlen(up));
+            free(c->auth);
+            c->auth = xasprintf("Authorization: Basic %s", b);
+        }
+    } else if (!strcmp(ch.scheme, "bearer")) {
+        if (!ch.realm)
+            rc = error_set(err, 0, "%s: Bearer challenge without a realm", url);
+        else if (strncmp(ch.realm, "https://", 8) && strncmp(ch.realm, "http://", 7))
+            rc = error_set(err, 0, "%s: token realm \"%.100s\" is not an http(s) URL", url,
+                           ch.realm);
+        else
+            rc = registry_token(c, &ch, err);
+    } else {
+        rc = error_set(err, 0, "%s: unsupported auth scheme \"%s\"", url, ch.scheme);
+    }
+    registry_challenge_release(&ch);
+    return rc;
+}
+
+static int
+registry_load_creds(struct registry_client *c, const struct registry_opts *o, struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_free char *path = NULL;
+    const char *env = getenv("REGISTRY_AUTH_FILE");
+    const char *dc = getenv("DOCKER_CONFIG");
+    const char *home = getenv("HOME");
+
+    if (o->creds) {
+        const char *colon = strchr(o->creds, ':');
+        if (!colon || colon == o->creds)
+            return error_input(err, "--creds: expected USER:PASSWORD");
+        c->user = xstrndup(o->creds, (size_t)(colon - o->creds));
+        c->pass = xstrdup(colon + 1);
+        return 0;
+    }
+    if (o->auth_file)
+        path = xstrdup(o->auth_file);
+    else if (env && *env)
+        path = xstrdup(env);
+    else if (dc && *dc)
+        path = xasprintf("%s/config.json", dc);
+    else if (home && *home)
+        path = xasprintf("%s/.docker/config.json", home);
+    if (!path || !fs_exists(AT_FDCWD, path))
+        return 0;
+    if (fs_read_file_max(AT_FDCWD, path, 1u << 20, &b, err) < 0)
+        return -1;
+    if (registry_auth_lookup(buf_cstr(&b), b.len, c->host, &c->user, &c->pass, err) < 0)
+        return error_wrap(err, "%s", path);
+    return 0;
+}
+
+/* ---- client ---- */
+
+static int
+registry_local_host(const char *host)
+{
+    return !strncmp(host, "localhost", 9) && (!host[9] || host[9] == ':') ? 1
+           : !strncmp(host, "127.", 4)                                    ? 1
+                                       : !strncmp(host, "[::1]", 5);
+}
+
+void
+registry_client_free(struct registry_client *c)
+{
+    if (!c)
+        return;
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    free(c->host);
+    free(c->repo);
+    free(c->base);
+    free(c->user);
+    free(c->pass);
+    free(c->auth);
+    free(c->extra_scope);
+    free(c->pending);
+    free(c);
+}
+
+const char *
+registry_client_base(const struct registry_client *c)
+{
+    return c->base;
+}
+
+static int
+registry_ping(struct registry_client *c, struct error *err)
+{
+    cleanup_free char *url = xasprintf("%s/v2/", c->base);
+    struct registry_req q;
+    int rc;
+
+    registry_req_init(&q, "GET", url);
+    rc = registry_do(c, &q, err);
+    if (rc == 0 && q.status == 401 && q.www_auth.len) {
+        /* authenticate up front; a token also answers later 401s for this repo */
+        rc = registry_authenticate(c, url, buf_cstr(&q.www_auth), err);
+    } else if (rc == 0 && q.status != 200) {
+        rc = error_set(err, 0, "GET %s: not an OCI registry (HTTP %ld)", url, q.status);
+    }
+    registry_req_release(&q);
+    return rc;
+}
+
+struct registry_client *
+registry_client_new(const char *host, const char *repo, const struct registry_opts *o, int push,
+                    struct error *err)
+{
+    static int curl_ready;
+    struct registry_client *c;
+    int local = registry_local_host(host);
+
+    if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) == 0)
+        curl_ready = 1;
+    c = xcalloc(1, sizeof(*c));
+    c->curl = curl_easy_init();
+    if (!c->curl)
+        BUG("curl_easy_init");
+    c->host = xstrdup(host);
+    c->repo = xstrdup(repo);
+    c->tls_verify = o->tls_verify;
+    c->push = push;
+    c->max_tries = o->max_tries > 0 ? o->max_tries : REGISTRY_MAX_TRIES;
+    c->delay_ms = o->retry_delay_ms > 0 ? o->retry_delay_ms : 200;
+    c->chunk = o->chunk_size ? o->chunk_size : REGISTRY_CHUNK_SIZE;
+    c->base = xasprintf("%s://%s", local ? "http" : "https", host);
+    if (registry_load_creds(c, o, err) < 0) {
+        registry_client_free(c);
+        return NULL;
+    }
+    if (registry_ping(c, err) == 0)
+        return c;
+    if (!local && !c->tls_verify) {
+        /* --tls-verify=false: a registry that speaks only plain http */
+        struct error e2;
+        error_init(&e2);
+        free(c->base);
+        c->base = xasprintf("http://%s", host);
+        if (registry_ping(c, &e2) == 0)
+            return c;
+    }
+    registry_client_free(c);
+    return NULL;
+}
+
+static char *
+registry_blob_url(const struct registry_client *c, const char *digest)
+{
+    return xasprintf("%s/v2/%s/blobs/%s", c->base, c->repo, digest);
+}
+
+int
+registry_blob_exists(struct registry_client *c, const char *digest, struct error *err)
+{
+    cleanup_free char *url = registry_blob_url(c, digest);
+    struct registry_req q;
+    int rc;
+
+    registry_req_init(&q, "HEAD", url);
+    rc = registry_do(c, &q, err);
+    if (rc == 0)
+        rc = q.status == 200 ? 1 : q.status == 404 ? 0 : registry_status_error(&q, digest, err);
+    registry_req_release(&q);
+    return rc;
+}
+
+int
+registry_blob_mount(struct registry_client *c, const char *digest, const char *from_repo,
+                    struct error *err)
+{
+    cleanup_free char *base = xasprintf("%s/v2/%s/blobs/uploads/", c->base, c->repo);
+    cleanup_free char *u1 = registry_url_add_query(base, "mount", digest);
+    cleanup_free char *url = registry_url_add_query(u1, "from", from_repo);
+    struct registry_req q;
+    int rc;
+
+    free(c->extra_scope);
+    c->extra_scope = xasprintf("repository:%s:pull", from_repo);
+    registry_req_init(&q, "POST", url);
+    rc = registry_do(c, &q, err);
+    free(steal_ptr(&c->extra_scope));
+    if (rc == 0 && q.status == 201) {
+        rc = 1;
+    } else if (rc == 0 && q.status == 202 && q.location.len) {
+        free(c->pending);
+        c->pending = registry_url_resolve(c->base, buf_cstr(&q.location));
+        rc = 0;
+    } else if (rc == 0) {
+        rc = registry_status_error(&q, "mount", err);
+    }
+    registry_req_release(&q);
+    return rc;
+}
+
+/* POST /v2/<repo>/blobs/uploads/ -> the upload URL (distribution-spec, Pushing blobs). */
+static char *
+registry_upload_start(struct registry_client *c, struct error *err)
+{
+    cleanup_free char *url = xasprintf("%s/v2/%s/blobs/uploads/", c->base, c->repo);
+    struct registry_req q;
+    char *loc = NULL;
+
+    if (c->pending)
+        return steal_ptr(&c->pending);
+    registry_req_init(&q, "POST", url);
+    if (registry_do(c, &q, err) == 0) {
+        if (q.status != 202 || !q.location.len)
+            registry_status_error(&q, "start upload", err);
+        else
+            loc = registry_url_resolve(c->base, buf_cstr(&q.location));
+    }
+    registry_req_release(&q);
+    return loc;
+}
+
+/* One PATCH of [off, off+n); moves *loc to the next upload URL. */
+static int
+registry_upload_chunk(struct registry_client *c, char **loc, int fd, long long off, long long n,
+                      struct error *err)
+{
+    char range[64];
+    struct registry_req q;
+    long long end;
+    int rc;
+
+    snprintf(range, sizeof(range), "%lld-%lld", off, off + n - 1);
+    registry_req_init(&q, "PATCH", *loc);
+    q.content_type = "application/octet-stream";
+    q.content_range = range;
+    q.body_fd = fd;
+    q.body_off = off;
+    q.body_len = n;
+    q.has_body = 1;
+    rc = registry_do(c, &q, err);
+    if (rc == 0 && q.status != 202)
+        rc = registry_status_error(&q, "upload chunk", err);
+    if (rc == 0 && q.range.len &&
+        (registry_range_end(buf_cstr(&q.range), &end) < 0 || end != off + n - 1))
+        rc = error_set(err, 0, "PATCH %s: registry has bytes up to \"%s\", sent up to %lld", *loc,
+                       buf_cstr(&q.range), off + n - 1);
+    if (rc == 0 && q.location.len) {
+        char *next = registry_url_resolve(*loc, buf_cstr(&q.location));
+        free(*loc);
+        *loc = next;
+    }
+    registry_req_release(&q);
+    return rc;
+}
+
+int
+registry_blob_push(struct registry_client *c, const char *digest, int fd, long long size,
+                   struct error *err)
+{
+    char *loc = registry_upload_start(c, err);
+    cleanup_free char *url = NULL;
+    struct registry_req q;
+    long long off = 0;
+    int rc = 0;
+
+    if (!loc)
+        return -1;
+    while (rc == 0 && size > (long long)c->chunk && off < size) {
+        long long n = size - off < (long long)c->chunk ? size - off : (long long)c->chunk;
+        rc = registry_upload_chunk(c, &loc, fd, off, n, err);
+        off += n;
+    }
+    if (rc < 0) {
+        free(loc);
+        return -1;
+    }
+    url = registry_url_add_query(loc, "digest", digest);
+    free(loc);
+    registry_req_init(&q, "PUT", url);
+    q.content_type = "application/octet-stream";
+    q.has_body = 1;
+    q.body_fd = fd;
+    q.body_len = size - off; /* the whole blob (monolithic) or nothing after chunks */
+    q.body_off = off;
+    rc = registry_do(c, &q, err);
+    if (rc == 0 && q.status != 201)
+        rc = registry_status_error(&q, digest, err);
+    if (rc == 0 && q.digest_hdr.len && strcmp(buf_cstr(&q.digest_hdr), digest) != 0)
+        rc = error_set(err, 0, "PUT %s: registry stored %s", url, buf_cstr(&q.digest_hdr));
+    registry_req_release(&q);
+    return rc;
+}
+
+int
+registry_blob_fetch(struct registry_client *c, const char *digest, long long size, int out_fd,
+                    struct error *err)
+{
+    cleanup_free char *url = registry_blob_url(c, digest);
+    struct registry_req q;
+    struct digest_ctx d;
+    char got[DIGEST_STR_LEN + 1];
+    int rc;
+
+    digest_init(&d);
+    registry_req_init(&q, "GET", url);
+    q.out_fd = out_fd;
+    q.out_limit = size;
+    q.hash = &d;
+    rc = registry_do(c, &q, err);
+    if (rc == 0 && q.status != 200)
+        rc = registry_status_error(&q, digest, err);
+    if (rc < 0) {
+        digest_release(&d);
+        registry_req_release(&q);
+        return -1;
+    }
+    digest_final(&d, got);
+    if (strcmp(got, digest) != 0)
+        rc = error_set(err, 0, "GET %s: content hashes to %s", url, got);
+    else if (size >= 0 && q.out_n != size)
+        rc = error_set(err, 0, "GET %s: %lld bytes, descriptor says %lld", url, q.out_n, size);
+    registry_req_release(&q);
+    return rc;
+}
+
+int
+registry_manifest_fetch(struct registry_client *c, const char *ref, struct buf *out,
+                        char **media_type, char digest[DIGEST_STR_LEN + 1], struct error *err)
+{
+    cleanup_free char *url = xasprintf("%s/v2/%s/manifests/%s", c->base, c->repo, ref);
+    struct registry_req q;
+    char got[DIGEST_STR_LEN + 1];
+    int rc;
+
+    registry_req_init(&q, "GET", url);
+    q.accept = REGISTRY_ACCEPT;
+    q.out = out;
+    q.out_max = REGISTRY_MANIFEST_MAX;
+    rc = registry_do(c, &q, err);
+    if (rc == 0 && q.status == 404)
+        rc = error_set(err, 0, "GET %s: no such manifest", url);
+    else if (rc == 0 && q.status != 200)
+        rc = registry_status_error(&q, "manifest", err);
+    if (rc == 0) {
+        digest_bytes(buf_cstr(out), out->len, got);
+        if (!strncmp(ref, "sha256:", 7) && strcmp(ref, got) != 0)
+            rc = error_set(err, 0, "GET %s: manifest hashes to %s", url, got);
+        else if (q.digest_hdr.len && strcmp(buf_cstr(&q.digest_hdr), got) != 0)
+            rc = error_set(err, 0, "GET %s: manifest hashes to %s, registry says %s", url, got,
+                           buf_cstr(&q.digest_hdr));
+    }
+    if (rc == 0) {
+        const char *ct = buf_cstr(&q.ctype);
+        size_t n = strcspn(ct, "; ");
+        *media_type = xstrndup(ct, n);
+        memcpy(digest, got, sizeof(got));
+    }
+    registry_req_release(&q);
+    return rc;
+}
+
+int
+registry_manifest_push(struct registry_client *c, const char *ref, const char *media_type,
+                       const void *data, size_t n, struct error *err)
+{
+    cleanup_free char *url = xasprintf("%s/v2/%s/manifests/%s", c->base, c->repo, ref);
+    struct registry_req q;
+    char d[DIGEST_STR_LEN + 1];
+    int rc;
+
+    digest_bytes(data, n, d);
+    registry_req_init(&q, "PUT", url);
+    q.content_type = media_type;
+    q.body = data;
+    q.body_len = (long long)n;
+    q.has_body = 1;
+    rc = registry_do(c, &q, err);
+    if (rc == 0 && q.status != 201)
+        rc = registry_status_error(&q, "manifest", err);
+    if (rc == 0 && q.digest_hdr.len && strcmp(buf_cstr(&q.digest_hdr), d) != 0)
+        rc = error_set(err, 0, "PUT %s: registry says the manifest is %s, it is %s", url,
+                       buf_cstr(&q.digest_hdr), d);
+    registry_req_release(&q);
+    return rc;
+}

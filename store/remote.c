@@ -1,0 +1,437 @@
+#include "store/remote.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "formats/archive_io.h"
+#include "formats/core/fsutil.h"
+#include "formats/core/log.h"
+#include "formats/core/mem.h"
+#include "formats/json.h"
+#include "formats/oci.h"
+#include "formats/oci_archive.h"
+#include "store/blob.h"
+#include "store/image.h"
+#include "store/index.h"
+
+#define REMOTE_RECORD "registry.json"
+#define REMOTE_RECORD_MAX (16u << 20)
+#define REMOTE_RECORD_PER_BLOB 8
+#define REMOTE_CONFIG_MAX (8u << 20)
+
+static void
+remote_size(long long n, char *out, size_t len)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)n;
+    int u = 0;
+
+    while (v >= 1000 && u < 4) {
+        v /= 1000;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, len, "%lldB", n);
+    else
+        snprintf(out, len, "%.3g%s", v, units[u]);
+}
+
+static void
+remote_progress(const struct registry_opts *o, const char *verb, const char *digest, long long size,
+                const char *extra)
+{
+    char line[256], sz[32];
+
+    if (!o->progress)
+        return;
+    remote_size(size, sz, sizeof(sz));
+    snprintf(line, sizeof(line), "%-7s %.19s… %s%s", verb, digest, sz, extra ? extra : "");
+    o->progress(o->progress_opaque, line);
+}
+
+/* ---- STORE/registry.json ---- */
+
+static cJSON *
+remote_record_load(const struct store *s)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    struct error err;
+    cJSON *j;
+
+    error_init(&err);
+    if (!fs_exists(s->root_fd, REMOTE_RECORD) ||
+        fs_read_file_max(s->root_fd, REMOTE_RECORD, REMOTE_RECORD_MAX, &b, &err) < 0)
+        return cJSON_CreateObject();
+    j = json_parse(buf_cstr(&b), b.len, REMOTE_RECORD, &err);
+    if (!j || !cJSON_IsObject(j)) {
+        log_warn("%s: unreadable, starting a new one", REMOTE_RECORD);
+        if (j)
+            cJSON_Delete(j);
+        return cJSON_CreateObject();
+    }
+    return j;
+}
+
+static void
+remote_record_add(cJSON *rec, const char *digest, const char *where)
+{
+    cJSON *a = cJSON_GetObjectItemCaseSensitive(rec, digest);
+    cJSON *e;
+
+    if (!cJSON_IsArray(a)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(rec, digest);
+        a = json_add_array(rec, digest);
+    }
+    cJSON_ArrayForEach(e, a)
+    {
+        if (cJSON_IsString(e) && !strcmp(e->valuestring, where))
+            return;
+    }
+    /* newest first, a few per blob */
+    cJSON_InsertItemInArray(a, 0, cJSON_CreateString(where));
+    while (cJSON_GetArraySize(a) > REMOTE_RECORD_PER_BLOB)
+        cJSON_DeleteItemFromArray(a, REMOTE_RECORD_PER_BLOB);
+}
+
+/* Merges "digest -> where" for every digest of added into the file, under the index lock. */
+static int
+remote_record_save(struct store *s, const struct strvec *added, const char *where,
+                   struct error *err)
+{
+    int lock = store_lock_index(s, err);
+    cleanup_cjson cJSON *rec = NULL;
+    cleanup_free char *text = NULL;
+    size_t i;
+    int rc;
+
+    if (lock < 0)
+        return -1;
+    rec = remote_record_load(s);
+    for (i = 0; i < added->n; i++)
+        remote_record_add(rec, added->v[i], where);
+    text = json_print(rec);
+    rc = store_write_file(s, REMOTE_RECORD, text, strlen(text), err);
+    store_unlock_index(lock);
+    return rc;
+}
+
+/* A repository of host (not repo itself) where the record says digest is. */
+static const char *
+remote_record_other(const cJSON *rec, const char *digest, const char *host, const char *repo)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(rec, digest), *e;
+    size_t hl = strlen(host);
+
+    cJSON_ArrayForEach(e, a)
+    {
+        const char *w = cJSON_IsString(e) ? e->valuestring : "";
+        if (!strncmp(w, host, hl) && w[hl] == '/' && strcmp(w + hl + 1, repo) != 0)
+            return w + hl + 1;
+    }
+    return NULL;
+}
+
+/* ---- push ---- */
+
+static int
+remote_push_blob(struct store *s, struct registry_client *c, const cJSON *rec,
+                 const struct registry_ref *r, const char *digest, const struct registry_opts *o,
+                 struct error *err)
+{
+    const char *from = remote_record_other(rec, digest, r->host, r->repo);
+    long long size = blob_size(s, digest);
+    cleanup_close int fd = -1;
+    int rc = registry_blob_exists(c, digest, err);
+
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        remote_progress(o, "exists", digest, size, NULL);
+        return 0;
+    }
+    if (from) {
+        rc = registry_blob_mount(c, digest, from, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 1) {
+            char extra[300];
+            snprintf(extra, sizeof(extra), " from %.200s", from);
+            remote_progress(o, "mounted", digest, size, extra);
+            return 0;
+        }
+    }
+    fd = blob_open(s, digest, err);
+    if (fd < 0)
+        return -1;
+    remote_progress(o, "pushing", digest, size, NULL);
+    return registry_blob_push(c, digest, fd, size, err);
+}
+
+int
+remote_push(struct store *s, const char *image, const char *dest, const struct registry_opts *o,
+            char out_digest[DIGEST_STR_LEN + 1], struct error *err)
+{
+    struct registry_ref r;
+    struct image img;
+    struct registry_client *c = NULL;
+    cleanup_cjson cJSON *rec = NULL;
+    cleanup_buf struct buf man = BUF_INIT;
+    cleanup_strvec struct strvec sent = STRVEC_INIT;
+    cleanup_free char *where = NULL;
+    size_t i;
+    int rc = -1;
+
+    if (registry_ref_parse(dest, &r, err) < 0)
+        return -1;
+    rc = image_load(s, image, &img, err);
+    if (rc != 0) {
+        registry_ref_release(&r);
+        return rc < 0 ? -1 : error_input(err, "push: no such image \"%s\"", image);
+    }
+    rc = -1;
+    if (blob_read(s, img.digest, REGISTRY_MANIFEST_MAX, &man, err) < 0 ||
+        !(c = registry_client_new(r.host, r.repo, o, 1, err)))
+        goto out;
+    rec = remote_record_load(s);
+    for (i = 0; i <= img.manifest.nlayers; i++) {
+        const char *d =
+            i < img.manifest.nlayers ? img.manifest.layers[i].digest : img.manifest.config.digest;
+        if (remote_push_blob(s, c, rec, &r, d, o, err) < 0)
+            goto out;
+        strvec_push(&sent, d);
+    }
+    if (registry_manifest_push(c, r.digest[0] && !r.tag ? img.digest : r.tag,
+                               img.manifest.media_type, man.data, man.len, err) < 0)
+        goto out;
+    where = xasprintf("%s/%s", r.host, r.repo);
+    if (remote_record_save(s, &sent, where, err) < 0)
+        goto out;
+    memcpy(out_digest, img.digest, sizeof(img.digest));
+    rc = 0;
+out:
+    registry_client_free(c);
+    image_release(&img);
+    registry_ref_release(&r);
+    return rc;
+}
+
+/* ---- pull ---- */
+
+/* Fetches a blob into a staging file, checking digest and size; returns the writer. */
+static int
+remote_stage(struct store *s, struct registry_client *c, const struct oci_descriptor *d,
+             struct blob_writer *w, struct error *err)
+{
+    if (blob_writer_open(s, w, err) < 0)
+        return -1;
+    if (registry_blob_fetch(c, d->digest, d->size, w->fd, err) < 0) {
+        blob_writer_abort(w);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+remote_pull_layer(struct store *s, struct registry_client *c, const struct oci_descriptor *d,
+                  const char *diff_id, const struct registry_opts *o, struct error *err)
+{
+    struct blob_writer w = {NULL, NULL, -1};
+    cleanup_close int fd = -1;
+    char got[DIGEST_STR_LEN + 1], what[128];
+
+    if (blob_exists(s, d->digest)) {
+        remote_progress(o, "exists", d->digest, d->size, NULL);
+        return 0;
+    }
+    remote_progress(o, "pulling", d->digest, d->size, NULL);
+    if (remote_stage(s, c, d, &w, err) < 0)
+        return -1;
+    snprintf(what, sizeof(what), "layer %s", d->digest);
+    fd = open(w.tmp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        error_set(err, errno, "%s: reopen", what);
+        blob_writer_abort(&w);
+        return -1;
+    }
+    if (archive_io_diff_id(fd, what, got, NULL, err) < 0) {
+        blob_writer_abort(&w);
+        return -1;
+    }
+    if (strcmp(got, diff_id) != 0) {
+        blob_writer_abort(&w);
+        return error_set(err, 0, "%s: uncompressed content hashes to %s, config says %s", what, got,
+                         diff_id);
+    }
+    return blob_writer_commit(&w, d->digest, err);
+}
+
+/* Reads the config (from the store or the registry), checks it, commits it. */
+static cJSON *
+remote_pull_config(struct store *s, struct registry_client *c, const struct oci_manifest *m,
+                   const struct registry_opts *o, struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    struct blob_writer w = {NULL, NULL, -1};
+    char what[128];
+    cJSON *cfg;
+
+    snprintf(what, sizeof(what), "config %s", m->config.digest);
+    if (m->config.size < 0 || m->config.size > (long long)REMOTE_CONFIG_MAX) {
+        error_set(err, 0, "%s: size %lld is over the limit", what, m->config.size);
+        return NULL;
+    }
+    if (!blob_exists(s, m->config.digest)) {
+        remote_progress(o, "pulling", m->config.digest, m->config.size, NULL);
+        if (remote_stage(s, c, &m->config, &w, err) < 0)
+            return NULL;
+        if (fs_read_file_max(AT_FDCWD, w.tmp, REMOTE_CONFIG_MAX, &b, err) < 0 ||
+            !(cfg = oci_config_parse(buf_cstr(&b), b.len, what, (long)m->nlayers, err))) {
+            blob_writer_abort(&w);
+            return NULL;
+        }
+        if (blob_writer_commit(&w, m->config.digest, err) < 0) {
+            cJSON_Delete(cfg);
+            return NULL;
+        }
+        return cfg;
+    }
+    remote_progress(o, "exists", m->config.digest, m->config.size, NULL);
+    if (blob_read(s, m->config.digest, REMOTE_CONFIG_MAX, &b, err) < 0)
+        return NULL;
+    return oci_config_parse(buf_cstr(&b), b.len, what, (long)m->nlayers, err);
+}
+
+static int
+remote_is_index(const char *mt, const struct buf *body)
+{
+    cleanup_cjson cJSON *j = NULL;
+    const cJSON *m;
+
+    if (!strcmp(mt, OCI_MEDIA_INDEX) || !strcmp(mt, DOCKER_MEDIA_LIST))
+        return 1;
+    /* a registry may answer with a generic Content-Type: look at the document */
+    j = cJSON_ParseWithLength(buf_cstr(body), body->len);
+    m = j ? cJSON_GetObjectItemCaseSensitive(j, "manifests") : NULL;
+    return cJSON_IsArray(m);
+}
+
+/* Fetches the manifest of r, resolving an index to this machine's platform. */
+static int
+remote_fetch_manifest(struct registry_client *c, const struct registry_ref *r, struct buf *body,
+                      char digest[DIGEST_STR_LEN + 1], struct error *err)
+{
+    cleanup_free char *ref = xstrdup(r->digest[0] ? r->digest : r->tag);
+    long long want_size = -1;
+    int depth;
+
+    for (depth = 0; depth < 3; depth++) {
+        cleanup_free char *mt = NULL;
+        struct oci_archive_index idx;
+        char what[160];
+        long k;
+
+        buf_reset(body);
+        if (registry_manifest_fetch(c, ref, body, &mt, digest, err) < 0)
+            return -1;
+        if (want_size >= 0 && (long long)body->len != want_size)
+            return error_set(err, 0, "manifest %s: %zu bytes, index says %lld", digest, body->len,
+                             want_size);
+        if (!remote_is_index(mt, body))
+            return 0;
+        snprintf(what, sizeof(what), "%s/%s index %s", registry_client_base(c), r->repo, digest);
+        if (oci_archive_index_parse(buf_cstr(body), body->len, what, &idx, err) < 0)
+            return -1;
+        k = oci_archive_index_platform(&idx, "linux", oci_arch(), what, err);
+        if (k >= 0) {
+            free(ref);
+            ref = xstrdup(idx.entries[k].desc.digest);
+            want_size = idx.entries[k].desc.size;
+        }
+        oci_archive_index_release(&idx);
+        if (k < 0) {
+            err->exit_code = 1;
+            return -1;
+        }
+    }
+    return error_set(err, 0, "%s: image indexes nested too deep", r->repo);
+}
+
+static int
+remote_pull_parts(struct store *s, struct registry_client *c, const struct registry_ref *r,
+                  const struct registry_opts *o, struct buf *body, char digest[DIGEST_STR_LEN + 1],
+                  struct strvec *got, struct error *err)
+{
+    cleanup_cjson cJSON *cfg = NULL;
+    cleanup_strvec struct strvec diff_ids = STRVEC_INIT;
+    struct oci_manifest m;
+    char what[160], stored[DIGEST_STR_LEN + 1];
+    size_t i;
+    int rc = -1;
+
+    if (remote_fetch_manifest(c, r, body, digest, err) < 0)
+        return -1;
+    snprintf(what, sizeof(what), "%s/%s manifest %s", registry_client_base(c), r->repo, digest);
+    if (oci_manifest_parse(buf_cstr(body), body->len, what, &m, err) < 0) {
+        err->exit_code = 1; /* the registry's fault, not the user's */
+        return -1;
+    }
+    if (!(cfg = remote_pull_config(s, c, &m, o, err)))
+        goto out;
+    strvec_push(got, m.config.digest);
+    oci_config_diff_ids(cfg, &diff_ids);
+    for (i = 0; i < m.nlayers; i++) {
+        if (remote_pull_layer(s, c, &m.layers[i], diff_ids.v[i], o, err) < 0)
+            goto out;
+        strvec_push(got, m.layers[i].digest);
+    }
+    if (blob_put(s, buf_cstr(body), body->len, stored, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc < 0 && err->exit_code == 2)
+        err->exit_code = 1;
+    oci_manifest_release(&m);
+    return rc;
+}
+
+int
+remote_pull(struct store *s, const char *ref, const char *name, const struct registry_opts *o,
+            char out_digest[DIGEST_STR_LEN + 1], struct error *err)
+{
+    struct registry_ref r;
+    struct registry_client *c = NULL;
+    cleanup_buf struct buf body = BUF_INIT;
+    cleanup_strvec struct strvec got = STRVEC_INIT;
+    cleanup_free char *norm = NULL;
+    cleanup_free char *where = NULL;
+    char digest[DIGEST_STR_LEN + 1];
+    int rc = -1;
+
+    if (registry_ref_parse(ref, &r, err) < 0)
+        return -1;
+    if (name)
+        norm = index_normalize(name, err);
+    else {
+        cleanup_free char *full = registry_ref_format(&r);
+        norm = index_normalize(full, err);
+    }
+    if (!norm || !(c = registry_client_new(r.host, r.repo, o, 0, err)))
+        goto out;
+    if (remote_pull_parts(s, c, &r, o, &body, digest, &got, err) < 0)
+        goto out;
+    /* the name last: a failed pull leaves nothing tagged */
+    if (index_set(s, norm, digest, (long long)body.len, err) < 0)
+        goto out;
+    where = xasprintf("%s/%s", r.host, r.repo);
+    if (remote_record_save(s, &got, where, err) < 0)
+        goto out;
+    memcpy(out_digest, digest, sizeof(digest));
+    rc = 0;
+out:
+    registry_client_free(c);
+    registry_ref_release(&r);
+    return rc;
+}
