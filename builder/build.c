@@ -17,6 +17,7 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 #include "store/image.h"
+#include "store/remote.h"
 #include "store/index.h"
 
 #define BUILD_RECIPE_MAX (16u << 20)
@@ -29,6 +30,7 @@ build_opts_init(struct build_opts *o)
     o->compression = COMPRESS_ZSTD;
     o->network = SANDBOX_NET_HOST;
     o->source_date_epoch = -1;
+    o->tls_verify = 1;
 }
 
 void
@@ -311,6 +313,34 @@ build_number_steps(struct build *b)
     }
 }
 
+static void
+build_pull_progress(void *opaque, const char *line)
+{
+    (void)opaque;
+    progress_line("  %s", line);
+}
+
+/* A base that is not in the store but names a registry is pulled first. */
+static int
+build_pull(struct build *b, const char *ref, struct error *err)
+{
+    struct registry_opts ro;
+    char digest[DIGEST_STR_LEN + 1];
+    int rc;
+
+    registry_opts_init(&ro);
+    ro.tls_verify = b->o->tls_verify;
+    ro.progress = build_pull_progress;
+    pthread_mutex_lock(&b->lock); /* stages may pull the same base at once */
+    rc = index_resolve(b->store, ref, digest, err);
+    if (rc == 1) {
+        progress_line("pulling %s", ref);
+        rc = remote_pull(b->store, ref, NULL, &ro, digest, err);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc < 0 ? -1 : 0;
+}
+
 int
 stage_from_image(struct build *b, struct stage *st, const char *ref, struct error *err)
 {
@@ -318,6 +348,11 @@ stage_from_image(struct build *b, struct stage *st, const char *ref, struct erro
     int rc = image_load(b->store, ref, &img, err);
     size_t i;
 
+    if (rc == 1 && registry_ref_is_remote(ref)) {
+        if (build_pull(b, ref, err) < 0)
+            return -1;
+        rc = image_load(b->store, ref, &img, err);
+    }
     if (rc < 0)
         return -1;
     if (rc == 1)

@@ -25,6 +25,8 @@ struct build_opts {
     enum sandbox_net network;
     enum compress_kind compression;
     long long source_date_epoch; /* -1: none */
+    int tls_verify;              /* for base images pulled from a registry */
+    const char *output;          /* --output type=oci|oci-archive|docker-archive,dest=PATH */
 };
 
 void build_opts_init(struct build_opts *o);

@@ -6,8 +6,10 @@
 
 #include "builder/build.h"
 #include "builder/cli.h"
+#include "builder/progress.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
+#include "store/export.h"
 #include "store/store.h"
 
 static const char build_usage[] =
@@ -28,6 +30,10 @@ static const char build_usage[] =
     "                             layer compression (default zstd; gzip for old runtimes)\n"
     "      --source-date-epoch N  reproducible output: times clamped to N\n"
     "                             (default: $SOURCE_DATE_EPOCH when set)\n"
+    "  -o, --output type=oci|oci-archive|docker-archive,dest=PATH[,compression=gzip|zstd|none]\n"
+    "                             also write the result there (docker-archive: uncompressed\n"
+    "                             layers unless compression= says otherwise)\n"
+    "      --tls-verify=false     pull bases from a registry without checking its certificate\n"
     "      --progress auto|plain|tty|quiet\n"
     "      --root DIR             store (default $STRATA_ROOT or /var/lib/strata)\n";
 
@@ -42,6 +48,44 @@ build_parse_epoch(const char *v, long long *out, struct error *err)
     if (!*v || *end || errno || n < 0)
         return error_input(err, "invalid source date epoch \"%s\"", v);
     *out = n;
+    return 0;
+}
+
+struct build_outspec {
+    enum export_format fmt;
+    enum compress_kind kind;
+    int recompress;
+    char *dest;
+    char *type;
+};
+
+/* Parses --output type=...,dest=...[,compression=...] (checked before the build runs). */
+static int
+build_output_parse(const char *text, struct build_outspec *out, struct error *err)
+{
+    cleanup_free char *spec = xstrdup(text);
+    const char *type = NULL, *dest = NULL, *comp = NULL;
+    char *p, *save = NULL;
+
+    for (p = strtok_r(spec, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        if (!strncmp(p, "type=", 5))
+            type = p + 5;
+        else if (!strncmp(p, "dest=", 5))
+            dest = p + 5;
+        else if (!strncmp(p, "compression=", 12))
+            comp = p + 12;
+        else if (strncmp(p, "name=", 5) != 0)
+            return error_input(err, "--output: unknown option \"%s\"", p);
+    }
+    if (!type || !dest || !*dest)
+        return error_input(err, "--output %s: needs type= and dest=", text);
+    out->kind = COMPRESS_NONE;
+    if (export_format_parse(type, &out->fmt, err) < 0 ||
+        (comp && compress_parse(comp, &out->kind, err) < 0))
+        return error_wrap(err, "--output");
+    out->recompress = out->fmt == EXPORT_DOCKER_ARCHIVE || comp != NULL;
+    out->dest = xstrdup(dest);
+    out->type = xstrdup(type);
     return 0;
 }
 
@@ -66,6 +110,18 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
             return error_input(err, "--secret %s: expected id=ID[,src=FILE|,env=VAR]", v);
         if (r > 0)
             strvec_push(&o->secrets, v);
+    } else if (OPT("--output") || OPT("-o")) {
+        struct build_outspec os;
+        if (r > 0 && build_output_parse(v, &os, err) < 0)
+            return -1;
+        if (r > 0) {
+            free(os.dest);
+            free(os.type);
+            o->output = v;
+        }
+    } else if (OPT("--tls-verify")) {
+        if (r > 0)
+            o->tls_verify = strcmp(v, "false") != 0;
     } else if (OPT("--target")) {
         if (r > 0)
             o->target = v;
@@ -94,6 +150,23 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
     }
 #undef OPT
     return r < 0 ? -1 : 0;
+}
+
+static int
+build_output(struct store *s, const struct build_opts *o, const char *digest, struct error *err)
+{
+    struct build_outspec os;
+    int rc;
+
+    if (build_output_parse(o->output, &os, err) < 0)
+        return -1;
+    rc = export_image(s, digest, os.fmt, os.kind, os.recompress, os.dest,
+                      o->tags.n ? o->tags.v[0] : NULL, err);
+    if (rc == 0)
+        progress_line("wrote %s to %s", os.type, os.dest);
+    free(os.dest);
+    free(os.type);
+    return rc;
 }
 
 static char *
@@ -153,6 +226,8 @@ cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
         return -1;
     }
     rc = build_run(&s, &o, digest, err);
+    if (rc == 0 && o.output)
+        rc = build_output(&s, &o, digest, err);
     store_release(&s);
     build_opts_release(&o);
     return rc;

@@ -12,6 +12,17 @@ json_parse(const char *text, size_t len, const char *what, struct error *err)
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 
+    if (j && end) { /* nothing but white space may follow the document */
+        while ((size_t)(end - text) < len && (*end == ' ' || *end == '\n' || *end == '\r' ||
+                                             *end == '\t' || *end == '\0'))
+            end++;
+        if ((size_t)(end - text) < len) {
+            error_input(err, "%s: invalid JSON: trailing data at byte %zu", what,
+                        (size_t)(end - text));
+            cJSON_Delete(j);
+            return NULL;
+        }
+    }
     if (!j) {
         size_t off = end && end >= text ? (size_t)(end - text) : 0;
         error_input(err, "%s: invalid JSON at byte %zu", what, off);
@@ -37,8 +48,13 @@ json_string(const cJSON *obj, const char *key, int required, const char *what,
 {
     const cJSON *m = json_member(obj, key, required, what, err);
 
-    if (!m || cJSON_IsNull(m))
+    if (!m)
         return NULL;
+    if (cJSON_IsNull(m)) {
+        if (required)
+            error_input(err, "%s: \"%s\" is null", what, key);
+        return NULL;
+    }
     if (!cJSON_IsString(m)) {
         error_input(err, "%s: \"%s\": expected a string", what, key);
         return NULL;

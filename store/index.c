@@ -8,6 +8,7 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 #include "formats/oci.h"
+#include "store/blob.h"
 #include "store/txn.h"
 
 #define INDEX_MAX_BYTES (64u << 20)
@@ -196,6 +197,7 @@ struct index_set_arg {
     const char *name, *digest;
     long long size;
     int removed;
+    const char *media_type;
 };
 
 static cJSON *
@@ -228,7 +230,7 @@ index_set_fn(cJSON *ms, void *arg)
         cJSON_Delete(m);
     }
     m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "mediaType", OCI_MEDIA_MANIFEST);
+    cJSON_AddStringToObject(m, "mediaType", a->media_type ? a->media_type : OCI_MEDIA_MANIFEST);
     cJSON_AddStringToObject(m, "digest", a->digest);
     cJSON_AddNumberToObject(m, "size", (double)a->size);
     ann = json_add_object(m, "annotations");
@@ -237,15 +239,35 @@ index_set_fn(cJSON *ms, void *arg)
     return 1;
 }
 
+/* The mediaType a manifest blob declares (a Docker schema 2 manifest keeps its own). */
+static char *
+index_media_type(const struct store *s, const char *digest)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_cjson cJSON *j = NULL;
+    const cJSON *mt;
+    struct error e;
+
+    error_init(&e);
+    if (blob_read(s, digest, 4u << 20, &b, &e) < 0)
+        return NULL;
+    j = cJSON_ParseWithLength(buf_cstr(&b), b.len);
+    mt = cJSON_GetObjectItemCaseSensitive(j, "mediaType");
+    return cJSON_IsString(mt) ? xstrdup(mt->valuestring) : NULL;
+}
+
 int
 index_set(struct store *s, const char *name, const char *digest, long long size,
           struct error *err)
 {
     cleanup_free char *norm = index_normalize(name, err);
-    struct index_set_arg a = { norm, digest, size, 0 };
+    cleanup_free char *mt = NULL;
+    struct index_set_arg a = { norm, digest, size, 0, NULL };
 
     if (!norm)
         return -1;
+    mt = index_media_type(s, digest);
+    a.media_type = mt;
     return index_update(s, index_set_fn, &a, err) < 0 ? -1 : 0;
 }
 
@@ -267,7 +289,7 @@ int
 index_remove(struct store *s, const char *name, struct error *err)
 {
     cleanup_free char *norm = index_normalize(name, err);
-    struct index_set_arg a = { norm, NULL, 0, 0 };
+    struct index_set_arg a = { norm, NULL, 0, 0, NULL };
 
     if (!norm || index_update(s, index_remove_fn, &a, err) < 0)
         return -1;
