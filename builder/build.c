@@ -348,9 +348,11 @@ stage_from_image(struct build *b, struct stage *st, const char *ref, struct erro
     int rc = image_load(b->store, ref, &img, err);
     size_t i;
 
-    if (rc == 1 && registry_ref_is_remote(ref)) {
+    /* "localhost/NAME" without a port is a local name, as podman and buildah use it */
+    if (rc == 1 && registry_ref_is_remote(ref) && strncmp(ref, "localhost/", 10) != 0) {
         if (build_pull(b, ref, err) < 0)
-            return -1;
+            return error_wrap(err, "image \"%s\" is not in the store and pulling it failed",
+                              ref);
         rc = image_load(b->store, ref, &img, err);
     }
     if (rc < 0)
