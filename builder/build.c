@@ -16,6 +16,8 @@
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
+#include "store/blob.h"
+#include "store/cache.h"
 #include "store/image.h"
 #include "store/remote.h"
 #include "store/index.h"
@@ -39,6 +41,8 @@ build_opts_release(struct build_opts *o)
     strvec_release(&o->tags);
     strvec_release(&o->build_args);
     strvec_release(&o->secrets);
+    strvec_release(&o->cache_from);
+    strvec_release(&o->no_cache_filter);
 }
 
 void
@@ -54,6 +58,8 @@ stage_release(struct stage *st)
     free(st->label);
     free(st->deps);
     parse_recipe_release(&st->onbuild);
+    if (st->inputs)
+        cJSON_Delete(st->inputs);
     if (st->config)
         cJSON_Delete(st->config);
     oci_manifest_release(&st->layers);
@@ -74,6 +80,13 @@ build_release(struct build *b)
     strvec_release(&b->global_args);
     strvec_release(&b->used_args);
     memo_release(&b->memo);
+    for (i = 0; i < b->nsources; i++)
+        cacheio_close(&b->sources[i]);
+    free(b->sources);
+    cJSON_Delete(b->used);
+    cJSON_Delete(b->used_stage);
+    cJSON_Delete(b->last);
+    cJSON_Delete(b->now_keys);
     pthread_mutex_destroy(&b->lock);
     pthread_cond_destroy(&b->cond);
 }
@@ -511,6 +524,269 @@ stage_build(struct build *b, struct stage *st, struct error *err)
     return 0;
 }
 
+/* ---- cache bookkeeping: --cache-to, --cache-from, --explain-cache ------- */
+
+static char *
+build_stage_id(const struct stage *st)
+{
+    return st->name ? xstrdup(st->name) : xasprintf("%zu", st->index);
+}
+
+void
+build_note_record(struct build *b, const struct stage *st, const char *key, const cJSON *rec)
+{
+    cleanup_free char *id = build_stage_id(st);
+    cJSON *keys;
+
+    pthread_mutex_lock(&b->lock);
+    if (!cJSON_GetObjectItemCaseSensitive(b->used, key)) {
+        cJSON_AddItemToObject(b->used, key, cJSON_Duplicate(rec, 1));
+        cJSON_AddNumberToObject(b->used_stage, key, (double)st->index);
+    }
+    keys = cJSON_GetObjectItemCaseSensitive(b->now_keys, id);
+    if (!keys)
+        keys = json_add_array(b->now_keys, id);
+    cJSON_AddItemToArray(keys, cJSON_CreateString(key));
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* Where this recipe's previous keys are kept: cache/lastbuild/<sha256(recipe, target)>. */
+static char *
+build_last_path(const struct build *b)
+{
+    cleanup_free char *abs = realpath(b->o->recipe, NULL);
+    cleanup_free char *what = xasprintf("%s\n%s", abs ? abs : b->o->recipe,
+                                        b->o->target ? b->o->target : "");
+    char d[DIGEST_STR_LEN + 1];
+
+    digest_bytes(what, strlen(what), d);
+    return xasprintf("cache/lastbuild/%s", digest_hex(d));
+}
+
+static void
+build_last_load(struct build *b)
+{
+    cleanup_buf struct buf t = BUF_INIT;
+    cleanup_free char *rel = build_last_path(b);
+    struct error e;
+
+    error_init(&e);
+    if (fs_read_file_max(b->store->root_fd, rel, 1u << 20, &t, &e) == 0)
+        b->last = cJSON_ParseWithLength(buf_cstr(&t), t.len);
+    if (!cJSON_IsObject(b->last)) {
+        cJSON_Delete(b->last);
+        b->last = cJSON_CreateObject();
+    }
+}
+
+/* Rewritten only when the keys changed, so an all-cached build writes nothing. */
+static void
+build_last_save(struct build *b)
+{
+    cleanup_free char *rel = build_last_path(b);
+    cleanup_free char *text = NULL;
+    struct error e;
+
+    if (cJSON_Compare(b->last, b->now_keys, 1))
+        return;
+    text = json_print(b->now_keys);
+    error_init(&e);
+    if (fs_mkdir_p(b->store->root_fd, "cache/lastbuild", 0755, &e) < 0 ||
+        store_write_file(b->store, rel, text, strlen(text), &e) < 0)
+        log_debug("cannot record the build's keys: %s", e.msg);
+}
+
+static const char *
+build_prov_str(const cJSON *prov, const char *a, const char *b)
+{
+    const cJSON *o = b ? cJSON_GetObjectItemCaseSensitive(prov, a) : prov;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, b ? b : a);
+
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Names what differs between the previous inputs and now (first difference). */
+static void
+build_explain_inputs(const cJSON *before, const cJSON *now, struct buf *why)
+{
+    const cJSON *f, *bf = cJSON_GetObjectItemCaseSensitive(before, "files");
+    const cJSON *nf = cJSON_GetObjectItemCaseSensitive(now, "files");
+    const cJSON *e;
+
+    cJSON_ArrayForEach(f, nf)
+    {
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(bf, f->string);
+        if (!o)
+            buf_addf(why, "; file \"%s\" is new", f->string);
+        else if (!cJSON_Compare(o, f, 1))
+            buf_addf(why, "; file \"%s\" changed", f->string);
+    }
+    cJSON_ArrayForEach(f, bf)
+    {
+        if (!cJSON_GetObjectItemCaseSensitive(nf, f->string))
+            buf_addf(why, "; file \"%s\" is gone", f->string);
+    }
+    cJSON_ArrayForEach(e, now)
+    {
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(before, e->string);
+        if (strcmp(e->string, "files") && !cJSON_Compare(o, e, 1)) {
+            cleanup_free char *was = o ? json_print(o) : xstrdup("(none)");
+            cleanup_free char *is = json_print(e);
+            buf_addf(why, "; %s: %.200s -> %.200s", e->string, was, is);
+        }
+    }
+}
+
+void
+build_explain_miss(struct build *b, struct stage *st, const struct parse_instr *in,
+                   const char *key)
+{
+    cleanup_free char *id = build_stage_id(st);
+    cleanup_buf struct buf why = BUF_INIT;
+    cleanup_buf struct buf rec = BUF_INIT;
+    cleanup_cjson cJSON *old = NULL;
+    const cJSON *prev, *keys, *prov;
+    struct error e;
+    size_t pos;
+
+    if (!b->o->explain_cache || st->explained)
+        return;
+    st->explained = 1; /* later misses of the stage follow from this one */
+    pthread_mutex_lock(&b->lock);
+    keys = cJSON_GetObjectItemCaseSensitive(b->now_keys, id);
+    pos = keys ? (size_t)cJSON_GetArraySize(keys) : 0;
+    prev = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(b->last, id), (int)pos);
+    pthread_mutex_unlock(&b->lock);
+    error_init(&e);
+    if (!cJSON_IsString(prev) ||
+        cache_get(b->store, prev->valuestring, &rec, &e) != 0 ||
+        !(old = cJSON_ParseWithLength(buf_cstr(&rec), rec.len))) {
+        progress_line("[%s%zu/%zu] MISS %s: no earlier build of this step", st->label,
+                      st->step_no, st->nsteps, in->original);
+        return;
+    }
+    prov = cJSON_GetObjectItemCaseSensitive(old, "provenance");
+    if (strcmp(build_prov_str(prov, "parent", NULL), st->key))
+        buf_addf(&why, "; the base changed: %.19s -> %.19s", build_prov_str(prov, "parent", NULL),
+                 st->key);
+    if (strcmp(build_prov_str(prov, "instruction", NULL), in->original))
+        buf_addf(&why, "; the instruction changed (was \"%s\")",
+                 build_prov_str(prov, "instruction", NULL));
+    build_explain_inputs(cJSON_GetObjectItemCaseSensitive(prov, "inputs"), st->inputs, &why);
+    (void)key;
+    progress_line("[%s%zu/%zu] MISS %s: %s", st->label, st->step_no, st->nsteps, in->original,
+                  why.len ? buf_cstr(&why) + 2 : "an input outside the recipe changed");
+}
+
+int
+build_need_blob(struct build *b, const char *digest, const char *diff_id, struct error *err)
+{
+    size_t i;
+    int rc = 1;
+
+    if (blob_exists(b->store, digest))
+        return 0;
+    pthread_mutex_lock(&b->lock); /* one fetch at a time per source client */
+    for (i = 0; rc == 1 && i < b->nsources; i++) {
+        rc = cacheio_fetch(&b->sources[i], b->store, digest, diff_id, err);
+        if (rc == 0)
+            progress_line("fetched layer %s from %s", digest,
+                          b->sources[i].spec.path ? b->sources[i].spec.path
+                                                  : b->sources[i].spec.ref);
+    }
+    pthread_mutex_unlock(&b->lock);
+    if (rc == 1)
+        return error_set(err, 0, "layer %s is in no store or --cache-from source", digest);
+    return rc;
+}
+
+static int
+build_open_sources(struct build *b, struct error *err)
+{
+    struct registry_opts ro;
+    size_t i;
+
+    registry_opts_init(&ro);
+    ro.tls_verify = b->o->tls_verify;
+    b->sources = xcalloc(b->o->cache_from.n + 1, sizeof(*b->sources));
+    for (i = 0; i < b->o->cache_from.n; i++) {
+        struct cacheio_source *src = &b->sources[b->nsources];
+        if (cacheio_open(src, b->o->cache_from.v[i], &ro, err) < 0) {
+            if (err->exit_code == 2 && !err->sys_errno && strstr(err->msg, "use type="))
+                return -1; /* a bad spec is the user's error */
+            log_warn("%s (ignored)", err->msg);
+            cacheio_close(src);
+            error_init(err);
+            continue;
+        }
+        b->nsources++;
+    }
+    return 0;
+}
+
+/* The stages whose layers end up in the target: it and the stages it is FROM. */
+static int
+build_in_final(const struct build *b, const struct stage *target, size_t idx)
+{
+    const struct stage *st = target;
+
+    while (st) {
+        const struct stage *next = NULL;
+        size_t i;
+        if (st->index == idx)
+            return 1;
+        for (i = 0; i < b->nstages; i++)
+            if (st->from->args.n && b->stages[i].name && b->stages[i].index < st->index &&
+                !strcasecmp(st->from->args.v[0], b->stages[i].name))
+                next = &b->stages[i];
+        st = next;
+    }
+    return 0;
+}
+
+static int
+build_cache_to(struct build *b, const struct stage *target, struct error *err)
+{
+    cleanup_cjson cJSON *out = cJSON_CreateObject();
+    struct cacheio_spec spec;
+    struct registry_opts ro;
+    const cJSON *r;
+    size_t n = 0;
+    int rc;
+
+    if (!b->o->cache_to)
+        return 0;
+    if (cacheio_parse(b->o->cache_to, 1, &spec, err) < 0)
+        return -1;
+    cJSON_ArrayForEach(r, b->used)
+    {
+        const cJSON *si = cJSON_GetObjectItemCaseSensitive(b->used_stage, r->string);
+        if (!spec.max && !build_in_final(b, target, (size_t)si->valuedouble))
+            continue;
+        /* records only travel with their layers, which must be here to be copied */
+        {
+            const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "layer");
+            const cJSON *dg = cJSON_GetObjectItemCaseSensitive(l, "digest");
+            const cJSON *di = cJSON_GetObjectItemCaseSensitive(l, "diff_id");
+            if (cJSON_IsString(dg) && build_need_blob(b, dg->valuestring,
+                                                      cJSON_IsString(di) ? di->valuestring : "",
+                                                      err) < 0) {
+                cacheio_spec_release(&spec);
+                return -1;
+            }
+        }
+        cJSON_AddItemToObject(out, r->string, cJSON_Duplicate(r, 1));
+        n++;
+    }
+    registry_opts_init(&ro);
+    ro.tls_verify = b->o->tls_verify;
+    rc = cacheio_export(b->store, &spec, out, &ro, err);
+    if (rc == 0)
+        progress_line("exported %zu cache records to %s", n, b->o->cache_to);
+    cacheio_spec_release(&spec);
+    return rc;
+}
+
 struct build_job {
     struct build *b;
     struct stage *st;
@@ -621,6 +897,9 @@ build_finish(struct build *b, struct stage *st, char out[DIGEST_STR_LEN + 1], st
     size_t i;
 
     build_set_created(st);
+    for (i = 0; i < st->layers.nlayers; i++) /* layers hit in an imported cache */
+        if (build_need_blob(b, st->layers.layers[i].digest, st->diff_ids.v[i], err) < 0)
+            return -1;
     if (image_commit(b->store, st->config, &st->layers, out, &size, err) < 0)
         return -1;
     for (i = 0; i < b->o->tags.n; i++) {
@@ -660,6 +939,9 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
     b.ctx.fd = -1;
     pthread_mutex_init(&b.lock, NULL);
     pthread_cond_init(&b.cond, NULL);
+    b.used = cJSON_CreateObject();
+    b.used_stage = cJSON_CreateObject();
+    b.now_keys = cJSON_CreateObject();
     b.now = o->source_date_epoch >= 0 ? o->source_date_epoch : (long long)time(NULL);
     if (build_read_recipe(&b, err) < 0 || build_plan(&b, err) < 0)
         goto out;
@@ -674,10 +956,15 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
         goto out;
     memo_load(&b.memo, s);
     b.ctx.memo = &b.memo;
+    build_last_load(&b);
+    if (build_open_sources(&b, err) < 0)
+        goto out;
     if (build_stages(&b, target, err) < 0)
         goto out;
-    if (build_finish(&b, target, out, err) < 0 || memo_save(&b.memo, s, err) < 0)
+    if (build_finish(&b, target, out, err) < 0 || memo_save(&b.memo, s, err) < 0 ||
+        build_cache_to(&b, target, err) < 0)
         goto out;
+    build_last_save(&b);
     build_warn_unused_args(&b);
     progress_line("image %s built in %.2fs", out, (log_now_ms() - t0) / 1000.0);
     rc = 0;

@@ -27,6 +27,10 @@ struct build_opts {
     long long source_date_epoch; /* -1: none */
     int tls_verify;              /* for base images pulled from a registry */
     const char *output;          /* --output type=oci|oci-archive|docker-archive,dest=PATH */
+    struct strvec cache_from;    /* --cache-from specs, tried in order */
+    const char *cache_to;        /* --cache-to spec, or NULL */
+    struct strvec no_cache_filter; /* stages whose steps always run */
+    int explain_cache;           /* say why each first miss of a stage missed */
 };
 
 void build_opts_init(struct build_opts *o);

@@ -9,6 +9,7 @@
 #include "builder/build.h"
 #include "builder/context.h"
 #include "builder/parse.h"
+#include "store/cacheio.h"
 #include "store/layer.h"
 #include "formats/oci.h"
 
@@ -30,6 +31,8 @@ struct stage {
     char key[DIGEST_STR_LEN + 1];    /* cache key of the last step */
     char base[DIGEST_STR_LEN + 1];   /* base manifest digest (provenance), or "" */
     struct strvec args;              /* ARGs in scope, "K=V" */
+    cJSON *inputs;                   /* what the current step reads (for --explain-cache) */
+    int explained;                   /* this stage's first miss was explained */
     int cmd_set;                     /* CMD set in this stage (ENTRYPOINT keeps it) */
     char *label;                     /* progress prefix: "[build 2/5]" base */
     struct parse_recipe onbuild;     /* the base image's ONBUILD triggers, run after FROM */
@@ -52,6 +55,12 @@ struct build {
     int running;               /* stages being built now */
     int failed;                /* a stage failed: start no more */
     struct error first_err;    /* the first stage failure */
+    struct cacheio_source *sources; /* --cache-from, opened */
+    size_t nsources;
+    cJSON *used;               /* records this build used or made: key -> record */
+    cJSON *used_stage;         /* key -> index of the stage that used it */
+    cJSON *last;               /* the previous build of this recipe: stage -> [keys] */
+    cJSON *now_keys;           /* this build's: stage -> [keys] */
 };
 
 /* What a step produced, for its cache record (step.c). */
@@ -84,6 +93,16 @@ int step_copy(struct build *b, struct stage *st, const struct parse_instr *in, s
 /* WORKDIR's mkdir (cfg, owned, is the config after the step). */
 int step_workdir(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
                  cJSON *cfg, struct error *err);
+
+/* build.c: cache bookkeeping */
+/* Remembers that st used (or made) record rec of key: for --cache-to and --explain-cache. */
+void build_note_record(struct build *b, const struct stage *st, const char *key,
+                       const cJSON *rec);
+/* With --explain-cache, says why the first miss of a stage missed. */
+void build_explain_miss(struct build *b, struct stage *st, const struct parse_instr *in,
+                        const char *key);
+/* Makes sure layer blob digest is in the store, fetching it from a --cache-from source. */
+int build_need_blob(struct build *b, const char *digest, const char *diff_id, struct error *err);
 
 /* Runs one instruction of stage st (step.c). */
 int step_exec(struct build *b, struct stage *st, const struct parse_instr *in,

@@ -9,6 +9,7 @@
 #include "builder/progress.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
+#include "store/cacheio.h"
 #include "store/export.h"
 #include "store/store.h"
 
@@ -25,6 +26,14 @@ static const char build_usage[] =
     "      --secret id=ID,src=FILE|env=VAR\n"
     "                             a secret for RUN --mount=type=secret (never stored)\n"
     "      --no-cache             run every step, ignoring the step cache\n"
+    "      --no-cache-filter STAGE  run every step of STAGE (repeatable)\n"
+    "      --cache-from type=local,src=DIR | type=registry,ref=REF\n"
+    "                             also look for cached steps there (repeatable, in order);\n"
+    "                             their layers are fetched only when needed\n"
+    "      --cache-to type=local,dest=DIR[,mode=min|max] | type=registry,ref=REF[,mode=..]\n"
+    "                             export the steps of this build (min: the final image's,\n"
+    "                             max: every stage's) with their layers\n"
+    "      --explain-cache        say which input changed when a step is not cached\n"
     "      --network host|none    default network for RUN (default host)\n"
     "      --compression zstd|gzip|none\n"
     "                             layer compression (default zstd; gzip for old runtimes)\n"
@@ -122,6 +131,27 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
     } else if (OPT("--tls-verify")) {
         if (r > 0)
             o->tls_verify = strcmp(v, "false") != 0;
+    } else if (OPT("--cache-from")) {
+        struct cacheio_spec cs;
+        if (r > 0 && cacheio_parse(v, 0, &cs, err) < 0)
+            return -1;
+        if (r > 0) {
+            cacheio_spec_release(&cs);
+            strvec_push(&o->cache_from, v);
+        }
+    } else if (OPT("--cache-to")) {
+        struct cacheio_spec cs;
+        if (r > 0 && cacheio_parse(v, 1, &cs, err) < 0)
+            return -1;
+        if (r > 0) {
+            cacheio_spec_release(&cs);
+            o->cache_to = v;
+        }
+    } else if (OPT("--no-cache-filter")) {
+        if (r > 0)
+            strvec_push(&o->no_cache_filter, v);
+    } else if (!strcmp(argv[*i], "--explain-cache")) {
+        o->explain_cache = 1;
     } else if (OPT("--target")) {
         if (r > 0)
             o->target = v;

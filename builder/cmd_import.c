@@ -33,13 +33,14 @@ static const char import_usage[] =
     "    only one\n"
     "  any other tar (plain, .gz, .zst, .xz): a root file system, made a one-layer\n"
     "    image (--compression applies here); its creation time is\n"
-    "    $SOURCE_DATE_EPOCH when set (reproducible), else now\n"
+    "    $SOURCE_DATE_EPOCH when set, else the newest mtime in the archive, so the\n"
+    "    same tarball always gives the same image digest\n"
     "Every digest and diff_id is checked, layers are unpacked safely (no entry may\n"
     "leave the tree) and NAME is set only when everything is in the store.\n";
 
 static int
 import_layer(struct store *s, const char *file, enum compress_kind comp, struct layer_info *info,
-             struct error *err)
+             long long *newest, struct error *err)
 {
     cleanup_close int in = open(file, O_RDONLY | O_CLOEXEC);
     cleanup_close int dfd = -1;
@@ -62,6 +63,7 @@ import_layer(struct store *s, const char *file, enum compress_kind comp, struct 
         txn_discard(dir);
         return -1;
     }
+    *newest = res.max_mtime;
     tar_write_opts_init(&opts);
     opts.compression = comp;
     if (sde && *sde)
@@ -86,15 +88,15 @@ import_rootfs(struct store *s, const char *file, const char *name, enum compress
     struct oci_descriptor d = {0};
     struct layer_info info;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
-    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
     char when[32], digest[DIGEST_STR_LEN + 1];
     cJSON *h, *ids;
-    long long size;
+    long long size, newest = 0;
     int rc;
 
-    if (import_layer(s, file, comp, &info, err) < 0)
+    if (import_layer(s, file, comp, &info, &newest, err) < 0)
         return -1;
-    oci_time_format(sde && *sde ? strtoll(sde, NULL, 10) : (long long)time(NULL), when);
+    /* reproducible by default: the same tarball gives the same image */
+    oci_time_format(sde && *sde ? strtoll(sde, NULL, 10) : newest, when);
     json_set_string(cfg, "created", when);
     ids = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg, "rootfs"),
                                            "diff_ids");
@@ -102,7 +104,6 @@ import_rootfs(struct store *s, const char *file, const char *name, enum compress
     h = cJSON_CreateObject();
     cJSON_AddStringToObject(h, "created", when);
     cJSON_AddStringToObject(h, "created_by", "strata import");
-    cJSON_AddStringToObject(h, "comment", base);
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(cfg, "history"), h);
     oci_manifest_init(&m);
     d.media_type = (char *)info.media_type;

@@ -14,6 +14,7 @@
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
+#include "formats/json.h"
 
 #define CONTEXT_IGNORE_MAX (4u << 20)
 
@@ -197,7 +198,7 @@ context_match(struct context *c, const char *src, struct strvec *out, struct err
 
 static int
 context_hash_file(int fd, const struct stat *st, struct memo *memo, struct cachekey *k,
-                  const char *name, struct error *err)
+                  const char *name, char out[DIGEST_STR_LEN + 1], struct error *err)
 {
     struct digest_ctx d;
     char hex[DIGEST_STR_LEN + 1];
@@ -206,6 +207,7 @@ context_hash_file(int fd, const struct stat *st, struct memo *memo, struct cache
 
     if (memo && memo_get(memo, st, hex)) {
         cachekey_add(k, "data", hex);
+        memcpy(out, hex, sizeof(hex));
         return 0;
     }
     buf = xmalloc(bufsz);
@@ -226,12 +228,14 @@ context_hash_file(int fd, const struct stat *st, struct memo *memo, struct cache
     if (memo)
         memo_put(memo, st, hex);
     cachekey_add(k, "data", hex);
+    memcpy(out, hex, sizeof(hex));
     return 0;
 }
 
 struct context_walk {
     const struct context *c; /* NULL: no ignore file */
     struct memo *memo;
+    cJSON *files;            /* NULL, or where to list file digests */
     struct cachekey *k;
     struct buf rel;  /* path relative to the context root (for ignore rules) */
     struct buf name; /* path relative to the source (what the key records) */
@@ -239,6 +243,13 @@ struct context_walk {
 
 static int context_hash_entry(struct context_walk *w, int dirfd, const char *base,
                               struct error *err);
+
+static void
+context_list(struct context_walk *w, const char *digest)
+{
+    if (w->files && cJSON_GetArraySize(w->files) < CONTEXT_LIST_MAX)
+        cJSON_AddStringToObject(w->files, buf_cstr(&w->rel), digest);
+}
 
 static int
 context_hash_children(struct context_walk *w, int fd, struct error *err)
@@ -301,13 +312,18 @@ context_hash_entry(struct context_walk *w, int dirfd, const char *base, struct e
         return 0;
     if (S_ISREG(st.st_mode) && w->memo && memo_get(w->memo, &st, link)) {
         cachekey_add(w->k, "data", link); /* unchanged since it was last hashed */
+        context_list(w, link);
         return 0;
     }
     fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return error_set(err, errno, "open %s", buf_cstr(&w->rel));
-    if (S_ISREG(st.st_mode))
-        return context_hash_file(fd, &st, w->memo, w->k, buf_cstr(&w->rel), err);
+    if (S_ISREG(st.st_mode)) {
+        if (context_hash_file(fd, &st, w->memo, w->k, buf_cstr(&w->rel), link, err) < 0)
+            return -1;
+        context_list(w, link);
+        return 0;
+    }
     return context_hash_children(w, fd, err);
 }
 
@@ -322,8 +338,13 @@ context_hash_top(struct context_walk *w, int fd, struct error *err)
     snprintf(meta, sizeof(meta), "%o %lld", (unsigned)st.st_mode,
              S_ISREG(st.st_mode) ? (long long)st.st_size : 0LL);
     cachekey_add(w->k, "top", meta);
-    if (S_ISREG(st.st_mode))
-        return context_hash_file(fd, &st, w->memo, w->k, buf_cstr(&w->rel), err);
+    if (S_ISREG(st.st_mode)) {
+        char d[DIGEST_STR_LEN + 1];
+        if (context_hash_file(fd, &st, w->memo, w->k, buf_cstr(&w->rel), d, err) < 0)
+            return -1;
+        context_list(w, d);
+        return 0;
+    }
     if (S_ISDIR(st.st_mode))
         return context_hash_children(w, fd, err);
     return 0;
@@ -332,7 +353,14 @@ context_hash_top(struct context_walk *w, int fd, struct error *err)
 int
 context_hash(struct context *c, const char *rel, struct cachekey *k, struct error *err)
 {
-    struct context_walk w = { c, c->memo, k, BUF_INIT, BUF_INIT };
+    return context_hash_list(c, rel, k, NULL, err);
+}
+
+int
+context_hash_list(struct context *c, const char *rel, struct cachekey *k, void *files,
+                  struct error *err)
+{
+    struct context_walk w = { c, c->memo, files, k, BUF_INIT, BUF_INIT };
     cleanup_close int fd = fs_open_in_root(c->fd, rel, O_RDONLY, err);
     int rc;
 
@@ -349,7 +377,7 @@ context_hash(struct context *c, const char *rel, struct cachekey *k, struct erro
 int
 context_hash_dir(int dirfd, const char *rel, struct cachekey *k, struct error *err)
 {
-    struct context_walk w = { NULL, NULL, k, BUF_INIT, BUF_INIT };
+    struct context_walk w = { NULL, NULL, NULL, k, BUF_INIT, BUF_INIT };
     cleanup_close int fd = fs_open_in_root(dirfd, rel, O_RDONLY, err);
     int rc;
 

@@ -50,6 +50,15 @@ int context_ignored(const struct context *c, const char *rel);
 int context_hash(struct context *c, const char *rel, struct cachekey *k, struct error *err);
 
 /*
+ * Like context_hash, and also records "path": "sha256:..." for regular files
+ * in files (a cJSON object), up to CONTEXT_LIST_MAX entries, so a cache miss
+ * can name the file that changed.
+ */
+#define CONTEXT_LIST_MAX 1000
+int context_hash_list(struct context *c, const char *rel, struct cachekey *k, void *files,
+                      struct error *err);
+
+/*
  * Hashes the tree below dirfd (any directory, e.g. another stage's rootfs)
  * the same way, with no ignore file.
  */

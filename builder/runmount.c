@@ -336,7 +336,9 @@ runmount_overlay(struct build *b, struct runmount_set *set, size_t i, struct san
         return -1;
     if (m->from) {
         for (j = m->from->layers.nlayers; j-- > 0;) {
-            if (snapshot_ensure(b->store, m->from->layers.layers[j].digest,
+            if (build_need_blob(b, m->from->layers.layers[j].digest, m->from->diff_ids.v[j],
+                                err) < 0 ||
+                snapshot_ensure(b->store, m->from->layers.layers[j].digest,
                                 m->from->diff_ids.v[j], err) < 0)
                 return -1;
             strvec_push_owned(&lowers, snapshot_path(b->store, m->from->diff_ids.v[j]));

@@ -22,6 +22,7 @@
 #include "formats/json.h"
 #include "store/blob.h"
 #include "store/cache.h"
+#include "store/cacheio.h"
 #include "store/image.h"
 
 
@@ -99,14 +100,19 @@ step_apply(struct stage *st, const cJSON *rec, const char *key)
     memcpy(st->key, key, DIGEST_STR_LEN + 1);
 }
 
-/* A record is usable when it is well-formed and its layer blob is present. */
+/*
+ * A record is usable when it is well-formed; *layer is set to its layer
+ * digest, or NULL for a step without one.
+ */
 static int
-step_record_ok(const struct store *s, const cJSON *rec)
+step_record_valid(const cJSON *rec, const char **layer_digest)
 {
     const cJSON *layer = cJSON_GetObjectItemCaseSensitive(rec, "layer");
+    const char *dg, *di;
     struct error e;
     long long size = 0;
 
+    *layer_digest = NULL;
     if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec, "config")) ||
         !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec, "history")))
         return 0;
@@ -116,13 +122,56 @@ step_record_ok(const struct store *s, const cJSON *rec)
     if (!json_string(layer, "mediaType", 1, "", &e) ||
         json_int(layer, "size", 1, &size, "", &e) < 0)
         return 0;
-    {
-        const char *dg = json_string(layer, "digest", 1, "", &e);
-        const char *di = json_string(layer, "diff_id", 1, "", &e);
-        if (!dg || !di || digest_validate(dg, &e) < 0 || digest_validate(di, &e) < 0)
-            return 0;
-        return blob_exists(s, dg);
+    dg = json_string(layer, "digest", 1, "", &e);
+    di = json_string(layer, "diff_id", 1, "", &e);
+    if (!dg || !di || digest_validate(dg, &e) < 0 || digest_validate(di, &e) < 0)
+        return 0;
+    *layer_digest = dg;
+    return 1;
+}
+
+/* --no-cache, or --no-cache-filter naming this stage */
+static int
+step_cache_off(const struct build *b, const struct stage *st)
+{
+    char idx[32];
+    size_t i;
+
+    if (b->o->no_cache)
+        return 1;
+    snprintf(idx, sizeof(idx), "%zu", st->index);
+    for (i = 0; i < b->o->no_cache_filter.n; i++) {
+        const char *f = b->o->no_cache_filter.v[i];
+        if ((st->name && !strcasecmp(f, st->name)) || !strcmp(f, idx))
+            return 1;
     }
+    return 0;
+}
+
+/* A hit from an imported cache: kept as a local record too; its blob comes when needed. */
+static int
+step_try_sources(struct build *b, struct stage *st, const struct parse_instr *in, const char *key)
+{
+    const char *layer;
+    struct error e;
+    size_t i;
+
+    for (i = 0; i < b->nsources; i++) {
+        const cJSON *r = cacheio_find(&b->sources[i], key);
+        cleanup_free char *text = NULL;
+        if (!r || !step_record_valid(r, &layer))
+            continue;
+        text = json_print(r);
+        error_init(&e);
+        if (cache_put(b->store, key, text, &e) < 0)
+            log_warn("%s", e.msg);
+        step_apply(st, r, key);
+        build_note_record(b, st, key, r);
+        progress_line("[%s%zu/%zu] CACHED (imported) %s", st->label, st->step_no, st->nsteps,
+                      in->original);
+        return 1;
+    }
+    return 0;
 }
 
 /* Returns 1 when the step was a cache hit (and is applied), 0 on a miss. */
@@ -131,23 +180,29 @@ step_try_cache(struct build *b, struct stage *st, const struct parse_instr *in, 
 {
     cleanup_buf struct buf rec = BUF_INIT;
     cleanup_cjson cJSON *j = NULL;
+    const char *layer;
     struct error e;
 
-    if (b->o->no_cache)
+    if (step_cache_off(b, st))
         return 0;
     error_init(&e);
-    if (cache_get(b->store, key, &rec, &e) != 0)
-        return 0;
-    j = cJSON_ParseWithLength(buf_cstr(&rec), rec.len);
-    if (!j || !step_record_ok(b->store, j)) {
-        log_debug("cache record %s unusable, rebuilding the step", key);
-        return 0;
+    if (cache_get(b->store, key, &rec, &e) == 0) {
+        j = cJSON_ParseWithLength(buf_cstr(&rec), rec.len);
+        if (j && step_record_valid(j, &layer) && (!layer || blob_exists(b->store, layer))) {
+            step_apply(st, j, key);
+            build_note_record(b, st, key, j);
+            cache_touch(b->store, key);
+            progress_line("[%s%zu/%zu] CACHED %s", st->label, st->step_no, st->nsteps,
+                          in->original);
+            return 1;
+        }
+        log_debug("cache record %s unusable, looking further", key);
     }
-    step_apply(st, j, key);
-    progress_line("[%s%zu/%zu] CACHED %s", st->label, st->step_no, st->nsteps, in->original);
-    return 1;
+    if (step_try_sources(b, st, in, key))
+        return 1;
+    build_explain_miss(b, st, in, key);
+    return 0;
 }
-
 
 int
 step_commit(struct build *b, struct stage *st, const char *key, struct step_out *o,
@@ -184,6 +239,7 @@ step_commit(struct build *b, struct stage *st, const char *key, struct step_out 
     if (cache_put(b->store, key, text, err) < 0)
         return -1;
     step_apply(st, rec, key);
+    build_note_record(b, st, key, rec);
     return 0;
 }
 
@@ -198,6 +254,8 @@ step_provenance(const struct stage *st, const struct parse_instr *in, const char
     cJSON_AddStringToObject(p, "parent", st->key);
     if (st->base[0])
         cJSON_AddStringToObject(p, "base", st->base);
+    if (st->inputs && cJSON_GetArraySize(st->inputs))
+        cJSON_AddItemToObject(p, "inputs", cJSON_Duplicate(st->inputs, 1));
     return p;
 }
 
@@ -514,6 +572,7 @@ step_meta(struct build *b, struct stage *st, const struct parse_instr *in, struc
         return -1;
     /* the key covers the resulting config, so expansions are part of it */
     desc = json_print(cfg);
+    cJSON_AddItemToObject(st->inputs, "config", cJSON_Duplicate(cfg, 1));
     cachekey_init(&k, st->key);
     cachekey_add(&k, "instruction", in->original);
     cachekey_add(&k, "config", desc);
@@ -548,6 +607,12 @@ step_arg(struct build *b, struct stage *st, const struct parse_instr *in, struct
     cachekey_init(&k, st->key);
     cachekey_add(&k, "instruction", in->original);
     cachekey_add_vec(&k, "args", &st->args);
+    {
+        cJSON *a = json_add_array(st->inputs, "args");
+        size_t i;
+        for (i = 0; i < st->args.n; i++)
+            cJSON_AddItemToArray(a, cJSON_CreateString(st->args.v[i]));
+    }
     cachekey_final(&k, key);
     if (step_try_cache(b, st, in, key))
         return 0;
@@ -562,6 +627,10 @@ int
 step_exec(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
 {
     const char *k = in->keyword;
+
+    if (st->inputs)
+        cJSON_Delete(st->inputs);
+    st->inputs = cJSON_CreateObject(); /* filled by the step: what --explain-cache compares */
 
     if (!strcmp(k, "run"))
         return step_run(b, st, in, err);

@@ -60,7 +60,8 @@ step_lowers(struct build *b, const struct stage *st, struct strvec *out, struct 
     size_t i;
 
     for (i = st->layers.nlayers; i-- > 0;) {
-        if (snapshot_ensure(b->store, st->layers.layers[i].digest, st->diff_ids.v[i], err) < 0)
+        if (build_need_blob(b, st->layers.layers[i].digest, st->diff_ids.v[i], err) < 0 ||
+            snapshot_ensure(b->store, st->layers.layers[i].digest, st->diff_ids.v[i], err) < 0)
             return -1;
         strvec_push_owned(out, snapshot_path(b->store, st->diff_ids.v[i]));
     }
@@ -176,6 +177,23 @@ step_run_env(const struct stage *st, struct strvec *env)
         strvec_setenv(env, "PATH", STEP_DEFAULT_PATH);
 }
 
+static void
+step_run_inputs(struct stage *st, const struct strvec *argv, const struct strvec *env,
+                const char *user, const char *wd, enum sandbox_net net)
+{
+    cJSON *a = json_add_array(st->inputs, "command");
+    cJSON *e = json_add_array(st->inputs, "env");
+    size_t i;
+
+    for (i = 0; i < argv->n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(argv->v[i]));
+    for (i = 0; i < env->n; i++)
+        cJSON_AddItemToArray(e, cJSON_CreateString(env->v[i]));
+    cJSON_AddStringToObject(st->inputs, "user", user ? user : "");
+    cJSON_AddStringToObject(st->inputs, "workdir", wd ? wd : "/");
+    cJSON_AddStringToObject(st->inputs, "network", net == SANDBOX_NET_NONE ? "none" : "host");
+}
+
 static int
 step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
               struct sandbox_spec *spec, struct runmount_set *mounts, struct error *err)
@@ -257,6 +275,7 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     cachekey_add(&k, "user", user ? user : "");
     cachekey_add(&k, "workdir", wd ? wd : "/");
     cachekey_add(&k, "network", spec.net == SANDBOX_NET_NONE ? "none" : "host");
+    step_run_inputs(st, &argv, &env, user, wd, spec.net);
     if (runmount_parse(b, st, in, &env, &mounts, &k, err) < 0) {
         digest_release(&k.d);
         runmount_release(&mounts);
@@ -349,7 +368,8 @@ step_is_url(const char *w)
 static int
 step_copy_sources(struct build *b, const struct parse_instr *in, const struct stage *from,
                   const struct strvec *words, struct strvec *srcs, struct cachekey *k,
-                  char srcd[DIGEST_STR_LEN + 1], const char *where, struct error *err)
+                  char srcd[DIGEST_STR_LEN + 1], cJSON *files, const char *where,
+                  struct error *err)
 {
     struct cachekey sk;
     size_t i;
@@ -373,7 +393,7 @@ step_copy_sources(struct build *b, const struct parse_instr *in, const struct st
     if (from)
         cachekey_add(&sk, "from", from->key);
     for (i = 0; !from && i < srcs->n; i++) {
-        if (context_hash(&b->ctx, srcs->v[i], &sk, err) < 0) {
+        if (context_hash_list(&b->ctx, srcs->v[i], &sk, files, err) < 0) {
             digest_release(&sk.d);
             return error_wrap(err, "%s", where);
         }
@@ -580,10 +600,12 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
             digest_release(&k.d);
             return -1;
         }
-    } else if (step_copy_sources(b, in, from, &words, &srcs, &k, srcd, where, err) < 0) {
+    } else if (step_copy_sources(b, in, from, &words, &srcs, &k, srcd,
+                                 json_add_object(st->inputs, "files"), where, err) < 0) {
         digest_release(&k.d);
         return -1;
     }
+    cJSON_AddStringToObject(st->inputs, "sources", srcd);
     cachekey_final(&k, key);
     if (step_try_cache(b, st, in, key))
         return 0;

@@ -120,6 +120,7 @@ struct tr {
 
     struct digest_ctx digest, diff_id;
     uint64_t size, entries;
+    long long max_mtime; /* newest entry mtime seen */
     unsigned char head[COMPRESS_DETECT_LEN];
     size_t head_len, head_pos;
     struct compress_reader *cr;
@@ -870,6 +871,8 @@ tr_run(struct tr *t, struct error *err)
             return -1;
         }
         t->entries++;
+        if (archive_entry_mtime_is_set(e) && (long long)archive_entry_mtime(e) > t->max_mtime)
+            t->max_mtime = (long long)archive_entry_mtime(e);
         t->name = archive_entry_pathname(e);
         if (!t->name)
             t->name = archive_entry_pathname_utf8(e);
@@ -931,6 +934,7 @@ tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags, 
         digest_final(&t.diff_id, res->diff_id);
         res->size = t.size;
         res->entries = t.entries;
+        res->max_mtime = t.max_mtime;
     }
     digest_release(&t.digest);
     digest_release(&t.diff_id);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "formats/core/fsutil.h"
@@ -32,6 +33,15 @@ cache_put(struct store *s, const char *key, const char *json, struct error *err)
     if (store_write_file(s, rel, json, strlen(json), err) < 0)
         return error_wrap(err, "cache record %s", key);
     return 0;
+}
+
+void
+cache_touch(struct store *s, const char *key)
+{
+    cleanup_free char *rel = xasprintf("cache/%s", digest_hex(key));
+    struct timespec ts[2] = { { 0, UTIME_NOW }, { 0, UTIME_OMIT } };
+
+    utimensat(s->root_fd, rel, ts, 0);
 }
 
 int

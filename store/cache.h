@@ -18,6 +18,12 @@ int cache_get(const struct store *s, const char *key, struct buf *out, struct er
 /* Stores the record of key (replacing any older one). */
 int cache_put(struct store *s, const char *key, const char *json, struct error *err);
 
+/*
+ * Marks the record of key as just used (its access time; prune drops the
+ * least recently used first). Changes no content.
+ */
+void cache_touch(struct store *s, const char *key);
+
 /* Removes the record of key; a missing record is fine. */
 int cache_remove(struct store *s, const char *key, struct error *err);
 
