@@ -172,7 +172,7 @@ static void
 build_platform_args(struct build *b)
 {
     cleanup_free char *plat = xasprintf("linux/%s", oci_arch());
-    static const char *const kinds[] = { "TARGET", "BUILD" };
+    static const char *const kinds[] = {"TARGET", "BUILD"};
     size_t i;
 
     for (i = 0; i < 2; i++) {
@@ -364,8 +364,7 @@ stage_from_image(struct build *b, struct stage *st, const char *ref, struct erro
     /* "localhost/NAME" without a port is a local name, as podman and buildah use it */
     if (rc == 1 && registry_ref_is_remote(ref) && strncmp(ref, "localhost/", 10) != 0) {
         if (build_pull(b, ref, err) < 0)
-            return error_wrap(err, "image \"%s\" is not in the store and pulling it failed",
-                              ref);
+            return error_wrap(err, "image \"%s\" is not in the store and pulling it failed", ref);
         rc = image_load(b->store, ref, &img, err);
     }
     if (rc < 0)
@@ -555,8 +554,8 @@ static char *
 build_last_path(const struct build *b)
 {
     cleanup_free char *abs = realpath(b->o->recipe, NULL);
-    cleanup_free char *what = xasprintf("%s\n%s", abs ? abs : b->o->recipe,
-                                        b->o->target ? b->o->target : "");
+    cleanup_free char *what =
+        xasprintf("%s\n%s", abs ? abs : b->o->recipe, b->o->target ? b->o->target : "");
     char d[DIGEST_STR_LEN + 1];
 
     digest_bytes(what, strlen(what), d);
@@ -638,8 +637,7 @@ build_explain_inputs(const cJSON *before, const cJSON *now, struct buf *why)
 }
 
 void
-build_explain_miss(struct build *b, struct stage *st, const struct parse_instr *in,
-                   const char *key)
+build_explain_miss(struct build *b, struct stage *st, const struct parse_instr *in, const char *key)
 {
     cleanup_free char *id = build_stage_id(st);
     cleanup_buf struct buf why = BUF_INIT;
@@ -658,11 +656,10 @@ build_explain_miss(struct build *b, struct stage *st, const struct parse_instr *
     prev = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(b->last, id), (int)pos);
     pthread_mutex_unlock(&b->lock);
     error_init(&e);
-    if (!cJSON_IsString(prev) ||
-        cache_get(b->store, prev->valuestring, &rec, &e) != 0 ||
+    if (!cJSON_IsString(prev) || cache_get(b->store, prev->valuestring, &rec, &e) != 0 ||
         !(old = cJSON_ParseWithLength(buf_cstr(&rec), rec.len))) {
-        progress_line("[%s%zu/%zu] MISS %s: no earlier build of this step", st->label,
-                      st->step_no, st->nsteps, in->original);
+        progress_line("[%s%zu/%zu] MISS %s: no earlier build of this step", st->label, st->step_no,
+                      st->nsteps, in->original);
         return;
     }
     prov = cJSON_GetObjectItemCaseSensitive(old, "provenance");
@@ -768,9 +765,9 @@ build_cache_to(struct build *b, const struct stage *target, struct error *err)
             const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "layer");
             const cJSON *dg = cJSON_GetObjectItemCaseSensitive(l, "digest");
             const cJSON *di = cJSON_GetObjectItemCaseSensitive(l, "diff_id");
-            if (cJSON_IsString(dg) && build_need_blob(b, dg->valuestring,
-                                                      cJSON_IsString(di) ? di->valuestring : "",
-                                                      err) < 0) {
+            if (cJSON_IsString(dg) &&
+                build_need_blob(b, dg->valuestring, cJSON_IsString(di) ? di->valuestring : "",
+                                err) < 0) {
                 cacheio_spec_release(&spec);
                 return -1;
             }
@@ -931,7 +928,7 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
     struct build b;
     struct stage *target;
     double t0 = log_now_ms();
-        int rc = -1;
+    int rc = -1;
 
     memset(&b, 0, sizeof(b));
     b.store = s;

@@ -15,22 +15,22 @@
 #include "store/store.h"
 
 struct build_opts {
-    const char *recipe;         /* path of the recipe file */
-    const char *context;        /* context directory */
-    struct strvec tags;         /* names to give the result */
-    struct strvec build_args;   /* "K=V" (or "K": value from the environment) */
-    struct strvec secrets;      /* "id=X,src=FILE" or "id=X,env=VAR" (RUN --mount=type=secret) */
-    const char *target;         /* stage name, or NULL for the last */
+    const char *recipe;       /* path of the recipe file */
+    const char *context;      /* context directory */
+    struct strvec tags;       /* names to give the result */
+    struct strvec build_args; /* "K=V" (or "K": value from the environment) */
+    struct strvec secrets;    /* "id=X,src=FILE" or "id=X,env=VAR" (RUN --mount=type=secret) */
+    const char *target;       /* stage name, or NULL for the last */
     int no_cache;
     enum sandbox_net network;
     enum compress_kind compression;
-    long long source_date_epoch; /* -1: none */
-    int tls_verify;              /* for base images pulled from a registry */
-    const char *output;          /* --output type=oci|oci-archive|docker-archive,dest=PATH */
-    struct strvec cache_from;    /* --cache-from specs, tried in order */
-    const char *cache_to;        /* --cache-to spec, or NULL */
+    long long source_date_epoch;   /* -1: none */
+    int tls_verify;                /* for base images pulled from a registry */
+    const char *output;            /* --output type=oci|oci-archive|docker-archive,dest=PATH */
+    struct strvec cache_from;      /* --cache-from specs, tried in order */
+    const char *cache_to;          /* --cache-to spec, or NULL */
     struct strvec no_cache_filter; /* stages whose steps always run */
-    int explain_cache;           /* say why each first miss of a stage missed */
+    int explain_cache;             /* say why each first miss of a stage missed */
 };
 
 void build_opts_init(struct build_opts *o);

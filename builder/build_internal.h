@@ -15,27 +15,27 @@
 
 struct stage {
     size_t index;
-    char *name;                      /* AS name (lower case), or NULL */
-    const struct parse_instr *from;  /* its FROM instruction */
-    size_t first, end;               /* instruction range after FROM: [first, end) */
+    char *name;                     /* AS name (lower case), or NULL */
+    const struct parse_instr *from; /* its FROM instruction */
+    size_t first, end;              /* instruction range after FROM: [first, end) */
     int needed;
     int done;
     int started;
-    struct stage **deps;             /* stages this one reads (FROM, COPY --from) */
+    struct stage **deps; /* stages this one reads (FROM, COPY --from) */
     size_t ndeps;
 
     /* state while building */
-    cJSON *config;                   /* full image config: config, history, rootfs */
-    struct oci_manifest layers;      /* layer descriptors so far */
+    cJSON *config;              /* full image config: config, history, rootfs */
+    struct oci_manifest layers; /* layer descriptors so far */
     struct strvec diff_ids;
-    char key[DIGEST_STR_LEN + 1];    /* cache key of the last step */
-    char base[DIGEST_STR_LEN + 1];   /* base manifest digest (provenance), or "" */
-    struct strvec args;              /* ARGs in scope, "K=V" */
-    cJSON *inputs;                   /* what the current step reads (for --explain-cache) */
-    int explained;                   /* this stage's first miss was explained */
-    int cmd_set;                     /* CMD set in this stage (ENTRYPOINT keeps it) */
-    char *label;                     /* progress prefix: "[build 2/5]" base */
-    struct parse_recipe onbuild;     /* the base image's ONBUILD triggers, run after FROM */
+    char key[DIGEST_STR_LEN + 1];  /* cache key of the last step */
+    char base[DIGEST_STR_LEN + 1]; /* base manifest digest (provenance), or "" */
+    struct strvec args;            /* ARGs in scope, "K=V" */
+    cJSON *inputs;                 /* what the current step reads (for --explain-cache) */
+    int explained;                 /* this stage's first miss was explained */
+    int cmd_set;                   /* CMD set in this stage (ENTRYPOINT keeps it) */
+    char *label;                   /* progress prefix: "[build 2/5]" base */
+    struct parse_recipe onbuild;   /* the base image's ONBUILD triggers, run after FROM */
     size_t step_no, nsteps;
 };
 
@@ -46,36 +46,37 @@ struct build {
     struct context ctx;
     struct stage *stages;
     size_t nstages;
-    struct strvec global_args; /* ARGs declared before the first FROM, "K=V" */
-    struct strvec used_args;   /* --build-arg names some ARG consumed */
-    long long now;             /* creation time for new steps */
-    struct memo memo;          /* context file hashes remembered across builds */
-    pthread_mutex_t lock;      /* guards used_args, memo and the scheduler state */
-    pthread_cond_t cond;       /* a stage finished */
-    int running;               /* stages being built now */
-    int failed;                /* a stage failed: start no more */
-    struct error first_err;    /* the first stage failure */
+    struct strvec global_args;      /* ARGs declared before the first FROM, "K=V" */
+    struct strvec used_args;        /* --build-arg names some ARG consumed */
+    long long now;                  /* creation time for new steps */
+    struct memo memo;               /* context file hashes remembered across builds */
+    pthread_mutex_t lock;           /* guards used_args, memo and the scheduler state */
+    pthread_cond_t cond;            /* a stage finished */
+    int running;                    /* stages being built now */
+    int failed;                     /* a stage failed: start no more */
+    struct error first_err;         /* the first stage failure */
     struct cacheio_source *sources; /* --cache-from, opened */
     size_t nsources;
-    cJSON *used;               /* records this build used or made: key -> record */
-    cJSON *used_stage;         /* key -> index of the stage that used it */
-    cJSON *last;               /* the previous build of this recipe: stage -> [keys] */
-    cJSON *now_keys;           /* this build's: stage -> [keys] */
+    cJSON *used;       /* records this build used or made: key -> record */
+    cJSON *used_stage; /* key -> index of the stage that used it */
+    cJSON *last;       /* the previous build of this recipe: stage -> [keys] */
+    cJSON *now_keys;   /* this build's: stage -> [keys] */
 };
 
 /* What a step produced, for its cache record (step.c). */
 struct step_out {
-    cJSON *config;             /* new "config" object (owned) */
+    cJSON *config; /* new "config" object (owned) */
     const char *created_by;
     const struct layer_info *layer;
-    cJSON *provenance;         /* owned */
+    cJSON *provenance; /* owned */
     const char *author;
 };
 
 /* step.c: the stage's "config" object; records; provenance; helpers */
 cJSON *step_cfg(const struct stage *st);
 /* Returns 1 when the step is a cache hit (then applied to st), 0 on a miss. */
-int step_try_cache(struct build *b, struct stage *st, const struct parse_instr *in, const char *key);
+int step_try_cache(struct build *b, struct stage *st, const struct parse_instr *in,
+                   const char *key);
 /* Writes the cache record of key from o (taking o's owned members) and applies it. */
 int step_commit(struct build *b, struct stage *st, const char *key, struct step_out *o,
                 struct error *err);
@@ -96,8 +97,7 @@ int step_workdir(struct build *b, struct stage *st, const struct parse_instr *in
 
 /* build.c: cache bookkeeping */
 /* Remembers that st used (or made) record rec of key: for --cache-to and --explain-cache. */
-void build_note_record(struct build *b, const struct stage *st, const char *key,
-                       const cJSON *rec);
+void build_note_record(struct build *b, const struct stage *st, const char *key, const cJSON *rec);
 /* With --explain-cache, says why the first miss of a stage missed. */
 void build_explain_miss(struct build *b, struct stage *st, const struct parse_instr *in,
                         const char *key);
@@ -105,8 +105,7 @@ void build_explain_miss(struct build *b, struct stage *st, const struct parse_in
 int build_need_blob(struct build *b, const char *digest, const char *diff_id, struct error *err);
 
 /* Runs one instruction of stage st (step.c). */
-int step_exec(struct build *b, struct stage *st, const struct parse_instr *in,
-              struct error *err);
+int step_exec(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err);
 
 /* Returns the value of --name=value in in's flags, "" for a bare --name, or NULL. */
 const char *step_flag(const struct parse_instr *in, const char *name);

@@ -27,7 +27,7 @@ caps_limit_bounding(uint64_t keep, struct error *err)
 int
 caps_set(uint64_t keep, struct error *err)
 {
-    struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
     uint64_t perm;
 

@@ -91,12 +91,11 @@ cgroup_add(struct cgroup *cg, const char *controller, const char *file, long lon
 }
 
 int
-cgroup_create(struct cgroup *cg, long long memory_limit, long long pids_limit,
-              struct error *err)
+cgroup_create(struct cgroup *cg, long long memory_limit, long long pids_limit, struct error *err)
 {
     cgroup_init(cg);
-    if (memory_limit > 0 && cgroup_add(cg, "memory", "memory.limit_in_bytes", memory_limit,
-                                       err) < 0)
+    if (memory_limit > 0 &&
+        cgroup_add(cg, "memory", "memory.limit_in_bytes", memory_limit, err) < 0)
         goto undo;
     if (pids_limit > 0 && cgroup_add(cg, "pids", "pids.max", pids_limit, err) < 0)
         goto undo;
@@ -125,7 +124,7 @@ cgroup_destroy(struct cgroup *cg)
             close(cg->procs[i]);
         /* the last task leaves the cgroup a moment after waitpid returns */
         for (int tries = 0; tries < 100 && rmdir(cg->dirs[i]) < 0 && errno == EBUSY; tries++) {
-            struct timespec ts = { 0, 2 * 1000 * 1000 };
+            struct timespec ts = {0, 2 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
         free(cg->dirs[i]);

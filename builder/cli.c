@@ -15,21 +15,21 @@ struct cli_verb {
 };
 
 static const struct cli_verb verbs[] = {
-    { "build", cmd_build, "build an image from a recipe" },
-    { "parse", cmd_parse, "print the parsed recipe (BuildKit dump format)" },
-    { "import", cmd_import, "make an image from a rootfs tarball, OCI layout or archive" },
-    { "export", cmd_export, "write an image as OCI layout, oci-archive or docker-archive" },
-    { "push", cmd_push, "upload an image to an OCI registry" },
-    { "pull", cmd_pull, "download an image from an OCI registry" },
-    { "images", cmd_images, "list named images" },
-    { "history", cmd_history, "show the steps and layers of an image" },
-    { "inspect", cmd_inspect, "print an image's config (or --manifest) JSON" },
-    { "tag", cmd_tag, "give an image another name" },
-    { "rm", cmd_rm, "remove image names (their data goes with gc)" },
-    { "df", cmd_df, "show logical and stored bytes" },
-    { "gc", cmd_gc, "remove data no image name or cache record uses" },
-    { "fsck", cmd_fsck, "re-hash every blob and check every reference" },
-    { NULL, NULL, NULL },
+    {"build", cmd_build, "build an image from a recipe"},
+    {"parse", cmd_parse, "print the parsed recipe (BuildKit dump format)"},
+    {"import", cmd_import, "make an image from a rootfs tarball, OCI layout or archive"},
+    {"export", cmd_export, "write an image as OCI layout, oci-archive or docker-archive"},
+    {"push", cmd_push, "upload an image to an OCI registry"},
+    {"pull", cmd_pull, "download an image from an OCI registry"},
+    {"images", cmd_images, "list named images"},
+    {"history", cmd_history, "show the steps and layers of an image"},
+    {"inspect", cmd_inspect, "print an image's config (or --manifest) JSON"},
+    {"tag", cmd_tag, "give an image another name"},
+    {"rm", cmd_rm, "remove image names (their data goes with gc)"},
+    {"df", cmd_df, "show logical and stored bytes"},
+    {"gc", cmd_gc, "remove data no image name or cache record uses"},
+    {"fsck", cmd_fsck, "re-hash every blob and check every reference"},
+    {NULL, NULL, NULL},
 };
 
 static void
@@ -96,7 +96,7 @@ cli_take_root(struct cli *cli, int *argc, char **argv, struct error *err)
 int
 cli_main(int argc, char **argv)
 {
-    struct cli cli = { NULL, "strata" };
+    struct cli cli = {NULL, "strata"};
     struct error err;
     const char *dbg = getenv("STRATA_DEBUG");
     size_t i;
@@ -131,7 +131,7 @@ cli_main(int argc, char **argv)
         goto fail;
     }
     error_input(&err, "unknown command \"%s\" (see strata --help)", argv[0]);
-fail: {
+fail : {
     char msg[ERROR_MSG_LEN + 256];
     fflush(stdout);
     error_format(&err, msg, sizeof(msg));
@@ -143,7 +143,7 @@ fail: {
 void
 cli_human_size(long long n, char *out, unsigned long len)
 {
-    static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
     double v = (double)n;
     int u = 0;
 
@@ -156,4 +156,3 @@ cli_human_size(long long n, char *out, unsigned long len)
     else
         snprintf(out, len, "%.3g%s", v, units[u]);
 }
-

@@ -30,8 +30,8 @@ cmd_df(struct cli *cli, int argc, char **argv, struct error *err)
     cli_human_size(snaps, c, sizeof(c));
     printf("%-22s %s\n", "images:", "");
     printf("  %-20s %zu\n", "count", r.images);
-    printf("  %-20s %s (%lld bytes; a shared layer counts in every image using it)\n", "logical size", a,
-           r.logical);
+    printf("  %-20s %s (%lld bytes; a shared layer counts in every image using it)\n",
+           "logical size", a, r.logical);
     printf("  %-20s %s (%lld bytes; every blob once)\n", "stored blobs", b, blobs);
     printf("  %-20s %s (%lld bytes of unpacked layers)\n", "stored snapshots", c, snaps);
     printf("  %-20s %zu\n", "cache records", r.records);

@@ -11,8 +11,8 @@
 #include "store/refs.h"
 
 static void
-gc_dir(const struct store *s, const char *rel, const struct strvec *keep, int blobs,
-       size_t *count, long long *bytes)
+gc_dir(const struct store *s, const char *rel, const struct strvec *keep, int blobs, size_t *count,
+       long long *bytes)
 {
     cleanup_free char *dir = store_path(s, rel);
     DIR *d = opendir(dir);

@@ -190,8 +190,7 @@ context_match(struct context *c, const char *src, struct strvec *out, struct err
         strvec_push(&comps, p);
     context_glob(c, ".", comps.v, 0, comps.n, out);
     if (out->n == before)
-        return error_input(err, "COPY source \"%s\" not found in build context %s", src,
-                           c->path);
+        return error_input(err, "COPY source \"%s\" not found in build context %s", src, c->path);
     qsort(out->v + before, out->n - before, sizeof(char *), cmp_str);
     return 0;
 }
@@ -235,7 +234,7 @@ context_hash_file(int fd, const struct stat *st, struct memo *memo, struct cache
 struct context_walk {
     const struct context *c; /* NULL: no ignore file */
     struct memo *memo;
-    cJSON *files;            /* NULL, or where to list file digests */
+    cJSON *files; /* NULL, or where to list file digests */
     struct cachekey *k;
     struct buf rel;  /* path relative to the context root (for ignore rules) */
     struct buf name; /* path relative to the source (what the key records) */
@@ -360,7 +359,7 @@ int
 context_hash_list(struct context *c, const char *rel, struct cachekey *k, void *files,
                   struct error *err)
 {
-    struct context_walk w = { c, c->memo, files, k, BUF_INIT, BUF_INIT };
+    struct context_walk w = {c, c->memo, files, k, BUF_INIT, BUF_INIT};
     cleanup_close int fd = fs_open_in_root(c->fd, rel, O_RDONLY, err);
     int rc;
 
@@ -377,7 +376,7 @@ context_hash_list(struct context *c, const char *rel, struct cachekey *k, void *
 int
 context_hash_dir(int dirfd, const char *rel, struct cachekey *k, struct error *err)
 {
-    struct context_walk w = { NULL, NULL, NULL, k, BUF_INIT, BUF_INIT };
+    struct context_walk w = {NULL, NULL, NULL, k, BUF_INIT, BUF_INIT};
     cleanup_close int fd = fs_open_in_root(dirfd, rel, O_RDONLY, err);
     int rc;
 

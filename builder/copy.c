@@ -131,7 +131,7 @@ static int copy_entry(int sdir, const char *sname, int ddir, const char *dname,
 static int
 copy_times(int dirfd, const char *name, const struct stat *st, struct error *err)
 {
-    struct timespec ts[2] = { st->st_mtim, st->st_mtim };
+    struct timespec ts[2] = {st->st_mtim, st->st_mtim};
 
     if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
         return error_set(err, errno, "set times of %s", name);
@@ -154,7 +154,7 @@ copy_file(int sfd, const struct stat *st, int ddir, const char *dname, struct co
     if (fchown(out, cs->uid, cs->gid) < 0 || fchmod(out, copy_mode(cs, st->st_mode)) < 0)
         return error_set(err, errno, "set owner/mode of %s", dname);
     {
-        struct timespec ts[2] = { st->st_mtim, st->st_mtim };
+        struct timespec ts[2] = {st->st_mtim, st->st_mtim};
         if (futimens(out, ts) < 0)
             return error_set(err, errno, "set times of %s", dname);
     }
@@ -269,7 +269,10 @@ copy_is_archive(int fd)
         return 1;
     if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
         return 1;
-    if (n >= 6 && !memcmp(m, "\xfd" "7zXZ\0", 6))
+    if (n >= 6 && !memcmp(m,
+                          "\xfd"
+                          "7zXZ\0",
+                          6))
         return 1;
     return n == 512 && !memcmp(m + 257, "ustar", 5);
 }
@@ -320,7 +323,7 @@ copy_source(int rootfd, const char *rel, struct copy_state *cs, struct error *er
 int
 copy_run(int rootfd, const struct copy_job *job, struct error *err)
 {
-    struct copy_state cs = { job, 0, 0, BUF_INIT, NULL };
+    struct copy_state cs = {job, 0, 0, BUF_INIT, NULL};
     size_t i;
     int rc = 0;
 

@@ -28,7 +28,7 @@
  * (CONFIG_OVERLAY_FS_REDIRECT_ALWAYS_FOLLOW), so there it is "nofollow",
  * which creates no redirects either.
  */
-static const char *const overlay_off_opts[] = { "index", "metacopy" };
+static const char *const overlay_off_opts[] = {"index", "metacopy"};
 
 static const char *
 overlay_redirect_mode(const struct overlay_prep *prep)
@@ -65,8 +65,7 @@ overlay_probe_lowerdir_plus(void)
         overlay_have_lowerdir_plus = rc == 0 ? 1 : -1;
         close(fd);
     } else {
-        overlay_have_lowerdir_plus =
-            errno == EPERM && overlay_kernel_at_least(6, 8) ? 1 : -1;
+        overlay_have_lowerdir_plus = errno == EPERM && overlay_kernel_at_least(6, 8) ? 1 : -1;
     }
     return overlay_have_lowerdir_plus > 0;
 }
@@ -132,8 +131,7 @@ overlay_prepare_legacy(struct overlay_prep *prep, struct error *err)
     if (prep->userxattr)
         buf_adds(&data, ",userxattr");
     if (page > 0 && data.len >= (size_t)page)
-        return error_input(err, "overlay options for %zu lowers exceed one page",
-                           prep->nlowers);
+        return error_input(err, "overlay options for %zu lowers exceed one page", prep->nlowers);
     prep->legacy_data = buf_detach(&data);
     return 0;
 }
@@ -289,10 +287,9 @@ overlay_mount_legacy(const struct overlay_prep *prep, struct error *err)
         close(cwd);
         return error_set(err, errno, "mount overlay: chdir %s", prep->linkdir);
     }
-    if (mount("overlay", prep->merged, "overlay", prep->nodev ? MS_NODEV : 0,
-              prep->legacy_data) < 0)
-        rc = error_set(err, errno, "mount overlay at %s (%zu lowers)", prep->merged,
-                       prep->nlowers);
+    if (mount("overlay", prep->merged, "overlay", prep->nodev ? MS_NODEV : 0, prep->legacy_data) <
+        0)
+        rc = error_set(err, errno, "mount overlay at %s (%zu lowers)", prep->merged, prep->nlowers);
     if (fchdir(cwd) < 0 && rc == 0)
         rc = error_set(err, errno, "mount overlay: restore cwd");
     close(cwd);

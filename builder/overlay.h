@@ -34,18 +34,18 @@ struct overlay_spec {
  * empty and may be released.
  */
 struct overlay_prep {
-    char **lowers;      /* absolute lower dirs, top-most first (never empty) */
+    char **lowers; /* absolute lower dirs, top-most first (never empty) */
     size_t nlowers;
-    char *upper;        /* absolute paths */
+    char *upper; /* absolute paths */
     char *work;
     char *merged;
     char *linkdir;
-    char *legacy_data;  /* mount(2) data naming lowers relative to linkdir, or NULL when
-                           the new mount API (fsconfig "lowerdir+") is used */
-    int userxattr;      /* spec->userxattr, forced on when not privileged */
-    int nodev;          /* 0 from overlay_prepare(); a caller may set it to mount nodev, so
-                           device nodes in the rootfs cannot be opened (the sandbox keeps
-                           CAP_MKNOD, as Docker does, but has no device cgroup) */
+    char *legacy_data; /* mount(2) data naming lowers relative to linkdir, or NULL when
+                          the new mount API (fsconfig "lowerdir+") is used */
+    int userxattr;     /* spec->userxattr, forced on when not privileged */
+    int nodev;         /* 0 from overlay_prepare(); a caller may set it to mount nodev, so
+                          device nodes in the rootfs cannot be opened (the sandbox keeps
+                          CAP_MKNOD, as Docker does, but has no device cgroup) */
 };
 
 /*
@@ -59,8 +59,7 @@ struct overlay_prep {
  * OVERLAY_MAX_LOWERS lowers (input error) or a missing dir. On failure
  * prep is left empty.
  */
-int overlay_prepare(const struct overlay_spec *spec, struct overlay_prep *prep,
-                    struct error *err);
+int overlay_prepare(const struct overlay_spec *spec, struct overlay_prep *prep, struct error *err);
 
 /*
  * Mounts a prepared overlay at prep->merged. Makes no heap allocation, so a

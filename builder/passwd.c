@@ -159,8 +159,8 @@ passwd_find_user(int rootfd, const char *name, size_t nlen, struct passwd_ids *o
  * group is non-NULL, and collects the groups that list member_name.
  */
 static int
-passwd_scan_groups(int rootfd, const char *group, const char *member_name,
-                   struct passwd_ids *out, gid_t *gid)
+passwd_scan_groups(int rootfd, const char *group, const char *member_name, struct passwd_ids *out,
+                   gid_t *gid)
 {
     struct passwd_reader r;
     unsigned long num, g;
@@ -222,9 +222,8 @@ passwd_resolve(int rootfd, const char *user, struct passwd_ids *out, struct erro
     if (group) {
         if (!passwd_scan_groups(rootfd, group, NULL, &ids, &g)) {
             if (!passwd_id(group, &num))
-                return error_set(err, 0,
-                                 "unable to find group %s: no matching entries in group file",
-                                 group);
+                return error_set(
+                    err, 0, "unable to find group %s: no matching entries in group file", group);
             g = (gid_t)num;
         }
         ids.gid = g;

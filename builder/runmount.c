@@ -66,13 +66,19 @@ runmount_field(struct build *b, struct stage *st, struct runmount *m, const char
                const char *val, const char *where, struct error *err)
 {
     if (!strcmp(key, "type")) {
-        if (!strcmp(val, "bind")) m->type = RUNMOUNT_BIND;
-        else if (!strcmp(val, "cache")) m->type = RUNMOUNT_CACHE;
-        else if (!strcmp(val, "tmpfs")) m->type = RUNMOUNT_TMPFS;
-        else if (!strcmp(val, "secret")) m->type = RUNMOUNT_SECRET;
+        if (!strcmp(val, "bind"))
+            m->type = RUNMOUNT_BIND;
+        else if (!strcmp(val, "cache"))
+            m->type = RUNMOUNT_CACHE;
+        else if (!strcmp(val, "tmpfs"))
+            m->type = RUNMOUNT_TMPFS;
+        else if (!strcmp(val, "secret"))
+            m->type = RUNMOUNT_SECRET;
         else
-            return error_input(err, "%s: --mount type=%s is not supported (bind, cache, tmpfs, "
-                               "secret)", where, val);
+            return error_input(err,
+                               "%s: --mount type=%s is not supported (bind, cache, tmpfs, "
+                               "secret)",
+                               where, val);
     } else if (!strcmp(key, "target") || !strcmp(key, "dst") || !strcmp(key, "destination")) {
         free(m->target);
         m->target = xstrdup(val);
@@ -88,8 +94,8 @@ runmount_field(struct build *b, struct stage *st, struct runmount *m, const char
         m->id = xstrdup(val);
     } else if (!strcmp(key, "sharing")) {
         if (strcmp(val, "shared") && strcmp(val, "private") && strcmp(val, "locked"))
-            return error_input(err, "%s: --mount sharing=%s: use shared, private or locked",
-                               where, val);
+            return error_input(err, "%s: --mount sharing=%s: use shared, private or locked", where,
+                               val);
         free(m->sharing);
         m->sharing = xstrdup(val);
     } else if (!strcmp(key, "ro") || !strcmp(key, "readonly")) {
@@ -145,8 +151,8 @@ runmount_parse_one(struct build *b, struct stage *st, const char *spec, struct r
 static int
 runmount_target(struct runmount *m, const char *wd, const char *where, struct error *err)
 {
-    cleanup_free char *joined = m->target[0] == '/' ? xstrdup(m->target)
-                                                    : fs_join(wd ? wd : "/", m->target);
+    cleanup_free char *joined =
+        m->target[0] == '/' ? xstrdup(m->target) : fs_join(wd ? wd : "/", m->target);
     cleanup_free char *clean = strstr(joined, "..") ? NULL : xstrdup(joined);
 
     if (!clean || !strcmp(clean, "/"))
@@ -236,8 +242,8 @@ runmount_parse(struct build *b, struct stage *st, const struct parse_instr *in,
 /* ---- preparing for the run --------------------------------------------- */
 
 static int
-runmount_cache_dir(struct build *b, struct runmount_set *set, size_t i,
-                   struct sandbox_mount *sm, const char *scratch, struct error *err)
+runmount_cache_dir(struct build *b, struct runmount_set *set, size_t i, struct sandbox_mount *sm,
+                   const char *scratch, struct error *err)
 {
     struct runmount *m = &set->m[i];
     char hex[DIGEST_STR_LEN + 1];
@@ -297,10 +303,9 @@ runmount_secret(struct build *b, struct runmount_set *set, size_t i, struct sand
         cleanup_free char *path = xstrndup(src + 5, strcspn(src + 5, ","));
         strvec_push(&set->paths, path);
         sm->source = set->paths.v[set->paths.n - 1];
-        return access(path, R_OK) == 0
-                   ? 0
-                   : error_input(err, "secret %s: cannot read %s: %s", m->id, path,
-                                 strerror(errno));
+        return access(path, R_OK) == 0 ? 0
+                                       : error_input(err, "secret %s: cannot read %s: %s", m->id,
+                                                     path, strerror(errno));
     }
     envname = env ? xstrndup(env + 5, strcspn(env + 5, ",")) : xstrdup(m->id);
     val = getenv(envname);
@@ -336,10 +341,10 @@ runmount_overlay(struct build *b, struct runmount_set *set, size_t i, struct san
         return -1;
     if (m->from) {
         for (j = m->from->layers.nlayers; j-- > 0;) {
-            if (build_need_blob(b, m->from->layers.layers[j].digest, m->from->diff_ids.v[j],
-                                err) < 0 ||
-                snapshot_ensure(b->store, m->from->layers.layers[j].digest,
-                                m->from->diff_ids.v[j], err) < 0)
+            if (build_need_blob(b, m->from->layers.layers[j].digest, m->from->diff_ids.v[j], err) <
+                    0 ||
+                snapshot_ensure(b->store, m->from->layers.layers[j].digest, m->from->diff_ids.v[j],
+                                err) < 0)
                 return -1;
             strvec_push_owned(&lowers, snapshot_path(b->store, m->from->diff_ids.v[j]));
         }
@@ -380,8 +385,8 @@ runmount_overlay(struct build *b, struct runmount_set *set, size_t i, struct san
 }
 
 static int
-runmount_bind_context(struct build *b, struct runmount_set *set, size_t i,
-                      struct sandbox_mount *sm, struct error *err)
+runmount_bind_context(struct build *b, struct runmount_set *set, size_t i, struct sandbox_mount *sm,
+                      struct error *err)
 {
     struct runmount *m = &set->m[i];
     int fd = fs_open_in_root(b->ctx.fd, m->source ? m->source : ".", O_PATH, err);
@@ -406,8 +411,7 @@ runmount_bind_context(struct build *b, struct runmount_set *set, size_t i,
 }
 
 int
-runmount_prepare(struct build *b, struct runmount_set *set, const char *scratch,
-                 struct error *err)
+runmount_prepare(struct build *b, struct runmount_set *set, const char *scratch, struct error *err)
 {
     size_t i, out = 0;
 

@@ -23,10 +23,10 @@ enum runmount_type {
 struct runmount {
     enum runmount_type type;
     char *target;
-    char *source;   /* bind: path in the context or stage; secret: file on the host */
-    char *id;       /* cache/secret id */
-    char *sharing;  /* cache: shared, private, locked */
-    char *size;     /* tmpfs size option */
+    char *source;             /* bind: path in the context or stage; secret: file on the host */
+    char *id;                 /* cache/secret id */
+    char *sharing;            /* cache: shared, private, locked */
+    char *size;               /* tmpfs size option */
     const struct stage *from; /* bind/cache from a stage, or NULL */
     int rw, required;
     long mode, uid, gid;

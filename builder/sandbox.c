@@ -65,8 +65,8 @@ sandbox_stub(int dfd, const char *rel, int file, struct error *err)
 static int
 sandbox_mountpoints(const char *dir, const struct sandbox_spec *spec, struct error *err)
 {
-    static const char *const dirs[] = { "proc", "dev", "sys", "etc" };
-    static const char *const files[] = { "etc/hosts", "etc/resolv.conf" };
+    static const char *const dirs[] = {"proc", "dev", "sys", "etc"};
+    static const char *const files[] = {"etc/hosts", "etc/resolv.conf"};
     cleanup_close int dfd = -1;
     size_t i;
 
@@ -363,7 +363,7 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
     cleanup_strvec struct strvec created = STRVEC_INIT;
     struct sandbox_plan plan;
     struct error cerr;
-    int syncp[2] = { -1, -1 }, outp[2] = { -1, -1 }, status = 0, ran;
+    int syncp[2] = {-1, -1}, outp[2] = {-1, -1}, status = 0, ran;
     pid_t pid;
 
     memset(res, 0, sizeof(*res));

@@ -38,7 +38,7 @@ enum sandbox_mount_kind {
 struct sandbox_mount {
     enum sandbox_mount_kind kind;
     const char *source;
-    const char *target;              /* absolute path in the rootfs, without ".." */
+    const char *target; /* absolute path in the rootfs, without ".." */
     int readonly;
     int file;                        /* the target is a file (a secret), not a directory */
     const struct overlay_prep *prep; /* SANDBOX_MOUNT_OVERLAY */
@@ -54,8 +54,8 @@ struct sandbox_spec {
                                     rootfs's /etc/passwd and /etc/group */
     const char *hostname;        /* UTS hostname inside */
     enum sandbox_net net;
-    long long memory_limit;      /* bytes, 0 = none (cgroup v1 memory controller) */
-    long long pids_limit;        /* 0 = none */
+    long long memory_limit;             /* bytes, 0 = none (cgroup v1 memory controller) */
+    long long pids_limit;               /* 0 = none */
     const struct sandbox_mount *mounts; /* RUN --mount, in order */
     size_t nmounts;
     /* called for every line (without '\n') the command writes to stdout/stderr */
@@ -64,10 +64,10 @@ struct sandbox_spec {
 };
 
 struct sandbox_result {
-    int exit_code;                 /* the command's exit status, or 128+signal */
-    int signal;                    /* signal that killed it, or 0 */
-    char tail[SANDBOX_TAIL_LEN];   /* the last lines of output (at most SANDBOX_TAIL_LINES),
-                                      each ending in '\n', NUL-terminated; for error reports */
+    int exit_code;               /* the command's exit status, or 128+signal */
+    int signal;                  /* signal that killed it, or 0 */
+    char tail[SANDBOX_TAIL_LEN]; /* the last lines of output (at most SANDBOX_TAIL_LINES),
+                                    each ending in '\n', NUL-terminated; for error reports */
 };
 
 /*

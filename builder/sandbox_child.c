@@ -193,7 +193,7 @@ sandbox_setup(const struct sandbox_plan *plan, struct error *err)
     return sandbox_stdio(plan, err);
 }
 
-static char *const sandbox_no_env[] = { NULL };
+static char *const sandbox_no_env[] = {NULL};
 
 /* execvpe() with Docker's messages; returns only on failure. */
 static int
@@ -220,8 +220,7 @@ sandbox_exec(const struct sandbox_plan *plan, struct error *err)
             execve(full, argv, env);
             if (errno == EACCES)
                 eacces = 1;
-            else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP &&
-                     errno != ENAMETOOLONG)
+            else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != ENAMETOOLONG)
                 return error_set(err, errno, "exec: \"%s\": %s", file, full);
         }
         p = colon ? colon + 1 : NULL;

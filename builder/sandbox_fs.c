@@ -63,8 +63,8 @@ sfs_report_created(const struct sandbox_plan *plan, int dfd, const char *name)
  * the name is a symlink to nowhere, which we leave alone.
  */
 static int
-sfs_ensure(const struct sandbox_plan *plan, int rootfd, const char *path, int want_dir,
-           int depth, struct error *err)
+sfs_ensure(const struct sandbox_plan *plan, int rootfd, const char *path, int want_dir, int depth,
+           struct error *err)
 {
     char parent[PATH_MAX];
     const char *base, *slash;
@@ -82,8 +82,7 @@ sfs_ensure(const struct sandbox_plan *plan, int rootfd, const char *path, int wa
         return error_set(err, errno, "mount point /%s", path);
     slash = strrchr(path, '/');
     base = slash ? slash + 1 : path;
-    snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - path) : 1,
-             slash ? path : ".");
+    snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
     pfd = sfs_ensure(plan, rootfd, parent, 1, depth + 1, err);
     if (pfd < 0)
         return pfd;
@@ -124,8 +123,8 @@ sfs_attach(int mfd, int target_fd, const char *what, struct error *err)
  * given to fsconfig one by one; attrs are MOUNT_ATTR_* flags.
  */
 static int
-sfs_mount_new(const char *type, const char *opts, unsigned attrs, int target_fd,
-              const char *what, struct error *err)
+sfs_mount_new(const char *type, const char *opts, unsigned attrs, int target_fd, const char *what,
+              struct error *err)
 {
     int fsfd = fsopen(type, FSOPEN_CLOEXEC), mfd;
     char buf[256];
@@ -198,10 +197,9 @@ sfs_bind(int src_dirfd, const char *src, unsigned attrs, int recursive, int targ
  * oci/defaults.go ReadonlyPaths and MaskedPaths): without them a RUN as
  * root could change host-wide sysctls even with CAP_SYS_ADMIN gone.
  */
-static const char *const sfs_proc_ro[] = { "bus", "fs", "irq", "sys", "sysrq-trigger" };
-static const char *const sfs_proc_masked[] = { "acpi",      "kcore",       "keys",
-                                               "latency_stats", "timer_list", "timer_stats",
-                                               "sched_debug", "scsi" };
+static const char *const sfs_proc_ro[] = {"bus", "fs", "irq", "sys", "sysrq-trigger"};
+static const char *const sfs_proc_masked[] = {
+    "acpi", "kcore", "keys", "latency_stats", "timer_list", "timer_stats", "sched_debug", "scsi"};
 
 static int
 sfs_mask(int basefd, const char *name, const char *what, struct error *err)
@@ -229,8 +227,8 @@ sfs_proc(const struct sandbox_plan *plan, int rootfd, struct error *err)
 
     if (fd < 0)
         return fd == SFS_DANGLING ? error_set(err, ENOENT, "mount point /proc") : -1;
-    if (sfs_mount_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-                      fd, "/proc", err) < 0) {
+    if (sfs_mount_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, fd,
+                      "/proc", err) < 0) {
         close(fd);
         return -1;
     }
@@ -259,11 +257,10 @@ sfs_proc(const struct sandbox_plan *plan, int rootfd, struct error *err)
 }
 
 /* Device nodes bound from the host (a user namespace may not mknod) */
-static const char *const sfs_dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+static const char *const sfs_dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
 static const char *const sfs_dev_links[][2] = {
-    { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
-    { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
-    { "ptmx", "pts/ptmx" },          { "core", "/proc/kcore" },
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
 };
 
 static int
@@ -404,7 +401,8 @@ sfs_extra(const struct sandbox_plan *plan, int rootfd, struct error *err)
 
     for (i = 0; i < spec->nmounts; i++) {
         const struct sandbox_mount *m = &spec->mounts[i];
-        unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
+        unsigned attrs =
+            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
         const char *rel = m->target;
         int fd, rc;
 

@@ -18,15 +18,15 @@
 struct sandbox_plan {
     const struct sandbox_spec *spec;
     struct overlay_prep ov;
-    int privileged;         /* root in the initial user namespace */
-    uid_t outer_uid;        /* mapped to root when not privileged */
+    int privileged;  /* root in the initial user namespace */
+    uid_t outer_uid; /* mapped to root when not privileged */
     gid_t outer_gid;
-    char hosts[PATH_MAX];   /* private copy to bind on /etc/hosts, or "" */
-    char resolv[PATH_MAX];  /* private copy to bind on /etc/resolv.conf, or "" */
-    const char *path;       /* PATH for the command lookup */
+    char hosts[PATH_MAX];  /* private copy to bind on /etc/hosts, or "" */
+    char resolv[PATH_MAX]; /* private copy to bind on /etc/resolv.conf, or "" */
+    const char *path;      /* PATH for the command lookup */
     struct cgroup cg;
-    int sync_fd;            /* child's end: struct sandbox_msg records, CLOEXEC */
-    int out_fd;             /* child's end of the output pipe */
+    int sync_fd; /* child's end: struct sandbox_msg records, CLOEXEC */
+    int out_fd;  /* child's end of the output pipe */
 };
 
 /* Records on the sync pipe, child to parent. EOF after READY means exec succeeded. */

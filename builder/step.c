@@ -25,7 +25,6 @@
 #include "store/cacheio.h"
 #include "store/image.h"
 
-
 const char *
 step_flag(const struct parse_instr *in, const char *name)
 {
@@ -85,7 +84,7 @@ step_apply(struct stage *st, const cJSON *rec, const char *key)
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(st->config, "history"),
                          cJSON_Duplicate(hist, 1));
     if (cJSON_IsObject(layer)) {
-        struct oci_descriptor d = { 0 };
+        struct oci_descriptor d = {0};
         const char *diff = cJSON_GetObjectItemCaseSensitive(layer, "diff_id")->valuestring;
         cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(st->config, "rootfs");
         d.media_type = cJSON_GetObjectItemCaseSensitive(layer, "mediaType")->valuestring;
@@ -355,14 +354,22 @@ step_duration(const char *s, long long *ns)
         if (end == p)
             return -1;
         p = end;
-        if (!strncmp(p, "ns", 2)) unit = 1, p += 2;
-        else if (!strncmp(p, "us", 2)) unit = 1e3, p += 2;
-        else if (!strncmp(p, "ms", 2)) unit = 1e6, p += 2;
-        else if (*p == 's') unit = 1e9, p++;
-        else if (*p == 'm') unit = 60e9, p++;
-        else if (*p == 'h') unit = 3600e9, p++;
-        else if (v == 0 && !*p) unit = 0;
-        else return -1;
+        if (!strncmp(p, "ns", 2))
+            unit = 1, p += 2;
+        else if (!strncmp(p, "us", 2))
+            unit = 1e3, p += 2;
+        else if (!strncmp(p, "ms", 2))
+            unit = 1e6, p += 2;
+        else if (*p == 's')
+            unit = 1e9, p++;
+        else if (*p == 'm')
+            unit = 60e9, p++;
+        else if (*p == 'h')
+            unit = 3600e9, p++;
+        else if (v == 0 && !*p)
+            unit = 0;
+        else
+            return -1;
         total += v * unit;
     }
     *ns = (long long)total;
@@ -372,10 +379,10 @@ step_duration(const char *s, long long *ns)
 static int
 step_healthcheck(const struct parse_instr *in, cJSON *cfg, const char *where, struct error *err)
 {
-    static const char *const durs[][2] = { { "interval", "Interval" },
-                                           { "timeout", "Timeout" },
-                                           { "start-period", "StartPeriod" },
-                                           { "start-interval", "StartInterval" } };
+    static const char *const durs[][2] = {{"interval", "Interval"},
+                                          {"timeout", "Timeout"},
+                                          {"start-period", "StartPeriod"},
+                                          {"start-interval", "StartInterval"}};
     cJSON *hc = cJSON_CreateObject();
     size_t i;
 
@@ -400,8 +407,8 @@ step_healthcheck(const struct parse_instr *in, cJSON *cfg, const char *where, st
         if (!v)
             continue;
         if (step_duration(v, &ns) < 0)
-            return error_input(err, "%s: HEALTHCHECK --%s=%s: not a duration", where,
-                               durs[i][0], v);
+            return error_input(err, "%s: HEALTHCHECK --%s=%s: not a duration", where, durs[i][0],
+                               v);
         if (ns)
             cJSON_AddNumberToObject(hc, durs[i][1], (double)ns);
     }
@@ -466,8 +473,7 @@ step_expose(struct build *b, const struct parse_instr *in, const struct strvec *
         return -1;
     ports = step_obj(cfg, "ExposedPorts");
     for (i = 0; i < w.n; i++) {
-        cleanup_free char *p = strchr(w.v[i], '/') ? xstrdup(w.v[i])
-                                                   : xasprintf("%s/tcp", w.v[i]);
+        cleanup_free char *p = strchr(w.v[i], '/') ? xstrdup(w.v[i]) : xasprintf("%s/tcp", w.v[i]);
         char *end;
         long n = strtol(p, &end, 10);
         if (end == p || n < 0 || n > 65535 || (*end != '/' && *end != '-'))
@@ -536,13 +542,14 @@ step_meta_apply(struct build *b, struct stage *st, const struct parse_instr *in,
         return error_input(err, "%s: %s needs an argument", where, k);
     if (!strcmp(k, "workdir")) {
         const cJSON *cur = cJSON_GetObjectItemCaseSensitive(cfg, "WorkingDir");
-        cleanup_free char *joined = w.v[0][0] == '/' ? xstrdup(w.v[0])
-            : fs_join(cJSON_IsString(cur) && *cur->valuestring ? cur->valuestring : "/",
-                      w.v[0]);
+        cleanup_free char *joined =
+            w.v[0][0] == '/'
+                ? xstrdup(w.v[0])
+                : fs_join(cJSON_IsString(cur) && *cur->valuestring ? cur->valuestring : "/",
+                          w.v[0]);
         cleanup_free char *clean = context_clean(joined, err);
-        cleanup_free char *abs = clean ? (strcmp(clean, ".") ? xasprintf("/%s", clean)
-                                                              : xstrdup("/"))
-                                       : NULL;
+        cleanup_free char *abs =
+            clean ? (strcmp(clean, ".") ? xasprintf("/%s", clean) : xstrdup("/")) : NULL;
         if (!abs)
             return error_wrap(err, "%s", where);
         json_set_string(cfg, "WorkingDir", abs);
@@ -566,7 +573,7 @@ step_meta(struct build *b, struct stage *st, const struct parse_instr *in, struc
     struct cachekey k;
     char key[DIGEST_STR_LEN + 1];
     const char *author = NULL;
-    struct step_out o = { 0 };
+    struct step_out o = {0};
 
     if (step_meta_apply(b, st, in, cfg, &author, err) < 0)
         return -1;
@@ -598,7 +605,7 @@ step_arg(struct build *b, struct stage *st, const struct parse_instr *in, struct
     cleanup_strvec struct strvec before = STRVEC_INIT;
     struct cachekey k;
     char key[DIGEST_STR_LEN + 1];
-    struct step_out o = { 0 };
+    struct step_out o = {0};
 
     step_vars(st, &vars);
     strvec_copy(&before, &st->args);

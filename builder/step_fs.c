@@ -71,7 +71,7 @@ step_lowers(struct build *b, const struct stage *st, struct strvec *out, struct 
 static int
 step_dir_make(struct build *b, const struct stage *st, struct step_dir *d, struct error *err)
 {
-    static const char *const subs[] = { "upper", "work", "merged", "links" };
+    static const char *const subs[] = {"upper", "work", "merged", "links"};
     size_t i;
 
     memset(d, 0, sizeof(*d));
@@ -106,12 +106,11 @@ step_overlay_spec(const struct step_dir *d, struct overlay_spec *o)
 /* Captures the step's upper dir and records the step. */
 static int
 step_capture(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
-             struct step_dir *d, const char *created_by, cJSON *prov, cJSON *cfg,
-             struct error *err)
+             struct step_dir *d, const char *created_by, cJSON *prov, cJSON *cfg, struct error *err)
 {
     struct tar_write_opts opts;
     struct layer_info info;
-    struct step_out o = { 0 };
+    struct step_out o = {0};
 
     tar_write_opts_init(&opts);
     opts.compression = b->o->compression;
@@ -201,7 +200,7 @@ step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, c
     struct step_dir d;
     struct sandbox_result res;
     cleanup_free char *prefix = xasprintf("[%s%zu/%zu]", st->label, st->step_no, st->nsteps);
-    struct step_run_ctx rc = { prefix };
+    struct step_run_ctx rc = {prefix};
     double t0 = log_now_ms();
     cJSON *prov;
     int r;
@@ -228,8 +227,8 @@ step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, c
     if (res.exit_code != 0) {
         step_dir_release(&d);
         return error_set(err, 0, "%s:%d:%d: %s: exit code %d%s%s", b->recipe.file, in->line,
-                         in->col, in->original, res.exit_code, res.tail[0] ? "; last output:\n" : "",
-                         res.tail);
+                         in->col, in->original, res.exit_code,
+                         res.tail[0] ? "; last output:\n" : "", res.tail);
     }
     prov = step_provenance(st, in, key);
     r = step_capture(b, st, in, key, &d, in->original, prov, NULL, err);
@@ -300,7 +299,7 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
 
 struct step_copy {
     struct build *b;
-    const struct stage *from;     /* --from stage, or NULL */
+    const struct stage *from; /* --from stage, or NULL */
     struct step_dir *d;
     struct copy_job job;
 };
@@ -368,8 +367,7 @@ step_is_url(const char *w)
 static int
 step_copy_sources(struct build *b, const struct parse_instr *in, const struct stage *from,
                   const struct strvec *words, struct strvec *srcs, struct cachekey *k,
-                  char srcd[DIGEST_STR_LEN + 1], cJSON *files, const char *where,
-                  struct error *err)
+                  char srcd[DIGEST_STR_LEN + 1], cJSON *files, const char *where, struct error *err)
 {
     struct cachekey sk;
     size_t i;
@@ -453,8 +451,8 @@ step_url_sources(struct build *b, const struct parse_instr *in, const struct str
             return error_set(err, errno, "%s/%s", dir, res.name);
         }
         if (res.last_modified >= 0) {
-            struct timespec ts[2] = { { (time_t)res.last_modified, 0 },
-                                      { (time_t)res.last_modified, 0 } };
+            struct timespec ts[2] = {{(time_t)res.last_modified, 0},
+                                     {(time_t)res.last_modified, 0}};
             utimensat(dfd, res.name, ts, 0);
         }
         strvec_push(names, res.name);
@@ -477,7 +475,7 @@ step_heredoc_sources(struct build *b, const struct parse_instr *in, const struct
                      struct cachekey *k, char srcd[DIGEST_STR_LEN + 1], const char *where,
                      struct error *err)
 {
-    struct expand_opts eo = { b->recipe.escape, 1, 1, 0 };
+    struct expand_opts eo = {b->recipe.escape, 1, 1, 0};
     struct cachekey sk;
     size_t i;
 
@@ -511,7 +509,7 @@ step_heredoc_files(struct build *b, const struct step_dir *d, const struct strve
                    const struct strvec *bodies, struct error *err)
 {
     cleanup_free char *dir = fs_join(d->root, "heredocs");
-    struct timespec ts[2] = { { (time_t)b->now, 0 }, { (time_t)b->now, 0 } };
+    struct timespec ts[2] = {{(time_t)b->now, 0}, {(time_t)b->now, 0}};
     int dfd;
     size_t i;
 
@@ -595,8 +593,8 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
             return -1;
         }
     } else if (in->nheredocs) {
-        if (step_heredoc_sources(b, in, &vars, &words, &srcs, &hd_bodies, &k, srcd, where,
-                                 err) < 0) {
+        if (step_heredoc_sources(b, in, &vars, &words, &srcs, &hd_bodies, &k, srcd, where, err) <
+            0) {
             digest_release(&k.d);
             return -1;
         }
@@ -612,8 +610,10 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
     {
         const char *dw = words.v[words.n - 1];
         size_t dl = strlen(dw);
-        cleanup_free char *joined = dw[0] == '/' ? xstrdup(dw)
-            : fs_join(cJSON_IsString(wd) && *wd->valuestring ? wd->valuestring : "/", dw);
+        cleanup_free char *joined =
+            dw[0] == '/'
+                ? xstrdup(dw)
+                : fs_join(cJSON_IsString(wd) && *wd->valuestring ? wd->valuestring : "/", dw);
         cleanup_free char *clean = context_clean(joined, err);
         if (!clean)
             return error_wrap(err, "%s", where);
@@ -707,7 +707,7 @@ step_workdir(struct build *b, struct stage *st, const struct parse_instr *in, co
     const char *wd = json_string(cfg, "WorkingDir", 0, "", err);
     const char *user = json_string(cfg, "User", 0, "", err);
     cleanup_free char *by = xasprintf("WORKDIR %s", wd ? wd : "/");
-    struct step_mkdir m = { wd, user };
+    struct step_mkdir m = {wd, user};
     struct overlay_spec o;
     struct step_dir d;
     int r;
@@ -727,7 +727,6 @@ step_workdir(struct build *b, struct stage *st, const struct parse_instr *in, co
     step_dir_release(&d);
     return r;
 }
-
 
 int
 step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)

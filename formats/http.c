@@ -62,7 +62,7 @@ http_name(CURL *c, char *out, size_t n)
 int
 http_download(const char *url, int out_fd, struct http_result *res, struct error *err)
 {
-    struct http_sink s = { out_fd, { NULL }, 0, err, 0 };
+    struct http_sink s = {out_fd, {NULL}, 0, err, 0};
     char curl_err[CURL_ERROR_SIZE] = "";
     CURL *c = curl_easy_init();
     CURLcode rc;

@@ -16,8 +16,8 @@
 struct http_result {
     char digest[DIGEST_STR_LEN + 1]; /* sha256 of the body */
     uint64_t size;
-    long long last_modified;         /* Last-Modified as Unix time, or -1 */
-    char name[256];                  /* file name from the final URL's path, or "" */
+    long long last_modified; /* Last-Modified as Unix time, or -1 */
+    char name[256];          /* file name from the final URL's path, or "" */
 };
 
 /*

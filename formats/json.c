@@ -13,8 +13,8 @@ json_parse(const char *text, size_t len, const char *what, struct error *err)
     cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 
     if (j && end) { /* nothing but white space may follow the document */
-        while ((size_t)(end - text) < len && (*end == ' ' || *end == '\n' || *end == '\r' ||
-                                             *end == '\t' || *end == '\0'))
+        while ((size_t)(end - text) < len &&
+               (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t' || *end == '\0'))
             end++;
         if ((size_t)(end - text) < len) {
             error_input(err, "%s: invalid JSON: trailing data at byte %zu", what,
@@ -32,8 +32,7 @@ json_parse(const char *text, size_t len, const char *what, struct error *err)
 }
 
 static const cJSON *
-json_member(const cJSON *obj, const char *key, int required, const char *what,
-            struct error *err)
+json_member(const cJSON *obj, const char *key, int required, const char *what, struct error *err)
 {
     const cJSON *m = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
 
@@ -43,8 +42,7 @@ json_member(const cJSON *obj, const char *key, int required, const char *what,
 }
 
 const char *
-json_string(const cJSON *obj, const char *key, int required, const char *what,
-            struct error *err)
+json_string(const cJSON *obj, const char *key, int required, const char *what, struct error *err)
 {
     const cJSON *m = json_member(obj, key, required, what, err);
 
@@ -63,8 +61,7 @@ json_string(const cJSON *obj, const char *key, int required, const char *what,
 }
 
 const cJSON *
-json_object(const cJSON *obj, const char *key, int required, const char *what,
-            struct error *err)
+json_object(const cJSON *obj, const char *key, int required, const char *what, struct error *err)
 {
     const cJSON *m = json_member(obj, key, required, what, err);
 
@@ -78,8 +75,7 @@ json_object(const cJSON *obj, const char *key, int required, const char *what,
 }
 
 const cJSON *
-json_array(const cJSON *obj, const char *key, int required, const char *what,
-           struct error *err)
+json_array(const cJSON *obj, const char *key, int required, const char *what, struct error *err)
 {
     const cJSON *m = json_member(obj, key, required, what, err);
 

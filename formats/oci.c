@@ -58,8 +58,7 @@ oci_manifest_add_layer(struct oci_manifest *m, const struct oci_descriptor *d)
 
 /* image-spec descriptor.md: mediaType, digest and size are required. */
 static int
-oci_descriptor_parse(const cJSON *j, const char *what, struct oci_descriptor *d,
-                     struct error *err)
+oci_descriptor_parse(const cJSON *j, const char *what, struct oci_descriptor *d, struct error *err)
 {
     const char *mt = json_string(j, "mediaType", 1, what, err);
     const char *dg = mt ? json_string(j, "digest", 1, what, err) : NULL;
@@ -179,7 +178,7 @@ oci_manifest_write(const struct oci_manifest *m)
     for (i = 0; i < m->nlayers; i++)
         cJSON_AddItemToArray(layers, oci_descriptor_json(&m->layers[i]));
     if (m->annotations.n) {
-        struct oci_descriptor tmp = { 0 };
+        struct oci_descriptor tmp = {0};
         cJSON *d;
         tmp.annotations = m->annotations;
         d = oci_descriptor_json(&tmp);
@@ -191,8 +190,7 @@ oci_manifest_write(const struct oci_manifest *m)
 }
 
 cJSON *
-oci_config_parse(const char *json, size_t len, const char *what, long nlayers,
-                 struct error *err)
+oci_config_parse(const char *json, size_t len, const char *what, long nlayers, struct error *err)
 {
     cleanup_cjson cJSON *j = json_parse(json, len, what, err);
     const cJSON *rootfs, *ids, *id;

@@ -65,7 +65,7 @@ struct tar_read_result {
     char diff_id[DIGEST_STR_LEN + 1]; /* sha256 of the uncompressed tar */
     uint64_t size;                    /* bytes read from in_fd */
     uint64_t entries;
-    long long max_mtime;              /* newest entry mtime (seconds), or 0 */
+    long long max_mtime; /* newest entry mtime (seconds), or 0 */
 };
 
 /*

@@ -88,7 +88,7 @@ int
 blob_put(struct store *s, const void *data, size_t n, char out[DIGEST_STR_LEN + 1],
          struct error *err)
 {
-    struct blob_writer w = { NULL, NULL, -1 };
+    struct blob_writer w = {NULL, NULL, -1};
     char d[DIGEST_STR_LEN + 1];
 
     digest_bytes(data, n, d);
@@ -120,8 +120,7 @@ blob_open(const struct store *s, const char *digest, struct error *err)
 }
 
 int
-blob_read(const struct store *s, const char *digest, size_t max, struct buf *out,
-          struct error *err)
+blob_read(const struct store *s, const char *digest, size_t max, struct buf *out, struct error *err)
 {
     cleanup_free char *rel = xasprintf("blobs/sha256/%s", digest_hex(digest));
     char got[DIGEST_STR_LEN + 1];

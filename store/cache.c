@@ -39,7 +39,7 @@ void
 cache_touch(struct store *s, const char *key)
 {
     cleanup_free char *rel = xasprintf("cache/%s", digest_hex(key));
-    struct timespec ts[2] = { { 0, UTIME_NOW }, { 0, UTIME_OMIT } };
+    struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
 
     utimensat(s->root_fd, rel, ts, 0);
 }

@@ -148,8 +148,7 @@ cacheio_local_put(const char *dir, const char *digest, int src_fd, const void *d
 }
 
 static int
-cacheio_local_index(const char *dir, const char *man_digest, long long man_size,
-                    struct error *err)
+cacheio_local_index(const char *dir, const char *man_digest, long long man_size, struct error *err)
 {
     cleanup_buf struct buf old = BUF_INIT;
     cleanup_cjson cJSON *idx = NULL;
@@ -171,8 +170,9 @@ cacheio_local_index(const char *dir, const char *man_digest, long long man_size,
     ms = cJSON_GetObjectItemCaseSensitive(idx, "manifests");
     for (m = ms->child; m;) { /* one manifest per tag: replace ours */
         cJSON *next = m->next;
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(m, "annotations"), "org.opencontainers.image.ref.name");
+        const cJSON *r =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "annotations"),
+                                             "org.opencontainers.image.ref.name");
         if (cJSON_IsString(r) && !strcmp(r->valuestring, CACHEIO_DEFAULT_TAG))
             cJSON_Delete(cJSON_DetachItemViaPointer(ms, m));
         m = next;
@@ -212,8 +212,8 @@ cacheio_export_local(struct store *s, const char *dir, const cJSON *records, str
     }
     if (cacheio_local_put(dir, cd, -1, cfg, strlen(cfg), err) < 0 ||
         cacheio_local_put(dir, md, -1, man, strlen(man), err) < 0 ||
-        fs_write_atomic(AT_FDCWD, layout, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0644,
-                        err) < 0 ||
+        fs_write_atomic(AT_FDCWD, layout, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0644, err) <
+            0 ||
         cacheio_local_index(dir, md, (long long)strlen(man), err) < 0)
         return error_wrap(err, "--cache-to %s", dir);
     return 0;
@@ -358,8 +358,9 @@ cacheio_open_local(struct cacheio_source *src, struct error *err)
         return error_wrap(err, "--cache-from");
     cJSON_ArrayForEach(e, ms)
     {
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(e, "annotations"), "org.opencontainers.image.ref.name");
+        const cJSON *r =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "annotations"),
+                                             "org.opencontainers.image.ref.name");
         if (cJSON_IsString(r) && !strcmp(r->valuestring, CACHEIO_DEFAULT_TAG))
             dg = cJSON_GetObjectItemCaseSensitive(e, "digest");
     }
@@ -389,8 +390,7 @@ cacheio_open_local(struct cacheio_source *src, struct error *err)
 }
 
 static int
-cacheio_open_registry(struct cacheio_source *src, const struct registry_opts *o,
-                      struct error *err)
+cacheio_open_registry(struct cacheio_source *src, const struct registry_opts *o, struct error *err)
 {
     cleanup_buf struct buf man = BUF_INIT;
     cleanup_free char *mt = NULL;
@@ -471,8 +471,8 @@ cacheio_size(const struct cacheio_source *src, const char *digest)
 }
 
 int
-cacheio_fetch(struct cacheio_source *src, struct store *s, const char *digest,
-              const char *diff_id, struct error *err)
+cacheio_fetch(struct cacheio_source *src, struct store *s, const char *digest, const char *diff_id,
+              struct error *err)
 {
     struct blob_writer w = {NULL, NULL, -1};
     long long size = cacheio_size(src, digest);
@@ -506,8 +506,8 @@ cacheio_fetch(struct cacheio_source *src, struct store *s, const char *digest,
         rc = fd < 0 ? error_set(err, errno, "%s: reopen", what)
                     : archive_io_diff_id(fd, what, got, NULL, err);
         if (rc == 0 && strcmp(got, diff_id))
-            rc = error_input(err, "%s: uncompressed content hashes to %s, the record says %s",
-                             what, got, diff_id);
+            rc = error_input(err, "%s: uncompressed content hashes to %s, the record says %s", what,
+                             got, diff_id);
     }
     if (rc < 0) {
         blob_writer_abort(&w);

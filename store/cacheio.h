@@ -50,10 +50,10 @@ int cacheio_export(struct store *s, const struct cacheio_spec *spec, const cJSON
 
 struct cacheio_source {
     struct cacheio_spec spec;
-    cJSON *doc;                    /* {"records": {...}} */
+    cJSON *doc; /* {"records": {...}} */
     struct registry_client *client;
     struct registry_ref ref;
-    struct strvec sizes;           /* "digest=size" of the layers the manifest lists */
+    struct strvec sizes; /* "digest=size" of the layers the manifest lists */
 };
 
 /*

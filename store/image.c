@@ -25,8 +25,7 @@ image_release(struct image *img)
 }
 
 int
-image_load_digest(const struct store *s, const char *digest, struct image *img,
-                  struct error *err)
+image_load_digest(const struct store *s, const char *digest, struct image *img, struct error *err)
 {
     cleanup_buf struct buf mb = BUF_INIT;
     cleanup_buf struct buf cb = BUF_INIT;

@@ -18,8 +18,8 @@ struct image {
     char digest[DIGEST_STR_LEN + 1]; /* manifest digest */
     long long manifest_size;
     struct oci_manifest manifest;
-    cJSON *config;           /* the image config document */
-    struct strvec diff_ids;  /* rootfs.diff_ids, one per layer */
+    cJSON *config;          /* the image config document */
+    struct strvec diff_ids; /* rootfs.diff_ids, one per layer */
 };
 
 /*

@@ -257,12 +257,11 @@ index_media_type(const struct store *s, const char *digest)
 }
 
 int
-index_set(struct store *s, const char *name, const char *digest, long long size,
-          struct error *err)
+index_set(struct store *s, const char *name, const char *digest, long long size, struct error *err)
 {
     cleanup_free char *norm = index_normalize(name, err);
     cleanup_free char *mt = NULL;
-    struct index_set_arg a = { norm, digest, size, 0, NULL };
+    struct index_set_arg a = {norm, digest, size, 0, NULL};
 
     if (!norm)
         return -1;
@@ -289,7 +288,7 @@ int
 index_remove(struct store *s, const char *name, struct error *err)
 {
     cleanup_free char *norm = index_normalize(name, err);
-    struct index_set_arg a = { norm, NULL, 0, 0, NULL };
+    struct index_set_arg a = {norm, NULL, 0, 0, NULL};
 
     if (!norm || index_update(s, index_remove_fn, &a, err) < 0)
         return -1;

@@ -16,7 +16,7 @@ layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opt
               struct layer_info *info, struct error *err)
 {
     cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    struct blob_writer w = { NULL, NULL, -1 };
+    struct blob_writer w = {NULL, NULL, -1};
     struct tar_write_result res;
     double t0 = log_now_ms(), t1, t2;
 
@@ -48,7 +48,8 @@ layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opt
     if (snapshot_commit(s, dir, res.diff_id, err) < 0)
         return -1;
     log_debug("layer %s: %llu entries, %lld -> %lld bytes; tar+compress %.0f ms, blob sync %.0f "
-              "ms, snapshot %.0f ms", res.digest, (unsigned long long)res.entries,
-              info->tar_size, info->size, t1 - t0, t2 - t1, log_now_ms() - t2);
+              "ms, snapshot %.0f ms",
+              res.digest, (unsigned long long)res.entries, info->tar_size, info->size, t1 - t0,
+              t2 - t1, log_now_ms() - t2);
     return 0;
 }

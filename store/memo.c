@@ -121,8 +121,8 @@ memo_get(struct memo *m, const struct stat *st, char out[DIGEST_STR_LEN + 1])
     pthread_mutex_lock(&m->lock);
     if (m->cap) {
         e = &m->slots[memo_slot(m, (uint64_t)st->st_dev, (uint64_t)st->st_ino)];
-        hit = e->ino && e->size == (uint64_t)st->st_size &&
-              e->mtime_ns == memo_ns(&st->st_mtim) && e->ctime_ns == memo_ns(&st->st_ctim);
+        hit = e->ino && e->size == (uint64_t)st->st_size && e->mtime_ns == memo_ns(&st->st_mtim) &&
+              e->ctime_ns == memo_ns(&st->st_ctim);
         if (hit)
             memcpy(out, e->digest, DIGEST_STR_LEN + 1);
     }

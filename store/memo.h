@@ -28,7 +28,7 @@ struct memo {
     struct memo_entry *slots; /* open addressing, ino == 0 means empty */
     size_t cap, n;
     int dirty;
-    int64_t now_ns; /* when this build started hashing */
+    int64_t now_ns;       /* when this build started hashing */
     pthread_mutex_t lock; /* stages hash in parallel */
 };
 

@@ -109,7 +109,8 @@ refs_record(const struct store *s, const char *name, struct refs *r)
     error_init(&err);
     if (cache_get(s, name, &b, &err) != 0 ||
         !(j = json_parse(buf_cstr(&b), b.len, "cache record", &err))) {
-        strvec_pushf(&r->problems, "cache record %s: %s", name, err.msg[0] ? err.msg : "unreadable");
+        strvec_pushf(&r->problems, "cache record %s: %s", name,
+                     err.msg[0] ? err.msg : "unreadable");
         return;
     }
     r->records++;

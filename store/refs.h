@@ -16,7 +16,7 @@ struct refs {
     struct strvec problems;  /* one line each: what is broken */
     size_t images;
     size_t records;
-    long long logical;       /* bytes of all images' blobs, shared ones counted per image */
+    long long logical; /* bytes of all images' blobs, shared ones counted per image */
 };
 
 /*

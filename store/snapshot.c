@@ -70,8 +70,8 @@ snapshot_ensure(struct store *s, const char *digest, const char *diff_id, struct
         return -1;
     }
     snprintf(what, sizeof(what), "layer %s", digest);
-    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, what,
-                         &res, err) < 0) {
+    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, what, &res,
+                         err) < 0) {
         txn_discard(dir);
         return -1;
     }

@@ -30,7 +30,6 @@ int snapshot_commit(struct store *s, const char *dir, const char *diff_id, struc
  * Makes sure the snapshot of a layer exists, extracting the blob `digest`
  * when needed and checking that its uncompressed content hashes to diff_id.
  */
-int snapshot_ensure(struct store *s, const char *digest, const char *diff_id,
-                    struct error *err);
+int snapshot_ensure(struct store *s, const char *digest, const char *diff_id, struct error *err);
 
 #endif

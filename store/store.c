@@ -32,8 +32,7 @@ store_default_root(void)
 }
 
 int
-store_write_file(struct store *s, const char *rel, const void *data, size_t n,
-                 struct error *err)
+store_write_file(struct store *s, const char *rel, const void *data, size_t n, struct error *err)
 {
     cleanup_free char *tmp = txn_tmp_path(s->tmp, "file");
     cleanup_free char *dst = store_path(s, rel);
@@ -73,7 +72,7 @@ store_ensure_file(struct store *s, const char *name, const char *content, struct
 static int
 store_create_layout(struct store *s, struct error *err)
 {
-    static const char *const dirs[] = { "blobs", "blobs/sha256", "snapshots", "cache", "tmp" };
+    static const char *const dirs[] = {"blobs", "blobs/sha256", "snapshots", "cache", "tmp"};
     size_t i;
 
     for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {

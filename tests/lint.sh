@@ -22,7 +22,7 @@ grep -nE '\b(strcpy|strcat|strncpy|sprintf|vsprintf|strtok|gmtime|localtime|mkte
   formats/*.c formats/core/*.c store/*.c builder/*.c | grep -v banned.h && note "banned function"
 if command -v clang-format >/dev/null; then
   for f in formats/*.[ch] formats/core/*.[ch] store/*.[ch] builder/*.[ch]; do
-    clang-format --dry-run "$f" 2>&1 | grep -q warning && echo "lint: format: $f (advisory)"
+    clang-format --dry-run "$f" 2>&1 | grep -q warning && note "format: $f (run clang-format -i)"
   done
 fi
 if command -v shellcheck >/dev/null; then

@@ -15,7 +15,10 @@ struct buf {
     size_t alloc;
 };
 
-#define BUF_INIT { NULL, 0, 0 }
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void buf_init(struct buf *b);
 /* Frees the contents and leaves b empty and reusable. Accepts a zeroed buf. */

@@ -7,7 +7,7 @@
 
 #include "formats/core/mem.h"
 
-static char *strvec_empty[] = { NULL };
+static char *strvec_empty[] = {NULL};
 
 void
 strvec_init(struct strvec *sv)

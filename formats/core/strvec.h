@@ -15,7 +15,10 @@ struct strvec {
     size_t alloc;
 };
 
-#define STRVEC_INIT { NULL, 0, 0 }
+#define STRVEC_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void strvec_init(struct strvec *sv);
 /* Frees every string and the array; sv becomes empty. Accepts a zeroed strvec. */

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared code for end-to-end tests; source it first: . "$(dirname "$0")/lib.sh"
 # Each test file gets its own tmp dir $T and its own store $STRATA_ROOT.
 # Output is TAP: "ok N - title", "not ok N - title", "ok N # skip reason".

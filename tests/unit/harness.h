@@ -27,50 +27,48 @@ void harness_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Absolute path of the current test's tmp dir. */
 const char *harness_tmpdir(void);
 
-#define TEST(name)                                                                         \
-    static void test_##name(void);                                                         \
-    __attribute__((constructor)) static void register_##name(void)                         \
-    {                                                                                      \
-        harness_register(#name, test_##name);                                              \
-    }                                                                                      \
+#define TEST(name)                                                                                 \
+    static void test_##name(void);                                                                 \
+    __attribute__((constructor)) static void register_##name(void)                                 \
+    {                                                                                              \
+        harness_register(#name, test_##name);                                                      \
+    }                                                                                              \
     static void test_##name(void)
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond))                                                                       \
-            harness_fail(__FILE__, __LINE__, "check failed: %s", #cond);                   \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            harness_fail(__FILE__, __LINE__, "check failed: %s", #cond);                           \
     } while (0)
 
-#define CHECK_INT(a, b)                                                                    \
-    do {                                                                                   \
-        long long va_ = (long long)(a), vb_ = (long long)(b);                              \
-        if (va_ != vb_)                                                                    \
-            harness_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #a, va_,   \
-                         #b, vb_);                                                         \
+#define CHECK_INT(a, b)                                                                            \
+    do {                                                                                           \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                                      \
+        if (va_ != vb_)                                                                            \
+            harness_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #a, va_, #b, vb_); \
     } while (0)
 
-#define CHECK_STR(a, b)                                                                    \
-    do {                                                                                   \
-        const char *sa_ = (a), *sb_ = (b);                                                 \
-        if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0)                                         \
-            harness_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,          \
-                         sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");                      \
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *sa_ = (a), *sb_ = (b);                                                         \
+        if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0)                                                 \
+            harness_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,                  \
+                         sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");                              \
     } while (0)
 
-#define CHECK_OK(rc, err)                                                                  \
-    do {                                                                                   \
-        if ((rc) < 0)                                                                      \
-            harness_fail(__FILE__, __LINE__, "%s failed: %s (errno %d)", #rc, (err).msg,   \
-                         (err).sys_errno);                                                 \
+#define CHECK_OK(rc, err)                                                                          \
+    do {                                                                                           \
+        if ((rc) < 0)                                                                              \
+            harness_fail(__FILE__, __LINE__, "%s failed: %s (errno %d)", #rc, (err).msg,           \
+                         (err).sys_errno);                                                         \
     } while (0)
 
-#define CHECK_FAIL(rc, err, substr)                                                        \
-    do {                                                                                   \
-        if ((rc) >= 0)                                                                     \
-            harness_fail(__FILE__, __LINE__, "%s succeeded, expected failure", #rc);       \
-        else if (!strstr((err).msg, (substr)))                                             \
-            harness_fail(__FILE__, __LINE__, "error \"%s\" lacks \"%s\"", (err).msg,       \
-                         (substr));                                                        \
+#define CHECK_FAIL(rc, err, substr)                                                                \
+    do {                                                                                           \
+        if ((rc) >= 0)                                                                             \
+            harness_fail(__FILE__, __LINE__, "%s succeeded, expected failure", #rc);               \
+        else if (!strstr((err).msg, (substr)))                                                     \
+            harness_fail(__FILE__, __LINE__, "error \"%s\" lacks \"%s\"", (err).msg, (substr));    \
     } while (0)
 
 #endif

@@ -27,10 +27,9 @@
 
 #define BUSYBOX "/usr/bin/busybox"
 
-static const char *const applets[] = { "sh",    "true", "ls",   "cat",   "echo", "rm",
-                                       "mkdir", "sleep", "touch", "hostname", "pwd", "id",
-                                       "kill",  "head", "grep", "mknod", "tr" };
-
+static const char *const applets[] = {"sh",    "true",  "ls",    "cat",      "echo", "rm",
+                                      "mkdir", "sleep", "touch", "hostname", "pwd",  "id",
+                                      "kill",  "head",  "grep",  "mknod",    "tr"};
 
 /* trusted.overlay.opaque, or user.overlay.opaque when the overlay ran with userxattr */
 static ssize_t
@@ -188,7 +187,7 @@ sbx_init(struct sbx *s, int bare)
 static int
 sbx_run(struct sbx *s, const char *const *argv, struct sandbox_result *res, struct error *err)
 {
-    static const char *const env[] = { "PATH=/bin", "HOME=/root", NULL };
+    static const char *const env[] = {"PATH=/bin", "HOME=/root", NULL};
 
     strvec_release(&s->lines);
     s->spec.argv = (char *const *)argv;
@@ -286,7 +285,7 @@ tree_hash(const char *dir, char out[DIGEST_STR_LEN + 1])
 
 TEST(sandbox_command_is_pid1_and_sees_no_host_process)
 {
-    const char *argv[] = { "/tinit", "pid1", NULL };
+    const char *argv[] = {"/tinit", "pid1", NULL};
     struct sandbox_result res;
     struct sbx s;
 
@@ -300,7 +299,7 @@ TEST(sandbox_command_is_pid1_and_sees_no_host_process)
 
 TEST(sandbox_hostname)
 {
-    const char *argv[] = { "/tinit", "hostname", NULL };
+    const char *argv[] = {"/tinit", "hostname", NULL};
     char host[256] = "";
     struct sandbox_result res;
     struct sbx s;
@@ -328,9 +327,9 @@ host_ns(const char *name)
 static void
 check_namespaces(enum sandbox_net net)
 {
-    static const char *const fresh[] = { "mnt", "pid", "uts", "ipc" };
-    const char *argv[] = { "/tinit", "ns", NULL };
-    const char *ifs[] = { "/tinit", "netifs", NULL };
+    static const char *const fresh[] = {"mnt", "pid", "uts", "ipc"};
+    const char *argv[] = {"/tinit", "ns", NULL};
+    const char *ifs[] = {"/tinit", "netifs", NULL};
     struct sandbox_result res;
     struct sbx s;
     const char *v;
@@ -380,7 +379,7 @@ TEST(sandbox_namespaces_network_none)
 
 TEST(sandbox_network_none_lo_is_up)
 {
-    const char *argv[] = { "cat", "/sys/class/net/lo/flags", NULL };
+    const char *argv[] = {"cat", "/sys/class/net/lo/flags", NULL};
     struct sandbox_result res;
     struct sbx s;
 
@@ -395,8 +394,8 @@ TEST(sandbox_network_none_lo_is_up)
 
 TEST(sandbox_capabilities_and_no_new_privs)
 {
-    const char *caps[] = { "/tinit", "caps", NULL };
-    const char *nnp[] = { "/tinit", "nnp", NULL };
+    const char *caps[] = {"/tinit", "caps", NULL};
+    const char *nnp[] = {"/tinit", "nnp", NULL};
     char want[32];
     struct sandbox_result res;
     struct sbx s;
@@ -416,8 +415,8 @@ TEST(sandbox_capabilities_and_no_new_privs)
 
 TEST(sandbox_user_switching)
 {
-    const char *id[] = { "/tinit", "id", NULL };
-    const char *caps[] = { "/tinit", "caps", NULL };
+    const char *id[] = {"/tinit", "id", NULL};
+    const char *caps[] = {"/tinit", "caps", NULL};
     char want[32];
     struct sandbox_result res;
     struct error err;
@@ -461,8 +460,8 @@ TEST(sandbox_user_switching)
 
 TEST(sandbox_exit_codes)
 {
-    const char *three[] = { "/tinit", "exit", "3", NULL };
-    const char *segv[] = { "/tinit", "segv", NULL };
+    const char *three[] = {"/tinit", "exit", "3", NULL};
+    const char *segv[] = {"/tinit", "segv", NULL};
     struct sandbox_result res;
     struct error err;
     struct sbx s;
@@ -481,8 +480,8 @@ TEST(sandbox_exit_codes)
 
 TEST(sandbox_output_order_and_tail)
 {
-    const char *lines[] = { "/tinit", "lines", "100", NULL };
-    const char *mixed[] = { "sh", "-c", "echo one; echo two >&2; echo three; printf partial", NULL };
+    const char *lines[] = {"/tinit", "lines", "100", NULL};
+    const char *mixed[] = {"sh", "-c", "echo one; echo two >&2; echo three; printf partial", NULL};
     struct sandbox_result res;
     struct sbx s;
     char want[64];
@@ -528,8 +527,8 @@ on_piece(void *opaque, const char *line, size_t len)
 
 TEST(sandbox_very_long_line)
 {
-    const char *argv[] = { "sh", "-c", "head -c 200000 /dev/zero | tr '\\0' a", NULL };
-    struct piece_count c = { 0, 0, 0 };
+    const char *argv[] = {"sh", "-c", "head -c 200000 /dev/zero | tr '\\0' a", NULL};
+    struct piece_count c = {0, 0, 0};
     struct sandbox_result res;
     struct sbx s;
 
@@ -548,7 +547,7 @@ TEST(sandbox_very_long_line)
 /* Ctrl-C or kill -9 of strata must not leave the command running */
 TEST(sandbox_dies_with_its_parent)
 {
-    const char *argv[] = { "sh", "-c", "touch /started; sleep 1; touch /still-alive", NULL };
+    const char *argv[] = {"sh", "-c", "touch /started; sleep 1; touch /still-alive", NULL};
     struct sandbox_result res;
     struct sbx s;
     pid_t helper;
@@ -574,10 +573,10 @@ TEST(sandbox_dies_with_its_parent)
 
 TEST(sandbox_writes_land_in_upper_only)
 {
-    const char *argv[] = { "sh", "-c",
-                     "echo hi > /newfile && rm /etc/group && rm -rf /tmp/d && mkdir /tmp/d && "
-                     "echo no > /etc/hosts; hostname evil; true",
-                     NULL };
+    const char *argv[] = {"sh", "-c",
+                          "echo hi > /newfile && rm /etc/group && rm -rf /tmp/d && mkdir /tmp/d && "
+                          "echo no > /etc/hosts; hostname evil; true",
+                          NULL};
     char before[DIGEST_STR_LEN + 1], after[DIGEST_STR_LEN + 1];
     char hbefore[DIGEST_STR_LEN + 1], hafter[DIGEST_STR_LEN + 1], host[256] = "";
     struct error err;
@@ -615,7 +614,7 @@ TEST(sandbox_writes_land_in_upper_only)
 
 TEST(sandbox_no_mount_point_leftovers)
 {
-    const char *argv[] = { "true", NULL };
+    const char *argv[] = {"true", NULL};
     struct sandbox_result res;
     struct sbx s;
 
@@ -633,8 +632,8 @@ TEST(sandbox_no_mount_point_leftovers)
  * created in the rootfs, and removed from the upper dir afterwards. */
 TEST(sandbox_created_mount_points_are_removed)
 {
-    const char *argv[] = { "/tinit", "pid1", NULL };
-    const char *hosts[] = { "cat", "/etc/hosts", NULL };
+    const char *argv[] = {"/tinit", "pid1", NULL};
+    const char *hosts[] = {"cat", "/etc/hosts", NULL};
     struct sandbox_result res;
     struct sbx s;
 
@@ -661,9 +660,9 @@ TEST(sandbox_created_mount_points_are_removed)
 
 TEST(sandbox_exec_errors)
 {
-    const char *nosuch[] = { "nosuch", NULL };
-    const char *abs[] = { "/nosuch", NULL };
-    const char *noexec[] = { "/etc/passwd", NULL };
+    const char *nosuch[] = {"nosuch", NULL};
+    const char *abs[] = {"/nosuch", NULL};
+    const char *noexec[] = {"/etc/passwd", NULL};
     struct sandbox_result res;
     struct error err;
     struct sbx s;
@@ -681,7 +680,7 @@ TEST(sandbox_exec_errors)
 
 TEST(sandbox_background_child_does_not_hang)
 {
-    const char *argv[] = { "/tinit", "spawn", "60", NULL };
+    const char *argv[] = {"/tinit", "spawn", "60", NULL};
     struct sandbox_result res;
     struct sbx s;
     double t0;
@@ -697,7 +696,7 @@ TEST(sandbox_background_child_does_not_hang)
 
 TEST(sandbox_200_lowers)
 {
-    const char *argv[] = { "/tinit", "stat", "/l150", NULL };
+    const char *argv[] = {"/tinit", "stat", "/l150", NULL};
     struct sandbox_result res;
     struct sbx s;
     char *names[199];
@@ -721,23 +720,24 @@ TEST(sandbox_200_lowers)
 
 TEST(sandbox_dev_proc_sys)
 {
-    const char *null[] = { "/tinit", "stat", "/dev/null", NULL };
-    const char *ls[] = { "ls", "/dev", NULL };
+    const char *null[] = {"/tinit", "stat", "/dev/null", NULL};
+    const char *ls[] = {"ls", "/dev", NULL};
     /* each line printed names a write that should have failed (or not) */
-    const char *writes[] = { "sh", "-c",
-                             "echo x > /dev/null || echo dev-null-not-writable; "
-                             "touch /sys/x 2>/dev/null && echo sys-writable; "
-                             "echo 1 2>/dev/null > /proc/sys/kernel/panic && echo proc-sys-writable; "
-                             "mknod /dev/evil c 1 3 2>/dev/null && echo x 2>/dev/null > /dev/evil && "
-                             "echo dev-node-usable; "
-                             "mknod /evil c 1 3 2>/dev/null && echo x 2>/dev/null > /evil && "
-                             "echo rootfs-node-usable; rm -f /evil; "
-                             "cat /proc/kcore 2>/dev/null | head -c 1 | grep -q . && "
-                             "echo kcore-readable; true",
-                             NULL };
-    static const char *const want[] = { "core",  "fd",     "full",   "mqueue", "null",
-                                         "ptmx",  "pts",    "random", "shm",    "stderr",
-                                         "stdin", "stdout", "tty",    "urandom", "zero" };
+    const char *writes[] = {
+        "sh", "-c",
+        "echo x > /dev/null || echo dev-null-not-writable; "
+        "touch /sys/x 2>/dev/null && echo sys-writable; "
+        "echo 1 2>/dev/null > /proc/sys/kernel/panic && echo proc-sys-writable; "
+        "mknod /dev/evil c 1 3 2>/dev/null && echo x 2>/dev/null > /dev/evil && "
+        "echo dev-node-usable; "
+        "mknod /evil c 1 3 2>/dev/null && echo x 2>/dev/null > /evil && "
+        "echo rootfs-node-usable; rm -f /evil; "
+        "cat /proc/kcore 2>/dev/null | head -c 1 | grep -q . && "
+        "echo kcore-readable; true",
+        NULL};
+    static const char *const want[] = {"core",  "fd",     "full",   "mqueue",  "null",
+                                       "ptmx",  "pts",    "random", "shm",     "stderr",
+                                       "stdin", "stdout", "tty",    "urandom", "zero"};
     struct sandbox_result res;
     struct sbx s;
 
@@ -756,8 +756,8 @@ TEST(sandbox_dev_proc_sys)
 
 TEST(sandbox_etc_hosts_and_resolv)
 {
-    const char *hosts[] = { "cat", "/etc/hosts", NULL };
-    const char *resolv[] = { "/tinit", "stat", "/etc/resolv.conf", NULL };
+    const char *hosts[] = {"cat", "/etc/hosts", NULL};
+    const char *resolv[] = {"/tinit", "stat", "/etc/resolv.conf", NULL};
     struct buf host = BUF_INIT;
     struct sandbox_result res;
     struct error err;
@@ -785,7 +785,7 @@ TEST(sandbox_etc_hosts_and_resolv)
 
 TEST(sandbox_workdir_is_created)
 {
-    const char *argv[] = { "pwd", NULL };
+    const char *argv[] = {"pwd", NULL};
     struct sandbox_result res;
     struct sbx s;
 
@@ -825,8 +825,9 @@ on_cgroup_line(void *opaque, const char *line, size_t len)
 
 TEST(sandbox_cgroup_limits)
 {
-    const char *show[] = { "sh", "-c", "cat /proc/self/cgroup; sleep 0.3", NULL };
-    const char *forks[] = { "sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 1 & done; wait", NULL };
+    const char *show[] = {"sh", "-c", "cat /proc/self/cgroup; sleep 0.3", NULL};
+    const char *forks[] = {"sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 1 & done; wait",
+                           NULL};
     struct sandbox_result res;
     struct cg_probe probe;
     struct sbx s;
@@ -856,7 +857,7 @@ TEST(sandbox_cgroup_limits)
 
 TEST(sandbox_empty_command)
 {
-    const char *argv[] = { NULL };
+    const char *argv[] = {NULL};
     struct sandbox_result res;
     struct error err;
     struct sbx s;
@@ -868,7 +869,7 @@ TEST(sandbox_empty_command)
 
 TEST(sandbox_overhead)
 {
-    const char *argv[] = { "/bin/true", NULL };
+    const char *argv[] = {"/bin/true", NULL};
     struct sandbox_result res;
     struct sbx s;
     double t0, total;

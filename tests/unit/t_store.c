@@ -143,8 +143,7 @@ TEST(index_rejects_corrupt_json)
 
     open_store(&s);
     error_init(&err);
-    CHECK_OK(fs_write_atomic(AT_FDCWD, "st/index.json", "{\"manifests\": 3}", 16, 0644, &err),
-             err);
+    CHECK_OK(fs_write_atomic(AT_FDCWD, "st/index.json", "{\"manifests\": 3}", 16, 0644, &err), err);
     CHECK_FAIL(index_load(&s, &idx, &err), err, "\"manifests\": expected an array");
     CHECK_INT(err.exit_code, 2);
     store_release(&s);
@@ -176,7 +175,7 @@ TEST(image_commit_and_load_round_trip)
     struct error err;
     cJSON *cfg = oci_config_new();
     struct oci_manifest m;
-    struct oci_descriptor d = { 0 };
+    struct oci_descriptor d = {0};
     struct image img;
     char digest[DIGEST_STR_LEN + 1], layer[DIGEST_STR_LEN + 1];
     long long size;
