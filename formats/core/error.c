@@ -12,7 +12,7 @@ error_init(struct error *err)
     err->msg[0] = '\0';
 }
 
-static void
+__attribute__((format(printf, 4, 0))) static void
 error_vfill(struct error *err, int code, int sys_errno, const char *fmt, va_list ap)
 {
     err->exit_code = code;
