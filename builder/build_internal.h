@@ -91,6 +91,12 @@ int step_words(struct build *b, const struct parse_instr *in, const struct strve
 /* step_fs.c: steps that change the file system */
 int step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err);
 int step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err);
+/*
+ * Makes sure every layer of stage st is unpacked (fetching blobs from
+ * --cache-from sources when needed) and appends their snapshot paths to out,
+ * top-most first: the lower dirs of an overlay of st.
+ */
+int step_lowers(struct build *b, const struct stage *st, struct strvec *out, struct error *err);
 /* WORKDIR's mkdir (cfg, owned, is the config after the step). */
 int step_workdir(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
                  cJSON *cfg, struct error *err);

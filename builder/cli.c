@@ -139,20 +139,3 @@ fail : {
     return err.exit_code ? err.exit_code : 1;
 }
 }
-
-void
-cli_human_size(long long n, char *out, unsigned long len)
-{
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
-    double v = (double)n;
-    int u = 0;
-
-    while (v >= 1000 && u < 4) {
-        v /= 1000;
-        u++;
-    }
-    if (u == 0)
-        snprintf(out, len, "%lldB", n);
-    else
-        snprintf(out, len, "%.3g%s", v, units[u]);
-}

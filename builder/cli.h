@@ -28,9 +28,6 @@ int cli_main(int argc, char **argv);
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value,
                   struct error *err);
 
-/* Formats a byte count the way docker does ("1.23MB", 1000-based). */
-void cli_human_size(long long n, char *out, unsigned long len);
-
 int cmd_build(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_parse(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_import(struct cli *cli, int argc, char **argv, struct error *err);

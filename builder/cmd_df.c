@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "builder/cli.h"
+#include "formats/core/log.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 #include "store/refs.h"
@@ -25,9 +26,9 @@ cmd_df(struct cli *cli, int argc, char **argv, struct error *err)
     }
     blobs = (long long)fs_du(s.root_fd, "blobs");
     snaps = (long long)fs_du(s.root_fd, "snapshots");
-    cli_human_size(r.logical, a, sizeof(a));
-    cli_human_size(blobs, b, sizeof(b));
-    cli_human_size(snaps, c, sizeof(c));
+    log_human_size(r.logical, a, sizeof(a));
+    log_human_size(blobs, b, sizeof(b));
+    log_human_size(snaps, c, sizeof(c));
     printf("%-22s %s\n", "images:", "");
     printf("  %-20s %zu\n", "count", r.images);
     printf("  %-20s %s (%lld bytes; a shared layer counts in every image using it)\n",

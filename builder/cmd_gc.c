@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "builder/cli.h"
+#include "formats/core/log.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 #include "store/refs.h"
@@ -68,7 +69,7 @@ cmd_gc(struct cli *cli, int argc, char **argv, struct error *err)
     nt = refs_sweep_tmp(&s, 1);
     gc_dir(&s, "blobs/sha256", &r.blobs, 1, &nb, &bytes);
     gc_dir(&s, "snapshots", &r.snapshots, 0, &ns, &bytes);
-    cli_human_size(bytes, human, sizeof(human));
+    log_human_size(bytes, human, sizeof(human));
     printf("removed %zu blobs, %zu snapshots, %zu tmp entries; freed %s\n", nb, ns, nt, human);
     refs_release(&r);
     store_release(&s);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "builder/cli.h"
+#include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
 #include "store/image.h"
@@ -46,7 +47,7 @@ cmd_history(struct cli *cli, int argc, char **argv, struct error *err)
 
         step++;
         if (!cJSON_IsTrue(empty) && layer < img.manifest.nlayers) {
-            cli_human_size(img.manifest.layers[layer].size, size, sizeof(size));
+            log_human_size(img.manifest.layers[layer].size, size, sizeof(size));
             dg = img.manifest.layers[layer].digest;
             layer++;
         }

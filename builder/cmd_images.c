@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "builder/cli.h"
+#include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
 #include "store/image.h"
@@ -46,7 +47,7 @@ cmd_images(struct cli *cli, int argc, char **argv, struct error *err)
         for (j = 0; j < img.manifest.nlayers; j++)
             total += img.manifest.layers[j].size;
         created = json_string(img.config, "created", 0, "", &e);
-        cli_human_size(total, size, sizeof(size));
+        log_human_size(total, size, sizeof(size));
         printf("%-40s %-19.12s %-21s %s\n", idx.entries[i].name, digest_hex(img.digest),
                created ? created : "-", size);
         image_release(&img);

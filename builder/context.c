@@ -199,31 +199,15 @@ static int
 context_hash_file(int fd, const struct stat *st, struct memo *memo, struct cachekey *k,
                   const char *name, char out[DIGEST_STR_LEN + 1], struct error *err)
 {
-    struct digest_ctx d;
     char hex[DIGEST_STR_LEN + 1];
-    static const size_t bufsz = 1 << 18;
-    cleanup_free char *buf = NULL;
 
     if (memo && memo_get(memo, st, hex)) {
         cachekey_add(k, "data", hex);
         memcpy(out, hex, sizeof(hex));
         return 0;
     }
-    buf = xmalloc(bufsz);
-    digest_init(&d);
-    for (;;) {
-        ssize_t r = read(fd, buf, bufsz);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            digest_release(&d);
-            return error_set(err, errno, "read %s", name);
-        }
-        if (r == 0)
-            break;
-        digest_update(&d, buf, (size_t)r);
-    }
-    digest_final(&d, hex);
+    if (digest_fd(fd, hex, err) < 0)
+        return error_wrap(err, "%s", name);
     if (memo)
         memo_put(memo, st, hex);
     cachekey_add(k, "data", hex);
@@ -365,23 +349,6 @@ context_hash_list(struct context *c, const char *rel, struct cachekey *k, void *
 
     if (fd < 0)
         return error_wrap(err, "build context %s", c->path);
-    buf_adds(&w.rel, strcmp(rel, ".") ? rel : "");
-    cachekey_add(k, "source", rel);
-    rc = context_hash_top(&w, fd, err);
-    buf_release(&w.rel);
-    buf_release(&w.name);
-    return rc;
-}
-
-int
-context_hash_dir(int dirfd, const char *rel, struct cachekey *k, struct error *err)
-{
-    struct context_walk w = {NULL, NULL, NULL, k, BUF_INIT, BUF_INIT};
-    cleanup_close int fd = fs_open_in_root(dirfd, rel, O_RDONLY, err);
-    int rc;
-
-    if (fd < 0)
-        return -1;
     buf_adds(&w.rel, strcmp(rel, ".") ? rel : "");
     cachekey_add(k, "source", rel);
     rc = context_hash_top(&w, fd, err);

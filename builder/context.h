@@ -58,10 +58,4 @@ int context_hash(struct context *c, const char *rel, struct cachekey *k, struct 
 int context_hash_list(struct context *c, const char *rel, struct cachekey *k, void *files,
                       struct error *err);
 
-/*
- * Hashes the tree below dirfd (any directory, e.g. another stage's rootfs)
- * the same way, with no ignore file.
- */
-int context_hash_dir(int dirfd, const char *rel, struct cachekey *k, struct error *err);
-
 #endif

@@ -335,19 +335,12 @@ runmount_overlay(struct build *b, struct runmount_set *set, size_t i, struct san
     cleanup_free char *mg = fs_join(dir, "merged"), *ln = fs_join(dir, "links");
     cleanup_free char *src = context_clean(m->source ? m->source : ".", err);
     struct overlay_spec o;
-    size_t j;
 
     if (!src)
         return -1;
     if (m->from) {
-        for (j = m->from->layers.nlayers; j-- > 0;) {
-            if (build_need_blob(b, m->from->layers.layers[j].digest, m->from->diff_ids.v[j], err) <
-                    0 ||
-                snapshot_ensure(b->store, m->from->layers.layers[j].digest, m->from->diff_ids.v[j],
-                                err) < 0)
-                return -1;
-            strvec_push_owned(&lowers, snapshot_path(b->store, m->from->diff_ids.v[j]));
-        }
+        if (step_lowers(b, m->from, &lowers, err) < 0)
+            return -1;
     } else {
         int fd = fs_open_in_root(b->ctx.fd, src, O_PATH, err);
         char link[64], real[4096];

@@ -53,8 +53,7 @@ step_dir_release(struct step_dir *d)
     memset(d, 0, sizeof(*d));
 }
 
-/* Makes sure every layer of a stage is unpacked; lists them top-most first. */
-static int
+int
 step_lowers(struct build *b, const struct stage *st, struct strvec *out, struct error *err)
 {
     size_t i;

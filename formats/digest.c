@@ -63,28 +63,38 @@ digest_bytes(const void *data, size_t n, char out[DIGEST_STR_LEN + 1])
 }
 
 int
-digest_file(int dirfd, const char *path, char out[DIGEST_STR_LEN + 1], struct error *err)
+digest_fd(int fd, char out[DIGEST_STR_LEN + 1], struct error *err)
 {
-    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    static const size_t bufsz = 1 << 18;
+    cleanup_free char *buf = xmalloc(bufsz);
     struct digest_ctx d;
-    char buf[1 << 16];
 
-    if (fd < 0)
-        return error_set(err, errno, "open %s", path);
     digest_init(&d);
     for (;;) {
-        ssize_t r = read(fd, buf, sizeof(buf));
+        ssize_t r = read(fd, buf, bufsz);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             digest_release(&d);
-            return error_set(err, errno, "read %s", path);
+            return error_set(err, errno, "read");
         }
         if (r == 0)
             break;
         digest_update(&d, buf, (size_t)r);
     }
     digest_final(&d, out);
+    return 0;
+}
+
+int
+digest_file(int dirfd, const char *path, char out[DIGEST_STR_LEN + 1], struct error *err)
+{
+    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return error_set(err, errno, "open %s", path);
+    if (digest_fd(fd, out, err) < 0)
+        return error_wrap(err, "%s", path);
     return 0;
 }
 

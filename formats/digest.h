@@ -28,6 +28,9 @@ void digest_release(struct digest_ctx *d);
 /* One-shot: digest of data into out. */
 void digest_bytes(const void *data, size_t n, char out[DIGEST_STR_LEN + 1]);
 
+/* Hashes what is left of fd (read to its end). */
+int digest_fd(int fd, char out[DIGEST_STR_LEN + 1], struct error *err);
+
 /* Hashes a whole file. */
 int digest_file(int dirfd, const char *path, char out[DIGEST_STR_LEN + 1], struct error *err);
 

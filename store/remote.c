@@ -23,32 +23,15 @@
 #define REMOTE_CONFIG_MAX (8u << 20)
 
 static void
-remote_size(long long n, char *out, size_t len)
-{
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
-    double v = (double)n;
-    int u = 0;
-
-    while (v >= 1000 && u < 4) {
-        v /= 1000;
-        u++;
-    }
-    if (u == 0)
-        snprintf(out, len, "%lldB", n);
-    else
-        snprintf(out, len, "%.3g%s", v, units[u]);
-}
-
-static void
 remote_progress(const struct registry_opts *o, const char *verb, const char *digest, long long size,
                 const char *extra)
 {
-    char line[256], sz[32];
+    char line[512], sz[32];
 
     if (!o->progress)
         return;
-    remote_size(size, sz, sizeof(sz));
-    snprintf(line, sizeof(line), "%-7s %.19s… %s%s", verb, digest, sz, extra ? extra : "");
+    log_human_size(size, sz, sizeof(sz));
+    snprintf(line, sizeof(line), "%-7s %.19s… %.31s%.200s", verb, digest, sz, extra ? extra : "");
     o->progress(o->progress_opaque, line);
 }
 

@@ -42,3 +42,20 @@ log_now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
+
+void
+log_human_size(long long n, char *out, unsigned long len)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)n;
+    int u = 0;
+
+    while (v >= 1000 && u < 4) {
+        v /= 1000;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, len, "%lldB", n);
+    else
+        snprintf(out, len, "%.3g%s", v, units[u]);
+}
