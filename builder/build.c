@@ -292,6 +292,61 @@ build_mark_needed(struct build *b, struct stage *st)
     }
 }
 
+/*
+ * --from=NAME (COPY/ADD) and RUN --mount from=NAME must name an earlier
+ * stage or an image: a later stage would make a cycle, and a name that is
+ * neither is a typo. Checked before any step runs (values with variables are
+ * left to the step, which expands them).
+ */
+static int
+build_check_ref(struct build *b, const struct stage *st, const struct parse_instr *in,
+                const char *ref, struct error *err)
+{
+    struct stage *d = build_find_stage(b, ref);
+    char where[256], digest[DIGEST_STR_LEN + 1];
+    struct error e;
+
+    step_where(b, in, where, sizeof(where));
+    if (d && d->index >= st->index)
+        return error_input(err, "%s: --from=%s: stage \"%s\" comes %s (a stage reads only "
+                           "earlier ones)", where, ref, ref, d == st ? "is this stage" : "later");
+    if (d || strchr(ref, '$'))
+        return 0;
+    error_init(&e);
+    if (index_resolve(b->store, ref, digest, &e) == 0 ||
+        (registry_ref_is_remote(ref) && strncmp(ref, "localhost/", 10)))
+        return 0;
+    return error_input(err, "%s: --from=%s: no stage or image of that name", where, ref);
+}
+
+static int
+build_check_refs(struct build *b, struct error *err)
+{
+    size_t s, i, j;
+
+    for (s = 0; s < b->nstages; s++) {
+        struct stage *st = &b->stages[s];
+        if (!st->needed)
+            continue;
+        for (i = st->first; i < st->end; i++) {
+            const struct parse_instr *in = &b->recipe.instrs[i];
+            const char *f = step_flag(in, "from");
+            if (f && strcmp(in->keyword, "run") && build_check_ref(b, st, in, f, err) < 0)
+                return -1;
+            for (j = 0; !strcmp(in->keyword, "run") && j < in->flags.n; j++) {
+                const char *fl = in->flags.v[j], *p = strstr(fl, "from=");
+                cleanup_free char *name = NULL;
+                if (strncmp(fl, "--mount=", 8) || !p || (p[-1] != ',' && p[-1] != '='))
+                    continue;
+                name = xstrndup(p + 5, strcspn(p + 5, ","));
+                if (build_check_ref(b, st, in, name, err) < 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static int
 build_read_recipe(struct build *b, struct error *err)
 {
@@ -948,6 +1003,8 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
         goto out;
     }
     build_mark_needed(&b, target);
+    if (build_check_refs(&b, err) < 0)
+        goto out;
     build_number_steps(&b);
     if (context_open(&b.ctx, o->context, o->recipe, err) < 0)
         goto out;

@@ -329,8 +329,10 @@ copy_run(int rootfd, const struct copy_job *job, struct error *err)
 
     if (job->chown) {
         struct passwd_ids ids;
-        if (passwd_resolve(rootfd, job->chown, &ids, err) < 0)
+        if (passwd_resolve(rootfd, job->chown, &ids, err) < 0) {
+            err->exit_code = 2; /* the recipe names a user the image does not have */
             return error_wrap(err, "--chown=%s", job->chown);
+        }
         cs.uid = ids.uid;
         cs.gid = ids.gid;
     }

@@ -47,4 +47,16 @@ printf 'FROM localhost/busybox:latest\nCOPY ../etc/passwd /x\n' > "$T/escape"
 expect_fail 2 'outside the build context' 'COPY from outside the context is refused' '
   strata build -f "$T/escape" "$T/ctx"'
 
+printf 'FROM localhost/busybox:latest AS a\nCOPY --from=b /x /x\nFROM localhost/busybox:latest AS b\nCOPY --from=a /y /y\n' > "$T/cycle"
+expect_fail 2 'cycle:2:1: --from=b: stage "b" comes later' 'a stage reading a later stage (a cycle) is refused before any step' '
+  strata build -f "$T/cycle" "$T/ctx"'
+
+printf 'FROM localhost/busybox:latest\nRUN echo ran\nCOPY --from=nosuchstage /x /x\n' > "$T/nostage"
+expect_fail 2 'nostage:3:1: --from=nosuchstage: no stage or image of that name' 'an undefined --from is refused before any step' '
+  strata build -f "$T/nostage" "$T/ctx" && exit 1; ! strata build -f "$T/nostage" "$T/ctx" 2>&1 | grep -q "RUN echo ran"; strata build -f "$T/nostage" "$T/ctx"'
+
+printf 'FROM localhost/busybox:latest\nCOPY --chown=nosuchuser a.txt /a.txt\n' > "$T/badchown"
+expect_fail 2 'unable to find user nosuchuser' 'a bad --chown user is named' '
+  strata build -f "$T/badchown" "$T/ctx"'
+
 e2e_done
