@@ -218,7 +218,8 @@ context_hash_file(int fd, const struct stat *st, struct memo *memo, struct cache
 struct context_walk {
     const struct context *c; /* NULL: no ignore file */
     struct memo *memo;
-    cJSON *files; /* NULL, or where to list file digests */
+    cJSON *files;                       /* NULL, or where to list file digests */
+    const struct dockerignore *exclude; /* COPY --exclude, or NULL */
     struct cachekey *k;
     struct buf rel;  /* path relative to the context root (for ignore rules) */
     struct buf name; /* path relative to the source (what the key records) */
@@ -258,6 +259,8 @@ context_hash_children(struct context_walk *w, int fd, struct error *err)
             buf_addch(&w->name, '/');
         buf_adds(&w->name, names.v[i]);
         if (!(w->c && context_ignored(w->c, buf_cstr(&w->rel))) &&
+            !(w->exclude && (dockerignore_match(w->exclude, buf_cstr(&w->rel)) == 1 ||
+                             dockerignore_match(w->exclude, buf_cstr(&w->name)) == 1)) &&
             context_hash_entry(w, fd, names.v[i], err) < 0)
             return -1;
         w->rel.len = rl;
@@ -336,14 +339,14 @@ context_hash_top(struct context_walk *w, int fd, struct error *err)
 int
 context_hash(struct context *c, const char *rel, struct cachekey *k, struct error *err)
 {
-    return context_hash_list(c, rel, k, NULL, err);
+    return context_hash_list(c, rel, k, NULL, NULL, err);
 }
 
 int
 context_hash_list(struct context *c, const char *rel, struct cachekey *k, void *files,
-                  struct error *err)
+                  const struct dockerignore *exclude, struct error *err)
 {
-    struct context_walk w = {c, c->memo, files, k, BUF_INIT, BUF_INIT};
+    struct context_walk w = {c, c->memo, files, exclude, k, BUF_INIT, BUF_INIT};
     cleanup_close int fd = fs_open_in_root(c->fd, rel, O_RDONLY, err);
     int rc;
 

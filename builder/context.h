@@ -52,10 +52,11 @@ int context_hash(struct context *c, const char *rel, struct cachekey *k, struct 
 /*
  * Like context_hash, and also records "path": "sha256:..." for regular files
  * in files (a cJSON object), up to CONTEXT_LIST_MAX entries, so a cache miss
- * can name the file that changed.
+ * can name the file that changed. Paths matching exclude (COPY --exclude, in
+ * the context or below rel) are left out.
  */
 #define CONTEXT_LIST_MAX 1000
 int context_hash_list(struct context *c, const char *rel, struct cachekey *k, void *files,
-                      struct error *err);
+                      const struct dockerignore *exclude, struct error *err);
 
 #endif

@@ -21,6 +21,7 @@ struct copy_state {
     gid_t gid;
     struct buf rel; /* source path relative to the context (ignore rules) */
     char *buf;      /* data buffer for read/write copies */
+    size_t src_len; /* bytes of rel naming the source itself ("dir/"), for --exclude */
 };
 
 #define COPY_BUF (1u << 20)
@@ -125,6 +126,19 @@ copy_clear(int dirfd, const char *name, int keep_dir, struct error *err)
     return 0;
 }
 
+/* COPY --exclude: patterns match the path in the context or below the source. */
+static int
+copy_excluded(const struct copy_state *cs)
+{
+    const char *rel = buf_cstr(&cs->rel);
+
+    if (!cs->job->exclude)
+        return 0;
+    return dockerignore_match(cs->job->exclude, rel) == 1 ||
+           (cs->src_len && cs->src_len < cs->rel.len &&
+            dockerignore_match(cs->job->exclude, rel + cs->src_len) == 1);
+}
+
 static int copy_entry(int sdir, const char *sname, int ddir, const char *dname,
                       struct copy_state *cs, struct error *err);
 
@@ -183,7 +197,8 @@ copy_dir_contents(int sfd, int dfd, struct copy_state *cs, struct error *err)
         if (rl)
             buf_addch(&cs->rel, '/');
         buf_adds(&cs->rel, names.v[i]);
-        skip = cs->job->ignore && context_ignored(cs->job->ignore, buf_cstr(&cs->rel));
+        skip = (cs->job->ignore && context_ignored(cs->job->ignore, buf_cstr(&cs->rel))) ||
+               copy_excluded(cs);
         if (!skip && copy_entry(sfd, names.v[i], dfd, names.v[i], cs, err) < 0)
             return -1;
         cs->rel.len = rl;
@@ -285,13 +300,29 @@ copy_source(int rootfd, const char *rel, struct copy_state *cs, struct error *er
     cleanup_close int dfd = -1;
     cleanup_free char *ddir = NULL;
     const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-    struct stat st, dst;
+    struct stat st;
     int into;
 
     if (sfd < 0 || fstat(sfd, &st) < 0)
         return error_set(err, errno, "source %s", rel);
     buf_reset(&cs->rel);
     buf_adds(&cs->rel, strcmp(rel, ".") ? rel : "");
+    cs->src_len = cs->rel.len ? cs->rel.len + 1 : 0;
+    if (!S_ISDIR(st.st_mode) && copy_excluded(cs))
+        return 0;
+    if (job->parents) { /* --parents: dest/<the source's own path> */
+        cleanup_free char *sub = xstrdup(rel);
+        char *slash = S_ISDIR(st.st_mode) ? NULL : strrchr(sub, '/');
+        if (!S_ISDIR(st.st_mode))
+            *(slash ? slash : sub) = '\0';
+        ddir = strcmp(sub, ".") && *sub ? fs_join(job->dest, sub) : xstrdup(job->dest);
+        dfd = copy_mkdirs(rootfd, ddir, cs, err);
+        if (dfd < 0)
+            return -1;
+        if (S_ISDIR(st.st_mode))
+            return copy_dir_contents(sfd, dfd, cs, err);
+        return copy_file(sfd, &st, dfd, base, cs, err);
+    }
     into = job->dest_is_dir || S_ISDIR(st.st_mode);
     if (!into) { /* an existing directory at dest takes the file inside it */
         int probe = fs_open_in_root(rootfd, job->dest, O_RDONLY | O_DIRECTORY, err);
@@ -316,14 +347,13 @@ copy_source(int rootfd, const char *rel, struct copy_state *cs, struct error *er
         struct tar_read_result res;
         return tar_read_extract(sfd, dfd, TAR_READ_APPLY, 0, rel, &res, err);
     }
-    (void)dst;
     return copy_file(sfd, &st, dfd, base, cs, err);
 }
 
 int
 copy_run(int rootfd, const struct copy_job *job, struct error *err)
 {
-    struct copy_state cs = {job, 0, 0, BUF_INIT, NULL};
+    struct copy_state cs = {job, 0, 0, BUF_INIT, NULL, 0};
     size_t i;
     int rc = 0;
 

@@ -12,18 +12,21 @@
 #include <sys/types.h>
 
 #include "builder/context.h"
+#include "builder/dockerignore.h"
 #include "formats/core/error.h"
 #include "formats/core/strvec.h"
 
 struct copy_job {
-    int src_root;                 /* directory fd the sources are relative to */
-    const struct context *ignore; /* context whose ignore file filters the sources, or NULL */
-    const struct strvec *sources; /* cleaned relative paths (wildcards already expanded) */
-    const char *dest;             /* absolute path in the image */
-    int dest_is_dir;              /* dest ended with '/' or there are several sources */
-    const char *chown;            /* "user[:group]" or NULL for 0:0 */
-    long chmod;                   /* permission bits, or -1 to keep the sources' */
-    int extract;                  /* ADD: unpack local tar archives instead of copying */
+    int src_root;                       /* directory fd the sources are relative to */
+    const struct context *ignore;       /* context whose ignore file filters the sources, or NULL */
+    const struct strvec *sources;       /* cleaned relative paths (wildcards already expanded) */
+    const char *dest;                   /* absolute path in the image */
+    int dest_is_dir;                    /* dest ended with '/' or there are several sources */
+    const char *chown;                  /* "user[:group]" or NULL for 0:0 */
+    long chmod;                         /* permission bits, or -1 to keep the sources' */
+    int extract;                        /* ADD: unpack local tar archives instead of copying */
+    const struct dockerignore *exclude; /* --exclude patterns, or NULL */
+    int parents;                        /* --parents: keep each source's parent directories */
 };
 
 /*

@@ -366,7 +366,8 @@ step_is_url(const char *w)
 static int
 step_copy_sources(struct build *b, const struct parse_instr *in, const struct stage *from,
                   const struct strvec *words, struct strvec *srcs, struct cachekey *k,
-                  char srcd[DIGEST_STR_LEN + 1], cJSON *files, const char *where, struct error *err)
+                  char srcd[DIGEST_STR_LEN + 1], cJSON *files, const struct dockerignore *exclude,
+                  const char *where, struct error *err)
 {
     struct cachekey sk;
     size_t i;
@@ -390,7 +391,7 @@ step_copy_sources(struct build *b, const struct parse_instr *in, const struct st
     if (from)
         cachekey_add(&sk, "from", from->key);
     for (i = 0; !from && i < srcs->n; i++) {
-        if (context_hash_list(&b->ctx, srcs->v[i], &sk, files, err) < 0) {
+        if (context_hash_list(&b->ctx, srcs->v[i], &sk, files, exclude, err) < 0) {
             digest_release(&sk.d);
             return error_wrap(err, "%s", where);
         }
@@ -532,7 +533,7 @@ step_heredoc_files(struct build *b, const struct step_dir *d, const struct strve
 
 static int
 step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
-             struct stage *image_src_out, struct error *err)
+             struct stage *image_src_out, struct dockerignore *exclude_out, struct error *err)
 {
     cleanup_strvec struct strvec vars = STRVEC_INIT;
     cleanup_strvec struct strvec words = STRVEC_INIT;
@@ -544,6 +545,7 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
     const char *from_ref = step_flag(in, "from");
     const char *chmod_s = step_flag(in, "chmod");
     const struct stage *from = NULL;
+    const struct dockerignore *excl = NULL;
     struct step_copy c;
     struct cachekey k;
     char key[DIGEST_STR_LEN + 1], where[256], srcd[DIGEST_STR_LEN + 1];
@@ -573,6 +575,13 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
             from = image_src_out;
         }
     }
+    for (i = 0; i < in->flags.n; i++) { /* --exclude=PATTERN, repeatable */
+        if (strncmp(in->flags.v[i], "--exclude=", 10))
+            continue;
+        excl = exclude_out;
+        if (dockerignore_add(exclude_out, in->flags.v[i] + 10, err) < 0)
+            return error_wrap(err, "%s: --exclude", where);
+    }
     if (chmod_s) {
         char *end;
         c.job.chmod = strtol(chmod_s, &end, 8);
@@ -598,7 +607,7 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
             return -1;
         }
     } else if (step_copy_sources(b, in, from, &words, &srcs, &k, srcd,
-                                 json_add_object(st->inputs, "files"), where, err) < 0) {
+                                 json_add_object(st->inputs, "files"), excl, where, err) < 0) {
         digest_release(&k.d);
         return -1;
     }
@@ -660,6 +669,8 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
         c.job.sources = &srcs;
         c.job.dest = dest;
         c.job.chown = step_flag(in, "chown");
+        c.job.exclude = excl;
+        c.job.parents = step_flag(in, "parents") != NULL;
         {
             struct overlay_spec o;
             step_overlay_spec(&d, &o);
@@ -731,10 +742,13 @@ int
 step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
 {
     struct stage image_src;
+    struct dockerignore exclude;
     int r;
 
     memset(&image_src, 0, sizeof(image_src));
-    r = step_copy_do(b, st, in, &image_src, err);
+    dockerignore_init(&exclude);
+    r = step_copy_do(b, st, in, &image_src, &exclude, err);
     stage_release(&image_src);
+    dockerignore_release(&exclude);
     return r;
 }

@@ -130,4 +130,15 @@ expect_success 'a Dockerfile.dockerignore beside the recipe wins over .dockerign
   strata build -q -t ign:3 "$T/ign" && flat ign:3
   [ ! -e "$T/flat/app/keep" ] && [ -d "$T/flat/app/logs" ]'
 
+mkdir -p "$T/ex/src/sub" "$T/ex/a/b"
+echo 1 > "$T/ex/src/keep.txt"; echo 2 > "$T/ex/src/drop.log"; echo 3 > "$T/ex/src/sub/x.log"
+echo 4 > "$T/ex/a/b/f.txt"
+printf 'FROM localhost/busybox:latest\nCOPY --exclude=*.log --exclude=sub/*.log src/ /s/\nCOPY --parents a/b/f.txt /p/\n' > "$T/ex/Dockerfile"
+expect_success 'COPY --exclude leaves files out (and out of the key); --parents keeps source dirs' '
+  strata build -q -t ex:1 "$T/ex" && flat ex:1
+  [ -f "$T/flat/s/keep.txt" ] && [ ! -e "$T/flat/s/drop.log" ] && [ ! -e "$T/flat/s/sub/x.log" ]
+  [ "$(cat "$T/flat/p/a/b/f.txt")" = 4 ]
+  echo changed > "$T/ex/src/drop.log"
+  strata build -t ex:2 "$T/ex" > ex.log && grep -q "CACHED COPY --exclude" ex.log'
+
 e2e_done
