@@ -308,8 +308,10 @@ build_check_ref(struct build *b, const struct stage *st, const struct parse_inst
 
     step_where(b, in, where, sizeof(where));
     if (d && d->index >= st->index)
-        return error_input(err, "%s: --from=%s: stage \"%s\" comes %s (a stage reads only "
-                           "earlier ones)", where, ref, ref, d == st ? "is this stage" : "later");
+        return error_input(err,
+                           "%s: --from=%s: stage \"%s\" comes %s (a stage reads only "
+                           "earlier ones)",
+                           where, ref, ref, d == st ? "is this stage" : "later");
     if (d || strchr(ref, '$'))
         return 0;
     error_init(&e);

@@ -27,6 +27,8 @@ static const struct cli_verb verbs[] = {
     {"tag", cmd_tag, "give an image another name"},
     {"rm", cmd_rm, "remove image names (their data goes with gc)"},
     {"df", cmd_df, "show logical and stored bytes"},
+    {"diff", cmd_diff, "show which files and config fields differ between two images"},
+    {"prune", cmd_prune, "drop least recently used cache records and the data only they use"},
     {"gc", cmd_gc, "remove data no image name or cache record uses"},
     {"fsck", cmd_fsck, "re-hash every blob and check every reference"},
     {NULL, NULL, NULL},

@@ -38,6 +38,8 @@ int cmd_tag(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_rm(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_df(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_gc(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_prune(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_diff(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_fsck(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_export(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_push(struct cli *cli, int argc, char **argv, struct error *err);

@@ -1,6 +1,7 @@
 #include "store/cache.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,10 +17,16 @@ int
 cache_get(const struct store *s, const char *key, struct buf *out, struct error *err)
 {
     cleanup_free char *rel = xasprintf("cache/%s", digest_hex(key));
+    /* O_NOATIME: only cache_touch may say a record was used (prune's LRU order) */
+    cleanup_close int fd = openat(s->root_fd, rel, O_RDONLY | O_CLOEXEC | O_NOATIME);
 
-    if (!fs_exists(s->root_fd, rel))
+    if (fd < 0 && errno == EPERM)
+        fd = openat(s->root_fd, rel, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
         return 1;
-    if (fs_read_file_max(s->root_fd, rel, CACHE_RECORD_MAX, out, err) < 0)
+    if (fd < 0)
+        return error_set(err, errno, "cache record %s", key);
+    if (fs_read_fd_max(fd, rel, CACHE_RECORD_MAX, out, err) < 0)
         return error_wrap(err, "cache record %s", key);
     return 0;
 }

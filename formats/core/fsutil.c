@@ -33,29 +33,36 @@ fs_write_all(int fd, const void *data, size_t n, struct error *err)
 }
 
 int
-fs_read_file_max(int dirfd, const char *path, size_t max, struct buf *out, struct error *err)
+fs_read_fd_max(int fd, const char *what, size_t max, struct buf *out, struct error *err)
 {
-    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
     char tmp[65536];
     size_t total = 0;
 
-    if (fd < 0)
-        return error_set(err, errno, "open %s", path);
     for (;;) {
         ssize_t r = read(fd, tmp, sizeof(tmp));
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            return error_set(err, errno, "read %s", path);
+            return error_set(err, errno, "read %s", what);
         }
         if (r == 0)
             break;
         total += (size_t)r;
         if (max && total > max)
-            return error_input(err, "%s: larger than %zu bytes", path, max);
+            return error_input(err, "%s: larger than %zu bytes", what, max);
         buf_add(out, tmp, (size_t)r);
     }
     return 0;
+}
+
+int
+fs_read_file_max(int dirfd, const char *path, size_t max, struct buf *out, struct error *err)
+{
+    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return error_set(err, errno, "open %s", path);
+    return fs_read_fd_max(fd, path, max, out, err);
 }
 
 int

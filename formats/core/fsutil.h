@@ -25,6 +25,9 @@ int fs_read_file(int dirfd, const char *path, struct buf *out, struct error *err
  */
 int fs_read_file_max(int dirfd, const char *path, size_t max, struct buf *out, struct error *err);
 
+/* Reads fd to its end (at most max bytes, 0 = no limit) into out; what names it in errors. */
+int fs_read_fd_max(int fd, const char *what, size_t max, struct buf *out, struct error *err);
+
 /* fsyncs the directory at path (relative to dirfd). */
 int fs_fsync_dir(int dirfd, const char *path, struct error *err);
 
