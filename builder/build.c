@@ -979,7 +979,7 @@ build_warn_unused_args(struct build *b)
 }
 
 int
-build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN + 1],
+build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN + 1], int *ran_steps,
           struct error *err)
 {
     struct build b;
@@ -1021,6 +1021,7 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
         build_cache_to(&b, target, err) < 0)
         goto out;
     build_last_save(&b);
+    *ran_steps = b.wrote;
     build_warn_unused_args(&b);
     progress_line("image %s built in %.2fs", out, (log_now_ms() - t0) / 1000.0);
     rc = 0;

@@ -38,9 +38,10 @@ void build_opts_release(struct build_opts *o);
 
 /*
  * Runs the build into store s; writes the manifest digest of the result to
- * out. A bad recipe fails with an input error before any step runs.
+ * out, and to *ran_steps whether any step ran (was not a cache hit). A bad
+ * recipe fails with an input error before any step runs.
  */
 int build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN + 1],
-              struct error *err);
+              int *ran_steps, struct error *err);
 
 #endif

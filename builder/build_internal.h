@@ -60,6 +60,7 @@ struct build {
     cJSON *used;       /* records this build used or made: key -> record */
     cJSON *used_stage; /* key -> index of the stage that used it */
     cJSON *last;       /* the previous build of this recipe: stage -> [keys] */
+    int wrote;         /* some step ran: the store may have grown */
     cJSON *now_keys;   /* this build's: stage -> [keys] */
 };
 

@@ -3,14 +3,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "builder/build.h"
 #include "builder/cli.h"
 #include "builder/progress.h"
 #include "formats/core/fsutil.h"
+#include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "store/cacheio.h"
 #include "store/export.h"
+#include "store/prune.h"
 #include "store/store.h"
 
 static const char build_usage[] =
@@ -199,6 +202,45 @@ build_output(struct store *s, const struct build_opts *o, const char *digest, st
     return rc;
 }
 
+/*
+ * Keeps the store bounded when the same recipe is rebuilt with small changes:
+ * after a build that ran steps, least recently used cache records go until
+ * the store fits in $STRATA_KEEP_STORAGE (default: a tenth of its file
+ * system; "0" turns this off). Skipped while another strata holds the store.
+ */
+static void
+build_auto_prune(struct cli *cli)
+{
+    const char *env = getenv("STRATA_KEEP_STORAGE");
+    struct prune_opts po;
+    struct prune_result pr;
+    struct statvfs fs;
+    struct store s;
+    struct error e;
+    long long keep = -1;
+
+    error_init(&e);
+    if (env && !strcmp(env, "0"))
+        return;
+    if (env && prune_parse_size(env, &keep, &e) < 0) {
+        log_warn("STRATA_KEEP_STORAGE: %s", e.msg);
+        return;
+    }
+    if (store_open_try(&s, cli->root, &e) != 0)
+        return;
+    if (keep < 0)
+        keep = statvfs(s.root, &fs) == 0 ? (long long)(fs.f_blocks * fs.f_frsize / 10) : -1;
+    if (keep >= 0 && (long long)fs_du(s.root_fd, "blobs") * 2 > keep) {
+        prune_opts_init(&po);
+        po.keep_storage = keep;
+        if (prune_run(&s, &po, &pr, &e) == 0 && pr.records)
+            progress_line("pruned %zu least recently used cache records to keep the store under "
+                          "%lld bytes",
+                          pr.records, keep);
+    }
+    store_release(&s);
+}
+
 static char *
 build_default_recipe(const char *ctx)
 {
@@ -222,7 +264,7 @@ cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
     cleanup_free char *recipe = NULL;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     char digest[DIGEST_STR_LEN + 1];
-    int i, rc;
+    int i, rc, ran = 0;
 
     build_opts_init(&o);
     if (sde && *sde && build_parse_epoch(sde, &o.source_date_epoch, err) < 0) {
@@ -255,10 +297,12 @@ cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
         build_opts_release(&o);
         return -1;
     }
-    rc = build_run(&s, &o, digest, err);
+    rc = build_run(&s, &o, digest, &ran, err);
     if (rc == 0 && o.output)
         rc = build_output(&s, &o, digest, err);
     store_release(&s);
+    if (rc == 0 && ran)
+        build_auto_prune(cli);
     build_opts_release(&o);
     return rc;
 }

@@ -237,6 +237,7 @@ step_commit(struct build *b, struct stage *st, const char *key, struct step_out 
     text = json_print(rec);
     if (cache_put(b->store, key, text, err) < 0)
         return -1;
+    b->wrote = 1;
     step_apply(st, rec, key);
     build_note_record(b, st, key, rec);
     return 0;

@@ -85,13 +85,30 @@ store_create_layout(struct store *s, struct error *err)
     return 0;
 }
 
+static int store_open_mode(struct store *s, const char *root, int op, struct error *err);
+
 int
 store_open(struct store *s, const char *root, enum store_lock lock, struct error *err)
+{
+    return store_open_mode(s, root, lock == STORE_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH, err);
+}
+
+int
+store_open_try(struct store *s, const char *root, struct error *err)
+{
+    int rc = store_open_mode(s, root, LOCK_EX | LOCK_NB, err);
+
+    if (rc < 0 && err->sys_errno == EWOULDBLOCK)
+        return 1;
+    return rc;
+}
+
+static int
+store_open_mode(struct store *s, const char *root, int op, struct error *err)
 {
     cleanup_free char *def = root ? NULL : store_default_root();
     cleanup_free char *abs = NULL;
     const char *r = root ? root : def;
-    int op = lock == STORE_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH;
 
     memset(s, 0, sizeof(*s));
     s->root_fd = s->lock_fd = -1;

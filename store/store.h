@@ -41,6 +41,12 @@ char *store_default_root(void);
  */
 int store_open(struct store *s, const char *root, enum store_lock lock, struct error *err);
 
+/*
+ * Opens the store with its exclusive lock only if no one else holds the
+ * lock now. Returns 0, 1 when it is busy (s untouched), -1 on error.
+ */
+int store_open_try(struct store *s, const char *root, struct error *err);
+
 /* Unlocks and frees s. Accepts a zeroed store. */
 void store_release(struct store *s);
 
