@@ -38,6 +38,8 @@ static const char build_usage[] =
     "                             max: every stage's) with their layers\n"
     "      --explain-cache        say which input changed when a step is not cached\n"
     "      --network host|none    default network for RUN (default host)\n"
+    "  -m, --memory SIZE          memory limit of each RUN (cgroup), e.g. 512MiB\n"
+    "      --pids-limit N         process limit of each RUN (cgroup)\n"
     "      --compression zstd|gzip|none\n"
     "                             layer compression (default zstd; gzip for old runtimes)\n"
     "      --source-date-epoch N  reproducible output: times clamped to N\n"
@@ -155,6 +157,13 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
             strvec_push(&o->no_cache_filter, v);
     } else if (!strcmp(argv[*i], "--explain-cache")) {
         o->explain_cache = 1;
+    } else if (OPT("--memory") || OPT("-m")) {
+        if (r > 0 && (prune_parse_size(v, &o->memory_limit, err) < 0 || o->memory_limit <= 0))
+            return error_input(err, "--memory=%s: expected a size such as 512MiB", v);
+    } else if (OPT("--pids-limit")) {
+        char *end;
+        if (r > 0 && ((o->pids_limit = strtoll(v, &end, 10)) <= 0 || *end))
+            return error_input(err, "--pids-limit=%s: expected a positive number", v);
     } else if (OPT("--target")) {
         if (r > 0)
             o->target = v;

@@ -289,6 +289,8 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     spec.cwd = wd && *wd ? wd : "/";
     spec.user = user;
     spec.hostname = "strata";
+    spec.memory_limit = b->o->memory_limit;
+    spec.pids_limit = b->o->pids_limit;
     r = step_run_exec(b, st, in, key, &spec, &mounts, err);
     runmount_release(&mounts);
     return r;
