@@ -158,6 +158,20 @@ EOF
   [ "$before" = "$after" ]
 '
 
+need root
+expect_success 'a RUN that deletes and rewrites lower files leaves every lower snapshot unchanged' '
+  snaps() { for d in "$STRATA_ROOT"/snapshots/*; do echo "$d $(tree_hash "$d")"; done; }
+  before=$(snaps)
+  build lowers <<EOF
+FROM localhost/busybox:latest
+RUN rm /bin/vi && echo changed > /etc/passwd && chmod 777 /bin && rm -rf /root && mkdir /root && \
+    touch /bin/sh && ln -sf /nowhere /bin/ls
+EOF
+  after=$(snaps | grep -F "$(echo "$before" | cut -d" " -f1)")
+  [ "$before" = "$after" ]
+  [ "$(snaps | wc -l)" -gt "$(echo "$before" | wc -l)" ]
+'
+
 need userns
 expect_success 'rootless (unshare -r): PID 1, default capabilities' '
   STRATA_ROOT=$T/rootless unshare -r "$STRATA_BIN" import "$(busybox_tar)" localhost/busybox:latest
