@@ -1,0 +1,370 @@
+#!/usr/bin/env bash
+# BuildKit parity: every recipe under tests/parity/<case>/ is built by Docker
+# BuildKit (the one inside Debian's dockerd 20.10, DOCKER_BUILDKIT=1) and by
+# strata, from the same busybox base; both images are saved as docker-archives,
+# flattened by one independent helper (tests/helpers/parity_flatten.py, OCI
+# whiteouts) and compared: the file tree (path, type, mode, owner, size,
+# content, link target; not mtimes) and the config fields users see (Env, Cmd,
+# Entrypoint, WorkingDir, User, ExposedPorts, Labels, Volumes, StopSignal,
+# Healthcheck, Shell, OnBuild; absent = null = empty).
+#
+# A case directory holds the Dockerfile and its context; two optional files are
+# not part of the context: `flags` (extra build flags for both builders, one
+# per line) and `setup.sh` (run in the copied context to make what git cannot
+# carry: owners, odd modes, archives). The copy's modes are normalised first
+# (dirs 0755, files 0644, or 0755 when executable in the checkout).
+#
+# Where strata differs from BuildKit, the test still asserts BuildKit's result
+# but through expect_known_diff, which prints "ok N # TODO known difference:"
+# instead of failing; once strata matches it says so, and the wrapper should go.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/helpers/dockerd.sh"
+H=$TOP/tests/helpers
+P=$TOP/tests/parity
+
+# Debian's docker client (20.10) builds with BuildKit itself; a newer client
+# elsewhere on PATH would want the buildx plugin for DOCKER_BUILDKIT=1.
+DOCKER_CLI=docker
+[ -x /usr/bin/docker ] && DOCKER_CLI=/usr/bin/docker
+dk() { "$DOCKER_CLI" -H "unix://$DK_DIR/docker.sock" "$@"; }
+
+# expect_known_diff REASON TITLE BODY: like expect_success, for an assertion of
+# BuildKit's behaviour that strata does not meet yet. A failure is reported as
+# a TODO (with the evidence as comments), a pass as "ok" plus a note.
+expect_known_diff() {
+  if [ -n "$TEST_SKIP_NEXT" ]; then _e2e_skip "$TEST_SKIP_NEXT" "$2"; TEST_SKIP_NEXT=""; return; fi
+  local out="$T/.out.$((TEST_N + 1))"
+  ( set -e; eval "$3" ) > "$out" 2>&1
+  local rc=$?
+  TEST_N=$((TEST_N + 1))
+  if [ $rc -ne 0 ]; then
+    sed 's/^/#   /' "$out" | tail -n 20
+    echo "ok $TEST_N # TODO known difference: $1 ($2)"
+  else
+    echo "ok $TEST_N - $2 (known difference no longer seen: $1; drop expect_known_diff)"
+  fi
+}
+
+why=$(dockerd_why)
+if [ -z "$why" ]; then dockerd_start "$T/d" || why="dockerd did not start"; fi
+if [ -z "$why" ] && ! "$DOCKER_CLI" --version >/dev/null 2>&1; then why="no docker client"; fi
+if [ -n "$why" ]; then
+  _e2e_skip "$why" "BuildKit parity (needs a working dockerd)"
+  e2e_done
+fi
+
+# The same base in both builders: strata imports the busybox rootfs, exports it
+# as a docker-archive, docker loads that under the same name, so FROM
+# localhost/busybox:latest resolves locally in both (BuildKit 20.10 with the
+# classic image store uses local images and does not pull).
+expect_success 'the busybox base is the same image in strata and docker' '
+  import_busybox
+  strata export localhost/busybox:latest --format docker-archive -o "$T/base.tar"
+  dk load -i "$T/base.tar" | grep -q "localhost/busybox:latest"
+  [ "$(dk image inspect -f "{{.Id}}" localhost/busybox:latest)" = \
+    "$(strata inspect --manifest localhost/busybox:latest | python3 -c "import json,sys; print(json.load(sys.stdin)[\"config\"][\"digest\"])")" ]
+'
+
+# parity_build CASE: builds tests/parity/CASE with both, leaves $T/w/CASE/{bk,st}.{list,cfg}
+parity_build() {
+  local c=$1 w=$T/w/$1 ctx=$T/w/$1/ctx
+  local -a flags=()
+  rm -rf "$w"; mkdir -p "$w"
+  cp -a "$P/$c" "$ctx"
+  rm -f "$ctx/flags" "$ctx/setup.sh"
+  [ ! -f "$P/$c/flags" ] || mapfile -t flags < <(grep -v '^#' "$P/$c/flags" | grep .)
+  find "$ctx" -type d -exec chmod 0755 {} +
+  find "$ctx" -type f -perm /111 -exec chmod 0755 {} +
+  find "$ctx" -type f ! -perm /111 -exec chmod 0644 {} +
+  if [ -f "$P/$c/setup.sh" ]; then (cd "$ctx" && sh "$P/$c/setup.sh") || return 1; fi
+  DOCKER_BUILDKIT=1 dk build --network=none -t "parity/$c" "${flags[@]}" \
+    -f "$ctx/Dockerfile" "$ctx" > "$w/bk.log" 2>&1 && touch "$w/bk.built"
+  strata build --network none -t "parity/$c" "${flags[@]}" \
+    -f "$ctx/Dockerfile" "$ctx" > "$w/st.log" 2>&1 && touch "$w/st.built"
+  if [ -e "$w/bk.built" ]; then
+    dk save -o "$w/bk.tar" "parity/$c" &&
+      python3 "$H/parity_flatten.py" "$w/bk.tar" "$w/bk" "$w/bk.json" &&
+      python3 "$H/treelist.py" "$w/bk" --no-mtime > "$w/bk.list" &&
+      python3 "$H/parity_config.py" "$w/bk.json" > "$w/bk.cfg" &&
+      python3 "$H/parity_links.py" "$w/bk" > "$w/bk.links"
+    rm -f "$w/bk.tar"
+  fi
+  if [ -e "$w/st.built" ]; then
+    strata export "parity/$c" --format docker-archive -o "$w/st.tar" &&
+      python3 "$H/parity_flatten.py" "$w/st.tar" "$w/st" "$w/st.json" &&
+      python3 "$H/treelist.py" "$w/st" --no-mtime > "$w/st.list" &&
+      python3 "$H/parity_config.py" "$w/st.json" > "$w/st.cfg" &&
+      python3 "$H/parity_links.py" "$w/st" > "$w/st.links"
+    rm -f "$w/st.tar"
+  fi
+  return 0
+}
+
+# built CASE: both builders built it (prints the build logs' tails otherwise)
+built() {
+  local w=$T/w/$1 ok=0
+  [ -e "$w/bk.built" ] || { echo "BuildKit failed:"; tail -n 15 "$w/bk.log"; ok=1; }
+  [ -e "$w/st.built" ] || { echo "strata failed:"; tail -n 15 "$w/st.log"; ok=1; }
+  return $ok
+}
+
+# same_tree CASE [EXCLUDE_ERE]: the listings agree (lines matching EXCLUDE_ERE
+# left out); the diff is "<" BuildKit, ">" strata
+same_tree() {
+  local w=$T/w/$1 ex=${2:-'^$'}
+  built "$1" || return 1
+  diff <(grep -Ev -- "$ex" "$w/bk.list") <(grep -Ev -- "$ex" "$w/st.list")
+}
+
+# same_links CASE [EXCLUDE_ERE]: the same hard-link groups (paths that are one file)
+same_links() {
+  local w=$T/w/$1 ex=${2:-'^$'}
+  built "$1" || return 1
+  diff <(grep -Ev -- "$ex" "$w/bk.links") <(grep -Ev -- "$ex" "$w/st.links")
+}
+
+# same_tree_only CASE ERE: the listings agree on the lines matching ERE
+same_tree_only() {
+  local w=$T/w/$1
+  built "$1" || return 1
+  diff <(grep -E -- "$2" "$w/bk.list") <(grep -E -- "$2" "$w/st.list")
+}
+
+# same_config CASE [FIELD...]: those config fields (default all) agree
+same_config() {
+  local c=$1 w=$T/w/$1
+  shift
+  built "$c" || return 1
+  if [ $# -eq 0 ]; then
+    diff "$w/bk.cfg" "$w/st.cfg"
+  else
+    diff <(python3 "$H/parity_config.py" "$w/bk.json" "$@") \
+         <(python3 "$H/parity_config.py" "$w/st.json" "$@")
+  fi
+}
+
+# same_config_except CASE FIELD...: every compared field but those agrees
+same_config_except() {
+  local c=$1 w=$T/w/$1 re
+  shift
+  built "$c" || return 1
+  re="^($(IFS='|'; echo "$*")) "
+  diff <(grep -Ev "$re" "$w/bk.cfg") <(grep -Ev "$re" "$w/st.cfg")
+}
+
+# same_file CASE PATH... : those files of the two trees have the same content
+same_file() {
+  local c=$1 f rc=0
+  shift
+  built "$c" || return 1
+  for f in "$@"; do
+    diff -u --label "BuildKit $f" --label "strata $f" "$T/w/$c/bk/$f" "$T/w/$c/st/$f" || rc=1
+  done
+  return $rc
+}
+
+# same_lines CASE ERE PATH... : same_file on the lines matching ERE only
+same_lines() {
+  local c=$1 re=$2 f rc=0
+  shift 2
+  built "$c" || return 1
+  for f in "$@"; do
+    diff -u --label "BuildKit $f" --label "strata $f" \
+      <(grep -E -- "$re" "$T/w/$c/bk/$f") <(grep -E -- "$re" "$T/w/$c/st/$f") || rc=1
+  done
+  return $rc
+}
+
+# Known difference (every case with a RUN): BuildKit's runc leaves the mount
+# points of /dev, /proc and /sys in the layer of the first RUN on a base that
+# lacks them ("dev d 0755 0:0", "proc d 0755 0:0", "sys d 0755 0:0" in the
+# tree); strata's sandbox leaves nothing. Left out of the tree comparisons and
+# asserted once below.
+MOUNTPOINTS='^(dev|proc|sys) d '
+
+# ---- compile: build stage -> test stage -> slim final stage, USER, COPY --from --chown
+parity_build compile
+expect_success 'compile: same file tree' "same_tree compile '$MOUNTPOINTS'"
+expect_success 'compile: same config' 'same_config compile'
+expect_known_diff 'BuildKit leaves the RUN mount points /dev /proc /sys (0755 0:0) in the image, strata does not' \
+  'compile: /dev, /proc and /sys as BuildKit leaves them' "same_tree_only compile '$MOUNTPOINTS'"
+
+# ---- workdir: relative WORKDIRs, WORKDIR through ENV, WORKDIR created after USER
+parity_build workdir
+expect_success 'workdir: same file tree (directories, owners, RUN and COPY in them)' \
+  "same_tree workdir '$MOUNTPOINTS'"
+expect_success 'workdir: same config' 'same_config workdir'
+
+# ---- envarg: global ARG in FROM, redeclared ARGs, --build-arg, ENV from ARG, ${:-} ${:+}
+parity_build envarg
+expect_success 'envarg: same file tree (ARG values seen by RUN and COPY)' "same_tree envarg '$MOUNTPOINTS'"
+expect_success 'envarg: same config (Env, Labels)' 'same_config envarg'
+
+# ---- runenv: what RUN processes see
+parity_build runenv
+PROBES='^probe/(env\.|id\.|hostname|status\.)'
+expect_success 'runenv: same file tree apart from the probes below' \
+  "same_tree runenv '$MOUNTPOINTS|$PROBES'"
+expect_success 'runenv: RUN starts in / with umask 0022' \
+  'same_file runenv probe/pwd.root probe/umask.root'
+expect_success 'runenv: RUN has the same capabilities as root and as a user' \
+  "same_lines runenv '^Cap' probe/status.root probe/status.app"
+# BuildKit: HOME=/root for root, HOME=/home/app (from /etc/passwd) for USER app,
+# HOME=/ for USER 2000:3000 (no passwd entry); strata sets no HOME at all.
+expect_known_diff 'RUN gets no HOME; BuildKit sets HOME from /etc/passwd (/root, /home/app) or / for an unknown uid' \
+  'runenv: RUN environment (env | sort) as root, as app, as 2000:3000' \
+  'same_file runenv probe/env.root probe/env.app probe/env.2000'
+# BuildKit: `id` = "uid=0(root) gid=0(root)" (no groups), app: "groups=1500(extra)"
+# (only the /etc/group memberships), 2000:3000 and app:extra: no groups;
+# strata adds the primary gid to the supplementary groups each time.
+expect_known_diff 'RUN supplementary groups: strata adds the primary gid; BuildKit has only /etc/group memberships (none for USER uid:gid or user:group)' \
+  'runenv: id as root, app, 2000:3000, app:extra, 4321' \
+  'same_file runenv probe/id.root probe/id.app probe/id.2000 probe/id.app-extra probe/id.4321'
+expect_known_diff 'hostname in RUN: BuildKit "buildkitsandbox", strata "strata"' \
+  'runenv: hostname' 'same_file runenv probe/hostname'
+expect_known_diff 'RUN security: BuildKit NoNewPrivs 0 and Seccomp 2 (docker default profile), strata NoNewPrivs 1 and Seccomp 0' \
+  'runenv: no_new_privs and seccomp of RUN' \
+  "same_lines runenv '^(NoNewPrivs|Seccomp)' probe/status.root probe/status.app"
+expect_success 'runenv: same config' 'same_config runenv'
+
+# ---- copy: COPY variants
+parity_build copy
+expect_success 'copy: same file tree (contents, globs, owners, --chmod, symlinks, existing dirs)' \
+  "same_tree copy '$MOUNTPOINTS'"
+# The context has site/index-hard.html as a hard link to site/index.html.
+# BuildKit keeps the pair linked in var/www/html, var/www/copy2 and (through
+# the assets stage) var/www/from-stage; strata writes separate files.
+expect_known_diff 'COPY of a directory: BuildKit keeps hard links between the copied files, strata does not' \
+  'copy: same hard links (a linked pair in the context)' 'same_links copy'
+expect_success 'copy: same config' 'same_config copy'
+
+# ---- addtar: ADD of local archives
+# BuildKit: `ADD release.tar.gz /opt/as-file.tgz`, `ADD --chown=1300:1300 vendor.tar
+# /opt/vendor-owned` and (WORKDIR /opt) `ADD release.tar.gz rel2` unpack into a
+# new directory named by the destination (opt/as-file.tgz/app-1.2/...,
+# opt/vendor-owned d 0755 1300:1300 with lib/ and shared.txt keeping the
+# archive's owners, opt/rel2/app-1.2/...); strata unpacks into the parent
+# (opt/app-1.2/..., opt/lib/deep/lib.so, opt/shared.txt) and makes no such directory.
+ADDX='^opt/(as-file\.tgz|rel2|vendor-owned|app-1\.2|lib|shared\.txt)( |/)'
+parity_build addtar
+expect_success 'addtar: same file tree for ADD of archives to DIR/ (merge, owners, modes, links)' \
+  "same_tree addtar '$MOUNTPOINTS|$ADDX'"
+expect_known_diff 'ADD archive to a destination without a trailing slash: BuildKit unpacks into that new directory, strata into its parent' \
+  'addtar: ADD x.tar.gz /new/path (no trailing slash, absolute and relative)' \
+  "same_tree_only addtar '$ADDX'"
+expect_success 'addtar: ADD of DIR/ keeps the hard links of the archive' \
+  "same_links addtar '^opt/(as-file\\.tgz|rel2|app-1\\.2)/'"
+expect_success 'addtar: same config' 'same_config addtar'
+
+# ---- whiteout: deletions, opaque directories, type changes, renames
+parity_build whiteout
+expect_success 'whiteout: same file tree after deletions and rm -rf + mkdir' \
+  "same_tree whiteout '$MOUNTPOINTS'"
+expect_success 'whiteout: same hard links (ln in RUN)' 'same_links whiteout'
+expect_success 'whiteout: same config' 'same_config whiteout'
+
+# ---- meta: EXPOSE/VOLUME/LABEL/STOPSIGNAL/HEALTHCHECK/ENTRYPOINT over an inherited CMD
+parity_build meta
+expect_success 'meta: same file tree' "same_tree meta '$MOUNTPOINTS'"
+expect_success 'meta: same config but ExposedPorts (Cmd reset by ENTRYPOINT, labels, volumes, healthcheck, stop signal)' \
+  'same_config_except meta ExposedPorts'
+# BuildKit: EXPOSE 7000-7002 -> "7000/tcp","7001/tcp","7002/tcp"; strata: "7000-7002/tcp"
+expect_known_diff 'EXPOSE 7000-7002: BuildKit expands the range into 7000/tcp 7001/tcp 7002/tcp, strata keeps "7000-7002/tcp"' \
+  'meta: ExposedPorts with a port range' 'same_config meta ExposedPorts'
+
+parity_build meta2
+expect_success 'meta2: same file tree' "same_tree meta2 '$MOUNTPOINTS'"
+expect_success 'meta2: same config (HEALTHCHECK NONE, CMD [], inherited ENTRYPOINT, overrides)' \
+  'same_config meta2'
+
+# ---- shell: SHELL for RUN, CMD and ENTRYPOINT shell forms
+parity_build shell
+expect_success 'shell: same file tree (RUN through each SHELL)' "same_tree shell '$MOUNTPOINTS'"
+expect_success 'shell: same config (Cmd, Entrypoint, Shell)' 'same_config shell'
+
+# ---- mounts: RUN --mount=type=cache|bind|tmpfs
+# BuildKit 20.10 leaves an empty directory (0755 0:0) at every mount target that
+# was missing, and its missing parents: ctx, deps, mnt, mnt/src, root/.cache,
+# root/.cache/go, scratch, src, var, var/cache, var/cache/pkg; strata leaves
+# none. (Later BuildKit releases clean such mount stubs up.)
+STUBS='^(ctx|deps|mnt|mnt/src|root/\.cache|root/\.cache/go|scratch|src|var|var/cache|var/cache/pkg) d '
+parity_build mounts
+expect_success 'mounts: same file tree apart from the mount targets (nothing of the mounts kept)' \
+  "same_tree mounts '$MOUNTPOINTS|$STUBS'"
+expect_known_diff 'RUN --mount targets: BuildKit 20.10 leaves empty directories at missing targets and their parents, strata does not' \
+  'mounts: mount target directories as BuildKit leaves them' "same_tree_only mounts '$STUBS'"
+expect_success 'mounts: same config' 'same_config mounts'
+
+# ---- target: --target dev skips a broken stage and the stages after it
+parity_build target
+expect_success 'target: --target dev builds only what dev needs, same tree' "same_tree target '$MOUNTPOINTS'"
+expect_success 'target: same config' 'same_config target'
+expect_success 'target: --target prod (needs the broken stage) fails in both' '
+  ! DOCKER_BUILDKIT=1 dk build --network=none --target prod -f "$T/w/target/ctx/Dockerfile" "$T/w/target/ctx" > bk-prod.log 2>&1
+  grep -q "must not run" bk-prod.log
+  ! strata build --network none --target prod -f "$T/w/target/ctx/Dockerfile" "$T/w/target/ctx" > st-prod.log 2>&1
+  grep -q "must not run" st-prod.log
+'
+
+# ---- dockerignore
+# .dockerignore "docs/" then "!docs/README.md": BuildKit sends docs/README.md
+# (app/docs d 0755, app/docs/README.md f 0644); strata drops all of docs/ (also
+# with "docs" instead of "docs/"; "docs/*" or "docs/**" with the exception work).
+IGNX='^(app/docs( |/)|files\.txt )'
+parity_build dockerignore
+expect_success 'dockerignore: same file tree apart from the re-included file' \
+  "same_tree dockerignore '$MOUNTPOINTS|$IGNX'"
+expect_known_diff '.dockerignore "docs/" + "!docs/README.md": BuildKit keeps docs/README.md, strata excludes it' \
+  'dockerignore: an exception inside an excluded directory' "same_tree_only dockerignore '$IGNX'"
+expect_success 'dockerignore: same config' 'same_config dockerignore'
+
+# ---- scratch: FROM scratch final stage (distroless pattern)
+# `COPY --from=build /rootfs/ /` where the stage made /rootfs/data 65532:65532:
+# BuildKit "data d 0755 65532:65532", strata "data d 0755 0:0" (see copyfrom).
+parity_build scratch
+expect_success 'scratch: same file tree apart from a stage-owned dir' "same_tree scratch '^data d '"
+expect_known_diff 'COPY --from=stage resets owners to 0:0 in strata; BuildKit keeps the stage owner (65532:65532)' \
+  'scratch: /data keeps its owner from the build stage' "same_tree_only scratch '^data d '"
+expect_success 'scratch: same config' 'same_config scratch'
+
+# ---- layout: symlinked directories in COPY/WORKDIR destinations, VOLUME then RUN
+parity_build layout
+expect_success 'layout: same file tree' "same_tree layout '$MOUNTPOINTS'"
+expect_success 'layout: same config' 'same_config layout'
+
+# ---- variant: ARG-selected base stage, ARG in --chown and USER, ENV escapes, ONBUILD
+parity_build variant
+expect_success 'variant: same file tree' "same_tree variant '$MOUNTPOINTS'"
+expect_success 'variant: same config' 'same_config variant'
+
+# ---- copyfrom: COPY --from keeps the owners files had in the stage
+# Recipe: the stage runs `chown -R 1234:2345 /s`, then COPY --from=build /s/f /o1/,
+# /s/d /o2, /s/d/ /o3/, /s /o4. BuildKit: every copied file and directory is
+# 1234:2345 (o1/f, o2/g, o2/sub, o2/sub/h, o3/..., o4/d 0750, o4/f, ...), the
+# destination directories it creates (o1 o2 o3 o4) 0755 0:0; strata: all 0:0.
+# With --chown=7:7 (o5) both give 7:7.
+OWNX='^(o1/|o2/|o3/|o4/)'
+parity_build copyfrom
+expect_success 'copyfrom: same file tree apart from the owners kept from the stage (and --chown)' \
+  "same_tree copyfrom '$MOUNTPOINTS|$OWNX'"
+expect_known_diff 'COPY --from=stage: BuildKit keeps the uid:gid the files had in the stage, strata makes them 0:0' \
+  'copyfrom: owners of files copied from a stage' "same_tree_only copyfrom '$OWNX'"
+# The stage also has /s/d/g-hard, a hard link to /s/d/g. BuildKit keeps the pair
+# linked in every copy (o2/g o2/g-hard, o3/..., o4/d/..., o5/d/...); strata
+# writes two separate files each time.
+expect_known_diff 'COPY --from=stage: BuildKit keeps hard links inside the copied tree, strata copies each name as its own file' \
+  'copyfrom: hard links kept by COPY --from' 'same_links copyfrom'
+expect_success 'copyfrom: same config' 'same_config copyfrom'
+
+# ---- chownarg: --chown=${UID}:${GID} from build args
+# BuildKit expands ARGs in --chown (home/user/file.txt f 0644 4242:1000,
+# home/user/by-uid.txt 4242:4242, home and home/user dirs 4242:1000); strata
+# fails: "--chown=${UID}:${GID}: unable to find user ${UID}: no matching entries
+# in passwd file".
+parity_build chownarg
+expect_known_diff 'COPY --chown=${UID}:${GID}: strata does not expand build args in --chown and fails the build' \
+  'chownarg: strata builds it, same file tree' "same_tree chownarg '$MOUNTPOINTS'"
+expect_known_diff 'COPY --chown=${UID}:${GID} (see above)' \
+  'chownarg: same config' 'same_config chownarg'
+
+e2e_done
