@@ -71,6 +71,22 @@ copy_mkdirs(int rootfd, const char *path, struct copy_state *cs, struct error *e
     return fd;
 }
 
+/*
+ * Owners of copied entries: --chown, else the source's own when copying from
+ * a stage or an image (as BuildKit does), else 0:0 for the build context.
+ */
+static uid_t
+copy_uid(const struct copy_state *cs, const struct stat *st)
+{
+    return cs->job->keep_owner && !cs->job->chown ? st->st_uid : cs->uid;
+}
+
+static gid_t
+copy_gid(const struct copy_state *cs, const struct stat *st)
+{
+    return cs->job->keep_owner && !cs->job->chown ? st->st_gid : cs->gid;
+}
+
 static mode_t
 copy_mode(const struct copy_state *cs, mode_t src)
 {
@@ -165,7 +181,8 @@ copy_file(int sfd, const struct stat *st, int ddir, const char *dname, struct co
         return error_set(err, errno, "create %s", dname);
     if (copy_data(sfd, out, cs, dname, err) < 0)
         return -1;
-    if (fchown(out, cs->uid, cs->gid) < 0 || fchmod(out, copy_mode(cs, st->st_mode)) < 0)
+    if (fchown(out, copy_uid(cs, st), copy_gid(cs, st)) < 0 ||
+        fchmod(out, copy_mode(cs, st->st_mode)) < 0)
         return error_set(err, errno, "set owner/mode of %s", dname);
     {
         struct timespec ts[2] = {st->st_mtim, st->st_mtim};
@@ -222,7 +239,8 @@ copy_dir(int sfd, const struct stat *st, int ddir, const char *dname, struct cop
         return error_set(err, errno, "open %s", dname);
     if (copy_dir_contents(sfd, dfd, cs, err) < 0)
         return -1;
-    if (fchown(dfd, cs->uid, cs->gid) < 0 || fchmod(dfd, copy_mode(cs, st->st_mode)) < 0)
+    if (fchown(dfd, copy_uid(cs, st), copy_gid(cs, st)) < 0 ||
+        fchmod(dfd, copy_mode(cs, st->st_mode)) < 0)
         return error_set(err, errno, "set owner/mode of %s", dname);
     return copy_times(ddir, dname, st, err);
 }
@@ -249,7 +267,7 @@ copy_special(int sdir, const char *sname, const struct stat *st, int ddir, const
     } else {
         return 0; /* sockets are not copied */
     }
-    if (fchownat(ddir, dname, cs->uid, cs->gid, AT_SYMLINK_NOFOLLOW) < 0)
+    if (fchownat(ddir, dname, copy_uid(cs, st), copy_gid(cs, st), AT_SYMLINK_NOFOLLOW) < 0)
         return error_set(err, errno, "chown %s", dname);
     return copy_times(ddir, dname, st, err);
 }
@@ -323,7 +341,9 @@ copy_source(int rootfd, const char *rel, struct copy_state *cs, struct error *er
             return copy_dir_contents(sfd, dfd, cs, err);
         return copy_file(sfd, &st, dfd, base, cs, err);
     }
-    into = job->dest_is_dir || S_ISDIR(st.st_mode);
+    /* ADD unpacks an archive into dest, a directory even without a trailing slash */
+    into = job->dest_is_dir || S_ISDIR(st.st_mode) ||
+           (job->extract && S_ISREG(st.st_mode) && copy_is_archive(sfd));
     if (!into) { /* an existing directory at dest takes the file inside it */
         int probe = fs_open_in_root(rootfd, job->dest, O_RDONLY | O_DIRECTORY, err);
         if (probe >= 0) {
@@ -364,7 +384,8 @@ copy_run(int rootfd, const struct copy_job *job, struct error *err)
             return error_wrap(err, "--chown=%s", job->chown);
         }
         cs.uid = ids.uid;
-        cs.gid = ids.gid;
+        /* Dockerfile reference, COPY --chown: a user without a group also names the GID */
+        cs.gid = strchr(job->chown, ':') ? ids.gid : (gid_t)ids.uid;
     }
     cs.buf = xmalloc(COPY_BUF);
     for (i = 0; rc == 0 && i < job->sources->n; i++)

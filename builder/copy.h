@@ -27,6 +27,7 @@ struct copy_job {
     int extract;                        /* ADD: unpack local tar archives instead of copying */
     const struct dockerignore *exclude; /* --exclude patterns, or NULL */
     int parents;                        /* --parents: keep each source's parent directories */
+    int keep_owner;                     /* sources keep their uid:gid (COPY --from) unless chown */
 };
 
 /*

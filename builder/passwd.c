@@ -140,11 +140,13 @@ passwd_find_user(int rootfd, const char *name, size_t nlen, struct passwd_ids *o
     if (passwd_open(&r, rootfd, "etc/passwd") < 0)
         return 0;
     while ((line = passwd_next(&r)) != NULL) {
-        if (passwd_fields(line, f, 7) < 4 || !passwd_id(f[2], &uid) || !passwd_id(f[3], &gid))
+        size_t nf = passwd_fields(line, f, 7);
+        if (nf < 4 || !passwd_id(f[2], &uid) || !passwd_id(f[3], &gid))
             continue;
         if (numeric ? uid == num : !strcmp(f[0], want)) {
             out->uid = (uid_t)uid;
             out->gid = (gid_t)gid;
+            snprintf(out->home, sizeof(out->home), "%s", nf > 5 && *f[5] ? f[5] : "/");
             snprintf(found_name, found_len, "%s", f[0]);
             close(r.fd);
             return 1;
@@ -218,6 +220,7 @@ passwd_resolve(int rootfd, const char *user, struct passwd_ids *out, struct erro
                              name);
         ids.uid = (uid_t)num; /* a numeric user need not exist, as in Docker */
         ids.gid = 0;
+        snprintf(ids.home, sizeof(ids.home), "/");
     }
     if (group) {
         if (!passwd_scan_groups(rootfd, group, NULL, &ids, &g)) {
@@ -226,10 +229,8 @@ passwd_resolve(int rootfd, const char *user, struct passwd_ids *out, struct erro
                     err, 0, "unable to find group %s: no matching entries in group file", group);
             g = (gid_t)num;
         }
-        ids.gid = g;
-        passwd_add_group(&ids, g);
+        ids.gid = g; /* runc: an explicit group gives no supplementary groups */
     } else {
-        passwd_add_group(&ids, ids.gid);
         passwd_scan_groups(rootfd, NULL, found, &ids, &g);
     }
     *out = ids;

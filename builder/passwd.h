@@ -18,8 +18,9 @@
 struct passwd_ids {
     uid_t uid;
     gid_t gid;
-    gid_t groups[PASSWD_MAX_GROUPS]; /* supplementary groups, primary gid included */
+    gid_t groups[PASSWD_MAX_GROUPS]; /* supplementary groups from etc/group memberships */
     size_t ngroups;
+    char home[256]; /* home directory from etc/passwd, "/" when the user has no entry */
 };
 
 /*

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -132,9 +133,26 @@ sandbox_etc_copies(struct sandbox_plan *plan, struct error *err)
     return sandbox_copy_etc("/etc/resolv.conf", "", plan->resolv, err);
 }
 
+/* An env array with room for HOME, when the command's environment lacks it. */
+static void
+sandbox_env_home(struct sandbox_plan *plan)
+{
+    char *const *e = plan->spec->env;
+    size_t n = 0;
+
+    for (; e && e[n]; n++)
+        if (!strncmp(e[n], "HOME=", 5))
+            return;
+    plan->env_home = xcalloc(n + 2, sizeof(char *));
+    if (n)
+        memcpy(plan->env_home, e, n * sizeof(char *));
+}
+
 static void
 sandbox_plan_release(struct sandbox_plan *plan)
 {
+    free(plan->env_home);
+    plan->env_home = NULL;
     overlay_prep_release(&plan->ov);
     cgroup_destroy(&plan->cg);
 }
@@ -179,6 +197,7 @@ sandbox_plan_init(struct sandbox_plan *plan, const struct sandbox_spec *spec, st
         sandbox_plan_release(plan);
         return -1;
     }
+    sandbox_env_home(plan);
     return 0;
 }
 
@@ -312,6 +331,81 @@ sandbox_remove_created(const char *upper, const struct strvec *created)
     }
 }
 
+/* Does rel exist in one of the image's layers (not counting the mount-point stub lower)? */
+static int
+sandbox_in_lowers(const struct sandbox_spec *spec, const char *rel, struct stat *st)
+{
+    size_t i;
+
+    for (i = 0; i < spec->overlay.nlowers; i++) { /* top-most first */
+        cleanup_free char *p = fs_join(spec->overlay.lowers[i], rel);
+        if (lstat(p, st) < 0)
+            continue;
+        /* an overlay whiteout (0:0 character device) means the image deleted it */
+        return !(S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0));
+    }
+    return 0;
+}
+
+/* Makes dir rel in the upper dir, with the image's metadata when the image has it. */
+static int
+sandbox_mkdir_like(const struct sandbox_spec *spec, int ufd, const char *rel)
+{
+    struct stat st, lst;
+    int in_image;
+
+    if (fstatat(ufd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        return S_ISDIR(st.st_mode) ? 0 : -1;
+    in_image = sandbox_in_lowers(spec, rel, &lst);
+    if (in_image && !S_ISDIR(lst.st_mode))
+        return -1; /* a file or a link in the way: leave it */
+    if (mkdirat(ufd, rel, 0755) < 0)
+        return -1;
+    if (in_image) {
+        struct timespec ts[2] = {lst.st_atim, lst.st_mtim};
+        fchownat(ufd, rel, lst.st_uid, lst.st_gid, AT_SYMLINK_NOFOLLOW);
+        fchmodat(ufd, rel, lst.st_mode & 07777, 0);
+        utimensat(ufd, rel, ts, AT_SYMLINK_NOFOLLOW);
+    }
+    return 0;
+}
+
+/*
+ * BuildKit (runc) leaves the directories it mounts on (/proc, /dev, /sys and
+ * RUN --mount targets) in the image when the image lacked them; so does
+ * strata, for the same file tree.
+ */
+static void
+sandbox_keep_mountpoints(const struct sandbox_spec *spec, const char *upper)
+{
+    static const char *const fixed[] = {"proc", "dev", "sys"};
+    cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    size_t i, nfixed = sizeof(fixed) / sizeof(fixed[0]);
+    struct stat st;
+
+    for (i = 0; ufd >= 0 && i < nfixed + spec->nmounts; i++) {
+        const char *t = i < nfixed ? fixed[i] : spec->mounts[i - nfixed].target;
+        cleanup_free char *path = NULL;
+        char *c;
+        if (i >= nfixed && spec->mounts[i - nfixed].file)
+            continue;
+        while (*t == '/')
+            t++;
+        if (!*t || fstatat(ufd, t, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+            sandbox_in_lowers(spec, t, &st))
+            continue; /* the image has it, or the command made it */
+        path = xstrdup(t);
+        for (c = strchr(path, '/'); c; c = strchr(c + 1, '/')) { /* parents first */
+            *c = '\0';
+            if (sandbox_mkdir_like(spec, ufd, path) < 0)
+                break;
+            *c = '/';
+        }
+        if (!c)
+            sandbox_mkdir_like(spec, ufd, path);
+    }
+}
+
 static int
 sandbox_pipe(int fds[2], struct error *err)
 {
@@ -394,6 +488,7 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     sandbox_remove_created(plan.ov.upper, &created);
+    sandbox_keep_mountpoints(spec, plan.ov.upper);
     sandbox_plan_release(&plan);
     if (!ran) {
         *err = cerr;

@@ -114,6 +114,14 @@ sandbox_user(const struct sandbox_plan *plan, struct error *err)
     close(rootfd);
     if (rc < 0)
         return -1;
+    if (plan->env_home) { /* the child's private copy of the plan: no allocation needed */
+        struct sandbox_plan *p = (struct sandbox_plan *)plan;
+        size_t n = 0;
+        snprintf(p->home_var, sizeof(p->home_var), "HOME=%s", ids.home);
+        while (p->env_home[n])
+            n++;
+        p->env_home[n] = p->home_var;
+    }
     if (caps_limit_bounding(CAPS_DEFAULT_MASK, err) < 0)
         return -1;
     if (!plan->privileged) {
@@ -200,7 +208,9 @@ static int
 sandbox_exec(const struct sandbox_plan *plan, struct error *err)
 {
     char *const *argv = plan->spec->argv;
-    char *const *env = plan->spec->env ? plan->spec->env : sandbox_no_env;
+    char *const *env = plan->env_home    ? plan->env_home
+                       : plan->spec->env ? plan->spec->env
+                                         : sandbox_no_env;
     const char *file = argv[0], *p = plan->path;
     char full[PATH_MAX];
     int eacces = 0;

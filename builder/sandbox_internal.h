@@ -27,6 +27,10 @@ struct sandbox_plan {
     struct cgroup cg;
     int sync_fd; /* child's end: struct sandbox_msg records, CLOEXEC */
     int out_fd;  /* child's end of the output pipe */
+    /* When the command's environment has no HOME, the child sets it from the user's
+       passwd entry (as runc does): env_home is spec->env plus one free slot. */
+    char **env_home;
+    char home_var[PATH_MAX];
 };
 
 /* Records on the sync pipe, child to parent. EOF after READY means exec succeeded. */

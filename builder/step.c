@@ -462,6 +462,29 @@ step_words(struct build *b, const struct parse_instr *in, const struct strvec *v
     return 0;
 }
 
+/* "80", "80/udp", "7000-7002/tcp" (a range names each port, as BuildKit expands it) */
+static int
+step_expose_one(cJSON *ports, const char *word, const char *where, struct error *err)
+{
+    const char *slash = strchr(word, '/');
+    const char *proto = slash ? slash + 1 : "tcp";
+    char *end;
+    long lo = strtol(word, &end, 10), hi = lo, p;
+
+    if (end != word && *end == '-')
+        hi = strtol(end + 1, &end, 10);
+    if (end == word || lo < 0 || hi > 65535 || hi < lo || hi - lo > 4096 ||
+        (*end != '/' && *end != '\0') || !*proto)
+        return error_input(err, "%s: EXPOSE: invalid port \"%s\"", where, word);
+    for (p = lo; p <= hi; p++) {
+        char key[64];
+        snprintf(key, sizeof(key), "%ld/%.16s", p, proto);
+        if (!cJSON_GetObjectItemCaseSensitive(ports, key))
+            json_add_object(ports, key);
+    }
+    return 0;
+}
+
 static int
 step_expose(struct build *b, const struct parse_instr *in, const struct strvec *vars, cJSON *cfg,
             const char *where, struct error *err)
@@ -473,15 +496,9 @@ step_expose(struct build *b, const struct parse_instr *in, const struct strvec *
     if (step_words(b, in, vars, &w, where, err) < 0)
         return -1;
     ports = step_obj(cfg, "ExposedPorts");
-    for (i = 0; i < w.n; i++) {
-        cleanup_free char *p = strchr(w.v[i], '/') ? xstrdup(w.v[i]) : xasprintf("%s/tcp", w.v[i]);
-        char *end;
-        long n = strtol(p, &end, 10);
-        if (end == p || n < 0 || n > 65535 || (*end != '/' && *end != '-'))
-            return error_input(err, "%s: EXPOSE: invalid port \"%s\"", where, w.v[i]);
-        if (!cJSON_GetObjectItemCaseSensitive(ports, p))
-            json_add_object(ports, p);
-    }
+    for (i = 0; i < w.n; i++)
+        if (step_expose_one(ports, w.v[i], where, err) < 0)
+            return -1;
     return 0;
 }
 

@@ -545,7 +545,9 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
     cleanup_free char *dest = NULL;
     __attribute__((cleanup(step_discard))) char *url_dir = NULL;
     const char *from_ref = step_flag(in, "from");
-    const char *chmod_s = step_flag(in, "chmod");
+    const char *chmod_flag = step_flag(in, "chmod");
+    const char *chown_flag = step_flag(in, "chown");
+    cleanup_free char *chmod_s = NULL, *chown_v = NULL;
     const struct stage *from = NULL;
     const struct dockerignore *excl = NULL;
     struct step_copy c;
@@ -563,6 +565,10 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
         return -1;
     if (words.n < 2)
         return error_input(err, "%s: %s needs a source and a destination", where, in->keyword);
+    /* BuildKit expands build args and ENV in --chown and --chmod */
+    if ((chown_flag && expand_word(chown_flag, b->recipe.escape, &vars, &chown_v, err) < 0) ||
+        (chmod_flag && expand_word(chmod_flag, b->recipe.escape, &vars, &chmod_s, err) < 0))
+        return error_wrap(err, "%s", where);
     if (from_ref) {
         cleanup_free char *ref = NULL;
         if (expand_word(from_ref, b->recipe.escape, &vars, &ref, err) < 0)
@@ -670,7 +676,8 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
         c.job.extract = add && !url_dir;
         c.job.sources = &srcs;
         c.job.dest = dest;
-        c.job.chown = step_flag(in, "chown");
+        c.job.chown = chown_v;
+        c.job.keep_owner = from != NULL;
         c.job.exclude = excl;
         c.job.parents = step_flag(in, "parents") != NULL;
         {

@@ -436,20 +436,20 @@ TEST(sandbox_user_switching)
     }
     s.spec.user = "nobody";
     sbx_ok(&s, id, &res);
-    CHECK_STR(sbx_line(&s, 0), "uid 65534 gid 65534 groups 65534");
+    CHECK_STR(sbx_line(&s, 0), "uid 65534 gid 65534 groups");
     sbx_ok(&s, caps, &res);
     snprintf(want, sizeof(want), "%016llx", (unsigned long long)CAPS_DEFAULT_MASK);
     CHECK_STR(sbx_field(&s, "CapBnd"), want);
     CHECK_STR(sbx_field(&s, "CapEff"), "0000000000000000");
     s.spec.user = "65534:65534";
     sbx_ok(&s, id, &res);
-    CHECK_STR(sbx_line(&s, 0), "uid 65534 gid 65534 groups 65534");
+    CHECK_STR(sbx_line(&s, 0), "uid 65534 gid 65534 groups");
     s.spec.user = "alice";
     sbx_ok(&s, id, &res);
-    CHECK_STR(sbx_line(&s, 0), "uid 1000 gid 1000 groups 50 1000");
+    CHECK_STR(sbx_line(&s, 0), "uid 1000 gid 1000 groups 50");
     s.spec.user = "1234";
     sbx_ok(&s, id, &res);
-    CHECK_STR(sbx_line(&s, 0), "uid 1234 gid 0 groups 0");
+    CHECK_STR(sbx_line(&s, 0), "uid 1234 gid 0 groups");
     s.spec.user = "nosuchuser";
     CHECK_FAIL(sbx_run(&s, id, &res, &err), err,
                "unable to find user nosuchuser: no matching entries in passwd file");
@@ -612,6 +612,29 @@ TEST(sandbox_writes_land_in_upper_only)
     strvec_release(&s.lines);
 }
 
+/*
+ * What a run leaves in the upper dir of an image without /proc, /dev and
+ * /sys: exactly those three, empty, 0755 root, as BuildKit (runc) leaves them.
+ */
+static int
+only_mount_dirs(const char *upper)
+{
+    static const char *const names[] = {"dev", "proc", "sys"};
+    char p[4096];
+    struct stat st;
+    size_t i;
+
+    if (count_entries(upper) != 3)
+        return 0;
+    for (i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s/%s", upper, names[i]);
+        if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 07777) != 0755 ||
+            st.st_uid != 0 || count_entries(p) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 TEST(sandbox_no_mount_point_leftovers)
 {
     const char *argv[] = {"true", NULL};
@@ -621,10 +644,10 @@ TEST(sandbox_no_mount_point_leftovers)
     if (!sbx_init(&s, 1)) /* no /etc, /proc, /dev, /sys in the image */
         return;
     sbx_ok(&s, argv, &res);
-    CHECK_INT(count_entries("upper"), 0);
+    CHECK(only_mount_dirs("upper"));
     s.spec.net = SANDBOX_NET_NONE;
     sbx_ok(&s, argv, &res);
-    CHECK_INT(count_entries("upper"), 0);
+    CHECK(only_mount_dirs("upper"));
     strvec_release(&s.lines);
 }
 
@@ -650,11 +673,11 @@ TEST(sandbox_created_mount_points_are_removed)
     sbx_ok(&s, argv, &res);
     CHECK_STR(sbx_line(&s, 0), "pid 1");
     CHECK_STR(sbx_line(&s, 1), "procs 1");
-    CHECK_INT(count_entries("upper"), 0);
+    CHECK(only_mount_dirs("upper"));
     s.spec.net = SANDBOX_NET_NONE;
     sbx_ok(&s, hosts, &res);
     CHECK_STR(sbx_line(&s, 0), "127.0.0.1\tlocalhost");
-    CHECK_INT(count_entries("upper"), 0);
+    CHECK(only_mount_dirs("upper"));
     strvec_release(&s.lines);
 }
 
@@ -674,7 +697,7 @@ TEST(sandbox_exec_errors)
     CHECK_FAIL(sbx_run(&s, abs, &res, &err), err, "exec: \"/nosuch\": stat /nosuch");
     CHECK_INT(err.sys_errno, ENOENT);
     CHECK_FAIL(sbx_run(&s, noexec, &res, &err), err, "exec: \"/etc/passwd\"");
-    CHECK_INT(count_entries("upper"), 0);
+    CHECK(only_mount_dirs("upper"));
     strvec_release(&s.lines);
 }
 
@@ -908,19 +931,21 @@ TEST(passwd_resolve_forms)
     passwd_fixture();
     r = open("r", O_PATH | O_DIRECTORY);
     error_init(&err);
+    /* runc's rules: supplementary groups are the etc/group memberships only, none
+     * when a group is given; HOME comes from passwd */
     CHECK_OK(passwd_resolve(r, NULL, &ids, &err), err);
     CHECK_INT(ids.uid, 0);
     CHECK_INT(ids.gid, 0);
-    CHECK_INT(ids.ngroups, 1);
+    CHECK_INT(ids.ngroups, 0);
     CHECK_OK(passwd_resolve(r, "alice", &ids, &err), err); /* last line has no '\n' */
     CHECK_INT(ids.uid, 1000);
     CHECK_INT(ids.gid, 1000);
-    CHECK_INT(ids.ngroups, 3);
-    CHECK_INT(ids.groups[1], 50);
-    CHECK_INT(ids.groups[2], 29);
+    CHECK_INT(ids.ngroups, 2);
+    CHECK_INT(ids.groups[0], 50);
+    CHECK_INT(ids.groups[1], 29);
     CHECK_OK(passwd_resolve(r, "alice:staff", &ids, &err), err);
     CHECK_INT(ids.gid, 50);
-    CHECK_INT(ids.ngroups, 1);
+    CHECK_INT(ids.ngroups, 0);
     CHECK_OK(passwd_resolve(r, "1000:7", &ids, &err), err);
     CHECK_INT(ids.uid, 1000);
     CHECK_INT(ids.gid, 7);
