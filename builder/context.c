@@ -116,6 +116,18 @@ context_ignored(const struct context *c, const char *rel)
     return dockerignore_match(&c->ignore, rel) == 1;
 }
 
+int
+context_leave_out(const struct context *c, const char *rel, int dirfd, const char *name)
+{
+    struct stat st;
+
+    if (!c || !context_ignored(c, rel))
+        return 0;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+        return dockerignore_skip_dir(&c->ignore, rel);
+    return 1;
+}
+
 static int
 context_has_glob(const char *s)
 {
@@ -258,7 +270,7 @@ context_hash_children(struct context_walk *w, int fd, struct error *err)
         if (nl)
             buf_addch(&w->name, '/');
         buf_adds(&w->name, names.v[i]);
-        if (!(w->c && context_ignored(w->c, buf_cstr(&w->rel))) &&
+        if (!context_leave_out(w->c, buf_cstr(&w->rel), fd, names.v[i]) &&
             !(w->exclude && (dockerignore_match(w->exclude, buf_cstr(&w->rel)) == 1 ||
                              dockerignore_match(w->exclude, buf_cstr(&w->name)) == 1)) &&
             context_hash_entry(w, fd, names.v[i], err) < 0)

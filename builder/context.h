@@ -43,6 +43,14 @@ int context_match(struct context *c, const char *src, struct strvec *out, struct
 int context_ignored(const struct context *c, const char *rel);
 
 /*
+ * Returns 1 when a walk below the context must leave out entry rel (found in
+ * directory dirfd as name): an excluded file, or an excluded directory that
+ * no '!' exception reaches into (such a directory is still entered, as
+ * BuildKit does, so that "docs/" + "!docs/README.md" keeps the README).
+ */
+int context_leave_out(const struct context *c, const char *rel, int dirfd, const char *name);
+
+/*
  * Adds the content of rel (a file, or a directory's whole tree minus ignored
  * paths) to k: relative names, types, permission bits, sizes, contents and
  * link targets. Not owners or times: a touched file is still a hit.

@@ -15,13 +15,21 @@
 #include "formats/core/mem.h"
 #include "formats/tar_read.h"
 
+struct copy_link {
+    dev_t dev;
+    ino_t ino;
+    char *dest; /* host path of the first copy (in the merged rootfs) */
+};
+
 struct copy_state {
     const struct copy_job *job;
     uid_t uid;
     gid_t gid;
-    struct buf rel; /* source path relative to the context (ignore rules) */
-    char *buf;      /* data buffer for read/write copies */
-    size_t src_len; /* bytes of rel naming the source itself ("dir/"), for --exclude */
+    struct buf rel;          /* source path relative to the context (ignore rules) */
+    char *buf;               /* data buffer for read/write copies */
+    size_t src_len;          /* bytes of rel naming the source itself ("dir/"), for --exclude */
+    struct copy_link *links; /* source files with several names, and where the first went */
+    size_t nlinks, alloc_links;
 };
 
 #define COPY_BUF (1u << 20)
@@ -168,6 +176,35 @@ copy_times(int dirfd, const char *name, const struct stat *st, struct error *err
     return 0;
 }
 
+/*
+ * A source file with several names inside one COPY is copied once and the
+ * other names become hard links to it, as BuildKit does. Returns 1 when dname
+ * was linked to an earlier copy, 0 when it must be copied (and is recorded).
+ */
+static int
+copy_hardlink(const struct stat *st, int ddir, const char *dname, struct copy_state *cs)
+{
+    char fdpath[64], dir[4096];
+    ssize_t n;
+    size_t i;
+
+    if (st->st_nlink < 2)
+        return 0;
+    for (i = 0; i < cs->nlinks; i++)
+        if (cs->links[i].dev == st->st_dev && cs->links[i].ino == st->st_ino)
+            return linkat(AT_FDCWD, cs->links[i].dest, ddir, dname, 0) == 0;
+    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ddir);
+    n = readlink(fdpath, dir, sizeof(dir) - 1);
+    if (n < 0)
+        return 0;
+    dir[n] = '\0';
+    cs->links = xgrow(cs->links, sizeof(*cs->links), cs->nlinks + 1, &cs->alloc_links);
+    cs->links[cs->nlinks].dev = st->st_dev;
+    cs->links[cs->nlinks].ino = st->st_ino;
+    cs->links[cs->nlinks++].dest = xasprintf("%s/%s", dir, dname);
+    return 0;
+}
+
 static int
 copy_file(int sfd, const struct stat *st, int ddir, const char *dname, struct copy_state *cs,
           struct error *err)
@@ -176,6 +213,8 @@ copy_file(int sfd, const struct stat *st, int ddir, const char *dname, struct co
 
     if (copy_clear(ddir, dname, 0, err) < 0)
         return -1;
+    if (copy_hardlink(st, ddir, dname, cs) == 1)
+        return 0;
     out = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
         return error_set(err, errno, "create %s", dname);
@@ -214,7 +253,7 @@ copy_dir_contents(int sfd, int dfd, struct copy_state *cs, struct error *err)
         if (rl)
             buf_addch(&cs->rel, '/');
         buf_adds(&cs->rel, names.v[i]);
-        skip = (cs->job->ignore && context_ignored(cs->job->ignore, buf_cstr(&cs->rel))) ||
+        skip = context_leave_out(cs->job->ignore, buf_cstr(&cs->rel), sfd, names.v[i]) ||
                copy_excluded(cs);
         if (!skip && copy_entry(sfd, names.v[i], dfd, names.v[i], cs, err) < 0)
             return -1;
@@ -373,7 +412,7 @@ copy_source(int rootfd, const char *rel, struct copy_state *cs, struct error *er
 int
 copy_run(int rootfd, const struct copy_job *job, struct error *err)
 {
-    struct copy_state cs = {job, 0, 0, BUF_INIT, NULL, 0};
+    struct copy_state cs = {job, 0, 0, BUF_INIT, NULL, 0, NULL, 0, 0};
     size_t i;
     int rc = 0;
 
@@ -392,6 +431,9 @@ copy_run(int rootfd, const struct copy_job *job, struct error *err)
         rc = copy_source(rootfd, job->sources->v[i], &cs, err);
     free(cs.buf);
     buf_release(&cs.rel);
+    for (i = 0; i < cs.nlinks; i++)
+        free(cs.links[i].dest);
+    free(cs.links);
     return rc;
 }
 

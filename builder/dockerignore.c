@@ -1,5 +1,7 @@
 #include "builder/dockerignore.h"
 
+#include "builder/expand.h"
+
 #include <string.h>
 
 #include "builder/lex.h"
@@ -495,8 +497,39 @@ dockerignore_match(const struct dockerignore *d, const char *relpath)
     return matched;
 }
 
+/*
+ * Could pattern (an exception) match something below dir? Compared
+ * component by component over dir's depth: a "**" may reach anywhere; a
+ * pattern with fewer components than dir stops above it.
+ */
+static int
+dockerignore_reaches_into(const char *pattern, const char *dir)
+{
+    const char *p = pattern, *q = dir;
+
+    while (*q) {
+        size_t pl = strcspn(p, "/"), ql = strcspn(q, "/");
+        if (!*p)
+            return 0;
+        if (memmem(p, pl, "**", 2))
+            return 1;
+        if (!expand_glob_match(p, pl, q, ql))
+            return 0;
+        p += pl + (p[pl] == '/');
+        q += ql + (q[ql] == '/');
+    }
+    return *p != '\0';
+}
+
 int
 dockerignore_skip_dir(const struct dockerignore *d, const char *dirpath)
 {
-    return !d->exclusions && dockerignore_match(d, dirpath);
+    size_t i;
+
+    if (!dockerignore_match(d, dirpath))
+        return 0;
+    for (i = 0; i < d->n; i++)
+        if (d->pats[i].exclusion && dockerignore_reaches_into(d->pats[i].text, dirpath))
+            return 0;
+    return 1;
 }
