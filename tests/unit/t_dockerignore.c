@@ -85,7 +85,16 @@ TEST(dockerignore_exceptions_last_match_wins)
     EXCLUDED(&d, "docs/private/key");
     KEPT(&d, "docs/public");
     CHECK_INT(d.exclusions, 1);
-    CHECK_INT(dockerignore_skip_dir(&d, "docs/private"), 0); /* a '!' line exists */
+    /* "!docs" stops above docs/private, and the later line wins below it */
+    CHECK_INT(dockerignore_skip_dir(&d, "docs/private"), 1);
+    dockerignore_release(&d);
+
+    /* an exception that reaches into an excluded dir keeps it open, and only it */
+    load(&d, "docs/\nnode_modules\n!docs/README.md\n!build/*/keep\n");
+    CHECK_INT(dockerignore_skip_dir(&d, "docs"), 0);
+    CHECK_INT(dockerignore_skip_dir(&d, "node_modules"), 1);
+    KEPT(&d, "docs/README.md");
+    EXCLUDED(&d, "docs/guide.md");
     dockerignore_release(&d);
 
     load(&d, "*.md\n!README.md\n");
