@@ -8,6 +8,7 @@
 
 #include "builder/build.h"
 #include "builder/context.h"
+#include "builder/overlay.h"
 #include "builder/parse.h"
 #include "store/cacheio.h"
 #include "store/layer.h"
@@ -98,6 +99,20 @@ int step_copy(struct build *b, struct stage *st, const struct parse_instr *in, s
  * top-most first: the lower dirs of an overlay of st.
  */
 int step_lowers(struct build *b, const struct stage *st, struct strvec *out, struct error *err);
+/* A step's scratch dirs: root/{upper,work,merged,links}, and the lower dirs. */
+struct step_dir {
+    char *root;
+    char *upper, *work, *merged, *links;
+    struct strvec lowers; /* snapshot paths, top-most first */
+};
+
+/* Makes root (taken over) and its four subdirectories; d->lowers starts empty. */
+int step_dir_init(struct step_dir *d, char *root, struct error *err);
+/* Frees d's strings and lowers; the directories stay. */
+void step_dir_forget(struct step_dir *d);
+/* The overlay of d: its lowers under its upper, mounted on its merged dir. */
+void step_overlay_spec(const struct step_dir *d, struct overlay_spec *o);
+
 /* WORKDIR's mkdir (cfg, owned, is the config after the step). */
 int step_workdir(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
                  cJSON *cfg, struct error *err);

@@ -329,52 +329,46 @@ runmount_overlay(struct build *b, struct runmount_set *set, size_t i, struct san
                  const char *scratch, struct error *err)
 {
     struct runmount *m = &set->m[i];
-    cleanup_strvec struct strvec lowers = STRVEC_INIT;
-    cleanup_free char *dir = xasprintf("%s/mount-%zu", scratch, i);
-    cleanup_free char *up = fs_join(dir, "upper"), *wk = fs_join(dir, "work");
-    cleanup_free char *mg = fs_join(dir, "merged"), *ln = fs_join(dir, "links");
     cleanup_free char *src = context_clean(m->source ? m->source : ".", err);
     struct overlay_spec o;
+    struct step_dir v;
+    int rc;
 
     if (!src)
         return -1;
-    if (m->from) {
-        if (step_lowers(b, m->from, &lowers, err) < 0)
-            return -1;
-    } else {
+    rc = step_dir_init(&v, xasprintf("%s/mount-%zu", scratch, i), err);
+    if (rc == 0 && m->from) {
+        rc = step_lowers(b, m->from, &v.lowers, err);
+    } else if (rc == 0) { /* a writable bind of the context: writes land in v.upper */
         int fd = fs_open_in_root(b->ctx.fd, src, O_PATH, err);
         char link[64], real[4096];
-        ssize_t n;
-        if (fd < 0)
-            return error_wrap(err, "--mount source %s", src);
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-        n = readlink(link, real, sizeof(real) - 1);
-        close(fd);
+        ssize_t n = -1;
+        if (fd >= 0) {
+            snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+            n = readlink(link, real, sizeof(real) - 1);
+            close(fd);
+        }
         if (n < 0)
-            return error_set(err, errno, "--mount source %s", src);
-        real[n] = '\0';
-        strvec_push(&lowers, real);
-        free(src);
-        src = xstrdup(".");
+            rc = error_wrap(err, "--mount source %s", src);
+        else {
+            real[n] = '\0';
+            strvec_push(&v.lowers, real);
+            free(src);
+            src = xstrdup(".");
+        }
     }
-    if (fs_mkdir_p(AT_FDCWD, up, 0755, err) < 0 || fs_mkdir_p(AT_FDCWD, wk, 0755, err) < 0 ||
-        fs_mkdir_p(AT_FDCWD, mg, 0755, err) < 0)
-        return -1;
-    memset(&o, 0, sizeof(o));
-    o.lowers = (const char *const *)lowers.v;
-    o.nlowers = lowers.n;
-    o.upper = up;
-    o.work = wk;
-    o.merged = mg;
-    o.linkdir = ln;
-    o.userxattr = geteuid() != 0;
-    if (overlay_prepare(&o, &set->preps[i], err) < 0)
-        return -1;
-    strvec_push_owned(&set->paths, strcmp(src, ".") ? fs_join(mg, src) : xstrdup(mg));
-    sm->kind = SANDBOX_MOUNT_OVERLAY;
-    sm->prep = &set->preps[i];
-    sm->source = set->paths.v[set->paths.n - 1];
-    return 0;
+    step_overlay_spec(&v, &o);
+    if (rc == 0)
+        rc = overlay_prepare(&o, &set->preps[i], err);
+    if (rc == 0) {
+        strvec_push_owned(&set->paths,
+                          strcmp(src, ".") ? fs_join(v.merged, src) : xstrdup(v.merged));
+        sm->kind = SANDBOX_MOUNT_OVERLAY;
+        sm->prep = &set->preps[i];
+        sm->source = set->paths.v[set->paths.n - 1];
+    }
+    step_dir_forget(&v); /* the step's scratch dir goes with the step */
+    return rc;
 }
 
 static int

@@ -33,17 +33,9 @@
 
 /* ---- steps with a filesystem change ------------------------------------ */
 
-struct step_dir {
-    char *root; /* tmp/<pid>-<n>-step */
-    char *upper, *work, *merged, *links;
-    struct strvec lowers; /* snapshot paths, top-most first */
-};
-
-static void
-step_dir_release(struct step_dir *d)
+void
+step_dir_forget(struct step_dir *d)
 {
-    if (d->root)
-        txn_discard(d->root);
     free(d->root);
     free(d->upper);
     free(d->work);
@@ -51,6 +43,14 @@ step_dir_release(struct step_dir *d)
     free(d->links);
     strvec_release(&d->lowers);
     memset(d, 0, sizeof(*d));
+}
+
+static void
+step_dir_release(struct step_dir *d)
+{
+    if (d->root)
+        txn_discard(d->root);
+    step_dir_forget(d);
 }
 
 int
@@ -67,14 +67,14 @@ step_lowers(struct build *b, const struct stage *st, struct strvec *out, struct 
     return 0;
 }
 
-static int
-step_dir_make(struct build *b, const struct stage *st, struct step_dir *d, struct error *err)
+int
+step_dir_init(struct step_dir *d, char *root, struct error *err)
 {
     static const char *const subs[] = {"upper", "work", "merged", "links"};
     size_t i;
 
     memset(d, 0, sizeof(*d));
-    d->root = txn_tmp_path(b->store->tmp, "step");
+    d->root = root;
     if (mkdir(d->root, 0700) < 0)
         return error_set(err, errno, "mkdir %s", d->root);
     for (i = 0; i < 4; i++) {
@@ -86,10 +86,18 @@ step_dir_make(struct build *b, const struct stage *st, struct step_dir *d, struc
     d->work = fs_join(d->root, "work");
     d->merged = fs_join(d->root, "merged");
     d->links = fs_join(d->root, "links");
+    return 0;
+}
+
+static int
+step_dir_make(struct build *b, const struct stage *st, struct step_dir *d, struct error *err)
+{
+    if (step_dir_init(d, txn_tmp_path(b->store->tmp, "step"), err) < 0)
+        return -1;
     return step_lowers(b, st, &d->lowers, err);
 }
 
-static void
+void
 step_overlay_spec(const struct step_dir *d, struct overlay_spec *o)
 {
     memset(o, 0, sizeof(*o));
@@ -314,32 +322,22 @@ step_copy_child(const char *merged, void *arg, struct error *err)
 
     if (rootfd < 0)
         return error_set(err, errno, "open %s", merged);
-    if (c->from) {
-        cleanup_free char *fu = fs_join(c->d->root, "from-upper");
-        cleanup_free char *fw = fs_join(c->d->root, "from-work");
-        cleanup_free char *fm = fs_join(c->d->root, "from");
-        cleanup_free char *fl = fs_join(c->d->root, "from-links");
-        cleanup_strvec struct strvec lowers = STRVEC_INIT;
+    if (c->from) { /* a view of the other stage's tree, in this child's mount namespace */
+        struct step_dir v;
         struct overlay_spec o;
         size_t i;
+        int rc = step_dir_init(&v, fs_join(c->d->root, "from"), err);
 
-        for (i = c->from->diff_ids.n; i-- > 0;)
-            strvec_push_owned(&lowers, snapshot_path(c->b->store, c->from->diff_ids.v[i]));
-        if (mkdir(fu, 0755) < 0 || mkdir(fw, 0755) < 0 || mkdir(fm, 0755) < 0)
-            return error_set(err, errno, "mkdir %s", fu);
-        memset(&o, 0, sizeof(o));
-        o.lowers = (const char *const *)lowers.v;
-        o.nlowers = lowers.n;
-        o.upper = fu;
-        o.work = fw;
-        o.merged = fm;
-        o.linkdir = fl;
-        o.userxattr = geteuid() != 0;
-        if (overlay_mount(&o, err) < 0)
+        for (i = c->from->diff_ids.n; rc == 0 && i-- > 0;)
+            strvec_push_owned(&v.lowers, snapshot_path(c->b->store, c->from->diff_ids.v[i]));
+        step_overlay_spec(&v, &o);
+        if (rc == 0 && overlay_mount(&o, err) < 0)
+            rc = -1;
+        if (rc == 0 && (srcfd = open(v.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+            rc = error_set(err, errno, "open %s", v.merged);
+        step_dir_forget(&v); /* the step's own cleanup removes the directory */
+        if (rc < 0)
             return -1;
-        srcfd = open(fm, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (srcfd < 0)
-            return error_set(err, errno, "open %s", fm);
         c->job.src_root = srcfd;
     }
     return copy_run(rootfd, &c->job, err);

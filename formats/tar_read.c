@@ -238,13 +238,8 @@ sys_entry(struct tr *t, struct error *err, const char *op)
     return error_set(err, errno, "%s: entry \"%s\": %s", t->what, t->name, op);
 }
 
-/*
- * Normalizes an archive path: drops "." and empty components (so "./a//b/"
- * is "a/b"); absolute names and ".." components are refused. "" means the
- * root. Returns 0, or -1 with *why set.
- */
-static int
-clean_path(const char *raw, struct buf *out, const char **why)
+int
+tar_read_clean_path(const char *raw, struct buf *out, const char **why)
 {
     const char *p = raw;
 
@@ -554,7 +549,7 @@ make_hardlink(struct tr *t, const char *path, const char *raw_target, int dirfd,
     struct stat st;
     int tdir;
 
-    if (clean_path(raw_target, &target, &why) < 0)
+    if (tar_read_clean_path(raw_target, &target, &why) < 0)
         return bad_entry(t, err, "hard link target \"%s\": %s", raw_target, why);
     if (!target.len)
         return bad_entry(t, err, "hard link to the root directory");
@@ -766,7 +761,7 @@ tr_entry(struct tr *t, struct archive *a, struct archive_entry *e, struct error 
 
     if (!link)
         link = archive_entry_hardlink_utf8(e);
-    if (clean_path(t->name, &path, &why) < 0)
+    if (tar_read_clean_path(t->name, &path, &why) < 0)
         return bad_entry(t, err, "%s", why);
     if (!path.len) {
         if (type != AE_IFDIR || link)

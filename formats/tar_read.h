@@ -33,6 +33,7 @@
 
 #include <stdint.h>
 
+#include "formats/core/buf.h"
 #include "formats/core/error.h"
 #include "formats/digest.h"
 
@@ -82,5 +83,13 @@ struct tar_read_result {
  */
 int tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags,
                      const char *what, struct tar_read_result *res, struct error *err);
+
+/*
+ * Normalizes an archive entry name: drops "." and empty components (so
+ * "./a//b/" is "a/b"); absolute names and ".." components are refused
+ * (image-spec layer.md: paths are relative to the layer's root). "" means the
+ * root. Returns 0, or -1 with *why set to the reason.
+ */
+int tar_read_clean_path(const char *raw, struct buf *out, const char **why);
 
 #endif

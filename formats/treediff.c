@@ -1,5 +1,7 @@
 #include "formats/treediff.h"
 
+#include "formats/tar_read.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,38 +66,20 @@ treediff_tree_release(struct treediff_tree *tree)
 
 /* ---- reading a layer ---------------------------------------------------- */
 
-/*
- * Cleans an archive path into "/a/b" form: "./a//b/" -> "/a/b", "" or "."
- * -> "/". Absolute names and ".." are refused (image-spec layer.md: paths
- * are relative to the root of the layer).
- */
+/* An archive path in "/a/b" form ("" or "." is "/"), through tar_read's rules. */
 static int
 treediff_clean(const char *raw, struct buf *out, const char **why)
 {
-    const char *p = raw;
+    struct buf rel = BUF_INIT;
+    int rc = tar_read_clean_path(raw, &rel, why);
 
     buf_reset(out);
-    if (*raw == '/') {
-        *why = "absolute path";
-        return -1;
-    }
-    while (*p) {
-        size_t n = strcspn(p, "/");
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            *why = "path leaves the layer (\"..\")";
-            return -1;
-        }
-        if (n && !(n == 1 && p[0] == '.')) {
-            buf_addch(out, '/');
-            buf_add(out, p, n);
-        }
-        p += n;
-        while (*p == '/')
-            p++;
-    }
-    if (!out->len)
+    if (rc == 0) {
         buf_addch(out, '/');
-    return 0;
+        buf_add(out, rel.data ? rel.data : "", rel.len);
+    }
+    buf_release(&rel);
+    return rc;
 }
 
 static int
