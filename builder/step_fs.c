@@ -150,6 +150,27 @@ step_on_output(void *opaque, const char *line, size_t len)
     progress_output(c->prefix, line, len);
 }
 
+/*
+ * A heredoc script with a "#!" line (Dockerfile reference, "Here-Documents"):
+ * the shell writes it to /dev/shm (a tmpfs of the sandbox, never part of the
+ * layer) and runs it with the interpreter the line names.
+ */
+static char *
+step_shebang_script(const char *body)
+{
+    size_t ll = strcspn(body + 2, "\n");
+    cleanup_free char *line = xstrndup(body + 2, ll);
+    char d[DIGEST_STR_LEN + 1];
+    struct buf sc = BUF_INIT;
+    size_t bl = strlen(body);
+
+    digest_bytes(body, bl, d);
+    buf_addf(&sc, "f=/dev/shm/strata-heredoc-$$\ncat > \"$f\" <<'STRATA_%.16s'\n%s%s",
+             digest_hex(d), body, bl && body[bl - 1] == '\n' ? "" : "\n");
+    buf_addf(&sc, "STRATA_%.16s\n%s \"$f\"\nrc=$?\nrm -f \"$f\"\nexit $rc\n", digest_hex(d), line);
+    return buf_detach(&sc);
+}
+
 static void
 step_run_argv(const struct stage *st, const struct parse_instr *in, struct strvec *argv)
 {
@@ -162,8 +183,9 @@ step_run_argv(const struct stage *st, const struct parse_instr *in, struct strve
     step_shell(step_cfg(st), argv);
     if (in->nheredocs && in->args.n && !strncmp(in->args.v[0], "<<", 2) &&
         !strchr(in->args.v[0], ' ')) {
-        /* RUN <<EOF: the heredoc is the script */
-        strvec_push(argv, in->heredocs[0].content);
+        /* RUN <<EOF: the heredoc is the script, run by the shell or by its #! interpreter */
+        const char *body = in->heredocs[0].content;
+        strvec_push_owned(argv, strncmp(body, "#!", 2) ? xstrdup(body) : step_shebang_script(body));
         return;
     }
     {

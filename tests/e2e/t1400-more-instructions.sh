@@ -70,6 +70,10 @@ EOF
 RUN cat > /cat-out.txt <<END
 cat got $NAME
 END
+RUN <<EOF
+#!/bin/awk -f
+BEGIN { print "awk ran the heredoc" > "/awk-out.txt" }
+EOF
 R
 expect_success 'heredocs: COPY files (expanded unless quoted, --chmod) and RUN scripts' '
   strata build -q -f "$T/r-heredoc" -t heredoc:1 "$T/ctx" && flat heredoc:1
@@ -77,7 +81,8 @@ expect_success 'heredocs: COPY files (expanded unless quoted, --chmod) and RUN s
   [ "$(sed -n 2p "$T/flat/scripts/A")" = "echo \$NAME" ] && [ "$(stat -c %a "$T/flat/scripts/A")" = 755 ]
   [ "$(cat "$T/flat/scripts/B")" = "literal \\\$NAME and world" ]
   [ "$(cat "$T/flat/script-out.txt")" = "from a heredoc script" ]
-  [ "$(cat "$T/flat/cat-out.txt")" = "cat got world" ]'
+  [ "$(cat "$T/flat/cat-out.txt")" = "cat got world" ]
+  [ "$(cat "$T/flat/awk-out.txt")" = "awk ran the heredoc" ] && [ -z "$(ls -A "$T/flat/dev")" ]'
 
 mkdir -p "$T/arch/pkg/sub" && echo packed > "$T/arch/pkg/sub/f.txt"
 tar -C "$T/arch" -czf "$T/ctx/pkg.tar.gz" pkg
