@@ -353,13 +353,16 @@ static int
 build_read_recipe(struct build *b, struct error *err)
 {
     cleanup_buf struct buf text = BUF_INIT;
+    int from_stdin = !strcmp(b->o->recipe, "-"); /* -f - : the recipe on standard input */
 
-    if (fs_read_file_max(AT_FDCWD, b->o->recipe, BUILD_RECIPE_MAX, &text, err) < 0) {
+    if ((from_stdin ? fs_read_fd_max(0, "standard input", BUILD_RECIPE_MAX, &text, err)
+                    : fs_read_file_max(AT_FDCWD, b->o->recipe, BUILD_RECIPE_MAX, &text, err)) < 0) {
         if (err->sys_errno)
             err->exit_code = 2;
         return error_wrap(err, "recipe");
     }
-    if (parse_recipe(b->o->recipe, buf_cstr(&text), text.len, &b->recipe, err) < 0)
+    if (parse_recipe(from_stdin ? "<stdin>" : b->o->recipe, buf_cstr(&text), text.len, &b->recipe,
+                     err) < 0)
         return -1;
     return parse_validate(&b->recipe, err);
 }

@@ -22,7 +22,9 @@ static const char build_usage[] =
     "Builds an image from a recipe (Dockerfile syntax) and the CONTEXT directory\n"
     "(default \".\").\n"
     "\n"
-    "  -f, --file FILE            recipe (default CONTEXT/Dockerfile, else CONTEXT/Containerfile)\n"
+    "  -f, --file FILE            recipe (default CONTEXT/Dockerfile, else CONTEXT/Containerfile;\n"
+    "                             - reads it from standard input)\n"
+    "      --iidfile FILE         write the image's manifest digest to FILE\n"
     "  -t, --tag NAME[:TAG]       name the result (repeatable)\n"
     "      --build-arg K[=V]      set a build arg (K alone: from the environment)\n"
     "      --target STAGE         build up to this stage\n"
@@ -164,6 +166,9 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
         char *end;
         if (r > 0 && ((o->pids_limit = strtoll(v, &end, 10)) <= 0 || *end))
             return error_input(err, "--pids-limit=%s: expected a positive number", v);
+    } else if (OPT("--iidfile")) {
+        if (r > 0)
+            o->iidfile = v;
     } else if (OPT("--target")) {
         if (r > 0)
             o->target = v;
@@ -309,6 +314,11 @@ cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
     rc = build_run(&s, &o, digest, &ran, err);
     if (rc == 0 && o.output)
         rc = build_output(&s, &o, digest, err);
+    if (rc == 0 && o.iidfile) {
+        cleanup_free char *line = xasprintf("%s\n", digest);
+        if (fs_write_atomic(AT_FDCWD, o.iidfile, line, strlen(line), 0644, err) < 0)
+            rc = error_wrap(err, "--iidfile");
+    }
     store_release(&s);
     if (rc == 0 && ran)
         build_auto_prune(cli);

@@ -22,7 +22,8 @@ static int
 context_load_ignore(struct context *c, const char *recipe_path, struct error *err)
 {
     cleanup_buf struct buf b = BUF_INIT;
-    cleanup_free char *beside = recipe_path ? xasprintf("%s.dockerignore", recipe_path) : NULL;
+    cleanup_free char *beside =
+        recipe_path && strcmp(recipe_path, "-") ? xasprintf("%s.dockerignore", recipe_path) : NULL;
     const char *file = NULL;
 
     if (beside && fs_exists(AT_FDCWD, beside))
