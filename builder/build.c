@@ -231,6 +231,17 @@ build_plan(struct build *b, struct error *err)
 
 void build_mark_needed(struct build *b, struct stage *st);
 
+/* The from= of a RUN --mount=... flag (unexpanded), malloc'ed, or NULL. */
+static char *
+build_mount_from(const char *flag)
+{
+    const char *p = strstr(flag, "from=");
+
+    if (strncmp(flag, "--mount=", 8) || !p || (p[-1] != ',' && p[-1] != '='))
+        return NULL;
+    return xstrndup(p + 5, strcspn(p + 5, ","));
+}
+
 /* The stage a --from= or FROM names, when it is a stage (else an image). */
 static struct stage *
 build_dep(struct build *b, const struct stage *st, const char *ref)
@@ -281,13 +292,10 @@ build_mark_needed(struct build *b, struct stage *st)
         }
         for (j = 0; !strcmp(in->keyword, "run") && j < in->flags.n; j++) {
             /* RUN --mount=...,from=STAGE reads that stage too */
-            const char *fl = in->flags.v[j], *p = strstr(fl, "from=");
-            if (strncmp(fl, "--mount=", 8) == 0 && p && (p[-1] == ',' || p[-1] == '=')) {
-                cleanup_free char *name = xstrndup(p + 5, strcspn(p + 5, ","));
-                struct stage *d = build_dep(b, st, name);
-                if (d)
-                    build_add_dep(b, st, d);
-            }
+            cleanup_free char *name = build_mount_from(in->flags.v[j]);
+            struct stage *d = name ? build_dep(b, st, name) : NULL;
+            if (d)
+                build_add_dep(b, st, d);
         }
     }
 }
@@ -336,12 +344,8 @@ build_check_refs(struct build *b, struct error *err)
             if (f && strcmp(in->keyword, "run") && build_check_ref(b, st, in, f, err) < 0)
                 return -1;
             for (j = 0; !strcmp(in->keyword, "run") && j < in->flags.n; j++) {
-                const char *fl = in->flags.v[j], *p = strstr(fl, "from=");
-                cleanup_free char *name = NULL;
-                if (strncmp(fl, "--mount=", 8) || !p || (p[-1] != ',' && p[-1] != '='))
-                    continue;
-                name = xstrndup(p + 5, strcspn(p + 5, ","));
-                if (build_check_ref(b, st, in, name, err) < 0)
+                cleanup_free char *name = build_mount_from(in->flags.v[j]);
+                if (name && build_check_ref(b, st, in, name, err) < 0)
                     return -1;
             }
         }

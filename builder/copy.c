@@ -26,13 +26,10 @@ struct copy_state {
     uid_t uid;
     gid_t gid;
     struct buf rel;          /* source path relative to the context (ignore rules) */
-    char *buf;               /* data buffer for read/write copies */
     size_t src_len;          /* bytes of rel naming the source itself ("dir/"), for --exclude */
     struct copy_link *links; /* source files with several names, and where the first went */
     size_t nlinks, alloc_links;
 };
-
-#define COPY_BUF (1u << 20)
 
 static int
 copy_cmp(const void *a, const void *b)
@@ -101,35 +98,6 @@ copy_mode(const struct copy_state *cs, mode_t src)
     if (cs->job->chmod >= 0)
         return (mode_t)cs->job->chmod;
     return src & 07777;
-}
-
-static int
-copy_data(int in, int out, struct copy_state *cs, const char *name, struct error *err)
-{
-    for (;;) {
-        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-        if (n == 0)
-            return 0;
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)
-                break;
-            return error_set(err, errno, "copy %s", name);
-        }
-    }
-    for (;;) {
-        ssize_t r = read(in, cs->buf, COPY_BUF);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return error_set(err, errno, "read %s", name);
-        }
-        if (r == 0)
-            return 0;
-        if (fs_write_all(out, cs->buf, (size_t)r, err) < 0)
-            return error_wrap(err, "copy %s", name);
-    }
 }
 
 /* Removes whatever is at name in dirfd unless it is a directory and keep_dir. */
@@ -218,7 +186,7 @@ copy_file(int sfd, const struct stat *st, int ddir, const char *dname, struct co
     out = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
         return error_set(err, errno, "create %s", dname);
-    if (copy_data(sfd, out, cs, dname, err) < 0)
+    if (fs_copy_fd(sfd, out, dname, err) < 0)
         return -1;
     if (fchown(out, copy_uid(cs, st), copy_gid(cs, st)) < 0 ||
         fchmod(out, copy_mode(cs, st->st_mode)) < 0)
@@ -412,7 +380,7 @@ copy_source(int rootfd, const char *rel, struct copy_state *cs, struct error *er
 int
 copy_run(int rootfd, const struct copy_job *job, struct error *err)
 {
-    struct copy_state cs = {job, 0, 0, BUF_INIT, NULL, 0, NULL, 0, 0};
+    struct copy_state cs = {job, 0, 0, BUF_INIT, 0, NULL, 0, 0};
     size_t i;
     int rc = 0;
 
@@ -426,10 +394,8 @@ copy_run(int rootfd, const struct copy_job *job, struct error *err)
         /* Dockerfile reference, COPY --chown: a user without a group also names the GID */
         cs.gid = strchr(job->chown, ':') ? ids.gid : (gid_t)ids.uid;
     }
-    cs.buf = xmalloc(COPY_BUF);
     for (i = 0; rc == 0 && i < job->sources->n; i++)
         rc = copy_source(rootfd, job->sources->v[i], &cs, err);
-    free(cs.buf);
     buf_release(&cs.rel);
     for (i = 0; i < cs.nlinks; i++)
         free(cs.links[i].dest);

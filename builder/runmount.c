@@ -1,6 +1,7 @@
 #include "builder/runmount.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,6 +324,29 @@ runmount_secret(struct build *b, struct runmount_set *set, size_t i, struct sand
     return 0;
 }
 
+/*
+ * The host path of context path src (resolved inside the context), into
+ * real (PATH_MAX bytes); *is_dir tells whether it is a directory.
+ */
+static int
+runmount_context_path(struct build *b, const char *src, char *real, int *is_dir, struct error *err)
+{
+    cleanup_close int fd = fs_open_in_root(b->ctx.fd, src, O_PATH, err);
+    char link[64];
+    struct stat st;
+    ssize_t n;
+
+    if (fd < 0)
+        return error_wrap(err, "--mount source %s", src);
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    n = readlink(link, real, PATH_MAX - 1);
+    if (n < 0 || fstat(fd, &st) < 0)
+        return error_set(err, errno, "--mount source %s", src);
+    real[n] = '\0';
+    *is_dir = S_ISDIR(st.st_mode);
+    return 0;
+}
+
 /* An overlay view for a bind from a stage, or a writable bind whose writes are dropped. */
 static int
 runmount_overlay(struct build *b, struct runmount_set *set, size_t i, struct sandbox_mount *sm,
@@ -340,18 +364,10 @@ runmount_overlay(struct build *b, struct runmount_set *set, size_t i, struct san
     if (rc == 0 && m->from) {
         rc = step_lowers(b, m->from, &v.lowers, err);
     } else if (rc == 0) { /* a writable bind of the context: writes land in v.upper */
-        int fd = fs_open_in_root(b->ctx.fd, src, O_PATH, err);
-        char link[64], real[4096];
-        ssize_t n = -1;
-        if (fd >= 0) {
-            snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-            n = readlink(link, real, sizeof(real) - 1);
-            close(fd);
-        }
-        if (n < 0)
-            rc = error_wrap(err, "--mount source %s", src);
-        else {
-            real[n] = '\0';
+        char real[PATH_MAX];
+        int is_dir;
+        rc = runmount_context_path(b, src, real, &is_dir, err);
+        if (rc == 0) {
             strvec_push(&v.lowers, real);
             free(src);
             src = xstrdup(".");
@@ -375,23 +391,12 @@ static int
 runmount_bind_context(struct build *b, struct runmount_set *set, size_t i, struct sandbox_mount *sm,
                       struct error *err)
 {
-    struct runmount *m = &set->m[i];
-    int fd = fs_open_in_root(b->ctx.fd, m->source ? m->source : ".", O_PATH, err);
-    char link[64], real[4096];
-    struct stat st;
-    ssize_t n;
+    char real[PATH_MAX];
+    int is_dir;
 
-    if (fd < 0)
-        return error_wrap(err, "--mount source %s", m->source ? m->source : ".");
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-    n = readlink(link, real, sizeof(real) - 1);
-    if (n < 0 || fstat(fd, &st) < 0) {
-        close(fd);
-        return error_set(err, errno, "--mount source %s", m->source);
-    }
-    close(fd);
-    real[n] = '\0';
-    sm->file = !S_ISDIR(st.st_mode);
+    if (runmount_context_path(b, set->m[i].source ? set->m[i].source : ".", real, &is_dir, err) < 0)
+        return -1;
+    sm->file = !is_dir;
     strvec_push(&set->paths, real);
     sm->source = set->paths.v[set->paths.n - 1];
     return 0;

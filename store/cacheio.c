@@ -127,14 +127,9 @@ cacheio_local_put(const char *dir, const char *digest, int src_fd, const void *d
     if (fd < 0)
         return error_set(err, errno, "cache %s: create %s", dir, tmp);
     if (src_fd >= 0) {
-        for (;;) {
-            ssize_t r = copy_file_range(src_fd, NULL, fd, NULL, 1 << 30, 0);
-            if (r == 0)
-                break;
-            if (r < 0) {
-                unlink(tmp);
-                return error_set(err, errno, "cache %s: copy %s", dir, digest);
-            }
+        if (fs_copy_fd(src_fd, fd, digest, err) < 0) {
+            unlink(tmp);
+            return error_wrap(err, "cache %s", dir);
         }
     } else if (fs_write_all(fd, data, n, err) < 0) {
         unlink(tmp);
@@ -490,14 +485,8 @@ cacheio_fetch(struct cacheio_source *src, struct store *s, const char *digest, c
     } else {
         cleanup_free char *p = xasprintf("%s/blobs/sha256/%s", src->spec.path, digest_hex(digest));
         in = open(p, O_RDONLY | O_CLOEXEC);
-        rc = in < 0 ? error_set(err, errno, "%s: open %s", what, p) : 0;
-        while (rc == 0) {
-            ssize_t r = copy_file_range(in, NULL, w.fd, NULL, 1 << 30, 0);
-            if (r == 0)
-                break;
-            if (r < 0)
-                rc = error_set(err, errno, "%s: copy", what);
-        }
+        rc = in < 0 ? error_set(err, errno, "%s: open %s", what, p)
+                    : fs_copy_fd(in, w.fd, what, err);
         if (rc == 0 && (rc = digest_file(AT_FDCWD, w.tmp, got, err)) == 0 && strcmp(got, digest))
             rc = error_input(err, "%s: content hashes to %s", what, got);
     }

@@ -256,3 +256,36 @@ fs_open_in_root(int root, const char *rel, int flags, struct error *err)
         return error_set(err, errno, "open %s", rel);
     return (int)fd;
 }
+
+int
+fs_copy_fd(int in, int out, const char *what, struct error *err)
+{
+    static const size_t bufsz = 1 << 20;
+    cleanup_free char *buf = NULL;
+
+    for (;;) {
+        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+        if (n == 0)
+            return 0;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)
+                break;
+            return error_set(err, errno, "copy %s", what);
+        }
+    }
+    buf = xmalloc(bufsz);
+    for (;;) {
+        ssize_t r = read(in, buf, bufsz);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return error_set(err, errno, "read %s", what);
+        }
+        if (r == 0)
+            return 0;
+        if (fs_write_all(out, buf, (size_t)r, err) < 0)
+            return error_wrap(err, "copy %s", what);
+    }
+}

@@ -25,6 +25,13 @@ int fs_read_file(int dirfd, const char *path, struct buf *out, struct error *err
  */
 int fs_read_file_max(int dirfd, const char *path, size_t max, struct buf *out, struct error *err);
 
+/*
+ * Copies the rest of in to out: copy_file_range (reflinks or in-kernel copy
+ * where the file systems allow), else read/write. what names the source in
+ * errors.
+ */
+int fs_copy_fd(int in, int out, const char *what, struct error *err);
+
 /* Reads fd to its end (at most max bytes, 0 = no limit) into out; what names it in errors. */
 int fs_read_fd_max(int fd, const char *what, size_t max, struct buf *out, struct error *err);
 
