@@ -27,8 +27,9 @@ CFLAGS += -std=c11 $(WARN) $(SANFLAGS) -pthread $(shell pkg-config --cflags $(PK
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 LDFLAGS += $(SANFLAGS)
 
-LIB_SRC := $(wildcard formats/core/*.c formats/*.c store/*.c builder/*.c)
-LIB_SRC := $(filter-out builder/main.c,$(LIB_SRC))
+LIB_SRC := $(wildcard formats/core/*.c formats/*.c store/*.c builder/recipe/*.c \
+             builder/sandbox/*.c builder/engine/*.c builder/cli/*.c)
+LIB_SRC := $(filter-out builder/cli/main.c,$(LIB_SRC))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
@@ -39,7 +40,7 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/%)
 
 all: $(BIN)
 
-$(BIN): $(BUILD)/builder/main.o $(LIB_OBJ)
+$(BIN): $(BUILD)/builder/cli/main.o $(LIB_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -119,5 +120,5 @@ clean:
 .PHONY: all fuzz fuzz-smoke test test-run unit e2e deps demo bench lint clean
 
 -include $(FUZZ_SRC:%.c=$(BUILD)/%.d)
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/builder/main.d
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/builder/cli/main.d
 .SECONDARY:

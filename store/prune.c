@@ -334,17 +334,17 @@ prune_still_used(const struct prune_record *recs, size_t n, const char *picked, 
 /* Bytes that go once record i is dropped: its layer blob and snapshot, unless still used. */
 static long long
 prune_frees(const struct store *s, const struct prune_record *recs, size_t n, const char *picked,
-            size_t i, const struct refs *pinned)
+            size_t i, const struct reach *pinned)
 {
     const struct prune_record *r = &recs[i];
     long long bytes = r->size;
 
-    if (r->blob && !refs_has(&pinned->blobs, r->blob) &&
+    if (r->blob && !reach_has(&pinned->blobs, r->blob) &&
         !prune_still_used(recs, n, picked, i, r->blob, 1)) {
         long long b = blob_size(s, r->blob);
         bytes += b > 0 ? b : 0;
     }
-    if (r->snapshot && !refs_has(&pinned->snapshots, r->snapshot) &&
+    if (r->snapshot && !reach_has(&pinned->snapshots, r->snapshot) &&
         !prune_still_used(recs, n, picked, i, r->snapshot, 0)) {
         cleanup_free char *rel = xasprintf("snapshots/%s", r->snapshot);
         bytes += (long long)fs_du(s->root_fd, rel);
@@ -354,7 +354,7 @@ prune_frees(const struct store *s, const struct prune_record *recs, size_t n, co
 
 void
 prune_pick(const struct store *s, const struct prune_opts *o, const struct prune_record *recs,
-           size_t n, const struct refs *pinned, long long total, size_t *pick, size_t *npick,
+           size_t n, const struct reach *pinned, long long total, size_t *pick, size_t *npick,
            long long *after)
 {
     cleanup_free char *picked = xcalloc(n ? n : 1, 1);
@@ -420,7 +420,7 @@ prune_sweep_dir(const struct store *s, const char *rel, const struct strvec *kee
         if (de->d_name[0] == '.')
             continue;
         name = blobs ? xasprintf("sha256:%s", de->d_name) : xstrdup(de->d_name);
-        if (refs_has(keep, name))
+        if (reach_has(keep, name))
             continue;
         if (prune_remove(s, rel, de->d_name, !blobs, bytes) == 0)
             (*count)++;
@@ -430,16 +430,16 @@ prune_sweep_dir(const struct store *s, const char *rel, const struct strvec *kee
 }
 
 void
-prune_sweep(const struct store *s, const struct refs *r, struct prune_result *res)
+prune_sweep(const struct store *s, const struct reach *r, struct prune_result *res)
 {
-    res->tmp += refs_sweep_tmp(s, 1);
+    res->tmp += reach_sweep_tmp(s, 1);
     prune_sweep_dir(s, "blobs/sha256", &r->blobs, 1, &res->blobs, &res->freed);
     prune_sweep_dir(s, "snapshots", &r->snapshots, 0, &res->snapshots, &res->freed);
 }
 
-/* What image names reach, like refs_collect without the cache records. */
+/* What image names reach, like reach_collect without the cache records. */
 static int
-prune_pinned(const struct store *s, struct refs *p, struct error *err)
+prune_pinned(const struct store *s, struct reach *p, struct error *err)
 {
     struct index idx;
     size_t i, j;
@@ -483,7 +483,7 @@ prune_unreached(const struct store *s, const char *rel, const struct strvec *kee
         if (de->d_name[0] == '.')
             continue;
         name = blobs ? xasprintf("sha256:%s", de->d_name) : xstrdup(de->d_name);
-        if (!refs_has(keep, name))
+        if (!reach_has(keep, name))
             bytes += (long long)fs_du(dirfd(d), de->d_name);
     }
     return bytes;
@@ -549,7 +549,7 @@ prune_mounts(const struct store *s, const struct prune_opts *o, long long *total
 
 /* Problems of image names stop a prune; broken records are only dropped. */
 static int
-prune_check(const struct refs *r, struct error *err)
+prune_check(const struct reach *r, struct error *err)
 {
     size_t i;
 
@@ -567,7 +567,7 @@ prune_records(struct store *s, const struct prune_opts *o, const struct prune_re
               size_t n, long long *total, struct prune_result *res, struct error *err)
 {
     cleanup_free size_t *pick = NULL;
-    struct refs pinned;
+    struct reach pinned;
     size_t npick = 0, i;
     int rc = 0;
 
@@ -587,13 +587,13 @@ prune_records(struct store *s, const struct prune_opts *o, const struct prune_re
         cleanup_free char *dir = store_path(s, "cache");
         rc = fs_fsync_dir(AT_FDCWD, dir, err);
     }
-    refs_release(&pinned);
+    reach_release(&pinned);
     return rc;
 }
 
 /* The store's bytes (blobs, snapshots, cache mounts) that stay whatever records go. */
 static long long
-prune_total(const struct store *s, const struct refs *r)
+prune_total(const struct store *s, const struct reach *r)
 {
     return (long long)(fs_du(s->root_fd, "blobs") + fs_du(s->root_fd, "snapshots") +
                        fs_du(s->root_fd, "cache-mounts")) -
@@ -605,30 +605,30 @@ static int
 prune_run_locked(struct store *s, const struct prune_opts *o, const struct prune_record *recs,
                  size_t n, struct prune_result *res, struct error *err)
 {
-    struct refs r;
+    struct reach r;
     long long total = 0;
 
-    if (refs_collect(s, &r, err) < 0)
+    if (reach_collect(s, &r, err) < 0)
         return -1;
     if (prune_check(&r, err) < 0) {
-        refs_release(&r);
+        reach_release(&r);
         return -1;
     }
     if (o->keep_storage >= 0)
         total = prune_total(s, &r);
-    refs_release(&r);
+    reach_release(&r);
     if (prune_records(s, o, recs, n, &total, res, err) < 0)
         return -1;
     prune_mounts(s, o, &total, res);
     /* the authoritative set: what names and the remaining records reach */
-    if (refs_collect(s, &r, err) < 0)
+    if (reach_collect(s, &r, err) < 0)
         return -1;
     if (prune_check(&r, err) < 0) {
-        refs_release(&r);
+        reach_release(&r);
         return -1;
     }
     prune_sweep(s, &r, res);
-    refs_release(&r);
+    reach_release(&r);
     return 0;
 }
 

@@ -9,7 +9,7 @@
  * atime (cache_touch sets it on every cache hit). Since relatime also moves
  * atime when a record is merely read, prune takes the times before it reads
  * anything and puts the atimes of the records it keeps back afterwards. Then everything that
- * neither an image name (index.json) nor a remaining record reaches (refs_collect) is deleted:
+ * neither an image name (index.json) nor a remaining record reaches (reach_collect) is deleted:
  * blobs, snapshots and stale tmp/ entries. RUN cache mounts
  * (STORE/cache-mounts/<hex>/ with their <hex>.lock) go with --all, or oldest
  * mtime first while the store is still above --keep-storage.
@@ -25,7 +25,7 @@
 #include <time.h>
 
 #include "formats/core/error.h"
-#include "store/refs.h"
+#include "store/reach.h"
 #include "store/store.h"
 
 /* One step-cache record, as prune_list_records finds it. */
@@ -90,19 +90,19 @@ void prune_records_restore(const struct store *s, const struct prune_record *v, 
  * Picks the records to drop, in order, from recs (LRU first, as listed) and
  * writes their indices to pick (room for n) and the count to *npick.
  * pinned holds what image names reach (sorted blobs and snapshot hexes, as in
- * struct refs); sizes of what a record frees come from the store. total is the
+ * struct reach); sizes of what a record frees come from the store. total is the
  * store's size with unreachable data already subtracted; *after gets the
  * estimated size once the picked records and what only they reached are gone.
  */
 void prune_pick(const struct store *s, const struct prune_opts *o, const struct prune_record *recs,
-                size_t n, const struct refs *pinned, long long total, size_t *pick, size_t *npick,
+                size_t n, const struct reach *pinned, long long total, size_t *pick, size_t *npick,
                 long long *after);
 
 /*
- * Deletes blobs and snapshots that r (a refs_collect result) does not reach,
+ * Deletes blobs and snapshots that r (a reach_collect result) does not reach,
  * and every tmp/ entry. Adds counts and bytes to res. Used by gc and prune.
  */
-void prune_sweep(const struct store *s, const struct refs *r, struct prune_result *res);
+void prune_sweep(const struct store *s, const struct reach *r, struct prune_result *res);
 
 /*
  * Runs a prune: drops the records o selects, removes cache mounts when o

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builder/dockerignore.h"
+#include "builder/recipe/dockerignore.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

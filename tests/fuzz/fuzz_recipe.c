@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builder/expand.h"
-#include "builder/parse.h"
+#include "builder/recipe/expand.h"
+#include "builder/recipe/parse.h"
 #include "formats/core/buf.h"
 #include "formats/core/strvec.h"
 

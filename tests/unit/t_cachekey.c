@@ -1,4 +1,4 @@
-#include "builder/cachekey.h"
+#include "builder/engine/cachekey.h"
 #include "tests/unit/harness.h"
 
 static void

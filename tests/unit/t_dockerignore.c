@@ -1,4 +1,4 @@
-#include "builder/dockerignore.h"
+#include "builder/recipe/dockerignore.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "builder/expand.h"
+#include "builder/recipe/expand.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "builder/overlay.h"
+#include "builder/sandbox/overlay.h"
 
 #include <errno.h>
 #include <fcntl.h>

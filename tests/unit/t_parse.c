@@ -1,8 +1,8 @@
-#include "builder/parse.h"
+#include "builder/recipe/parse.h"
 
 #include <string.h>
 
-#include "builder/lex.h"
+#include "builder/recipe/lex.h"
 #include "formats/core/mem.h"
 #include "tests/unit/harness.h"
 

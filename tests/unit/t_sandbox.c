@@ -1,4 +1,4 @@
-#include "builder/sandbox.h"
+#include "builder/sandbox/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/caps.h"
-#include "builder/nsutil.h"
-#include "builder/passwd.h"
+#include "builder/sandbox/caps.h"
+#include "builder/sandbox/userns.h"
+#include "builder/sandbox/passwd.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
@@ -353,7 +353,7 @@ check_namespaces(enum sandbox_net net)
     v = sbx_field(&s, "user");
     CHECK(v != NULL);
     /* root needs no user namespace; anyone else gets one */
-    if (v && nsutil_privileged())
+    if (v && userns_privileged())
         CHECK_INT(strtoul(v, NULL, 10), host_ns("user"));
     else if (v)
         CHECK(strtoul(v, NULL, 10) != host_ns("user"));
@@ -424,7 +424,7 @@ TEST(sandbox_user_switching)
 
     if (!sbx_init(&s, 0))
         return;
-    if (!nsutil_privileged()) {
+    if (!userns_privileged()) {
         /* a rootless build maps only root */
         s.spec.user = "nobody";
         CHECK_FAIL(sbx_run(&s, id, &res, &err), err, "only root is available");

@@ -11,7 +11,7 @@
 #include "store/cache.h"
 #include "store/image.h"
 #include "store/index.h"
-#include "store/refs.h"
+#include "store/reach.h"
 #include "store/store.h"
 #include "store/txn.h"
 #include "tests/unit/harness.h"
@@ -85,7 +85,7 @@ TEST(blob_writer_abort_leaves_nothing)
     CHECK_OK(blob_writer_open(&s, &w, &err), err);
     CHECK(write(w.fd, "x", 1) == 1);
     blob_writer_abort(&w);
-    CHECK_INT(refs_sweep_tmp(&s, 1), 0);
+    CHECK_INT(reach_sweep_tmp(&s, 1), 0);
     store_release(&s);
 }
 

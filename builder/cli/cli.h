@@ -1,0 +1,58 @@
+#ifndef STRATA_BUILDER_CLI_CLI_H
+#define STRATA_BUILDER_CLI_CLI_H
+
+/*
+ * Command-line dispatch. Each verb is `int cmd_<verb>(struct cli *, argc, argv,
+ * struct error *)` in builder/cli/cmd_<verb>.c: argv[0] is the verb, global options
+ * (--root) are already removed. It returns 0 on success, -1 with err filled
+ * (err->exit_code picks the exit status), or a positive exit status it has
+ * already reported itself.
+ */
+
+#include "formats/core/error.h"
+
+struct cli {
+    const char *root; /* --root, STRATA_ROOT, or the default store */
+    const char *prog; /* "strata" */
+};
+
+/* Runs strata with the process arguments; returns the exit status. */
+int cli_main(int argc, char **argv);
+
+/*
+ * Parses the long option at argv[*i] named `name` (e.g. "--file") taking a
+ * value, in the forms "--file X" and "--file=X". Returns 1 and sets *value
+ * (advancing *i past a separate value) when it matches, 0 when argv[*i] is
+ * another option, -1 with an input error when the value is missing.
+ */
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value,
+                  struct error *err);
+
+int cmd_build(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_parse(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_import(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_images(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_history(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_inspect(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_tag(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_rm(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_df(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_gc(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_prune(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_diff(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_fsck(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_export(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_push(struct cli *cli, int argc, char **argv, struct error *err);
+
+/*
+ * Options push and pull share (cmd_push.c): --tls-verify, --creds, --chunk-size,
+ * -q. Fills o (registry_opts_init first) and up to two positional arguments
+ * into pos. Returns 0, 1 for --help (print cli_registry_usage), -1 on bad usage.
+ */
+struct registry_opts;
+extern const char cli_registry_usage[];
+int cli_registry_args(const char *verb, int argc, char **argv, struct registry_opts *o,
+                      const char **pos, int *npos, struct error *err);
+int cmd_pull(struct cli *cli, int argc, char **argv, struct error *err);
+
+#endif

@@ -1,0 +1,59 @@
+/* strata history IMAGE: one line per step with its layer. */
+#include <stdio.h>
+#include <string.h>
+
+#include "builder/cli/cli.h"
+#include "formats/core/log.h"
+#include "formats/core/mem.h"
+#include "formats/json.h"
+#include "store/image.h"
+
+int
+cmd_history(struct cli *cli, int argc, char **argv, struct error *err)
+{
+    struct store s;
+    struct image img;
+    const cJSON *hist, *h;
+    size_t layer = 0;
+    int step = 0, rc, full = 0, i;
+    const char *ref = NULL;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--no-trunc"))
+            full = 1;
+        else if (argv[i][0] == '-')
+            return error_input(err, "history: unknown option %s", argv[i]);
+        else if (!ref)
+            ref = argv[i];
+        else
+            return error_input(err, "usage: strata history [--no-trunc] IMAGE");
+    }
+    if (!ref)
+        return error_input(err, "usage: strata history [--no-trunc] IMAGE");
+    if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
+        return -1;
+    rc = image_load(&s, ref, &img, err);
+    store_release(&s);
+    if (rc != 0)
+        return rc < 0 ? -1 : error_input(err, "history: no such image \"%s\"", ref);
+    printf("%-5s %-8s %-19s %s\n", "STEP", "SIZE", "LAYER", "CREATED BY");
+    hist = cJSON_GetObjectItemCaseSensitive(img.config, "history");
+    cJSON_ArrayForEach(h, hist)
+    {
+        const cJSON *empty = cJSON_GetObjectItemCaseSensitive(h, "empty_layer");
+        const char *by = json_string(h, "created_by", 0, "", err);
+        char size[32] = "0B";
+        const char *dg = "-";
+
+        step++;
+        if (!cJSON_IsTrue(empty) && layer < img.manifest.nlayers) {
+            log_human_size(img.manifest.layers[layer].size, size, sizeof(size));
+            dg = img.manifest.layers[layer].digest;
+            layer++;
+        }
+        printf("%-5d %-8s %-19.*s %.*s\n", step, size, full ? 71 : 19, dg, full ? 4096 : 100,
+               by ? by : "");
+    }
+    image_release(&img);
+    return 0;
+}

@@ -1,0 +1,51 @@
+/* strata inspect [--manifest] IMAGE: the image config (or manifest) JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder/cli/cli.h"
+#include "formats/core/mem.h"
+#include "formats/json.h"
+#include "store/image.h"
+
+int
+cmd_inspect(struct cli *cli, int argc, char **argv, struct error *err)
+{
+    struct store s;
+    struct image img;
+    const char *ref = NULL;
+    int manifest = 0, rc, i;
+    char *text;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--manifest"))
+            manifest = 1;
+        else if (argv[i][0] == '-')
+            return error_input(err, "inspect: unknown option %s", argv[i]);
+        else if (!ref)
+            ref = argv[i];
+        else
+            return error_input(err, "usage: strata inspect [--manifest] IMAGE");
+    }
+    if (!ref)
+        return error_input(err, "usage: strata inspect [--manifest] IMAGE");
+    if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
+        return -1;
+    rc = image_load(&s, ref, &img, err);
+    store_release(&s);
+    if (rc != 0)
+        return rc < 0 ? -1 : error_input(err, "inspect: no such image \"%s\"", ref);
+    if (manifest) {
+        char *m = oci_manifest_write(&img.manifest);
+        cJSON *j = cJSON_Parse(m);
+        text = cJSON_Print(j);
+        cJSON_Delete(j);
+        free(m);
+    } else {
+        text = cJSON_Print(img.config);
+    }
+    printf("%s\n", text);
+    free(text);
+    image_release(&img);
+    return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * strata prune: drop step-cache records least recently used first, then the
+ * blobs and snapshots nothing references any more (store/prune.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "builder/cli/cli.h"
+#include "formats/core/log.h"
+#include "store/prune.h"
+
+static const char prune_usage[] =
+    "usage: strata prune [--all] [--keep-storage SIZE] [--filter until=DURATION]\n"
+    "\n"
+    "Drops step-cache records, least recently used first, then every blob and\n"
+    "snapshot that no image name and no remaining record uses. Named images\n"
+    "always stay. Without options only records that can never be a hit go.\n"
+    "\n"
+    "  --all                    drop every record and every RUN cache mount\n"
+    "  --keep-storage SIZE      drop the oldest records (then cache mounts) until\n"
+    "                           blobs + snapshots + cache mounts fit in SIZE\n"
+    "                           (B, kB, MB, GB: 1000-based; KiB, MiB, GiB: 1024-based)\n"
+    "  --filter until=DURATION  only records not used for DURATION (h, m, s, d; 24h, 7d)\n";
+
+static int
+prune_args(int argc, char **argv, struct prune_opts *o, struct error *err)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+
+        if (!strcmp(argv[i], "--all") || !strcmp(argv[i], "-a")) {
+            o->all = 1;
+            continue;
+        }
+        if ((r = cli_opt_value(argc, argv, &i, "--keep-storage", &v, err)) != 0) {
+            if (r < 0 || prune_parse_size(v, &o->keep_storage, err) < 0)
+                return error_wrap(err, "prune: --keep-storage");
+            continue;
+        }
+        if ((r = cli_opt_value(argc, argv, &i, "--filter", &v, err)) != 0) {
+            if (r < 0)
+                return error_wrap(err, "prune");
+            if (strncmp(v, "until=", 6) != 0)
+                return error_input(err, "prune: --filter \"%s\": only until=DURATION is supported",
+                                   v);
+            if (prune_parse_duration(v + 6, &o->until, err) < 0)
+                return error_wrap(err, "prune: --filter");
+            continue;
+        }
+        return error_input(err, "prune: unexpected argument \"%s\" (see strata prune --help)",
+                           argv[i]);
+    }
+    return 0;
+}
+
+int
+cmd_prune(struct cli *cli, int argc, char **argv, struct error *err)
+{
+    struct prune_opts o;
+    struct prune_result res;
+    struct store s;
+    char human[32];
+
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(prune_usage, stdout);
+        return 0;
+    }
+    prune_opts_init(&o);
+    if (prune_args(argc, argv, &o, err) < 0)
+        return -1;
+    if (store_open(&s, cli->root, STORE_LOCK_EXCLUSIVE, err) < 0)
+        return -1;
+    if (prune_run(&s, &o, &res, err) < 0) {
+        store_release(&s);
+        return -1;
+    }
+    log_human_size(res.freed, human, sizeof(human));
+    printf("removed %zu cache records, %zu blobs, %zu snapshots, %zu cache mounts; freed %s\n",
+           res.records, res.blobs, res.snapshots, res.mounts, human);
+    store_release(&s);
+    return 0;
+}

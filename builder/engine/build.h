@@ -1,0 +1,50 @@
+#ifndef STRATA_BUILDER_ENGINE_BUILD_H
+#define STRATA_BUILDER_ENGINE_BUILD_H
+
+/*
+ * `strata build`: recipe -> stages -> steps (cache hit, RUN in the sandbox,
+ * COPY/ADD through an overlay, metadata) -> image in the store, tagged.
+ */
+
+#include "builder/engine/progress.h"
+#include "builder/sandbox/sandbox.h"
+#include "formats/compress.h"
+#include "formats/core/error.h"
+#include "formats/core/strvec.h"
+#include "formats/digest.h"
+#include "store/store.h"
+
+struct build_opts {
+    const char *recipe;       /* path of the recipe file */
+    const char *context;      /* context directory */
+    struct strvec tags;       /* names to give the result */
+    struct strvec build_args; /* "K=V" (or "K": value from the environment) */
+    struct strvec secrets;    /* "id=X,src=FILE" or "id=X,env=VAR" (RUN --mount=type=secret) */
+    const char *target;       /* stage name, or NULL for the last */
+    int no_cache;
+    enum sandbox_net network;
+    enum compress_kind compression;
+    long long source_date_epoch;   /* -1: none */
+    int tls_verify;                /* for base images pulled from a registry */
+    long long memory_limit;        /* RUN memory limit in bytes (cgroup), 0: none */
+    long long pids_limit;          /* RUN process limit (cgroup), 0: none */
+    const char *iidfile;           /* --iidfile: where to write the manifest digest */
+    const char *output;            /* --output type=oci|oci-archive|docker-archive,dest=PATH */
+    struct strvec cache_from;      /* --cache-from specs, tried in order */
+    const char *cache_to;          /* --cache-to spec, or NULL */
+    struct strvec no_cache_filter; /* stages whose steps always run */
+    int explain_cache;             /* say why each first miss of a stage missed */
+};
+
+void build_opts_init(struct build_opts *o);
+void build_opts_release(struct build_opts *o);
+
+/*
+ * Runs the build into store s; writes the manifest digest of the result to
+ * out, and to *ran_steps whether any step ran (was not a cache hit). A bad
+ * recipe fails with an input error before any step runs.
+ */
+int build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN + 1],
+              int *ran_steps, struct error *err);
+
+#endif

@@ -1,0 +1,428 @@
+#include "builder/engine/copy.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builder/sandbox/passwd.h"
+#include "formats/core/buf.h"
+#include "formats/core/fsutil.h"
+#include "formats/core/mem.h"
+#include "formats/tar_read.h"
+
+struct copy_link {
+    dev_t dev;
+    ino_t ino;
+    char *dest; /* host path of the first copy (in the merged rootfs) */
+};
+
+struct copy_state {
+    const struct copy_job *job;
+    uid_t uid;
+    gid_t gid;
+    struct buf rel;          /* source path relative to the context (ignore rules) */
+    size_t src_len;          /* bytes of rel naming the source itself ("dir/"), for --exclude */
+    struct copy_link *links; /* source files with several names, and where the first went */
+    size_t nlinks, alloc_links;
+};
+
+static int
+copy_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Opens (creating as needed) directory path inside the rootfs. Directories
+ * created here get mode 0755 and the job's owner.
+ */
+static int
+copy_mkdirs(int rootfd, const char *path, struct copy_state *cs, struct error *err)
+{
+    cleanup_free char *p = xstrdup(path);
+    int fd = fs_open_in_root(rootfd, "/", O_RDONLY | O_DIRECTORY, err);
+    char *comp, *save = NULL;
+
+    if (fd < 0)
+        return -1;
+    for (comp = strtok_r(p, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+        cleanup_free char *sofar = NULL;
+        int next;
+        if (!strcmp(comp, ".") || !strcmp(comp, ".."))
+            continue;
+        sofar = xstrndup(path, (size_t)(comp - p) + strlen(comp));
+        next = fs_open_in_root(rootfd, sofar, O_RDONLY | O_DIRECTORY, err);
+        if (next < 0 && err->sys_errno == ENOENT) {
+            if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+                close(fd);
+                return error_set(err, errno, "mkdir %s", sofar);
+            }
+            if (fchownat(fd, comp, cs->uid, cs->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+                close(fd);
+                return error_set(err, errno, "chown %s", sofar);
+            }
+            next = fs_open_in_root(rootfd, sofar, O_RDONLY | O_DIRECTORY, err);
+        }
+        close(fd);
+        if (next < 0)
+            return error_wrap(err, "destination %s", path);
+        fd = next;
+    }
+    return fd;
+}
+
+/*
+ * Owners of copied entries: --chown, else the source's own when copying from
+ * a stage or an image (as BuildKit does), else 0:0 for the build context.
+ */
+static uid_t
+copy_uid(const struct copy_state *cs, const struct stat *st)
+{
+    return cs->job->keep_owner && !cs->job->chown ? st->st_uid : cs->uid;
+}
+
+static gid_t
+copy_gid(const struct copy_state *cs, const struct stat *st)
+{
+    return cs->job->keep_owner && !cs->job->chown ? st->st_gid : cs->gid;
+}
+
+static mode_t
+copy_mode(const struct copy_state *cs, mode_t src)
+{
+    if (cs->job->chmod >= 0)
+        return (mode_t)cs->job->chmod;
+    return src & 07777;
+}
+
+/* Removes whatever is at name in dirfd unless it is a directory and keep_dir. */
+static int
+copy_clear(int dirfd, const char *name, int keep_dir, struct error *err)
+{
+    struct stat st;
+
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : error_set(err, errno, "stat %s", name);
+    if (S_ISDIR(st.st_mode)) {
+        if (keep_dir)
+            return 0;
+        return fs_rm_rf(dirfd, name, err);
+    }
+    if (unlinkat(dirfd, name, 0) < 0)
+        return error_set(err, errno, "replace %s", name);
+    return 0;
+}
+
+/* COPY --exclude: patterns match the path in the context or below the source. */
+static int
+copy_excluded(const struct copy_state *cs)
+{
+    const char *rel = buf_cstr(&cs->rel);
+
+    if (!cs->job->exclude)
+        return 0;
+    return dockerignore_match(cs->job->exclude, rel) == 1 ||
+           (cs->src_len && cs->src_len < cs->rel.len &&
+            dockerignore_match(cs->job->exclude, rel + cs->src_len) == 1);
+}
+
+static int copy_entry(int sdir, const char *sname, int ddir, const char *dname,
+                      struct copy_state *cs, struct error *err);
+
+static int
+copy_times(int dirfd, const char *name, const struct stat *st, struct error *err)
+{
+    struct timespec ts[2] = {st->st_mtim, st->st_mtim};
+
+    if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+        return error_set(err, errno, "set times of %s", name);
+    return 0;
+}
+
+/*
+ * A source file with several names inside one COPY is copied once and the
+ * other names become hard links to it, as BuildKit does. Returns 1 when dname
+ * was linked to an earlier copy, 0 when it must be copied (and is recorded).
+ */
+static int
+copy_hardlink(const struct stat *st, int ddir, const char *dname, struct copy_state *cs)
+{
+    char fdpath[64], dir[4096];
+    ssize_t n;
+    size_t i;
+
+    if (st->st_nlink < 2)
+        return 0;
+    for (i = 0; i < cs->nlinks; i++)
+        if (cs->links[i].dev == st->st_dev && cs->links[i].ino == st->st_ino)
+            return linkat(AT_FDCWD, cs->links[i].dest, ddir, dname, 0) == 0;
+    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ddir);
+    n = readlink(fdpath, dir, sizeof(dir) - 1);
+    if (n < 0)
+        return 0;
+    dir[n] = '\0';
+    cs->links = xgrow(cs->links, sizeof(*cs->links), cs->nlinks + 1, &cs->alloc_links);
+    cs->links[cs->nlinks].dev = st->st_dev;
+    cs->links[cs->nlinks].ino = st->st_ino;
+    cs->links[cs->nlinks++].dest = xasprintf("%s/%s", dir, dname);
+    return 0;
+}
+
+static int
+copy_file(int sfd, const struct stat *st, int ddir, const char *dname, struct copy_state *cs,
+          struct error *err)
+{
+    cleanup_close int out = -1;
+
+    if (copy_clear(ddir, dname, 0, err) < 0)
+        return -1;
+    if (copy_hardlink(st, ddir, dname, cs) == 1)
+        return 0;
+    out = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out < 0)
+        return error_set(err, errno, "create %s", dname);
+    if (fs_copy_fd(sfd, out, dname, err) < 0)
+        return -1;
+    if (fchown(out, copy_uid(cs, st), copy_gid(cs, st)) < 0 ||
+        fchmod(out, copy_mode(cs, st->st_mode)) < 0)
+        return error_set(err, errno, "set owner/mode of %s", dname);
+    {
+        struct timespec ts[2] = {st->st_mtim, st->st_mtim};
+        if (futimens(out, ts) < 0)
+            return error_set(err, errno, "set times of %s", dname);
+    }
+    return 0;
+}
+
+static int
+copy_dir_contents(int sfd, int dfd, struct copy_state *cs, struct error *err)
+{
+    cleanup_strvec struct strvec names = STRVEC_INIT;
+    DIR *d = fdopendir(dup(sfd));
+    struct dirent *de;
+    size_t i, rl = cs->rel.len;
+
+    if (!d)
+        return error_set(err, errno, "read directory %s", buf_cstr(&cs->rel));
+    rewinddir(d);
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            strvec_push(&names, de->d_name);
+    closedir(d);
+    if (names.n)
+        qsort(names.v, names.n, sizeof(char *), copy_cmp);
+    for (i = 0; i < names.n; i++) {
+        int skip;
+        if (rl)
+            buf_addch(&cs->rel, '/');
+        buf_adds(&cs->rel, names.v[i]);
+        skip = context_leave_out(cs->job->ignore, buf_cstr(&cs->rel), sfd, names.v[i]) ||
+               copy_excluded(cs);
+        if (!skip && copy_entry(sfd, names.v[i], dfd, names.v[i], cs, err) < 0)
+            return -1;
+        cs->rel.len = rl;
+        cs->rel.data[rl] = '\0';
+    }
+    return 0;
+}
+
+static int
+copy_dir(int sfd, const struct stat *st, int ddir, const char *dname, struct copy_state *cs,
+         struct error *err)
+{
+    cleanup_close int dfd = -1;
+
+    if (copy_clear(ddir, dname, 1, err) < 0)
+        return -1;
+    if (mkdirat(ddir, dname, 0700) < 0 && errno != EEXIST)
+        return error_set(err, errno, "mkdir %s", dname);
+    dfd = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return error_set(err, errno, "open %s", dname);
+    if (copy_dir_contents(sfd, dfd, cs, err) < 0)
+        return -1;
+    if (fchown(dfd, copy_uid(cs, st), copy_gid(cs, st)) < 0 ||
+        fchmod(dfd, copy_mode(cs, st->st_mode)) < 0)
+        return error_set(err, errno, "set owner/mode of %s", dname);
+    return copy_times(ddir, dname, st, err);
+}
+
+static int
+copy_special(int sdir, const char *sname, const struct stat *st, int ddir, const char *dname,
+             struct copy_state *cs, struct error *err)
+{
+    if (copy_clear(ddir, dname, 0, err) < 0)
+        return -1;
+    if (S_ISLNK(st->st_mode)) {
+        char target[4096];
+        ssize_t n = readlinkat(sdir, sname, target, sizeof(target) - 1);
+        if (n < 0)
+            return error_set(err, errno, "readlink %s", sname);
+        target[n] = '\0';
+        if (symlinkat(target, ddir, dname) < 0)
+            return error_set(err, errno, "symlink %s", dname);
+    } else if (S_ISFIFO(st->st_mode) || S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
+        if (mknodat(ddir, dname, st->st_mode, st->st_rdev) < 0)
+            return error_set(err, errno, "mknod %s", dname);
+        if (fchmodat(ddir, dname, copy_mode(cs, st->st_mode), 0) < 0)
+            return error_set(err, errno, "chmod %s", dname);
+    } else {
+        return 0; /* sockets are not copied */
+    }
+    if (fchownat(ddir, dname, copy_uid(cs, st), copy_gid(cs, st), AT_SYMLINK_NOFOLLOW) < 0)
+        return error_set(err, errno, "chown %s", dname);
+    return copy_times(ddir, dname, st, err);
+}
+
+static int
+copy_entry(int sdir, const char *sname, int ddir, const char *dname, struct copy_state *cs,
+           struct error *err)
+{
+    struct stat st;
+    cleanup_close int sfd = -1;
+
+    if (fstatat(sdir, sname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return error_set(err, errno, "stat %s", buf_cstr(&cs->rel));
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return copy_special(sdir, sname, &st, ddir, dname, cs, err);
+    sfd = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (sfd < 0)
+        return error_set(err, errno, "open %s", buf_cstr(&cs->rel));
+    if (S_ISDIR(st.st_mode))
+        return copy_dir(sfd, &st, ddir, dname, cs, err);
+    return copy_file(sfd, &st, ddir, dname, cs, err);
+}
+
+/* image-spec layer.md: ADD of a local archive applies it like a layer. */
+static int
+copy_is_archive(int fd)
+{
+    unsigned char m[512];
+    ssize_t n = pread(fd, m, sizeof(m), 0);
+
+    if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+        return 1;
+    if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+        return 1;
+    if (n >= 6 && !memcmp(m,
+                          "\xfd"
+                          "7zXZ\0",
+                          6))
+        return 1;
+    return n == 512 && !memcmp(m + 257, "ustar", 5);
+}
+
+static int
+copy_source(int rootfd, const char *rel, struct copy_state *cs, struct error *err)
+{
+    const struct copy_job *job = cs->job;
+    cleanup_close int sfd = fs_open_in_root(job->src_root, rel, O_RDONLY, err);
+    cleanup_close int dfd = -1;
+    cleanup_free char *ddir = NULL;
+    const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+    struct stat st;
+    int into;
+
+    if (sfd < 0 || fstat(sfd, &st) < 0)
+        return error_set(err, errno, "source %s", rel);
+    buf_reset(&cs->rel);
+    buf_adds(&cs->rel, strcmp(rel, ".") ? rel : "");
+    cs->src_len = cs->rel.len ? cs->rel.len + 1 : 0;
+    if (!S_ISDIR(st.st_mode) && copy_excluded(cs))
+        return 0;
+    if (job->parents) { /* --parents: dest/<the source's own path> */
+        cleanup_free char *sub = xstrdup(rel);
+        char *slash = S_ISDIR(st.st_mode) ? NULL : strrchr(sub, '/');
+        if (!S_ISDIR(st.st_mode))
+            *(slash ? slash : sub) = '\0';
+        ddir = strcmp(sub, ".") && *sub ? fs_join(job->dest, sub) : xstrdup(job->dest);
+        dfd = copy_mkdirs(rootfd, ddir, cs, err);
+        if (dfd < 0)
+            return -1;
+        if (S_ISDIR(st.st_mode))
+            return copy_dir_contents(sfd, dfd, cs, err);
+        return copy_file(sfd, &st, dfd, base, cs, err);
+    }
+    /* ADD unpacks an archive into dest, a directory even without a trailing slash */
+    into = job->dest_is_dir || S_ISDIR(st.st_mode) ||
+           (job->extract && S_ISREG(st.st_mode) && copy_is_archive(sfd));
+    if (!into) { /* an existing directory at dest takes the file inside it */
+        int probe = fs_open_in_root(rootfd, job->dest, O_RDONLY | O_DIRECTORY, err);
+        if (probe >= 0) {
+            into = 1;
+            close(probe);
+        }
+    }
+    if (into) {
+        ddir = xstrdup(job->dest);
+    } else {
+        ddir = xstrdup(job->dest);
+        *strrchr(ddir, '/') = '\0';
+        base = strrchr(job->dest, '/') + 1;
+    }
+    dfd = copy_mkdirs(rootfd, *ddir ? ddir : "/", cs, err);
+    if (dfd < 0)
+        return -1;
+    if (S_ISDIR(st.st_mode))
+        return copy_dir_contents(sfd, dfd, cs, err);
+    if (job->extract && S_ISREG(st.st_mode) && copy_is_archive(sfd)) {
+        struct tar_read_result res;
+        return tar_read_extract(sfd, dfd, TAR_READ_APPLY, 0, rel, &res, err);
+    }
+    return copy_file(sfd, &st, dfd, base, cs, err);
+}
+
+int
+copy_run(int rootfd, const struct copy_job *job, struct error *err)
+{
+    struct copy_state cs = {job, 0, 0, BUF_INIT, 0, NULL, 0, 0};
+    size_t i;
+    int rc = 0;
+
+    if (job->chown) {
+        struct passwd_ids ids;
+        if (passwd_resolve(rootfd, job->chown, &ids, err) < 0) {
+            err->exit_code = 2; /* the recipe names a user the image does not have */
+            return error_wrap(err, "--chown=%s", job->chown);
+        }
+        cs.uid = ids.uid;
+        /* Dockerfile reference, COPY --chown: a user without a group also names the GID */
+        cs.gid = strchr(job->chown, ':') ? ids.gid : (gid_t)ids.uid;
+    }
+    for (i = 0; rc == 0 && i < job->sources->n; i++)
+        rc = copy_source(rootfd, job->sources->v[i], &cs, err);
+    buf_release(&cs.rel);
+    for (i = 0; i < cs.nlinks; i++)
+        free(cs.links[i].dest);
+    free(cs.links);
+    return rc;
+}
+
+int
+copy_mkdir_p(int rootfd, const char *path, const char *user, struct error *err)
+{
+    struct copy_job job;
+    struct copy_state cs;
+    int fd;
+
+    memset(&job, 0, sizeof(job));
+    memset(&cs, 0, sizeof(cs));
+    cs.job = &job;
+    if (user && *user) {
+        struct passwd_ids ids;
+        if (passwd_resolve(rootfd, user, &ids, err) < 0)
+            return error_wrap(err, "WORKDIR %s", path);
+        cs.uid = ids.uid;
+        cs.gid = ids.gid;
+    }
+    fd = copy_mkdirs(rootfd, path, &cs, err);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}

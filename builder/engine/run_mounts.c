@@ -1,0 +1,462 @@
+#include "builder/engine/run_mounts.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builder/recipe/expand.h"
+#include "formats/core/buf.h"
+#include "formats/core/fsutil.h"
+#include "formats/core/mem.h"
+#include "store/snapshot.h"
+
+static void
+run_mounts_free_one(struct run_mount *m)
+{
+    free(m->target);
+    free(m->source);
+    free(m->id);
+    free(m->sharing);
+    free(m->size);
+}
+
+void
+run_mounts_release(struct run_mounts *set)
+{
+    size_t i;
+
+    for (i = 0; i < set->n; i++) {
+        run_mounts_free_one(&set->m[i]);
+        if (set->preps)
+            overlay_prep_release(&set->preps[i]);
+        if (set->locks && set->locks[i] >= 0)
+            close(set->locks[i]);
+    }
+    free(set->m);
+    free(set->mounts);
+    free(set->preps);
+    free(set->locks);
+    strvec_release(&set->paths);
+    memset(set, 0, sizeof(*set));
+}
+
+static int
+run_mounts_bool(const char *v)
+{
+    return !v || !*v || !strcmp(v, "true") || !strcmp(v, "1");
+}
+
+static int
+run_mounts_number(const char *v, int base, long *out)
+{
+    char *end;
+
+    *out = strtol(v, &end, base);
+    return *v && !*end && *out >= 0;
+}
+
+/* One key=value of a --mount value into m. */
+static int
+run_mounts_field(struct build *b, struct stage *st, struct run_mount *m, const char *key,
+                 const char *val, const char *where, struct error *err)
+{
+    if (!strcmp(key, "type")) {
+        if (!strcmp(val, "bind"))
+            m->type = RUNMOUNT_BIND;
+        else if (!strcmp(val, "cache"))
+            m->type = RUNMOUNT_CACHE;
+        else if (!strcmp(val, "tmpfs"))
+            m->type = RUNMOUNT_TMPFS;
+        else if (!strcmp(val, "secret"))
+            m->type = RUNMOUNT_SECRET;
+        else
+            return error_input(err,
+                               "%s: --mount type=%s is not supported (bind, cache, tmpfs, "
+                               "secret)",
+                               where, val);
+    } else if (!strcmp(key, "target") || !strcmp(key, "dst") || !strcmp(key, "destination")) {
+        free(m->target);
+        m->target = xstrdup(val);
+    } else if (!strcmp(key, "source") || !strcmp(key, "src")) {
+        free(m->source);
+        m->source = xstrdup(val);
+    } else if (!strcmp(key, "from")) {
+        m->from = build_find_stage(b, val);
+        if (!m->from || m->from->index >= st->index)
+            return error_input(err, "%s: --mount from=%s: no such earlier stage", where, val);
+    } else if (!strcmp(key, "id")) {
+        free(m->id);
+        m->id = xstrdup(val);
+    } else if (!strcmp(key, "sharing")) {
+        if (strcmp(val, "shared") && strcmp(val, "private") && strcmp(val, "locked"))
+            return error_input(err, "%s: --mount sharing=%s: use shared, private or locked", where,
+                               val);
+        free(m->sharing);
+        m->sharing = xstrdup(val);
+    } else if (!strcmp(key, "ro") || !strcmp(key, "readonly")) {
+        m->rw = !run_mounts_bool(val);
+    } else if (!strcmp(key, "rw") || !strcmp(key, "readwrite")) {
+        m->rw = run_mounts_bool(val);
+    } else if (!strcmp(key, "required")) {
+        m->required = run_mounts_bool(val);
+    } else if (!strcmp(key, "size")) {
+        free(m->size);
+        m->size = xasprintf("size=%s", val);
+    } else if (!strcmp(key, "mode")) {
+        if (!run_mounts_number(val, 8, &m->mode))
+            return error_input(err, "%s: --mount mode=%s: expected an octal mode", where, val);
+    } else if (!strcmp(key, "uid") || !strcmp(key, "gid")) {
+        if (!run_mounts_number(val, 10, !strcmp(key, "uid") ? &m->uid : &m->gid))
+            return error_input(err, "%s: --mount %s=%s: expected a number", where, key, val);
+    } else {
+        return error_input(err, "%s: --mount: unknown option \"%s\"", where, key);
+    }
+    return 0;
+}
+
+static int
+run_mounts_parse_one(struct build *b, struct stage *st, const char *spec, struct run_mount *m,
+                     const char *where, struct error *err)
+{
+    cleanup_free char *copy = xstrdup(spec);
+    char *p, *save = NULL;
+
+    memset(m, 0, sizeof(*m));
+    m->mode = -1;
+    m->uid = m->gid = 0;
+    for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(p, '=');
+        if (eq)
+            *eq = '\0';
+        if (run_mounts_field(b, st, m, p, eq ? eq + 1 : NULL, where, err) < 0)
+            return -1;
+    }
+    if (m->type == RUNMOUNT_SECRET && !m->id && m->target)
+        m->id = xstrdup(strrchr(m->target, '/') ? strrchr(m->target, '/') + 1 : m->target);
+    if (m->type == RUNMOUNT_SECRET && !m->id)
+        return error_input(err, "%s: --mount type=secret needs an id", where);
+    if (m->type == RUNMOUNT_SECRET && !m->target)
+        m->target = xasprintf("/run/secrets/%s", m->id);
+    if (!m->target)
+        return error_input(err, "%s: --mount needs a target", where);
+    return 0;
+}
+
+/* Makes target absolute against the working directory and free of "..". */
+static int
+run_mounts_target(struct run_mount *m, const char *wd, const char *where, struct error *err)
+{
+    cleanup_free char *joined =
+        m->target[0] == '/' ? xstrdup(m->target) : fs_join(wd ? wd : "/", m->target);
+    cleanup_free char *clean = strstr(joined, "..") ? NULL : xstrdup(joined);
+
+    if (!clean || !strcmp(clean, "/"))
+        return error_input(err, "%s: --mount target \"%s\" is not allowed", where, m->target);
+    free(m->target);
+    m->target = steal_ptr(&clean);
+    return 0;
+}
+
+static const char *
+run_mounts_secret_source(struct build *b, const char *id)
+{
+    size_t il = strlen(id), i;
+
+    for (i = 0; i < b->o->secrets.n; i++) {
+        const char *s = b->o->secrets.v[i];
+        if (!strncmp(s, "id=", 3) && !strncmp(s + 3, id, il) && (s[3 + il] == ',' || !s[3 + il]))
+            return s;
+    }
+    return NULL;
+}
+
+static int
+run_mounts_key(struct build *b, struct run_mount *m, struct cachekey *k, const char *where,
+               struct error *err)
+{
+    char line[512];
+
+    snprintf(line, sizeof(line), "%d %s %s %s %d %ld %ld %ld", (int)m->type, m->target,
+             m->id ? m->id : "", m->source ? m->source : "", m->rw, m->mode, m->uid, m->gid);
+    cachekey_add(k, "mount", line);
+    if (m->type != RUNMOUNT_BIND)
+        return 0;
+    /* a bind's content is an input of the step, like a COPY source */
+    if (m->from) {
+        cachekey_add(k, "mount-from", m->from->key);
+        return 0;
+    }
+    if (context_hash(&b->ctx, m->source ? m->source : ".", k, err) < 0)
+        return error_wrap(err, "%s: --mount source", where);
+    return 0;
+}
+
+int
+run_mounts_parse(struct build *b, struct stage *st, const struct parse_instr *in,
+                 const struct strvec *vars, struct run_mounts *set, struct cachekey *k,
+                 struct error *err)
+{
+    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(step_cfg(st), "WorkingDir");
+    char where[256];
+    size_t i;
+
+    memset(set, 0, sizeof(*set));
+    step_where(b, in, where, sizeof(where));
+    for (i = 0; i < in->flags.n; i++) {
+        cleanup_free char *val = NULL;
+        struct run_mount *m;
+        if (strncmp(in->flags.v[i], "--mount=", 8) != 0)
+            continue;
+        if (expand_word(in->flags.v[i] + 8, b->recipe.escape, vars, &val, err) < 0)
+            return error_wrap(err, "%s", where);
+        set->m = xrealloc(set->m, (set->n + 1) * sizeof(*set->m));
+        m = &set->m[set->n];
+        if (run_mounts_parse_one(b, st, val, m, where, err) < 0) {
+            run_mounts_free_one(m);
+            return -1;
+        }
+        set->n++;
+        if (run_mounts_target(m, cJSON_IsString(wd) ? wd->valuestring : "/", where, err) < 0)
+            return -1;
+        if (m->type == RUNMOUNT_SECRET && m->required && !run_mounts_secret_source(b, m->id))
+            return error_input(err, "%s: secret \"%s\" is required: pass --secret id=%s,src=FILE",
+                               where, m->id, m->id);
+        if (m->source && m->type == RUNMOUNT_BIND && !m->from) {
+            char *c = context_clean(m->source, err);
+            if (!c)
+                return error_wrap(err, "%s: --mount source", where);
+            free(m->source);
+            m->source = c;
+        }
+        if (run_mounts_key(b, m, k, where, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- preparing for the run --------------------------------------------- */
+
+static int
+run_mounts_cache_dir(struct build *b, struct run_mounts *set, size_t i, struct sandbox_mount *sm,
+                     const char *scratch, struct error *err)
+{
+    struct run_mount *m = &set->m[i];
+    char hex[DIGEST_STR_LEN + 1];
+    cleanup_free char *id = xstrdup(m->id ? m->id : m->target);
+    cleanup_free char *base = store_path(b->store, "cache-mounts");
+    cleanup_free char *dir = NULL, *lock = NULL;
+    int how = 0;
+
+    digest_bytes(id, strlen(id), hex);
+    dir = xasprintf("%s/%s", base, digest_hex(hex));
+    lock = xasprintf("%s.lock", dir);
+    if (fs_mkdir_p(AT_FDCWD, base, 0700, err) < 0)
+        return -1;
+    if (m->sharing && strcmp(m->sharing, "shared")) {
+        set->locks[i] = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (set->locks[i] < 0)
+            return error_set(err, errno, "cache mount %s: lock", id);
+        how = !strcmp(m->sharing, "locked") ? LOCK_EX : LOCK_EX | LOCK_NB;
+        while (flock(set->locks[i], how) < 0) {
+            if (errno == EWOULDBLOCK) { /* private and busy: a fresh directory for this run */
+                free(dir);
+                dir = fs_join(scratch, "cache-private");
+                break;
+            }
+            if (errno != EINTR)
+                return error_set(err, errno, "cache mount %s: lock", id);
+        }
+    }
+    if (mkdir(dir, m->mode >= 0 ? (mode_t)m->mode : 0755) == 0) {
+        if (chown(dir, (uid_t)m->uid, (gid_t)m->gid) < 0 ||
+            chmod(dir, m->mode >= 0 ? (mode_t)m->mode : 0755) < 0)
+            return error_set(err, errno, "cache mount %s", dir);
+    } else if (errno != EEXIST) {
+        return error_set(err, errno, "cache mount %s", dir);
+    }
+    strvec_push(&set->paths, dir);
+    sm->source = set->paths.v[set->paths.n - 1];
+    return 0;
+}
+
+static int
+run_mounts_secret(struct build *b, struct run_mounts *set, size_t i, struct sandbox_mount *sm,
+                  const char *scratch, struct error *err)
+{
+    struct run_mount *m = &set->m[i];
+    const char *spec = run_mounts_secret_source(b, m->id);
+    const char *src = spec ? strstr(spec, ",src=") : NULL;
+    const char *env = spec ? strstr(spec, ",env=") : NULL;
+    cleanup_free char *file = xasprintf("%s/secret-%zu", scratch, i);
+    cleanup_free char *envname = NULL;
+    const char *val;
+    int fd;
+
+    if (!spec)
+        return 1; /* not given and not required: no mount */
+    if (src) {
+        cleanup_free char *path = xstrndup(src + 5, strcspn(src + 5, ","));
+        strvec_push(&set->paths, path);
+        sm->source = set->paths.v[set->paths.n - 1];
+        return access(path, R_OK) == 0 ? 0
+                                       : error_input(err, "secret %s: cannot read %s: %s", m->id,
+                                                     path, strerror(errno));
+    }
+    envname = env ? xstrndup(env + 5, strcspn(env + 5, ",")) : xstrdup(m->id);
+    val = getenv(envname);
+    if (!val)
+        return error_input(err, "secret %s: environment variable %s is not set", m->id, envname);
+    fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+    if (fd < 0 || fs_write_all(fd, val, strlen(val), err) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return error_set(err, errno, "secret %s", m->id);
+    }
+    close(fd);
+    strvec_push(&set->paths, file);
+    sm->source = set->paths.v[set->paths.n - 1];
+    return 0;
+}
+
+/*
+ * The host path of context path src (resolved inside the context), into
+ * real (PATH_MAX bytes); *is_dir tells whether it is a directory.
+ */
+static int
+run_mounts_context_path(struct build *b, const char *src, char *real, int *is_dir,
+                        struct error *err)
+{
+    cleanup_close int fd = fs_open_in_root(b->ctx.fd, src, O_PATH, err);
+    char link[64];
+    struct stat st;
+    ssize_t n;
+
+    if (fd < 0)
+        return error_wrap(err, "--mount source %s", src);
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    n = readlink(link, real, PATH_MAX - 1);
+    if (n < 0 || fstat(fd, &st) < 0)
+        return error_set(err, errno, "--mount source %s", src);
+    real[n] = '\0';
+    *is_dir = S_ISDIR(st.st_mode);
+    return 0;
+}
+
+/* An overlay view for a bind from a stage, or a writable bind whose writes are dropped. */
+static int
+run_mounts_overlay(struct build *b, struct run_mounts *set, size_t i, struct sandbox_mount *sm,
+                   const char *scratch, struct error *err)
+{
+    struct run_mount *m = &set->m[i];
+    cleanup_free char *src = context_clean(m->source ? m->source : ".", err);
+    struct overlay_spec o;
+    struct step_dir v;
+    int rc;
+
+    if (!src)
+        return -1;
+    rc = step_dir_init(&v, xasprintf("%s/mount-%zu", scratch, i), err);
+    if (rc == 0 && m->from) {
+        rc = step_lowers(b, m->from, &v.lowers, err);
+    } else if (rc == 0) { /* a writable bind of the context: writes land in v.upper */
+        char real[PATH_MAX];
+        int is_dir;
+        rc = run_mounts_context_path(b, src, real, &is_dir, err);
+        if (rc == 0) {
+            strvec_push(&v.lowers, real);
+            free(src);
+            src = xstrdup(".");
+        }
+    }
+    step_overlay_spec(&v, &o);
+    if (rc == 0)
+        rc = overlay_prepare(&o, &set->preps[i], err);
+    if (rc == 0) {
+        strvec_push_owned(&set->paths,
+                          strcmp(src, ".") ? fs_join(v.merged, src) : xstrdup(v.merged));
+        sm->kind = SANDBOX_MOUNT_OVERLAY;
+        sm->prep = &set->preps[i];
+        sm->source = set->paths.v[set->paths.n - 1];
+    }
+    step_dir_forget(&v); /* the step's scratch dir goes with the step */
+    return rc;
+}
+
+static int
+run_mounts_bind_context(struct build *b, struct run_mounts *set, size_t i, struct sandbox_mount *sm,
+                        struct error *err)
+{
+    char real[PATH_MAX];
+    int is_dir;
+
+    if (run_mounts_context_path(b, set->m[i].source ? set->m[i].source : ".", real, &is_dir, err) <
+        0)
+        return -1;
+    sm->file = !is_dir;
+    strvec_push(&set->paths, real);
+    sm->source = set->paths.v[set->paths.n - 1];
+    return 0;
+}
+
+int
+run_mounts_prepare(struct build *b, struct run_mounts *set, const char *scratch, struct error *err)
+{
+    size_t i, out = 0;
+
+    if (!set->n)
+        return 0;
+    set->mounts = xcalloc(set->n, sizeof(*set->mounts));
+    set->preps = xcalloc(set->n, sizeof(*set->preps));
+    set->locks = xmalloc(set->n * sizeof(*set->locks));
+    for (i = 0; i < set->n; i++)
+        set->locks[i] = -1;
+    for (i = 0; i < set->n; i++) {
+        struct run_mount *m = &set->m[i];
+        struct sandbox_mount *sm = &set->mounts[out];
+        int r = 0;
+        sm->target = m->target;
+        sm->readonly = !m->rw;
+        switch (m->type) {
+        case RUNMOUNT_CACHE:
+            sm->kind = SANDBOX_MOUNT_BIND;
+            sm->readonly = 0;
+            r = run_mounts_cache_dir(b, set, i, sm, scratch, err);
+            break;
+        case RUNMOUNT_TMPFS:
+            sm->kind = SANDBOX_MOUNT_TMPFS;
+            sm->readonly = 0;
+            sm->source = m->size;
+            break;
+        case RUNMOUNT_SECRET:
+            sm->kind = SANDBOX_MOUNT_BIND;
+            sm->file = 1;
+            sm->readonly = 1;
+            r = run_mounts_secret(b, set, i, sm, scratch, err);
+            break;
+        case RUNMOUNT_BIND:
+            sm->kind = SANDBOX_MOUNT_BIND;
+            if (m->from || m->rw) {
+                sm->readonly = 0;
+                r = run_mounts_overlay(b, set, i, sm, scratch, err);
+                sm->readonly = !m->rw;
+            } else {
+                r = run_mounts_bind_context(b, set, i, sm, err);
+            }
+            break;
+        }
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            out++;
+        else
+            memset(sm, 0, sizeof(*sm)); /* an optional secret that was not given */
+    }
+    set->nmounts = out; /* m[] keeps every parsed mount; mounts[] only the ones to make */
+    return 0;
+}

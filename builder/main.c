@@ -1,8 +1,0 @@
-/* strata: command dispatch only. Each verb lives in cmd_<verb>.c. */
-#include "builder/cli.h"
-
-int
-main(int argc, char **argv)
-{
-    return cli_main(argc, argv);
-}

@@ -1,0 +1,104 @@
+#ifndef STRATA_BUILDER_RECIPE_PARSE_H
+#define STRATA_BUILDER_RECIPE_PARSE_H
+
+/*
+ * The recipe (Dockerfile) parser: text -> instructions with file:line:col,
+ * following BuildKit's frontend/dockerfile/parser rules (directives, escape
+ * character, line continuations, comments, heredocs, JSON vs shell form).
+ * It does no variable expansion; builder/expand does that per instruction.
+ *
+ * parse_recipe() accepts what BuildKit's parser accepts (plus checks that
+ * BuildKit's parser leaves to its later stages but that no valid recipe
+ * fails: unknown instructions, missing arguments, bad JSON arrays,
+ * unterminated heredocs). parse_validate() adds the semantic checks a build
+ * needs (FROM first, known flags, HEALTHCHECK forms, word syntax).
+ */
+
+#include <stddef.h>
+
+#include "formats/core/buf.h"
+#include "formats/core/error.h"
+#include "formats/core/strvec.h"
+
+/* A 1-based position in the recipe (bytes, tabs count as one column). */
+struct parse_pos {
+    int line, col;
+};
+
+struct parse_heredoc {
+    char *name;    /* delimiter word, without quotes or "-" */
+    char *content; /* body, with its line ends as written; tabs stripped for <<- */
+    int expand;    /* 0 when the delimiter was quoted */
+    int strip_tabs;
+    int fd; /* N of "N<<EOF", else 0 */
+};
+
+struct parse_instr {
+    char *keyword;       /* lower case: "run", "copy", ... */
+    char *original;      /* the instruction as written from the keyword on, continuations joined */
+    int line, col;       /* 1-based position of the keyword */
+    int end_line;        /* last line of the instruction (heredocs included) */
+    struct strvec flags; /* "--from=build", quotes removed as BuildKit does */
+    struct strvec args;  /* as in BuildKit's dump; ENV/LABEL: key, value, sep triples */
+    int json;            /* exec (JSON array) form */
+    struct parse_heredoc *heredocs; /* RUN/COPY/ADD (and ONBUILD wrapping one) */
+    size_t nheredocs;
+    struct parse_instr *sub; /* ONBUILD's inner instruction, else NULL */
+    /* additions */
+    struct parse_pos *flag_pos; /* where each flag starts */
+    struct parse_pos *arg_pos;  /* where each argument starts (JSON: its opening quote) */
+    size_t *arg_len;            /* byte length of each argument; larger than strlen only
+                                 * when a JSON string held \u0000 */
+};
+
+struct parse_recipe {
+    char *file;   /* name used in messages */
+    char escape;  /* '\\' or '`' */
+    char *syntax; /* "# syntax=" value or NULL */
+    struct parse_instr *instrs;
+    size_t n;
+    struct strvec warnings; /* "Recipe:3:1: message" lines, not fatal */
+    /* additions */
+    char *check; /* "# check=" value or NULL */
+    char *text;  /* a copy of the source, for messages quoting it */
+    size_t len;
+};
+
+/*
+ * Parses text (len bytes, need not be NUL-terminated) named file. On failure
+ * sets an input error "file:line:col: message" (followed by the quoted line
+ * and a caret line) and leaves out empty. Fails on: an empty recipe (no
+ * instructions), a NUL byte, a repeated or invalid directive, an unknown
+ * instruction (with a "did you mean" suggestion), a missing argument
+ * (FROM, RUN, COPY/ADD with fewer than two, ENV/LABEL without a value, ARG,
+ * EXPOSE, VOLUME, WORKDIR, USER, STOPSIGNAL, MAINTAINER, SHELL, ONBUILD), a
+ * FROM that is not "FROM image [AS name]", a JSON array holding a
+ * non-string, SHELL not in JSON form, a forbidden ONBUILD trigger, an
+ * unterminated quote in a flag or heredoc delimiter, an unterminated heredoc.
+ */
+int parse_recipe(const char *file, const char *text, size_t len, struct parse_recipe *out,
+                 struct error *err);
+
+/*
+ * The checks a build needs beyond parse_recipe (BuildKit makes them when it
+ * turns the tree into instructions, so its parser test cases violate them):
+ * only ARG may come before the first FROM and there must be a FROM; every
+ * flag is known for its instruction (FROM --platform; RUN --mount --network
+ * --security; COPY --from --chown --chmod --link --parents --exclude; ADD
+ * those plus --checksum --keep-git-dir; HEALTHCHECK --interval --timeout
+ * --start-period --start-interval --retries), has a value when it needs one
+ * and is not repeated (--mount and --exclude may be); HEALTHCHECK is NONE
+ * alone or CMD with a command; stage names are valid; exec-form arguments
+ * hold no NUL byte; every word that the build expands has valid syntax
+ * (quotes closed, ${...} well formed). Returns 0, or -1 with an input error
+ * like parse_recipe's.
+ */
+int parse_validate(const struct parse_recipe *r, struct error *err);
+
+/* Appends BuildKit's dump format (see ../shared/conformance/README.md) to out. */
+void parse_dump(const struct parse_recipe *r, struct buf *out);
+
+/* Frees everything r holds. Accepts a zeroed recipe. */
+void parse_recipe_release(struct parse_recipe *r);
+
+#endif

@@ -1,0 +1,43 @@
+#include "builder/sandbox/caps.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int
+caps_limit_bounding(uint64_t keep, struct error *err)
+{
+    int cap;
+
+    /* PR_CAPBSET_READ fails with EINVAL past the kernel's last capability */
+    for (cap = 0; cap < 64; cap++) {
+        int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+        if (r < 0)
+            break;
+        if (r == 1 && !(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+            return error_set(err, errno, "drop capability %d from the bounding set", cap);
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        return error_set(err, errno, "clear ambient capabilities");
+    return 0;
+}
+
+int
+caps_set(uint64_t keep, struct error *err)
+{
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    uint64_t perm;
+
+    if (syscall(SYS_capget, &hdr, data) < 0)
+        return error_set(err, errno, "capget");
+    perm = ((uint64_t)data[1].permitted << 32 | data[0].permitted) & keep;
+    data[0].permitted = data[0].effective = (uint32_t)perm;
+    data[1].permitted = data[1].effective = (uint32_t)(perm >> 32);
+    data[0].inheritable = data[1].inheritable = 0;
+    if (syscall(SYS_capset, &hdr, data) < 0)
+        return error_set(err, errno, "capset");
+    return 0;
+}

@@ -1,0 +1,255 @@
+/*
+ * The sandbox child, from clone() to execve(). It runs in new namespaces as
+ * the future PID 1, so the command itself becomes PID 1 (no init process in
+ * between). Every failure is sent to the parent as a struct error on the
+ * sync pipe, then the child _exit(127)s (STYLE.md "Errors"). The child came
+ * from a raw clone() that ran no fork handlers, so it never allocates.
+ */
+#include "builder/sandbox/sandbox_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builder/sandbox/caps.h"
+#include "builder/sandbox/userns.h"
+#include "builder/sandbox/passwd.h"
+
+int
+sandbox_send(int fd, int kind, const char *path, const struct error *err)
+{
+    struct sandbox_msg m;
+    const char *p = (const char *)&m;
+    size_t n = sizeof(m);
+
+    memset(&m, 0, sizeof(m));
+    m.kind = kind;
+    if (path)
+        snprintf(m.path, sizeof(m.path), "%s", path);
+    if (err)
+        m.err = *err;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* ioctl(SIOCSIFFLAGS): a new network namespace starts with lo down */
+static int
+sandbox_lo_up(struct error *err)
+{
+    struct ifreq ifr;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+
+    if (s < 0)
+        return error_set(err, errno, "socket for lo");
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+        rc = error_set(err, errno, "get lo flags");
+    else {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+            rc = error_set(err, errno, "bring lo up");
+    }
+    close(s);
+    return rc;
+}
+
+/* mkdir -p and chdir inside the new root, as root (like Docker's WORKDIR). */
+static int
+sandbox_workdir(const char *cwd, struct error *err)
+{
+    char p[PATH_MAX];
+    char *s;
+
+    if (!cwd || !*cwd)
+        cwd = "/";
+    if (cwd[0] != '/')
+        return error_input(err, "working directory %s is not absolute", cwd);
+    if ((size_t)snprintf(p, sizeof(p), "%s", cwd) >= sizeof(p))
+        return error_input(err, "working directory too long");
+    for (s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                return error_set(err, errno, "create working directory %s", p);
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    if (chdir(cwd) < 0)
+        return error_set(err, errno, "chdir to working directory %s", cwd);
+    return 0;
+}
+
+static int
+sandbox_user(const struct sandbox_plan *plan, struct error *err)
+{
+    const char *user = plan->spec->user;
+    struct passwd_ids ids;
+    int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), rc;
+
+    if (rootfd < 0)
+        return error_set(err, errno, "open /");
+    rc = passwd_resolve(rootfd, user, &ids, err);
+    close(rootfd);
+    if (rc < 0)
+        return -1;
+    if (plan->env_home) { /* the child's private copy of the plan: no allocation needed */
+        struct sandbox_plan *p = (struct sandbox_plan *)plan;
+        size_t n = 0;
+        snprintf(p->home_var, sizeof(p->home_var), "HOME=%s", ids.home);
+        while (p->env_home[n])
+            n++;
+        p->env_home[n] = p->home_var;
+    }
+    if (caps_limit_bounding(CAPS_DEFAULT_MASK, err) < 0)
+        return -1;
+    if (!plan->privileged) {
+        /* only root is mapped in a rootless user namespace, and setgroups is denied */
+        if (ids.uid != 0 || ids.gid != 0)
+            return error_set(err, 0, "user %s: only root is available in a rootless build", user);
+    } else if (setgroups(ids.ngroups, ids.groups) < 0) {
+        return error_set(err, errno, "setgroups for user %s", user ? user : "root");
+    }
+    if (setgid(ids.gid) < 0)
+        return error_set(err, errno, "setgid %u", (unsigned)ids.gid);
+    if (setuid(ids.uid) < 0)
+        return error_set(err, errno, "setuid %u", (unsigned)ids.uid);
+    /* a non-root uid has lost its capabilities already; keep them lost */
+    return caps_set(ids.uid == 0 ? CAPS_DEFAULT_MASK : 0, err);
+}
+
+/* stdin /dev/null, stdout and stderr the one output pipe; everything else closes on exec */
+static int
+sandbox_stdio(const struct sandbox_plan *plan, struct error *err)
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+    if (null < 0)
+        return error_set(err, errno, "open /dev/null");
+    if (dup2(null, 0) < 0 || dup2(plan->out_fd, 1) < 0 || dup2(plan->out_fd, 2) < 0)
+        return error_set(err, errno, "dup2");
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        return error_set(err, errno, "close_range");
+    return 0;
+}
+
+/* The parent's handlers and mask must not leak into the command (e.g. SIGPIPE ignored). */
+static void
+sandbox_reset_signals(void)
+{
+    sigset_t none;
+
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int
+sandbox_setup(const struct sandbox_plan *plan, struct error *err)
+{
+    const struct sandbox_spec *spec = plan->spec;
+
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        return error_set(err, errno, "set parent death signal");
+    if (setsid() < 0)
+        return error_set(err, errno, "setsid");
+    umask(022);
+    if (!plan->privileged && userns_map_root(plan->outer_uid, plan->outer_gid, err) < 0)
+        return -1;
+    /* nothing mounted from here on may propagate back to the host */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return error_set(err, errno, "make / private");
+    if (cgroup_enter(&plan->cg, err) < 0 || overlay_mount_prepared(&plan->ov, err) < 0 ||
+        sandbox_rootfs_setup(plan, err) < 0)
+        return -1;
+    if (spec->hostname && *spec->hostname &&
+        sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+        return error_set(err, errno, "sethostname %s", spec->hostname);
+    if (spec->net == SANDBOX_NET_NONE && sandbox_lo_up(err) < 0)
+        return -1;
+    if (sandbox_workdir(spec->cwd, err) < 0 || sandbox_user(plan, err) < 0)
+        return -1;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return error_set(err, errno, "set no_new_privs");
+    /* a uid change cleared the death signal (prctl(2)); set it again */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        return error_set(err, errno, "set parent death signal");
+    sandbox_reset_signals();
+    return sandbox_stdio(plan, err);
+}
+
+static char *const sandbox_no_env[] = {NULL};
+
+/* execvpe() with Docker's messages; returns only on failure. */
+static int
+sandbox_exec(const struct sandbox_plan *plan, struct error *err)
+{
+    char *const *argv = plan->spec->argv;
+    char *const *env = plan->env_home    ? plan->env_home
+                       : plan->spec->env ? plan->spec->env
+                                         : sandbox_no_env;
+    const char *file = argv[0], *p = plan->path;
+    char full[PATH_MAX];
+    int eacces = 0;
+
+    if (strchr(file, '/')) {
+        execve(file, argv, env);
+        if (errno == ENOENT)
+            return error_set(err, errno, "exec: \"%s\": stat %s", file, file);
+        return error_set(err, errno, "exec: \"%s\"", file);
+    }
+    while (p) {
+        const char *colon = strchr(p, ':');
+        int len = colon ? (int)(colon - p) : (int)strlen(p);
+        /* an empty PATH element means the current directory */
+        if ((size_t)snprintf(full, sizeof(full), "%.*s%s%s", len, len ? p : ".", "/", file) <
+            sizeof(full)) {
+            execve(full, argv, env);
+            if (errno == EACCES)
+                eacces = 1;
+            else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != ENAMETOOLONG)
+                return error_set(err, errno, "exec: \"%s\": %s", file, full);
+        }
+        p = colon ? colon + 1 : NULL;
+    }
+    if (eacces)
+        return error_set(err, 0, "exec: \"%s\": permission denied", file);
+    return error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+void
+sandbox_child(const struct sandbox_plan *plan)
+{
+    struct error err;
+
+    error_init(&err);
+    if (sandbox_setup(plan, &err) == 0) {
+        sandbox_send(plan->sync_fd, SANDBOX_MSG_READY, NULL, NULL);
+        sandbox_exec(plan, &err);
+    }
+    sandbox_send(plan->sync_fd, SANDBOX_MSG_ERROR, NULL, &err);
+    _exit(127);
+}

@@ -1,0 +1,508 @@
+/*
+ * The RUN sandbox, parent side: works out the plan, clones the child into
+ * its namespaces, streams the command's output line by line, waits, and
+ * leaves the upper dir holding only what the command changed.
+ *
+ * Mount points: the rootfs gets one more, bottom-most lower dir
+ * (<linkdir>/mnt) holding empty proc/, dev/, sys/, etc/hosts and
+ * etc/resolv.conf. The mounts land on those, which show through whenever
+ * the image lacks them, so nothing is created in the overlay and the upper
+ * dir stays clean without any cleanup. Only when an image hides one of them
+ * (a whiteout, an opaque dir, a symlinked /etc) does the child create it in
+ * the merged view; it reports each such path, and they are removed from the
+ * upper dir after the run.
+ */
+#include "builder/sandbox/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "builder/sandbox/userns.h"
+#include "builder/sandbox/sandbox_internal.h"
+#include "formats/core/buf.h"
+#include "formats/core/fsutil.h"
+#include "formats/core/mem.h"
+#include "formats/core/strvec.h"
+
+#define SANDBOX_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* a line longer than this is handed on in pieces */
+#define SANDBOX_MAX_LINE (64 * 1024)
+
+static const char sandbox_hosts_none[] =
+    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+
+/* An empty file or directory at dir/rel (rel relative, parents made as directories). */
+static int
+sandbox_stub(int dfd, const char *rel, int file, struct error *err)
+{
+    cleanup_free char *parent = xstrdup(rel);
+    char *slash = strrchr(parent, '/');
+    int fd;
+
+    if (slash) {
+        *slash = '\0';
+        if (fs_mkdir_p(dfd, parent, 0755, err) < 0)
+            return -1;
+    }
+    if (!file)
+        return fs_mkdir_p(dfd, rel, 0755, err);
+    fd = openat(dfd, rel, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return error_set(err, errno, "create mount point %s", rel);
+    close(fd);
+    return 0;
+}
+
+/* The bottom-most lower with the mount points (see the top of this file). */
+static int
+sandbox_mountpoints(const char *dir, const struct sandbox_spec *spec, struct error *err)
+{
+    static const char *const dirs[] = {"proc", "dev", "sys", "etc"};
+    static const char *const files[] = {"etc/hosts", "etc/resolv.conf"};
+    cleanup_close int dfd = -1;
+    size_t i;
+
+    if (fs_mkdir_p(AT_FDCWD, dir, 0755, err) < 0)
+        return -1;
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return error_set(err, errno, "open %s", dir);
+    for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        if (mkdirat(dfd, dirs[i], 0755) < 0 && errno != EEXIST)
+            return error_set(err, errno, "mkdir %s/%s", dir, dirs[i]);
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        int fd = openat(dfd, files[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return error_set(err, errno, "create %s/%s", dir, files[i]);
+        close(fd);
+    }
+    for (i = 0; i < spec->nmounts; i++) {
+        const char *t = spec->mounts[i].target;
+        while (*t == '/')
+            t++;
+        if (*t && sandbox_stub(dfd, t, spec->mounts[i].file, err) < 0)
+            return error_wrap(err, "RUN --mount target %s", spec->mounts[i].target);
+    }
+    return 0;
+}
+
+/*
+ * Writes a private copy of a host file (or fallback text when it is
+ * missing). A scratch file: no fsync, nothing depends on it surviving a crash.
+ */
+static int
+sandbox_copy_etc(const char *host, const char *fallback, const char *dst, struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_close int fd = -1;
+    struct error ignored;
+
+    if (!host || fs_read_file_max(AT_FDCWD, host, 1 << 20, &b, &ignored) < 0) {
+        buf_reset(&b);
+        buf_adds(&b, fallback);
+    }
+    fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return error_set(err, errno, "create %s", dst);
+    if (fs_write_all(fd, buf_cstr(&b), b.len, err) < 0)
+        return error_wrap(err, "%s", dst);
+    return 0;
+}
+
+static int
+sandbox_etc_copies(struct sandbox_plan *plan, struct error *err)
+{
+    const char *ld = plan->ov.linkdir;
+
+    if ((size_t)snprintf(plan->hosts, sizeof(plan->hosts), "%s/hosts", ld) >= sizeof(plan->hosts))
+        return error_input(err, "link dir path too long");
+    if (plan->spec->net == SANDBOX_NET_NONE)
+        return sandbox_copy_etc(NULL, sandbox_hosts_none, plan->hosts, err);
+    snprintf(plan->resolv, sizeof(plan->resolv), "%s/resolv.conf", ld);
+    if (sandbox_copy_etc("/etc/hosts", sandbox_hosts_none, plan->hosts, err) < 0)
+        return -1;
+    return sandbox_copy_etc("/etc/resolv.conf", "", plan->resolv, err);
+}
+
+/* An env array with room for HOME, when the command's environment lacks it. */
+static void
+sandbox_env_home(struct sandbox_plan *plan)
+{
+    char *const *e = plan->spec->env;
+    size_t n = 0;
+
+    for (; e && e[n]; n++)
+        if (!strncmp(e[n], "HOME=", 5))
+            return;
+    plan->env_home = xcalloc(n + 2, sizeof(char *));
+    if (n)
+        memcpy(plan->env_home, e, n * sizeof(char *));
+}
+
+static void
+sandbox_plan_release(struct sandbox_plan *plan)
+{
+    free(plan->env_home);
+    plan->env_home = NULL;
+    overlay_prep_release(&plan->ov);
+    cgroup_destroy(&plan->cg);
+}
+
+static int
+sandbox_plan_init(struct sandbox_plan *plan, const struct sandbox_spec *spec, struct error *err)
+{
+    struct overlay_spec ov = spec->overlay;
+    cleanup_free const char **lowers = NULL;
+    cleanup_free char *mnt = NULL;
+
+    memset(plan, 0, sizeof(*plan));
+    cgroup_init(&plan->cg);
+    plan->spec = spec;
+    plan->privileged = userns_privileged();
+    plan->outer_uid = geteuid();
+    plan->outer_gid = getegid();
+    plan->sync_fd = plan->out_fd = -1;
+    plan->path = SANDBOX_DEFAULT_PATH;
+    for (char *const *e = spec->env; e && *e; e++)
+        if (!strncmp(*e, "PATH=", 5))
+            plan->path = *e + 5;
+    if (ov.nlowers + 1 > OVERLAY_MAX_LOWERS)
+        return error_input(err, "RUN: %zu layers, at most %d can be stacked", ov.nlowers,
+                           OVERLAY_MAX_LOWERS - 1);
+    if (fs_mkdir_p(AT_FDCWD, ov.linkdir, 0700, err) < 0)
+        return error_wrap(err, "sandbox scratch dir");
+    mnt = fs_join(ov.linkdir, "mnt");
+    if (sandbox_mountpoints(mnt, spec, err) < 0)
+        return error_wrap(err, "sandbox mount points");
+    lowers = xcalloc(ov.nlowers + 1, sizeof(*lowers));
+    if (ov.nlowers)
+        memcpy(lowers, ov.lowers, ov.nlowers * sizeof(*lowers));
+    lowers[ov.nlowers] = mnt;
+    ov.lowers = lowers;
+    ov.nlowers++;
+    if (overlay_prepare(&ov, &plan->ov, err) < 0)
+        return -1;
+    plan->ov.nodev = 1;
+    if (sandbox_etc_copies(plan, err) < 0 ||
+        cgroup_create(&plan->cg, spec->memory_limit, spec->pids_limit, err) < 0) {
+        sandbox_plan_release(plan);
+        return -1;
+    }
+    sandbox_env_home(plan);
+    return 0;
+}
+
+/* Keeps the last SANDBOX_TAIL_LINES lines that fit in res->tail, each ending in '\n'. */
+static void
+sandbox_tail_add(struct sandbox_result *res, const char *line, size_t len)
+{
+    char *t = res->tail;
+    size_t cur = strlen(t), lines = 0;
+
+    if (len > SANDBOX_TAIL_LEN - 2) {
+        line += len - (SANDBOX_TAIL_LEN - 2);
+        len = SANDBOX_TAIL_LEN - 2;
+    }
+    for (size_t i = 0; i < cur; i++)
+        lines += t[i] == '\n';
+    while (cur && (cur + len + 2 > SANDBOX_TAIL_LEN || lines >= SANDBOX_TAIL_LINES)) {
+        char *nl = strchr(t, '\n');
+        size_t drop = nl ? (size_t)(nl - t) + 1 : cur;
+        memmove(t, t + drop, cur - drop + 1);
+        cur -= drop;
+        lines--;
+    }
+    memcpy(t + cur, line, len);
+    t[cur + len] = '\n';
+    t[cur + len + 1] = '\0';
+}
+
+static void
+sandbox_emit(const struct sandbox_spec *spec, struct sandbox_result *res, const char *line,
+             size_t len)
+{
+    if (spec->on_output)
+        spec->on_output(spec->opaque, line, len);
+    sandbox_tail_add(res, line, len);
+}
+
+/* Reads the command's output until every writer is gone (PID 1 exiting kills the rest). */
+static void
+sandbox_pump(int fd, const struct sandbox_spec *spec, struct sandbox_result *res)
+{
+    cleanup_buf struct buf pending = BUF_INIT;
+    char chunk[16384];
+
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        size_t start = 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        for (size_t i = 0; i < (size_t)n; i++) {
+            if (chunk[i] != '\n')
+                continue;
+            buf_add(&pending, chunk + start, i - start);
+            sandbox_emit(spec, res, buf_cstr(&pending), pending.len);
+            buf_reset(&pending);
+            start = i + 1;
+        }
+        buf_add(&pending, chunk + start, (size_t)n - start);
+        if (pending.len >= SANDBOX_MAX_LINE) {
+            sandbox_emit(spec, res, buf_cstr(&pending), pending.len);
+            buf_reset(&pending);
+        }
+    }
+    if (pending.len)
+        sandbox_emit(spec, res, buf_cstr(&pending), pending.len);
+}
+
+static ssize_t
+sandbox_read_msg(int fd, struct sandbox_msg *m)
+{
+    size_t got = 0;
+
+    while (got < sizeof(*m)) {
+        ssize_t r = read(fd, (char *)m + got, sizeof(*m) - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? -1 : (ssize_t)got;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+/*
+ * Reads the child's records until exec closes the pipe. Returns 1 when
+ * exec happened, 0 with err set when setup failed.
+ */
+static int
+sandbox_sync(int fd, struct strvec *created, struct error *err)
+{
+    struct sandbox_msg m;
+    int ready = 0, failed = 0;
+
+    while (sandbox_read_msg(fd, &m) == (ssize_t)sizeof(m)) {
+        if (m.kind == SANDBOX_MSG_CREATED) {
+            m.path[sizeof(m.path) - 1] = '\0';
+            strvec_push(created, m.path);
+        } else if (m.kind == SANDBOX_MSG_READY) {
+            ready = 1;
+        } else if (m.kind == SANDBOX_MSG_ERROR && !failed) {
+            m.err.msg[sizeof(m.err.msg) - 1] = '\0';
+            *err = m.err;
+            failed = 1;
+        }
+    }
+    if (!failed && !ready)
+        error_set(err, 0, "sandbox setup died before running the command");
+    return ready && !failed;
+}
+
+/* Removes from the upper dir the mount points the child had to create, newest first. */
+static void
+sandbox_remove_created(const char *upper, const struct strvec *created)
+{
+    cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+
+    if (ufd < 0)
+        return;
+    for (size_t i = created->n; i-- > 0;) {
+        const char *p = created->v[i];
+        if (fstatat(ufd, p, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        /* only what is still as the child left it: an empty file or dir */
+        if (S_ISDIR(st.st_mode))
+            unlinkat(ufd, p, AT_REMOVEDIR); /* fails, as it should, once not empty */
+        else if (S_ISREG(st.st_mode) && st.st_size == 0)
+            unlinkat(ufd, p, 0);
+    }
+}
+
+/* Does rel exist in one of the image's layers (not counting the mount-point stub lower)? */
+static int
+sandbox_in_lowers(const struct sandbox_spec *spec, const char *rel, struct stat *st)
+{
+    size_t i;
+
+    for (i = 0; i < spec->overlay.nlowers; i++) { /* top-most first */
+        cleanup_free char *p = fs_join(spec->overlay.lowers[i], rel);
+        if (lstat(p, st) < 0)
+            continue;
+        /* an overlay whiteout (0:0 character device) means the image deleted it */
+        return !(S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0));
+    }
+    return 0;
+}
+
+/* Makes dir rel in the upper dir, with the image's metadata when the image has it. */
+static int
+sandbox_mkdir_like(const struct sandbox_spec *spec, int ufd, const char *rel)
+{
+    struct stat st, lst;
+    int in_image;
+
+    if (fstatat(ufd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        return S_ISDIR(st.st_mode) ? 0 : -1;
+    in_image = sandbox_in_lowers(spec, rel, &lst);
+    if (in_image && !S_ISDIR(lst.st_mode))
+        return -1; /* a file or a link in the way: leave it */
+    if (mkdirat(ufd, rel, 0755) < 0)
+        return -1;
+    if (in_image) {
+        struct timespec ts[2] = {lst.st_atim, lst.st_mtim};
+        fchownat(ufd, rel, lst.st_uid, lst.st_gid, AT_SYMLINK_NOFOLLOW);
+        fchmodat(ufd, rel, lst.st_mode & 07777, 0);
+        utimensat(ufd, rel, ts, AT_SYMLINK_NOFOLLOW);
+    }
+    return 0;
+}
+
+/*
+ * BuildKit (runc) leaves the directories it mounts on (/proc, /dev, /sys and
+ * RUN --mount targets) in the image when the image lacked them; so does
+ * strata, for the same file tree.
+ */
+static void
+sandbox_keep_mountpoints(const struct sandbox_spec *spec, const char *upper)
+{
+    static const char *const fixed[] = {"proc", "dev", "sys"};
+    cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    size_t i, nfixed = sizeof(fixed) / sizeof(fixed[0]);
+    struct stat st;
+
+    for (i = 0; ufd >= 0 && i < nfixed + spec->nmounts; i++) {
+        const char *t = i < nfixed ? fixed[i] : spec->mounts[i - nfixed].target;
+        cleanup_free char *path = NULL;
+        char *c;
+        if (i >= nfixed && spec->mounts[i - nfixed].file)
+            continue;
+        while (*t == '/')
+            t++;
+        if (!*t || fstatat(ufd, t, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+            sandbox_in_lowers(spec, t, &st))
+            continue; /* the image has it, or the command made it */
+        path = xstrdup(t);
+        for (c = strchr(path, '/'); c; c = strchr(c + 1, '/')) { /* parents first */
+            *c = '\0';
+            if (sandbox_mkdir_like(spec, ufd, path) < 0)
+                break;
+            *c = '/';
+        }
+        if (!c)
+            sandbox_mkdir_like(spec, ufd, path);
+    }
+}
+
+static int
+sandbox_pipe(int fds[2], struct error *err)
+{
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return error_set(err, errno, "pipe");
+    /* the child dup2()s onto 0-2; keep both ends clear of them */
+    for (int i = 0; i < 2; i++)
+        if (fds[i] < 3) {
+            int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+            if (fd < 0)
+                return error_set(err, errno, "dup pipe");
+            close(fds[i]);
+            fds[i] = fd;
+        }
+    return 0;
+}
+
+static pid_t
+sandbox_clone(const struct sandbox_plan *plan)
+{
+    unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+
+    if (plan->spec->net == SANDBOX_NET_NONE)
+        flags |= CLONE_NEWNET;
+    if (!plan->privileged)
+        flags |= CLONE_NEWUSER;
+    /*
+     * A raw clone (as bubblewrap does): the child is PID 1 of the new PID
+     * namespace and runs on a copy of our stack, fork-style. glibc's
+     * clone() would need a separate stack, which ASan cannot follow.
+     */
+    return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+}
+
+static void
+sandbox_status(int status, struct sandbox_result *res)
+{
+    if (WIFSIGNALED(status)) {
+        res->signal = WTERMSIG(status);
+        res->exit_code = 128 + res->signal;
+    } else {
+        res->exit_code = WEXITSTATUS(status);
+    }
+}
+
+int
+sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct error *err)
+{
+    cleanup_strvec struct strvec created = STRVEC_INIT;
+    struct sandbox_plan plan;
+    struct error cerr;
+    int syncp[2] = {-1, -1}, outp[2] = {-1, -1}, status = 0, ran;
+    pid_t pid;
+
+    memset(res, 0, sizeof(*res));
+    if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
+        return error_input(err, "RUN: empty command");
+    if (sandbox_plan_init(&plan, spec, err) < 0)
+        return -1;
+    if (sandbox_pipe(syncp, err) < 0 || sandbox_pipe(outp, err) < 0)
+        goto close_pipes;
+    plan.sync_fd = syncp[1];
+    plan.out_fd = outp[1];
+    pid = sandbox_clone(&plan);
+    if (pid == 0)
+        sandbox_child(&plan);
+    if (pid < 0) {
+        error_set(err, errno, "clone the sandbox");
+        goto close_pipes;
+    }
+    close(syncp[1]);
+    close(outp[1]);
+    syncp[1] = outp[1] = -1;
+    error_init(&cerr);
+    ran = sandbox_sync(syncp[0], &created, &cerr);
+    if (ran)
+        sandbox_pump(outp[0], spec, res);
+    close(syncp[0]);
+    close(outp[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    sandbox_remove_created(plan.ov.upper, &created);
+    sandbox_keep_mountpoints(spec, plan.ov.upper);
+    sandbox_plan_release(&plan);
+    if (!ran) {
+        *err = cerr;
+        return -1;
+    }
+    sandbox_status(status, res);
+    return 0;
+close_pipes:
+    for (int i = 0; i < 2; i++) {
+        if (syncp[i] >= 0)
+            close(syncp[i]);
+        if (outp[i] >= 0)
+            close(outp[i]);
+    }
+    sandbox_plan_release(&plan);
+    return -1;
+}

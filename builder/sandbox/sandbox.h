@@ -1,0 +1,103 @@
+#ifndef STRATA_BUILDER_SANDBOX_SANDBOX_H
+#define STRATA_BUILDER_SANDBOX_SANDBOX_H
+
+/*
+ * The RUN sandbox (DESIGN.md "RUN sandbox"): new mount, PID, UTS and IPC
+ * namespaces (network too with SANDBOX_NET_NONE; a user namespace when not
+ * root), rooted by pivot_root in an overlay of the earlier layers; fresh
+ * /proc, a minimal /dev (null zero full random urandom tty, pts, shm, fd
+ * links), read-only /sys, private copies of /etc/hosts and /etc/resolv.conf
+ * for host networking; capability bounding set limited to the usual
+ * container default; no_new_privs. The command runs as PID 1 of its PID
+ * namespace. Mount points the sandbox had to create in the rootfs are removed
+ * from the upper dir afterwards, so the upper dir holds only what the command
+ * changed.
+ */
+
+#include <stddef.h>
+
+#include "builder/sandbox/overlay.h"
+#include "formats/core/error.h"
+
+enum sandbox_net {
+    SANDBOX_NET_HOST = 0, /* the host's network namespace */
+    SANDBOX_NET_NONE,     /* a new network namespace with only lo, up */
+};
+
+#define SANDBOX_TAIL_LEN 4096
+
+/* RUN --mount: what to put at a path inside the rootfs for one run. */
+enum sandbox_mount_kind {
+    SANDBOX_MOUNT_BIND = 0, /* source: a host file or directory */
+    SANDBOX_MOUNT_TMPFS,    /* a fresh tmpfs (source: its options, e.g. "size=64m", or NULL) */
+    SANDBOX_MOUNT_OVERLAY,  /* prep is mounted (outside the rootfs) first, then source, a path
+                               inside prep->merged, is bound: another stage's tree, or a
+                               writable view whose writes are discarded */
+};
+
+struct sandbox_mount {
+    enum sandbox_mount_kind kind;
+    const char *source;
+    const char *target; /* absolute path in the rootfs, without ".." */
+    int readonly;
+    int file;                        /* the target is a file (a secret), not a directory */
+    const struct overlay_prep *prep; /* SANDBOX_MOUNT_OVERLAY */
+};
+#define SANDBOX_TAIL_LINES 20 /* at most this many lines are kept in sandbox_result.tail */
+
+struct sandbox_spec {
+    struct overlay_spec overlay; /* the step's rootfs */
+    char *const *argv;           /* command; argv[0] found through PATH in env when relative */
+    char *const *env;            /* "KEY=VALUE" entries */
+    const char *cwd;             /* working directory inside the rootfs; created if missing */
+    const char *user;            /* NULL/"" root, "uid[:gid]" or "name[:group]" from the
+                                    rootfs's /etc/passwd and /etc/group */
+    const char *hostname;        /* UTS hostname inside */
+    enum sandbox_net net;
+    long long memory_limit;             /* bytes, 0 = none (cgroup v1 memory controller) */
+    long long pids_limit;               /* 0 = none */
+    const struct sandbox_mount *mounts; /* RUN --mount, in order */
+    size_t nmounts;
+    /* called for every line (without '\n') the command writes to stdout/stderr */
+    void (*on_output)(void *opaque, const char *line, size_t len);
+    void *opaque;
+};
+
+struct sandbox_result {
+    int exit_code;               /* the command's exit status, or 128+signal */
+    int signal;                  /* signal that killed it, or 0 */
+    char tail[SANDBOX_TAIL_LEN]; /* the last lines of output (at most SANDBOX_TAIL_LINES),
+                                    each ending in '\n', NUL-terminated; for error reports */
+};
+
+/*
+ * Runs spec->argv in a new sandbox and waits for it. Returns 0 when the
+ * command ran (res tells how it ended) and -1 with err set when the sandbox
+ * could not be set up (in which case nothing was run).
+ *
+ * Details callers can rely on:
+ * - spec->overlay.linkdir is the step's scratch dir: besides the overlay's
+ *   links it receives "mnt/" (an extra bottom-most lower holding the mount
+ *   points, so none is created in the upper dir), and the private copies
+ *   "hosts" and "resolv.conf" bound read-only over the rootfs's. The caller
+ *   removes it after the step. At most OVERLAY_MAX_LOWERS - 1 lowers.
+ * - The command is PID 1 of its PID namespace; when it exits the kernel
+ *   kills whatever it left running, so a background process cannot hold the
+ *   build. The child gets SIGKILL if the calling thread dies (Ctrl-C).
+ * - stdin is /dev/null; stdout and stderr share one pipe, so lines keep
+ *   their order. on_output (may be NULL) gets each line without '\n'; a
+ *   line over 64 KiB comes in pieces.
+ * - Setup failures name what failed: an unknown user gives "unable to find
+ *   user NAME: no matching entries in passwd file", a command missing from
+ *   PATH 'exec: "NAME": executable file not found in $PATH'. PATH comes
+ *   from spec->env, else /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
+ *   /sbin:/bin; env itself is passed unchanged.
+ * - Memory and pids limits need the cgroup v1 controllers; asking for a
+ *   limit where they are missing or read-only is an error.
+ * - Must be called from a single-threaded process or with no other thread
+ *   holding locks the child could need: the child is a raw clone() that
+ *   runs no fork handlers (it makes no heap allocation, by design).
+ */
+int sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct error *err);
+
+#endif

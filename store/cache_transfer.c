@@ -1,0 +1,511 @@
+#include "store/cache_transfer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/archive_io.h"
+#include "formats/core/buf.h"
+#include "formats/core/fsutil.h"
+#include "formats/core/log.h"
+#include "formats/core/mem.h"
+#include "formats/json.h"
+#include "formats/oci.h"
+#include "store/blob.h"
+#include "store/txn.h"
+
+#define CACHE_TRANSFER_DOC_MAX (64u << 20)
+
+void
+cache_transfer_spec_release(struct cache_transfer_spec *spec)
+{
+    free(spec->path);
+    free(spec->ref);
+    memset(spec, 0, sizeof(*spec));
+}
+
+int
+cache_transfer_parse(const char *text, int to, struct cache_transfer_spec *out, struct error *err)
+{
+    cleanup_free char *copy = xstrdup(text);
+    const char *type = NULL, *path = NULL, *ref = NULL, *mode = NULL;
+    char *p, *save = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (!strchr(text, '=')) { /* a bare reference, as docker accepts it */
+        out->type = CACHE_TRANSFER_REGISTRY;
+        out->ref = xstrdup(text);
+        return 0;
+    }
+    for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        if (!strncmp(p, "type=", 5))
+            type = p + 5;
+        else if (!strncmp(p, to ? "dest=" : "src=", to ? 5 : 4))
+            path = p + (to ? 5 : 4);
+        else if (!strncmp(p, "ref=", 4))
+            ref = p + 4;
+        else if (to && !strncmp(p, "mode=", 5))
+            mode = p + 5;
+        else
+            return error_input(err, "--cache-%s %s: unknown option \"%s\"", to ? "to" : "from",
+                               text, p);
+    }
+    if (mode && strcmp(mode, "min") && strcmp(mode, "max"))
+        return error_input(err, "--cache-to %s: mode=%s: use min or max", text, mode);
+    out->max = mode && !strcmp(mode, "max");
+    if (type && !strcmp(type, "local") && path && *path) {
+        out->type = CACHE_TRANSFER_LOCAL;
+        out->path = xstrdup(path);
+        return 0;
+    }
+    if (type && !strcmp(type, "registry") && ref && *ref) {
+        out->type = CACHE_TRANSFER_REGISTRY;
+        out->ref = xstrdup(ref);
+        return 0;
+    }
+    return error_input(err, "--cache-%s %s: use type=local,%s=DIR or type=registry,ref=REF",
+                       to ? "to" : "from", text, to ? "dest" : "src");
+}
+
+/* ---- the artifact ------------------------------------------------------ */
+
+/* The manifest for records: the records blob as config, the layers they name. */
+static char *
+cache_transfer_manifest(const cJSON *records, const char *cfg_digest, long long cfg_size,
+                        struct strvec *layers)
+{
+    struct oci_manifest m;
+    const cJSON *r;
+    char *out;
+    size_t i;
+
+    oci_manifest_init(&m);
+    m.config.media_type = xstrdup(CACHE_TRANSFER_MEDIA_RECORDS);
+    memcpy(m.config.digest, cfg_digest, DIGEST_STR_LEN + 1);
+    m.config.size = cfg_size;
+    cJSON_ArrayForEach(r, records)
+    {
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "layer");
+        struct oci_descriptor d = {0};
+        const cJSON *dg = cJSON_GetObjectItemCaseSensitive(l, "digest");
+        if (!cJSON_IsString(dg))
+            continue;
+        for (i = 0; i < layers->n && strcmp(layers->v[i], dg->valuestring); i++)
+            ;
+        if (i < layers->n)
+            continue;
+        strvec_push(layers, dg->valuestring);
+        d.media_type = cJSON_GetObjectItemCaseSensitive(l, "mediaType")->valuestring;
+        memcpy(d.digest, dg->valuestring, DIGEST_STR_LEN + 1);
+        d.size = (long long)cJSON_GetObjectItemCaseSensitive(l, "size")->valuedouble;
+        oci_manifest_add_layer(&m, &d); /* copies d */
+    }
+    out = oci_manifest_write(&m);
+    oci_manifest_release(&m);
+    return out;
+}
+
+/* ---- local directories ---------------------------------------------------- */
+
+/* Writes data as DIR/blobs/sha256/<hex> unless it is there (tmp + rename). */
+static int
+cache_transfer_local_put(const char *dir, const char *digest, int src_fd, const void *data,
+                         size_t n, struct error *err)
+{
+    cleanup_free char *dst = xasprintf("%s/blobs/sha256/%s", dir, digest_hex(digest));
+    cleanup_free char *tmp = xasprintf("%s.tmp.%ld", dst, (long)getpid());
+    cleanup_close int fd = -1;
+
+    if (fs_exists(AT_FDCWD, dst))
+        return 0;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return error_set(err, errno, "cache %s: create %s", dir, tmp);
+    if (src_fd >= 0) {
+        if (fs_copy_fd(src_fd, fd, digest, err) < 0) {
+            unlink(tmp);
+            return error_wrap(err, "cache %s", dir);
+        }
+    } else if (fs_write_all(fd, data, n, err) < 0) {
+        unlink(tmp);
+        return error_wrap(err, "cache %s", dir);
+    }
+    if (fsync(fd) < 0 || rename(tmp, dst) < 0) {
+        unlink(tmp);
+        return error_set(err, errno, "cache %s: write %s", dir, digest);
+    }
+    return 0;
+}
+
+static int
+cache_transfer_local_index(const char *dir, const char *man_digest, long long man_size,
+                           struct error *err)
+{
+    cleanup_buf struct buf old = BUF_INIT;
+    cleanup_cjson cJSON *idx = NULL;
+    cleanup_free char *out = NULL;
+    cleanup_free char *path = fs_join(dir, "index.json");
+    cJSON *ms, *m, *ann;
+    struct error ignored;
+
+    error_init(&ignored);
+    if (fs_read_file_max(AT_FDCWD, path, CACHE_TRANSFER_DOC_MAX, &old, &ignored) == 0)
+        idx = cJSON_ParseWithLength(buf_cstr(&old), old.len);
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(idx, "manifests"))) {
+        cJSON_Delete(idx);
+        idx = cJSON_CreateObject();
+        cJSON_AddNumberToObject(idx, "schemaVersion", 2);
+        cJSON_AddStringToObject(idx, "mediaType", OCI_MEDIA_INDEX);
+        json_add_array(idx, "manifests");
+    }
+    ms = cJSON_GetObjectItemCaseSensitive(idx, "manifests");
+    for (m = ms->child; m;) { /* one manifest per tag: replace ours */
+        cJSON *next = m->next;
+        const cJSON *r =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "annotations"),
+                                             "org.opencontainers.image.ref.name");
+        if (cJSON_IsString(r) && !strcmp(r->valuestring, CACHE_TRANSFER_DEFAULT_TAG))
+            cJSON_Delete(cJSON_DetachItemViaPointer(ms, m));
+        m = next;
+    }
+    m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "mediaType", OCI_MEDIA_MANIFEST);
+    cJSON_AddStringToObject(m, "digest", man_digest);
+    cJSON_AddNumberToObject(m, "size", (double)man_size);
+    ann = json_add_object(m, "annotations");
+    cJSON_AddStringToObject(ann, "org.opencontainers.image.ref.name", CACHE_TRANSFER_DEFAULT_TAG);
+    cJSON_AddItemToArray(ms, m);
+    out = json_print(idx);
+    return fs_write_atomic(AT_FDCWD, path, out, strlen(out), 0644, err);
+}
+
+static int
+cache_transfer_export_local(struct store *s, const char *dir, const cJSON *records,
+                            struct error *err)
+{
+    cleanup_strvec struct strvec layers = STRVEC_INIT;
+    cleanup_cjson cJSON *doc = cJSON_CreateObject();
+    cleanup_free char *cfg = NULL, *man = NULL, *sub = fs_join(dir, "blobs/sha256");
+    cleanup_free char *layout = fs_join(dir, "oci-layout");
+    char cd[DIGEST_STR_LEN + 1], md[DIGEST_STR_LEN + 1];
+    size_t i;
+
+    if (fs_mkdir_p(AT_FDCWD, sub, 0755, err) < 0)
+        return error_wrap(err, "--cache-to %s", dir);
+    cJSON_AddItemToObject(doc, "records", cJSON_Duplicate(records, 1));
+    cfg = json_print(doc);
+    digest_bytes(cfg, strlen(cfg), cd);
+    man = cache_transfer_manifest(records, cd, (long long)strlen(cfg), &layers);
+    digest_bytes(man, strlen(man), md);
+    for (i = 0; i < layers.n; i++) {
+        cleanup_close int fd = blob_open(s, layers.v[i], err);
+        if (fd < 0 || cache_transfer_local_put(dir, layers.v[i], fd, NULL, 0, err) < 0)
+            return error_wrap(err, "--cache-to %s", dir);
+    }
+    if (cache_transfer_local_put(dir, cd, -1, cfg, strlen(cfg), err) < 0 ||
+        cache_transfer_local_put(dir, md, -1, man, strlen(man), err) < 0 ||
+        fs_write_atomic(AT_FDCWD, layout, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0644, err) <
+            0 ||
+        cache_transfer_local_index(dir, md, (long long)strlen(man), err) < 0)
+        return error_wrap(err, "--cache-to %s", dir);
+    return 0;
+}
+
+/* ---- registries -------------------------------------------------------- */
+
+/* The tag of a cache reference (its own, or CACHE_TRANSFER_DEFAULT_TAG). */
+static const char *
+cache_transfer_tag(const struct registry_ref *r)
+{
+    return r->tag ? r->tag : CACHE_TRANSFER_DEFAULT_TAG;
+}
+
+static int
+cache_transfer_push_bytes(struct registry_client *c, const char *digest, const char *data, size_t n,
+                          struct error *err)
+{
+    int fd, rc;
+
+    if (registry_blob_exists(c, digest, err) == 1)
+        return 0;
+    fd = memfd_create("strata-cache", MFD_CLOEXEC);
+    if (fd < 0)
+        return error_set(err, errno, "memfd");
+    rc = fs_write_all(fd, data, n, err);
+    if (rc == 0)
+        rc = registry_blob_push(c, digest, fd, (long long)n, err);
+    close(fd);
+    return rc;
+}
+
+static int
+cache_transfer_export_registry(struct store *s, const char *text, const cJSON *records,
+                               const struct registry_opts *o, struct error *err)
+{
+    cleanup_strvec struct strvec layers = STRVEC_INIT;
+    cleanup_cjson cJSON *doc = cJSON_CreateObject();
+    cleanup_free char *cfg = NULL, *man = NULL;
+    struct registry_client *c = NULL;
+    struct registry_ref r;
+    char cd[DIGEST_STR_LEN + 1];
+    size_t i;
+    int rc = -1;
+
+    if (registry_ref_parse(text, &r, err) < 0)
+        return error_wrap(err, "--cache-to");
+    cJSON_AddItemToObject(doc, "records", cJSON_Duplicate(records, 1));
+    cfg = json_print(doc);
+    digest_bytes(cfg, strlen(cfg), cd);
+    man = cache_transfer_manifest(records, cd, (long long)strlen(cfg), &layers);
+    c = registry_client_new(r.host, r.repo, o, 1, err);
+    if (!c)
+        goto out;
+    for (i = 0; i < layers.n; i++) {
+        cleanup_close int fd = -1;
+        int have = registry_blob_exists(c, layers.v[i], err);
+        if (have < 0)
+            goto out;
+        if (have)
+            continue;
+        fd = blob_open(s, layers.v[i], err);
+        if (fd < 0 || registry_blob_push(c, layers.v[i], fd, blob_size(s, layers.v[i]), err) < 0)
+            goto out;
+    }
+    if (cache_transfer_push_bytes(c, cd, cfg, strlen(cfg), err) < 0 ||
+        registry_manifest_push(c, cache_transfer_tag(&r), OCI_MEDIA_MANIFEST, man, strlen(man),
+                               err) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc < 0)
+        error_wrap(err, "--cache-to %s", text);
+    registry_client_free(c);
+    registry_ref_release(&r);
+    return rc;
+}
+
+int
+cache_transfer_export(struct store *s, const struct cache_transfer_spec *spec, const cJSON *records,
+                      const struct registry_opts *o, struct error *err)
+{
+    if (spec->type == CACHE_TRANSFER_LOCAL)
+        return cache_transfer_export_local(s, spec->path, records, err);
+    return cache_transfer_export_registry(s, spec->ref, records, o, err);
+}
+
+/* ---- importing --------------------------------------------------------- */
+
+void
+cache_transfer_close(struct cache_transfer_source *src)
+{
+    cache_transfer_spec_release(&src->spec);
+    if (src->doc)
+        cJSON_Delete(src->doc);
+    registry_client_free(src->client);
+    if (src->ref.host)
+        registry_ref_release(&src->ref);
+    strvec_release(&src->sizes);
+    memset(src, 0, sizeof(*src));
+}
+
+/* Checks the manifest and takes its records (records_json: the config blob). */
+static int
+cache_transfer_take(struct cache_transfer_source *src, const char *man, size_t mlen,
+                    const char *records_json, size_t rlen, const char *what, struct error *err)
+{
+    struct oci_manifest m;
+    const cJSON *recs;
+    size_t i;
+
+    if (oci_manifest_parse(man, mlen, what, &m, err) < 0)
+        return -1;
+    for (i = 0; i < m.nlayers; i++)
+        strvec_pushf(&src->sizes, "%s=%lld", m.layers[i].digest, m.layers[i].size);
+    oci_manifest_release(&m);
+    src->doc = json_parse(records_json, rlen, what, err);
+    if (!src->doc)
+        return -1;
+    recs = json_object(src->doc, "records", 1, what, err);
+    return recs ? 0 : -1;
+}
+
+static int
+cache_transfer_open_local(struct cache_transfer_source *src, struct error *err)
+{
+    const char *dir = src->spec.path;
+    cleanup_buf struct buf idx = BUF_INIT, man = BUF_INIT, cfg = BUF_INIT;
+    cleanup_cjson cJSON *j = NULL;
+    cleanup_free char *ipath = fs_join(dir, "index.json");
+    cleanup_free char *mpath = NULL, *cpath = NULL;
+    struct oci_manifest m;
+    const cJSON *ms, *e, *dg = NULL;
+    char got[DIGEST_STR_LEN + 1];
+
+    if (!fs_exists(AT_FDCWD, ipath)) {
+        log_warn("--cache-from %s: no cache there yet", dir);
+        return 0;
+    }
+    if (fs_read_file_max(AT_FDCWD, ipath, CACHE_TRANSFER_DOC_MAX, &idx, err) < 0 ||
+        !(j = json_parse(buf_cstr(&idx), idx.len, ipath, err)) ||
+        !(ms = json_array(j, "manifests", 1, ipath, err)))
+        return error_wrap(err, "--cache-from");
+    cJSON_ArrayForEach(e, ms)
+    {
+        const cJSON *r =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "annotations"),
+                                             "org.opencontainers.image.ref.name");
+        if (cJSON_IsString(r) && !strcmp(r->valuestring, CACHE_TRANSFER_DEFAULT_TAG))
+            dg = cJSON_GetObjectItemCaseSensitive(e, "digest");
+    }
+    if (!cJSON_IsString(dg) || digest_validate(dg->valuestring, err) < 0)
+        return error_input(err, "--cache-from %s: no \"%s\" cache in index.json", dir,
+                           CACHE_TRANSFER_DEFAULT_TAG);
+    mpath = xasprintf("%s/blobs/sha256/%s", dir, digest_hex(dg->valuestring));
+    if (fs_read_file_max(AT_FDCWD, mpath, CACHE_TRANSFER_DOC_MAX, &man, err) < 0)
+        return error_wrap(err, "--cache-from");
+    digest_bytes(buf_cstr(&man), man.len, got);
+    if (strcmp(got, dg->valuestring))
+        return error_input(err, "--cache-from %s: manifest %s hashes to %s", dir, dg->valuestring,
+                           got);
+    if (oci_manifest_parse(buf_cstr(&man), man.len, mpath, &m, err) < 0)
+        return error_wrap(err, "--cache-from");
+    cpath = xasprintf("%s/blobs/sha256/%s", dir, digest_hex(m.config.digest));
+    digest_bytes("", 0, got);
+    if (fs_read_file_max(AT_FDCWD, cpath, CACHE_TRANSFER_DOC_MAX, &cfg, err) == 0)
+        digest_bytes(buf_cstr(&cfg), cfg.len, got);
+    if (strcmp(got, m.config.digest)) {
+        oci_manifest_release(&m);
+        return error_input(err, "--cache-from %s: records blob %s is missing or damaged", dir,
+                           digest_hex(got));
+    }
+    oci_manifest_release(&m);
+    return cache_transfer_take(src, buf_cstr(&man), man.len, buf_cstr(&cfg), cfg.len, mpath, err);
+}
+
+static int
+cache_transfer_open_registry(struct cache_transfer_source *src, const struct registry_opts *o,
+                             struct error *err)
+{
+    cleanup_buf struct buf man = BUF_INIT;
+    cleanup_free char *mt = NULL;
+    struct oci_manifest m;
+    char md[DIGEST_STR_LEN + 1];
+    int fd, rc;
+
+    if (registry_ref_parse(src->spec.ref, &src->ref, err) < 0)
+        return error_wrap(err, "--cache-from");
+    src->client = registry_client_new(src->ref.host, src->ref.repo, o, 0, err);
+    if (!src->client)
+        return error_wrap(err, "--cache-from %s", src->spec.ref);
+    if (registry_manifest_fetch(src->client, cache_transfer_tag(&src->ref), &man, &mt, md, err) <
+        0) {
+        if (strstr(err->msg, "404") || strstr(err->msg, "MANIFEST_UNKNOWN") ||
+            strstr(err->msg, "not found")) {
+            log_warn("--cache-from %s: no cache there yet", src->spec.ref);
+            return 0;
+        }
+        return error_wrap(err, "--cache-from %s", src->spec.ref);
+    }
+    if (oci_manifest_parse(buf_cstr(&man), man.len, src->spec.ref, &m, err) < 0)
+        return error_wrap(err, "--cache-from");
+    fd = memfd_create("strata-cache", MFD_CLOEXEC);
+    rc = fd < 0 ? error_set(err, errno, "memfd")
+                : registry_blob_fetch(src->client, m.config.digest, m.config.size, fd, err);
+    if (rc == 0) {
+        struct buf cfg = BUF_INIT;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || st.st_size > CACHE_TRANSFER_DOC_MAX) {
+            rc = error_input(err, "--cache-from %s: records too large", src->spec.ref);
+        } else {
+            buf_grow(&cfg, (size_t)st.st_size);
+            if (pread(fd, cfg.data, (size_t)st.st_size, 0) != st.st_size)
+                rc = error_set(err, errno, "--cache-from %s: read records", src->spec.ref);
+            else {
+                cfg.len = (size_t)st.st_size;
+                rc = cache_transfer_take(src, buf_cstr(&man), man.len, cfg.data, cfg.len,
+                                         src->spec.ref, err);
+            }
+        }
+        buf_release(&cfg);
+    }
+    if (fd >= 0)
+        close(fd);
+    oci_manifest_release(&m);
+    return rc;
+}
+
+int
+cache_transfer_open(struct cache_transfer_source *src, const char *text,
+                    const struct registry_opts *o, struct error *err)
+{
+    memset(src, 0, sizeof(*src));
+    if (cache_transfer_parse(text, 0, &src->spec, err) < 0)
+        return -1;
+    if (src->spec.type == CACHE_TRANSFER_LOCAL)
+        return cache_transfer_open_local(src, err);
+    return cache_transfer_open_registry(src, o, err);
+}
+
+const cJSON *
+cache_transfer_find(const struct cache_transfer_source *src, const char *key)
+{
+    const cJSON *recs = cJSON_GetObjectItemCaseSensitive(src->doc, "records");
+
+    return recs ? cJSON_GetObjectItemCaseSensitive(recs, key) : NULL;
+}
+
+static long long
+cache_transfer_size(const struct cache_transfer_source *src, const char *digest)
+{
+    size_t dl = strlen(digest), i;
+
+    for (i = 0; i < src->sizes.n; i++)
+        if (!strncmp(src->sizes.v[i], digest, dl) && src->sizes.v[i][dl] == '=')
+            return strtoll(src->sizes.v[i] + dl + 1, NULL, 10);
+    return -1;
+}
+
+int
+cache_transfer_fetch(struct cache_transfer_source *src, struct store *s, const char *digest,
+                     const char *diff_id, struct error *err)
+{
+    struct blob_writer w = {NULL, NULL, -1};
+    long long size = cache_transfer_size(src, digest);
+    char got[DIGEST_STR_LEN + 1], what[128];
+    cleanup_close int in = -1;
+    int rc;
+
+    if (size < 0)
+        return 1;
+    snprintf(what, sizeof(what), "cache layer %s", digest);
+    if (blob_writer_open(s, &w, err) < 0)
+        return -1;
+    if (src->spec.type == CACHE_TRANSFER_REGISTRY) {
+        rc = registry_blob_fetch(src->client, digest, size, w.fd, err);
+    } else {
+        cleanup_free char *p = xasprintf("%s/blobs/sha256/%s", src->spec.path, digest_hex(digest));
+        in = open(p, O_RDONLY | O_CLOEXEC);
+        rc = in < 0 ? error_set(err, errno, "%s: open %s", what, p)
+                    : fs_copy_fd(in, w.fd, what, err);
+        if (rc == 0 && (rc = digest_file(AT_FDCWD, w.tmp, got, err)) == 0 && strcmp(got, digest))
+            rc = error_input(err, "%s: content hashes to %s", what, got);
+    }
+    if (rc == 0) {
+        cleanup_close int fd = open(w.tmp, O_RDONLY | O_CLOEXEC);
+        rc = fd < 0 ? error_set(err, errno, "%s: reopen", what)
+                    : archive_io_diff_id(fd, what, got, NULL, err);
+        if (rc == 0 && strcmp(got, diff_id))
+            rc = error_input(err, "%s: uncompressed content hashes to %s, the record says %s", what,
+                             got, diff_id);
+    }
+    if (rc < 0) {
+        blob_writer_abort(&w);
+        return -1;
+    }
+    return blob_writer_commit(&w, digest, err);
+}

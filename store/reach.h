@@ -1,0 +1,38 @@
+#ifndef STRATA_STORE_REACH_H
+#define STRATA_STORE_REACH_H
+
+/*
+ * What the store's names and cache records reach: manifests, configs, layer
+ * blobs and the snapshots of those layers. fsck checks these references, gc
+ * deletes what they do not reach.
+ */
+
+#include "formats/core/strvec.h"
+#include "store/store.h"
+
+struct reach {
+    struct strvec blobs;     /* "sha256:<hex>", sorted, unique after reach_collect */
+    struct strvec snapshots; /* diff_id hex, sorted, unique */
+    struct strvec problems;  /* one line each: what is broken */
+    size_t images;
+    size_t records;
+    long long logical; /* bytes of all images' blobs, shared ones counted per image */
+};
+
+/*
+ * Walks index.json and cache/ and fills r. Broken references go to
+ * r->problems rather than failing; only an unreadable index fails.
+ */
+int reach_collect(const struct store *s, struct reach *r, struct error *err);
+void reach_release(struct reach *r);
+
+/* Binary search in a sorted strvec. */
+int reach_has(const struct strvec *sorted, const char *s);
+
+/*
+ * Removes tmp/ entries left by processes that are gone (all of them when
+ * all is set, i.e. under the exclusive lock). Returns how many.
+ */
+size_t reach_sweep_tmp(const struct store *s, int all);
+
+#endif
