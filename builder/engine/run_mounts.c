@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "builder/engine/scratch.h"
 #include "builder/recipe/expand.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
@@ -87,7 +88,7 @@ run_mounts_field(struct build *b, struct stage *st, struct run_mount *m, const c
         free(m->source);
         m->source = xstrdup(val);
     } else if (!strcmp(key, "from")) {
-        m->from = build_find_stage(b, val);
+        m->from = plan_find_stage(&b->plan, val);
         if (!m->from || m->from->index >= st->index)
             return error_input(err, "%s: --mount from=%s: no such earlier stage", where, val);
     } else if (!strcmp(key, "id")) {
@@ -199,21 +200,20 @@ run_mounts_key(struct build *b, struct run_mount *m, struct cachekey *k, const c
 
 int
 run_mounts_parse(struct build *b, struct stage *st, const struct parse_instr *in,
-                 const struct strvec *vars, struct run_mounts *set, struct cachekey *k,
-                 struct error *err)
+                 const struct strvec *vars, const char *workdir, struct run_mounts *set,
+                 struct cachekey *k, struct error *err)
 {
-    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(step_cfg(st), "WorkingDir");
     char where[256];
     size_t i;
 
     memset(set, 0, sizeof(*set));
-    step_where(b, in, where, sizeof(where));
+    plan_where(&b->plan, in, where, sizeof(where));
     for (i = 0; i < in->flags.n; i++) {
         cleanup_free char *val = NULL;
         struct run_mount *m;
         if (strncmp(in->flags.v[i], "--mount=", 8) != 0)
             continue;
-        if (expand_word(in->flags.v[i] + 8, b->recipe.escape, vars, &val, err) < 0)
+        if (expand_word(in->flags.v[i] + 8, b->plan.recipe.escape, vars, &val, err) < 0)
             return error_wrap(err, "%s", where);
         set->m = xrealloc(set->m, (set->n + 1) * sizeof(*set->m));
         m = &set->m[set->n];
@@ -222,7 +222,7 @@ run_mounts_parse(struct build *b, struct stage *st, const struct parse_instr *in
             return -1;
         }
         set->n++;
-        if (run_mounts_target(m, cJSON_IsString(wd) ? wd->valuestring : "/", where, err) < 0)
+        if (run_mounts_target(m, workdir && *workdir ? workdir : "/", where, err) < 0)
             return -1;
         if (m->type == RUNMOUNT_SECRET && m->required && !run_mounts_secret_source(b, m->id))
             return error_input(err, "%s: secret \"%s\" is required: pass --secret id=%s,src=FILE",
@@ -356,14 +356,14 @@ run_mounts_overlay(struct build *b, struct run_mounts *set, size_t i, struct san
     struct run_mount *m = &set->m[i];
     cleanup_free char *src = context_clean(m->source ? m->source : ".", err);
     struct overlay_spec o;
-    struct step_dir v;
+    struct scratch v;
     int rc;
 
     if (!src)
         return -1;
-    rc = step_dir_init(&v, xasprintf("%s/mount-%zu", scratch, i), err);
+    rc = scratch_init(&v, xasprintf("%s/mount-%zu", scratch, i), err);
     if (rc == 0 && m->from) {
-        rc = step_lowers(b, m->from, &v.lowers, err);
+        rc = scratch_lowers(b, m->from, &v.lowers, err);
     } else if (rc == 0) { /* a writable bind of the context: writes land in v.upper */
         char real[PATH_MAX];
         int is_dir;
@@ -374,7 +374,7 @@ run_mounts_overlay(struct build *b, struct run_mounts *set, size_t i, struct san
             src = xstrdup(".");
         }
     }
-    step_overlay_spec(&v, &o);
+    scratch_overlay(&v, &o);
     if (rc == 0)
         rc = overlay_prepare(&o, &set->preps[i], err);
     if (rc == 0) {
@@ -384,7 +384,7 @@ run_mounts_overlay(struct build *b, struct run_mounts *set, size_t i, struct san
         sm->prep = &set->preps[i];
         sm->source = set->paths.v[set->paths.n - 1];
     }
-    step_dir_forget(&v); /* the step's scratch dir goes with the step */
+    scratch_forget(&v); /* the step's scratch dir goes with the step */
     return rc;
 }
 

@@ -9,7 +9,8 @@
  * --secret id=X,src=FILE|env=VAR`, never part of a layer, config or key).
  */
 
-#include "builder/engine/build_internal.h"
+#include "builder/engine/engine.h"
+#include "builder/engine/stage.h"
 #include "builder/engine/cachekey.h"
 #include "builder/sandbox/sandbox.h"
 
@@ -44,13 +45,14 @@ struct run_mounts {
 };
 
 /*
- * Parses every --mount flag of a RUN (values expanded with vars), checks it,
+ * Parses every --mount flag of a RUN (values expanded with vars; relative
+ * targets are against workdir), checks it,
  * and adds what the step's result depends on to k: types, targets, ids, and
  * for binds the content they expose. A secret's content is never added.
  */
 int run_mounts_parse(struct build *b, struct stage *st, const struct parse_instr *in,
-                     const struct strvec *vars, struct run_mounts *set, struct cachekey *k,
-                     struct error *err);
+                     const struct strvec *vars, const char *workdir, struct run_mounts *set,
+                     struct cachekey *k, struct error *err);
 
 /*
  * Makes the mounts ready for the sandbox below the step's scratch dir

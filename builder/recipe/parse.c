@@ -1134,3 +1134,20 @@ parse_validate(const struct parse_recipe *r, struct error *err)
     }
     return 0;
 }
+
+const char *
+parse_flag(const struct parse_instr *in, const char *name)
+{
+    size_t nl = strlen(name), i;
+
+    for (i = 0; i < in->flags.n; i++) {
+        const char *f = in->flags.v[i];
+        if (strncmp(f, "--", 2) || strncmp(f + 2, name, nl))
+            continue;
+        if (f[2 + nl] == '=')
+            return f + 3 + nl;
+        if (f[2 + nl] == '\0')
+            return "";
+    }
+    return NULL;
+}

@@ -98,6 +98,12 @@ int parse_validate(const struct parse_recipe *r, struct error *err);
 /* Appends BuildKit's dump format (see ../shared/conformance/README.md) to out. */
 void parse_dump(const struct parse_recipe *r, struct buf *out);
 
+/*
+ * The value of flag --name=value of in (after the "="), "" for a bare
+ * --name, or NULL when in has no such flag. The first one wins.
+ */
+const char *parse_flag(const struct parse_instr *in, const char *name);
+
 /* Frees everything r holds. Accepts a zeroed recipe. */
 void parse_recipe_release(struct parse_recipe *r);
 

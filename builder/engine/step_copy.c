@@ -1,337 +1,37 @@
 /*
- * Steps that change the file system: RUN in the sandbox, COPY/ADD and
- * WORKDIR's mkdir through an overlay in a private mount namespace, each
- * captured from the overlay's upper dir as a layer.
+ * COPY and ADD (Dockerfile reference, "COPY", "ADD"): sources from the
+ * context, a stage, an image, heredocs or URLs, copied through an overlay in
+ * a private mount namespace; the upper dir becomes the step's layer.
  */
+#include "builder/engine/step_internal.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/engine/build_internal.h"
 #include "builder/engine/cachekey.h"
 #include "builder/engine/copy.h"
+#include "builder/engine/progress.h"
 #include "builder/recipe/expand.h"
 #include "builder/sandbox/overlay.h"
-#include "builder/engine/run_mounts.h"
-#include "builder/sandbox/sandbox.h"
-#include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "formats/http.h"
 #include "formats/json.h"
-#include "store/layer.h"
 #include "store/snapshot.h"
 #include "store/txn.h"
-
-#define STEP_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-/* ---- steps with a filesystem change ------------------------------------ */
-
-void
-step_dir_forget(struct step_dir *d)
-{
-    free(d->root);
-    free(d->upper);
-    free(d->work);
-    free(d->merged);
-    free(d->links);
-    strvec_release(&d->lowers);
-    memset(d, 0, sizeof(*d));
-}
-
-static void
-step_dir_release(struct step_dir *d)
-{
-    if (d->root)
-        txn_discard(d->root);
-    step_dir_forget(d);
-}
-
-int
-step_lowers(struct build *b, const struct stage *st, struct strvec *out, struct error *err)
-{
-    size_t i;
-
-    for (i = st->layers.nlayers; i-- > 0;) {
-        if (build_need_blob(b, st->layers.layers[i].digest, st->diff_ids.v[i], err) < 0 ||
-            snapshot_ensure(b->store, st->layers.layers[i].digest, st->diff_ids.v[i], err) < 0)
-            return -1;
-        strvec_push_owned(out, snapshot_path(b->store, st->diff_ids.v[i]));
-    }
-    return 0;
-}
-
-int
-step_dir_init(struct step_dir *d, char *root, struct error *err)
-{
-    static const char *const subs[] = {"upper", "work", "merged", "links"};
-    size_t i;
-
-    memset(d, 0, sizeof(*d));
-    d->root = root;
-    if (mkdir(d->root, 0700) < 0)
-        return error_set(err, errno, "mkdir %s", d->root);
-    for (i = 0; i < 4; i++) {
-        cleanup_free char *p = fs_join(d->root, subs[i]);
-        if (mkdir(p, 0755) < 0)
-            return error_set(err, errno, "mkdir %s", p);
-    }
-    d->upper = fs_join(d->root, "upper");
-    d->work = fs_join(d->root, "work");
-    d->merged = fs_join(d->root, "merged");
-    d->links = fs_join(d->root, "links");
-    return 0;
-}
-
-static int
-step_dir_make(struct build *b, const struct stage *st, struct step_dir *d, struct error *err)
-{
-    if (step_dir_init(d, txn_tmp_path(b->store->tmp, "step"), err) < 0)
-        return -1;
-    return step_lowers(b, st, &d->lowers, err);
-}
-
-void
-step_overlay_spec(const struct step_dir *d, struct overlay_spec *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->lowers = (const char *const *)d->lowers.v;
-    o->nlowers = d->lowers.n;
-    o->upper = d->upper;
-    o->work = d->work;
-    o->merged = d->merged;
-    o->linkdir = d->links;
-    o->userxattr = geteuid() != 0;
-}
-
-/* Captures the step's upper dir and records the step. */
-static int
-step_capture(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
-             struct step_dir *d, const char *created_by, cJSON *prov, cJSON *cfg, struct error *err)
-{
-    struct tar_write_opts opts;
-    struct layer_info info;
-    struct step_out o = {0};
-
-    tar_write_opts_init(&opts);
-    opts.compression = b->o->compression;
-    opts.clamp_mtime = b->o->source_date_epoch;
-    if (layer_capture(b->store, d->upper, &opts, &info, err) < 0) {
-        cJSON_Delete(prov);
-        cJSON_Delete(cfg);
-        return error_wrap(err, "%s:%d", b->recipe.file, in->line);
-    }
-    if (info.entries) {
-        cJSON_AddStringToObject(prov, "diff_id", info.diff_id);
-        cJSON_AddStringToObject(prov, "digest", info.digest);
-    }
-    o.config = cfg ? cfg : cJSON_Duplicate(step_cfg(st), 1);
-    o.created_by = created_by;
-    o.layer = &info;
-    o.provenance = prov;
-    return step_commit(b, st, key, &o, err);
-}
-
-struct step_run_ctx {
-    const char *prefix;
-};
-
-static void
-step_on_output(void *opaque, const char *line, size_t len)
-{
-    const struct step_run_ctx *c = opaque;
-
-    progress_output(c->prefix, line, len);
-}
-
-/*
- * A heredoc script with a "#!" line (Dockerfile reference, "Here-Documents"):
- * the shell writes it to /dev/shm (a tmpfs of the sandbox, never part of the
- * layer) and runs it with the interpreter the line names.
- */
-static char *
-step_shebang_script(const char *body)
-{
-    size_t ll = strcspn(body + 2, "\n");
-    cleanup_free char *line = xstrndup(body + 2, ll);
-    char d[DIGEST_STR_LEN + 1];
-    struct buf sc = BUF_INIT;
-    size_t bl = strlen(body);
-
-    digest_bytes(body, bl, d);
-    buf_addf(&sc, "f=/dev/shm/strata-heredoc-$$\ncat > \"$f\" <<'STRATA_%.16s'\n%s%s",
-             digest_hex(d), body, bl && body[bl - 1] == '\n' ? "" : "\n");
-    buf_addf(&sc, "STRATA_%.16s\n%s \"$f\"\nrc=$?\nrm -f \"$f\"\nexit $rc\n", digest_hex(d), line);
-    return buf_detach(&sc);
-}
-
-static void
-step_run_argv(const struct stage *st, const struct parse_instr *in, struct strvec *argv)
-{
-    size_t i;
-
-    if (in->json) {
-        strvec_copy(argv, &in->args);
-        return;
-    }
-    step_shell(step_cfg(st), argv);
-    if (in->nheredocs && in->args.n && !strncmp(in->args.v[0], "<<", 2) &&
-        !strchr(in->args.v[0], ' ')) {
-        /* RUN <<EOF: the heredoc is the script, run by the shell or by its #! interpreter */
-        const char *body = in->heredocs[0].content;
-        strvec_push_owned(argv, strncmp(body, "#!", 2) ? xstrdup(body) : step_shebang_script(body));
-        return;
-    }
-    {
-        struct buf script = BUF_INIT;
-        buf_adds(&script, in->args.n ? in->args.v[0] : "");
-        for (i = 0; i < in->nheredocs; i++)
-            buf_addf(&script, "\n%s%s", in->heredocs[i].content, in->heredocs[i].name);
-        strvec_push_owned(argv, buf_detach(&script));
-    }
-}
-
-static void
-step_run_env(const struct stage *st, struct strvec *env)
-{
-    step_vars(st, env);
-    if (!strvec_getenv(env, "PATH"))
-        strvec_setenv(env, "PATH", STEP_DEFAULT_PATH);
-}
-
-static void
-step_run_inputs(struct stage *st, const struct strvec *argv, const struct strvec *env,
-                const char *user, const char *wd, enum sandbox_net net)
-{
-    cJSON *a = json_add_array(st->inputs, "command");
-    cJSON *e = json_add_array(st->inputs, "env");
-    size_t i;
-
-    for (i = 0; i < argv->n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(argv->v[i]));
-    for (i = 0; i < env->n; i++)
-        cJSON_AddItemToArray(e, cJSON_CreateString(env->v[i]));
-    cJSON_AddStringToObject(st->inputs, "user", user ? user : "");
-    cJSON_AddStringToObject(st->inputs, "workdir", wd ? wd : "/");
-    cJSON_AddStringToObject(st->inputs, "network", net == SANDBOX_NET_NONE ? "none" : "host");
-}
-
-static int
-step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
-              struct sandbox_spec *spec, struct run_mounts *mounts, struct error *err)
-{
-    struct step_dir d;
-    struct sandbox_result res;
-    cleanup_free char *prefix = xasprintf("[%s%zu/%zu]", st->label, st->step_no, st->nsteps);
-    struct step_run_ctx rc = {prefix};
-    double t0 = log_now_ms();
-    cJSON *prov;
-    int r;
-
-    progress_line("%s %s", prefix, in->original);
-    if (step_dir_make(b, st, &d, err) < 0) {
-        step_dir_release(&d);
-        return -1;
-    }
-    step_overlay_spec(&d, &spec->overlay);
-    if (run_mounts_prepare(b, mounts, d.root, err) < 0) {
-        step_dir_release(&d);
-        return error_wrap(err, "%s:%d:%d", b->recipe.file, in->line, in->col);
-    }
-    spec->mounts = mounts->mounts;
-    spec->nmounts = mounts->nmounts;
-    spec->on_output = step_on_output;
-    spec->opaque = &rc;
-    memset(&res, 0, sizeof(res));
-    if (sandbox_run(spec, &res, err) < 0) {
-        step_dir_release(&d);
-        return error_wrap(err, "%s:%d:%d: %s", b->recipe.file, in->line, in->col, in->original);
-    }
-    if (res.exit_code != 0) {
-        step_dir_release(&d);
-        return error_set(err, 0, "%s:%d:%d: %s: exit code %d%s%s", b->recipe.file, in->line,
-                         in->col, in->original, res.exit_code,
-                         res.tail[0] ? "; last output:\n" : "", res.tail);
-    }
-    prov = step_provenance(st, in, key);
-    r = step_capture(b, st, in, key, &d, in->original, prov, NULL, err);
-    step_dir_release(&d);
-    if (r == 0)
-        progress_line("%s DONE %.3fs", prefix, (log_now_ms() - t0) / 1000.0);
-    return r;
-}
-
-int
-step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
-{
-    cleanup_strvec struct strvec argv = STRVEC_INIT;
-    cleanup_strvec struct strvec env = STRVEC_INIT;
-    const cJSON *cfg = step_cfg(st);
-    const char *user = json_string(cfg, "User", 0, "", err);
-    const char *wd = json_string(cfg, "WorkingDir", 0, "", err);
-    const char *net = step_flag(in, "network");
-    struct sandbox_spec spec;
-    struct run_mounts mounts;
-    struct cachekey k;
-    char key[DIGEST_STR_LEN + 1];
-    char where[256];
-    int r;
-
-    step_where(b, in, where, sizeof(where));
-    memset(&spec, 0, sizeof(spec));
-    memset(&mounts, 0, sizeof(mounts));
-    spec.net = b->o->network;
-    if (net && !strcmp(net, "none"))
-        spec.net = SANDBOX_NET_NONE;
-    else if (net && strcmp(net, "host") && strcmp(net, "default"))
-        return error_input(err, "%s: RUN --network=%s: use none, host or default", where, net);
-    if (step_flag(in, "security") && strcmp(step_flag(in, "security"), "sandbox"))
-        return error_input(err, "%s: RUN --security=%s is not supported (only sandbox)", where,
-                           step_flag(in, "security"));
-    step_run_argv(st, in, &argv);
-    step_run_env(st, &env);
-    cachekey_init(&k, st->key);
-    cachekey_add(&k, "instruction", "run");
-    cachekey_add_vec(&k, "argv", &argv);
-    cachekey_add_vec(&k, "env", &env);
-    cachekey_add(&k, "user", user ? user : "");
-    cachekey_add(&k, "workdir", wd ? wd : "/");
-    cachekey_add(&k, "network", spec.net == SANDBOX_NET_NONE ? "none" : "host");
-    step_run_inputs(st, &argv, &env, user, wd, spec.net);
-    if (run_mounts_parse(b, st, in, &env, &mounts, &k, err) < 0) {
-        digest_release(&k.d);
-        run_mounts_release(&mounts);
-        return -1;
-    }
-    cachekey_final(&k, key);
-    if (step_try_cache(b, st, in, key)) {
-        run_mounts_release(&mounts);
-        return 0;
-    }
-    spec.argv = strvec_argv(&argv);
-    spec.env = strvec_argv(&env);
-    spec.cwd = wd && *wd ? wd : "/";
-    spec.user = user;
-    spec.hostname = "strata";
-    spec.memory_limit = b->o->memory_limit;
-    spec.pids_limit = b->o->pids_limit;
-    r = step_run_exec(b, st, in, key, &spec, &mounts, err);
-    run_mounts_release(&mounts);
-    return r;
-}
-
-/* ---- COPY / ADD --------------------------------------------------------- */
 
 struct step_copy {
     struct build *b;
     const struct stage *from; /* --from stage, or NULL */
-    struct step_dir *d;
+    struct scratch *d;
     struct copy_job job;
 };
 
@@ -345,19 +45,19 @@ step_copy_child(const char *merged, void *arg, struct error *err)
     if (rootfd < 0)
         return error_set(err, errno, "open %s", merged);
     if (c->from) { /* a view of the other stage's tree, in this child's mount namespace */
-        struct step_dir v;
+        struct scratch v;
         struct overlay_spec o;
         size_t i;
-        int rc = step_dir_init(&v, fs_join(c->d->root, "from"), err);
+        int rc = scratch_init(&v, fs_join(c->d->root, "from"), err);
 
         for (i = c->from->diff_ids.n; rc == 0 && i-- > 0;)
             strvec_push_owned(&v.lowers, snapshot_path(c->b->store, c->from->diff_ids.v[i]));
-        step_overlay_spec(&v, &o);
+        scratch_overlay(&v, &o);
         if (rc == 0 && overlay_mount(&o, err) < 0)
             rc = -1;
         if (rc == 0 && (srcfd = open(v.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
             rc = error_set(err, errno, "open %s", v.merged);
-        step_dir_forget(&v); /* the step's own cleanup removes the directory */
+        scratch_forget(&v); /* the step's own cleanup removes the directory */
         if (rc < 0)
             return -1;
         c->job.src_root = srcfd;
@@ -434,7 +134,7 @@ step_url_sources(struct build *b, const struct parse_instr *in, const struct str
                  const char *dir, struct strvec *names, struct cachekey *k,
                  char srcd[DIGEST_STR_LEN + 1], const char *where, struct error *err)
 {
-    const char *checksum = step_flag(in, "checksum");
+    const char *checksum = parse_flag(in, "checksum");
     cleanup_close int dfd = -1;
     struct cachekey sk;
     size_t i;
@@ -497,7 +197,7 @@ step_heredoc_sources(struct build *b, const struct parse_instr *in, const struct
                      struct cachekey *k, char srcd[DIGEST_STR_LEN + 1], const char *where,
                      struct error *err)
 {
-    struct expand_opts eo = {b->recipe.escape, 1, 1, 0};
+    struct expand_opts eo = {b->plan.recipe.escape, 1, 1, 0};
     struct cachekey sk;
     size_t i;
 
@@ -527,7 +227,7 @@ step_heredoc_sources(struct build *b, const struct parse_instr *in, const struct
 
 /* Writes the heredoc files into the step's scratch dir; returns a dir fd on them. */
 static int
-step_heredoc_files(struct build *b, const struct step_dir *d, const struct strvec *names,
+step_heredoc_files(struct build *b, const struct scratch *d, const struct strvec *names,
                    const struct strvec *bodies, struct error *err)
 {
     cleanup_free char *dir = fs_join(d->root, "heredocs");
@@ -564,9 +264,9 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
     cleanup_close int hd_fd = -1;
     cleanup_free char *dest = NULL;
     __attribute__((cleanup(step_discard))) char *url_dir = NULL;
-    const char *from_ref = step_flag(in, "from");
-    const char *chmod_flag = step_flag(in, "chmod");
-    const char *chown_flag = step_flag(in, "chown");
+    const char *from_ref = parse_flag(in, "from");
+    const char *chmod_flag = parse_flag(in, "chmod");
+    const char *chown_flag = parse_flag(in, "chown");
     cleanup_free char *chmod_s = NULL, *chown_v = NULL;
     const struct stage *from = NULL;
     const struct dockerignore *excl = NULL;
@@ -577,7 +277,7 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
     const cJSON *wd = cJSON_GetObjectItemCaseSensitive(step_cfg(st), "WorkingDir");
     size_t i;
 
-    step_where(b, in, where, sizeof(where));
+    plan_where(&b->plan, in, where, sizeof(where));
     memset(&c, 0, sizeof(c));
     c.job.chmod = -1;
     step_vars(st, &vars);
@@ -586,14 +286,14 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
     if (words.n < 2)
         return error_input(err, "%s: %s needs a source and a destination", where, in->keyword);
     /* BuildKit expands build args and ENV in --chown and --chmod */
-    if ((chown_flag && expand_word(chown_flag, b->recipe.escape, &vars, &chown_v, err) < 0) ||
-        (chmod_flag && expand_word(chmod_flag, b->recipe.escape, &vars, &chmod_s, err) < 0))
+    if ((chown_flag && expand_word(chown_flag, b->plan.recipe.escape, &vars, &chown_v, err) < 0) ||
+        (chmod_flag && expand_word(chmod_flag, b->plan.recipe.escape, &vars, &chmod_s, err) < 0))
         return error_wrap(err, "%s", where);
     if (from_ref) {
         cleanup_free char *ref = NULL;
-        if (expand_word(from_ref, b->recipe.escape, &vars, &ref, err) < 0)
+        if (expand_word(from_ref, b->plan.recipe.escape, &vars, &ref, err) < 0)
             return error_wrap(err, "%s", where);
-        from = build_find_stage(b, ref);
+        from = plan_find_stage(&b->plan, ref);
         if (from && (from->index >= st->index || !from->done))
             return error_input(err, "%s: --from=%s: a stage can only copy from an earlier one",
                                where, ref);
@@ -661,26 +361,26 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
                 c.job.dest_is_dir = 1;
     }
     {
-        struct step_dir d;
+        struct scratch d;
         double t0 = log_now_ms();
         cJSON *prov;
         cleanup_free char *prefix = xasprintf("[%s%zu/%zu]", st->label, st->step_no, st->nsteps);
         int r;
 
         progress_line("%s %s", prefix, in->original);
-        if (step_dir_make(b, st, &d, err) < 0) {
-            step_dir_release(&d);
+        if (scratch_make(b, st, &d, err) < 0) {
+            scratch_release(&d);
             return -1;
         }
         if (from) {
             cleanup_strvec struct strvec tmp = STRVEC_INIT;
-            if (step_lowers(b, from, &tmp, err) < 0) {
-                step_dir_release(&d);
+            if (scratch_lowers(b, from, &tmp, err) < 0) {
+                scratch_release(&d);
                 return -1;
             }
         }
         if (in->nheredocs && (hd_fd = step_heredoc_files(b, &d, &srcs, &hd_bodies, err)) < 0) {
-            step_dir_release(&d);
+            scratch_release(&d);
             return -1;
         }
         c.b = b;
@@ -688,7 +388,7 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
         c.d = &d;
         if (url_dir && (hd_fd = open(url_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
             error_set(err, errno, "open %s", url_dir);
-            step_dir_release(&d);
+            scratch_release(&d);
             return -1;
         }
         c.job.src_root = hd_fd >= 0 ? hd_fd : b->ctx.fd;
@@ -699,72 +399,24 @@ step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
         c.job.chown = chown_v;
         c.job.keep_owner = from != NULL;
         c.job.exclude = excl;
-        c.job.parents = step_flag(in, "parents") != NULL;
+        c.job.parents = parse_flag(in, "parents") != NULL;
         {
             struct overlay_spec o;
-            step_overlay_spec(&d, &o);
+            scratch_overlay(&d, &o);
             r = overlay_run(&o, step_copy_child, &c, err);
         }
         if (r < 0) {
-            step_dir_release(&d);
+            scratch_release(&d);
             return error_wrap(err, "%s: %s", where, in->original);
         }
         prov = step_provenance(st, in, key);
         cJSON_AddStringToObject(prov, "sources", srcd);
         r = step_capture(b, st, in, key, &d, in->original, prov, NULL, err);
-        step_dir_release(&d);
+        scratch_release(&d);
         if (r == 0)
             progress_line("%s DONE %.3fs", prefix, (log_now_ms() - t0) / 1000.0);
         return r;
     }
-}
-
-struct step_mkdir {
-    const char *path;
-    const char *user;
-};
-
-static int
-step_mkdir_child(const char *merged, void *arg, struct error *err)
-{
-    const struct step_mkdir *m = arg;
-    cleanup_close int rootfd = open(merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-    if (rootfd < 0)
-        return error_set(err, errno, "open %s", merged);
-    return copy_mkdir_p(rootfd, m->path, m->user, err);
-}
-
-/*
- * WORKDIR makes its directory (owned by USER) like BuildKit does; a layer
- * results only when the directory was missing.
- */
-int
-step_workdir(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
-             cJSON *cfg, struct error *err)
-{
-    const char *wd = json_string(cfg, "WorkingDir", 0, "", err);
-    const char *user = json_string(cfg, "User", 0, "", err);
-    cleanup_free char *by = xasprintf("WORKDIR %s", wd ? wd : "/");
-    struct step_mkdir m = {wd, user};
-    struct overlay_spec o;
-    struct step_dir d;
-    int r;
-
-    progress_line("[%s%zu/%zu] %s", st->label, st->step_no, st->nsteps, in->original);
-    if (step_dir_make(b, st, &d, err) < 0) {
-        step_dir_release(&d);
-        cJSON_Delete(cfg);
-        return -1;
-    }
-    step_overlay_spec(&d, &o);
-    r = overlay_run(&o, step_mkdir_child, &m, err);
-    if (r == 0)
-        r = step_capture(b, st, in, key, &d, by, step_provenance(st, in, key), cfg, err);
-    else
-        cJSON_Delete(cfg);
-    step_dir_release(&d);
-    return r;
 }
 
 int

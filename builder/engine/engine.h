@@ -1,0 +1,42 @@
+#ifndef STRATA_BUILDER_ENGINE_ENGINE_H
+#define STRATA_BUILDER_ENGINE_ENGINE_H
+
+/*
+ * What the parts of the engine share about one build: the store, the
+ * options, the plan (recipe, stages, ARGs), the context, the cache book and
+ * the build's time. Steps receive it and use it only through the plan's,
+ * the cache book's and the context's own functions; scheduling state lives in
+ * scheduler.c and is not visible here.
+ */
+
+#include <pthread.h>
+
+#include "builder/engine/build.h"
+#include "builder/engine/cachebook.h"
+#include "builder/engine/context.h"
+#include "builder/engine/plan.h"
+#include "store/hashmemo.h"
+#include "store/store.h"
+
+/* A base image pulled during this build: pulled once even when stages ask at once. */
+struct build_pull {
+    char *ref;
+    int state; /* 0 being pulled, 1 done, -1 failed */
+};
+
+struct build {
+    struct store *store;
+    const struct build_opts *o;
+    struct plan plan;
+    struct context ctx;
+    struct hashmemo memo; /* context file hashes remembered across builds */
+    struct cachebook book;
+    long long now; /* creation time for new steps */
+
+    pthread_mutex_t pull_lock; /* guards pulls (never held across the network) */
+    pthread_cond_t pull_cond;  /* a pull finished */
+    struct build_pull *pulls;
+    size_t npulls;
+};
+
+#endif

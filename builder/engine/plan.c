@@ -1,0 +1,371 @@
+/*
+ * The build plan: the recipe read and validated, its stages in order with the
+ * instruction range of each, the stages the target needs (FROM, COPY --from,
+ * RUN --mount from=), and ARG scoping (global ARGs before the first FROM,
+ * --build-arg overrides, BuildKit's automatic platform ARGs).
+ */
+#include "builder/engine/plan.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "builder/recipe/expand.h"
+#include "formats/core/buf.h"
+#include "formats/core/fsutil.h"
+#include "formats/core/log.h"
+#include "formats/core/mem.h"
+#include "formats/registry.h"
+#include "store/index.h"
+
+#define PLAN_RECIPE_MAX (16u << 20)
+
+void
+plan_init(struct plan *p, const struct build_opts *o)
+{
+    memset(p, 0, sizeof(*p));
+    p->o = o;
+    pthread_mutex_init(&p->lock, NULL);
+}
+
+void
+plan_release(struct plan *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->nstages; i++)
+        stage_release(&p->stages[i]);
+    free(p->stages);
+    parse_recipe_release(&p->recipe);
+    strvec_release(&p->global_args);
+    strvec_release(&p->used_args);
+    pthread_mutex_destroy(&p->lock);
+}
+
+void
+plan_where(const struct plan *p, const struct parse_instr *in, char *out, size_t n)
+{
+    snprintf(out, n, "%s:%d:%d", p->recipe.file, in->line, in->col);
+}
+
+struct stage *
+plan_find_stage(struct plan *p, const char *ref)
+{
+    char *end;
+    unsigned long idx;
+    size_t i;
+
+    for (i = 0; i < p->nstages; i++)
+        if (p->stages[i].name && !strcasecmp(p->stages[i].name, ref))
+            return &p->stages[i];
+    idx = strtoul(ref, &end, 10);
+    if (*ref && !*end && idx < p->nstages)
+        return &p->stages[idx];
+    return NULL;
+}
+
+/* The value a build arg gets from the command line: 1 found, 0 not given. */
+static int
+plan_arg_override(struct plan *p, const char *key, const char **value)
+{
+    size_t kl = strlen(key), i;
+
+    for (i = 0; i < p->o->build_args.n; i++) {
+        const char *a = p->o->build_args.v[i];
+        if (strncmp(a, key, kl) != 0 || (a[kl] != '=' && a[kl] != '\0'))
+            continue;
+        if (a[kl] == '=')
+            *value = a + kl + 1;
+        else
+            *value = getenv(key);
+        pthread_mutex_lock(&p->lock);
+        if (!strvec_getenv(&p->used_args, key))
+            strvec_setenv(&p->used_args, key, "1");
+        pthread_mutex_unlock(&p->lock);
+        return *value != NULL;
+    }
+    return 0;
+}
+
+/*
+ * Declares the ARGs of in into scope: `ARG k=default` or `ARG k` (which
+ * inherits a global ARG's value); --build-arg overrides both.
+ */
+int
+plan_declare_args(struct plan *p, const struct parse_instr *in, const struct strvec *vars,
+                  const struct strvec *globals, struct strvec *scope, struct error *err)
+{
+    size_t i;
+    char where[256];
+
+    plan_where(p, in, where, sizeof(where));
+    for (i = 0; i < in->args.n; i++) {
+        const char *w = in->args.v[i];
+        const char *eq = strchr(w, '=');
+        cleanup_free char *key = xstrndup(w, eq ? (size_t)(eq - w) : strlen(w));
+        cleanup_free char *val = NULL;
+        const char *over = NULL;
+
+        if (!*key)
+            return error_input(err, "%s: ARG needs a name", where);
+        if (eq && expand_word(eq + 1, p->recipe.escape, vars, &val, err) < 0)
+            return error_wrap(err, "%s", where);
+        if (!eq && globals && strvec_getenv(globals, key))
+            val = xstrdup(strvec_getenv(globals, key));
+        if (plan_arg_override(p, key, &over)) {
+            free(val);
+            val = xstrdup(over);
+        }
+        if (val)
+            strvec_setenv(scope, key, val);
+        else if (!strvec_getenv(scope, key))
+            strvec_setenv(scope, key, ""); /* declared without a value: empty */
+    }
+    return 0;
+}
+
+/* BuildKit's automatic platform ARGs, usable in FROM and by `ARG NAME` in a stage. */
+static void
+plan_platform_args(struct plan *p)
+{
+    cleanup_free char *plat = xasprintf("linux/%s", oci_arch());
+    static const char *const kinds[] = {"TARGET", "BUILD"};
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        cleanup_free char *pl = xasprintf("%sPLATFORM", kinds[i]);
+        cleanup_free char *o = xasprintf("%sOS", kinds[i]);
+        cleanup_free char *a = xasprintf("%sARCH", kinds[i]);
+        cleanup_free char *v = xasprintf("%sVARIANT", kinds[i]);
+        strvec_setenv(&p->global_args, pl, plat);
+        strvec_setenv(&p->global_args, o, "linux");
+        strvec_setenv(&p->global_args, a, oci_arch());
+        strvec_setenv(&p->global_args, v, "");
+    }
+}
+
+static int
+plan_stages(struct plan *p, struct error *err)
+{
+    size_t i;
+    struct stage *st = NULL;
+    char where[256];
+
+    plan_platform_args(p);
+    for (i = 0; i < p->recipe.n; i++) {
+        const struct parse_instr *in = &p->recipe.instrs[i];
+        if (!strcmp(in->keyword, "from")) {
+            p->stages = xrealloc(p->stages, (p->nstages + 1) * sizeof(*p->stages));
+            st = &p->stages[p->nstages];
+            memset(st, 0, sizeof(*st));
+            st->index = p->nstages++;
+            st->from = in;
+            st->first = i + 1;
+            st->end = i + 1;
+            if (in->args.n >= 3 && !strcasecmp(in->args.v[1], "as")) {
+                st->name = xstrdup(in->args.v[2]);
+                for (char *c = st->name; *c; c++)
+                    *c = (char)tolower((unsigned char)*c);
+            }
+            continue;
+        }
+        if (!st) {
+            if (strcmp(in->keyword, "arg") != 0) {
+                plan_where(p, in, where, sizeof(where));
+                return error_input(err, "%s: %s before the first FROM (only ARG may come first)",
+                                   where, in->keyword);
+            }
+            if (plan_declare_args(p, in, &p->global_args, NULL, &p->global_args, err) < 0)
+                return -1;
+            continue;
+        }
+        st->end = i + 1;
+    }
+    if (!p->nstages)
+        return error_input(err, "%s: no FROM instruction", p->recipe.file);
+    return 0;
+}
+
+/* The from= of a RUN --mount=... flag (unexpanded), malloc'ed, or NULL. */
+static char *
+plan_mount_from(const char *flag)
+{
+    const char *p = strstr(flag, "from=");
+
+    if (strncmp(flag, "--mount=", 8) || !p || (p[-1] != ',' && p[-1] != '='))
+        return NULL;
+    return xstrndup(p + 5, strcspn(p + 5, ","));
+}
+
+/* The stage a --from= or FROM names, when it is a stage (else an image). */
+static struct stage *
+plan_dep(struct plan *p, const struct stage *st, const char *ref)
+{
+    struct stage *d = plan_find_stage(p, ref);
+
+    return d && d->index < st->index ? d : NULL;
+}
+
+static void
+plan_add_dep(struct plan *p, struct stage *st, struct stage *d)
+{
+    size_t i;
+
+    for (i = 0; i < st->ndeps; i++)
+        if (st->deps[i] == d)
+            return;
+    st->deps = xrealloc(st->deps, (st->ndeps + 1) * sizeof(*st->deps));
+    st->deps[st->ndeps++] = d;
+    plan_mark_needed(p, d);
+}
+
+void
+plan_mark_needed(struct plan *p, struct stage *st)
+{
+    cleanup_free char *from = NULL;
+    struct error ignored;
+    size_t i;
+
+    if (st->needed)
+        return;
+    st->needed = 1;
+    error_init(&ignored);
+    if (st->from->args.n &&
+        expand_word(st->from->args.v[0], p->recipe.escape, &p->global_args, &from, &ignored) == 0) {
+        struct stage *d = plan_dep(p, st, from);
+        if (d)
+            plan_add_dep(p, st, d);
+    }
+    for (i = st->first; i < st->end; i++) {
+        const struct parse_instr *in = &p->recipe.instrs[i];
+        const char *f = parse_flag(in, "from");
+        size_t j;
+        if (f && (!strcmp(in->keyword, "copy") || !strcmp(in->keyword, "add"))) {
+            struct stage *d = plan_dep(p, st, f);
+            if (d)
+                plan_add_dep(p, st, d);
+        }
+        for (j = 0; !strcmp(in->keyword, "run") && j < in->flags.n; j++) {
+            /* RUN --mount=...,from=STAGE reads that stage too */
+            cleanup_free char *name = plan_mount_from(in->flags.v[j]);
+            struct stage *d = name ? plan_dep(p, st, name) : NULL;
+            if (d)
+                plan_add_dep(p, st, d);
+        }
+    }
+}
+
+/*
+ * --from=NAME (COPY/ADD) and RUN --mount from=NAME must name an earlier
+ * stage or an image: a later stage would make a cycle, and a name that is
+ * neither is a typo. Checked before any step runs (values with variables are
+ * left to the step, which expands them).
+ */
+static int
+plan_check_ref(struct plan *p, struct store *s, const struct stage *st,
+               const struct parse_instr *in, const char *ref, struct error *err)
+{
+    struct stage *d = plan_find_stage(p, ref);
+    char where[256], digest[DIGEST_STR_LEN + 1];
+    struct error e;
+
+    plan_where(p, in, where, sizeof(where));
+    if (d && d->index >= st->index)
+        return error_input(err,
+                           "%s: --from=%s: stage \"%s\" comes %s (a stage reads only "
+                           "earlier ones)",
+                           where, ref, ref, d == st ? "is this stage" : "later");
+    if (d || strchr(ref, '$'))
+        return 0;
+    error_init(&e);
+    if (index_resolve(s, ref, digest, &e) == 0 ||
+        (registry_ref_is_remote(ref) && strncmp(ref, "localhost/", 10)))
+        return 0;
+    return error_input(err, "%s: --from=%s: no stage or image of that name", where, ref);
+}
+
+int
+plan_check_refs(struct plan *p, struct store *s, struct error *err)
+{
+    size_t n, i, j;
+
+    for (n = 0; n < p->nstages; n++) {
+        struct stage *st = &p->stages[n];
+        if (!st->needed)
+            continue;
+        for (i = st->first; i < st->end; i++) {
+            const struct parse_instr *in = &p->recipe.instrs[i];
+            const char *f = parse_flag(in, "from");
+            if (f && strcmp(in->keyword, "run") && plan_check_ref(p, s, st, in, f, err) < 0)
+                return -1;
+            for (j = 0; !strcmp(in->keyword, "run") && j < in->flags.n; j++) {
+                cleanup_free char *name = plan_mount_from(in->flags.v[j]);
+                if (name && plan_check_ref(p, s, st, in, name, err) < 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int
+plan_read_recipe(struct plan *p, struct error *err)
+{
+    cleanup_buf struct buf text = BUF_INIT;
+    int from_stdin = !strcmp(p->o->recipe, "-"); /* -f - : the recipe on standard input */
+
+    if ((from_stdin ? fs_read_fd_max(0, "standard input", PLAN_RECIPE_MAX, &text, err)
+                    : fs_read_file_max(AT_FDCWD, p->o->recipe, PLAN_RECIPE_MAX, &text, err)) < 0) {
+        if (err->sys_errno)
+            err->exit_code = 2;
+        return error_wrap(err, "recipe");
+    }
+    if (parse_recipe(from_stdin ? "<stdin>" : p->o->recipe, buf_cstr(&text), text.len, &p->recipe,
+                     err) < 0)
+        return -1;
+    return parse_validate(&p->recipe, err);
+}
+
+void
+plan_number_steps(struct plan *p)
+{
+    size_t i, needed = 0;
+
+    for (i = 0; i < p->nstages; i++)
+        needed += p->stages[i].needed;
+    for (i = 0; i < p->nstages; i++) {
+        struct stage *st = &p->stages[i];
+        st->nsteps = 1 + st->end - st->first;
+        if (needed > 1 && st->name)
+            st->label = xasprintf("%s ", st->name);
+        else if (needed > 1)
+            st->label = xasprintf("stage-%zu ", i);
+        else
+            st->label = xstrdup("");
+    }
+}
+
+void
+plan_warn_unused_args(struct plan *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->o->build_args.n; i++) {
+        cleanup_free char *k = xstrdup(p->o->build_args.v[i]);
+        char *eq = strchr(k, '=');
+        if (eq)
+            *eq = '\0';
+        if (!strvec_getenv(&p->used_args, k))
+            log_warn("build arg %s was not consumed by any ARG instruction", k);
+    }
+}
+
+int
+plan_read(struct plan *p, struct error *err)
+{
+    if (plan_read_recipe(p, err) < 0)
+        return -1;
+    return plan_stages(p, err);
+}

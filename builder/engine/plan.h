@@ -1,0 +1,73 @@
+#ifndef STRATA_BUILDER_ENGINE_PLAN_H
+#define STRATA_BUILDER_ENGINE_PLAN_H
+
+/*
+ * The build plan: the recipe read and validated, its stages in order with the
+ * instruction range of each, the stages the target needs (through FROM,
+ * COPY --from and RUN --mount from=), and ARG scoping: global ARGs (before
+ * the first FROM), BuildKit's automatic platform ARGs, and --build-arg
+ * overrides. Everything here is decided before any step runs.
+ */
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "builder/engine/build.h"
+#include "builder/engine/stage.h"
+#include "builder/recipe/parse.h"
+#include "formats/core/error.h"
+#include "formats/core/strvec.h"
+#include "store/store.h"
+
+struct plan {
+    const struct build_opts *o;
+    struct parse_recipe recipe;
+    struct stage *stages;
+    size_t nstages;
+    struct strvec global_args; /* ARGs declared before the first FROM, "K=V" */
+    struct strvec used_args;   /* --build-arg names some ARG consumed */
+    pthread_mutex_t lock;      /* guards used_args: stages declare ARGs in parallel */
+};
+
+void plan_init(struct plan *p, const struct build_opts *o);
+void plan_release(struct plan *p);
+
+/*
+ * Reads o->recipe ("-": standard input), parses and validates it, and splits
+ * it into stages. A bad recipe is an input error naming file:line:col.
+ */
+int plan_read(struct plan *p, struct error *err);
+
+/* The stage named ref (AS name, case-insensitive, or index), or NULL. */
+struct stage *plan_find_stage(struct plan *p, const char *ref);
+
+/*
+ * Marks st and, transitively, every stage it reads as needed, recording the
+ * dependencies in each stage's deps.
+ */
+void plan_mark_needed(struct plan *p, struct stage *st);
+
+/*
+ * Checks that every --from (COPY/ADD, RUN --mount) of a needed stage names an
+ * earlier stage or an image (in store s, or a registry name): a later stage
+ * would make a cycle, and a name that is neither is a typo.
+ */
+int plan_check_refs(struct plan *p, struct store *s, struct error *err);
+
+/* Sets each stage's step count and progress label. */
+void plan_number_steps(struct plan *p);
+
+/*
+ * Declares the ARGs of in into scope: `ARG k=default` (expanded with vars)
+ * or `ARG k`, which takes the value of the global ARG k; --build-arg wins.
+ */
+int plan_declare_args(struct plan *p, const struct parse_instr *in, const struct strvec *vars,
+                      const struct strvec *globals, struct strvec *scope, struct error *err);
+
+/* "file:line:col" of instruction in, into out (n bytes). */
+void plan_where(const struct plan *p, const struct parse_instr *in, char *out, size_t n);
+
+/* Warns about each --build-arg that no ARG consumed, as docker does. */
+void plan_warn_unused_args(struct plan *p);
+
+#endif

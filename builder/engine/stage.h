@@ -1,0 +1,62 @@
+#ifndef STRATA_BUILDER_ENGINE_STAGE_H
+#define STRATA_BUILDER_ENGINE_STAGE_H
+
+/*
+ * One stage of a recipe (FROM ... up to the next FROM): what the plan knows
+ * of it, and its state while it is built. A stage starts from a base: an
+ * image in the store (pulled when the store lacks it and its name is a
+ * registry's) or an earlier stage.
+ */
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "builder/recipe/parse.h"
+#include "formats/core/error.h"
+#include "formats/core/strvec.h"
+#include "formats/digest.h"
+#include "formats/oci.h"
+
+struct build;
+
+struct stage {
+    size_t index;
+    char *name;                     /* AS name (lower case), or NULL */
+    const struct parse_instr *from; /* its FROM instruction */
+    size_t first, end;              /* instruction range after FROM: [first, end) */
+    int needed;                     /* the target needs it */
+    int done;                       /* built: its state below is final */
+    int started;                    /* the scheduler started it */
+    struct stage **deps;            /* stages this one reads (FROM, COPY --from, --mount from=) */
+    size_t ndeps;
+
+    /* state while building */
+    cJSON *config;              /* full image config: config, history, rootfs */
+    struct oci_manifest layers; /* layer descriptors so far */
+    struct strvec diff_ids;
+    char key[DIGEST_STR_LEN + 1];  /* cache key of the last step */
+    char base[DIGEST_STR_LEN + 1]; /* base manifest digest (provenance), or "" */
+    struct strvec args;            /* ARGs in scope, "K=V" */
+    cJSON *inputs;                 /* what the current step reads (for --explain-cache) */
+    int explained;                 /* this stage's first miss was explained */
+    int cmd_set;                   /* CMD set in this stage (ENTRYPOINT keeps it) */
+    char *label;                   /* progress prefix: "[build 2/5]" base */
+    struct parse_recipe onbuild;   /* the base image's ONBUILD triggers, run after FROM */
+    size_t step_no, nsteps;
+};
+
+/*
+ * Loads image ref as the starting state of st (its layers, config and key;
+ * the manifest digest becomes st->base). A ref not in the store that names a
+ * registry is pulled first, once per build even when stages ask at the same
+ * time. Fails when the image is missing or cannot be read.
+ */
+int stage_from_image(struct build *b, struct stage *st, const char *ref, struct error *err);
+
+/* Starts st from the final state of the earlier stage src (deep copies). */
+int stage_from_stage(struct stage *st, const struct stage *src);
+
+/* Frees what a stage holds. Accepts a zeroed stage. */
+void stage_release(struct stage *st);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * Building one stage: FROM (scratch, an earlier stage or an image; the
+ * default PATH; the base's ONBUILD triggers), then each instruction in order.
+ */
+#include "builder/engine/stage_run.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "builder/engine/engine.h"
+#include "builder/engine/progress.h"
+#include "builder/engine/step.h"
+#include "builder/recipe/expand.h"
+#include "formats/core/buf.h"
+#include "formats/core/mem.h"
+#include "formats/json.h"
+
+#define STAGE_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Like BuildKit, a stage whose base sets no PATH gets the default one in its config. */
+static void
+stage_default_path(struct stage *st)
+{
+    cJSON *cfg = cJSON_GetObjectItemCaseSensitive(st->config, "config");
+    cJSON *env = cJSON_GetObjectItemCaseSensitive(cfg, "Env");
+    const cJSON *e;
+
+    cJSON_ArrayForEach(e, env)
+    {
+        if (cJSON_IsString(e) && !strncmp(e->valuestring, "PATH=", 5))
+            return;
+    }
+    if (!cJSON_IsArray(env)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(cfg, "Env");
+        env = json_add_array(cfg, "Env");
+    }
+    cJSON_InsertItemInArray(env, 0, cJSON_CreateString("PATH=" STAGE_DEFAULT_PATH));
+}
+
+/*
+ * Dockerfile reference, ONBUILD: the base's triggers run right after FROM,
+ * in order, and the new image does not inherit them.
+ */
+static int
+stage_onbuild(struct build *b, struct stage *st, const char *ref, struct error *err)
+{
+    cJSON *cfg = cJSON_GetObjectItemCaseSensitive(st->config, "config");
+    const cJSON *ob = cJSON_GetObjectItemCaseSensitive(cfg, "OnBuild"), *t;
+    cleanup_buf struct buf text = BUF_INIT;
+    cleanup_free char *name = xasprintf("ONBUILD of %s", ref);
+
+    if (!cJSON_IsArray(ob) || !cJSON_GetArraySize(ob)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(cfg, "OnBuild");
+        return 0;
+    }
+    cJSON_ArrayForEach(t, ob)
+    {
+        if (cJSON_IsString(t))
+            buf_addf(&text, "%s\n", t->valuestring);
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(cfg, "OnBuild");
+    if (parse_recipe(name, buf_cstr(&text), text.len, &st->onbuild, err) < 0)
+        return -1;
+    (void)b;
+    st->nsteps += st->onbuild.n;
+    return 0;
+}
+
+/* FROM --platform: this builder makes images for its own platform only. */
+static int
+stage_platform(struct build *b, struct stage *st, const char *where, struct error *err)
+{
+    const char *flag = parse_flag(st->from, "platform");
+    cleanup_free char *p = NULL;
+    cleanup_free char *mine = xasprintf("linux/%s", oci_arch());
+
+    if (!flag)
+        return 0;
+    if (expand_word(flag, b->plan.recipe.escape, &b->plan.global_args, &p, err) < 0)
+        return error_wrap(err, "%s", where);
+    if (strcmp(p, mine) && strcmp(p, "linux"))
+        return error_input(err, "%s: FROM --platform=%s: only %s images can be built here", where,
+                           p, mine);
+    return 0;
+}
+
+static int
+stage_start(struct build *b, struct stage *st, struct error *err)
+{
+    cleanup_free char *ref = NULL;
+    char where[256];
+    struct stage *src;
+    int rc;
+
+    plan_where(&b->plan, st->from, where, sizeof(where));
+    if (!st->from->args.n)
+        return error_input(err, "%s: FROM needs an image", where);
+    if (expand_word(st->from->args.v[0], b->plan.recipe.escape, &b->plan.global_args, &ref, err) <
+        0)
+        return error_wrap(err, "%s", where);
+    if (stage_platform(b, st, where, err) < 0)
+        return -1;
+    progress_line("[%s1/%zu] FROM %s", st->label, st->nsteps, ref);
+    src = plan_find_stage(&b->plan, ref);
+    if (src && src->index >= st->index)
+        src = NULL; /* FROM names an earlier stage, or else an image */
+    if (!strcasecmp(ref, "scratch")) {
+        st->config = oci_config_new();
+        memcpy(st->key, "scratch", 8);
+        rc = 0;
+    } else if (src) {
+        rc = stage_from_stage(st, src);
+    } else {
+        rc = stage_from_image(b, st, ref, err);
+    }
+    if (rc < 0)
+        return error_wrap(err, "%s: FROM %s", where, ref);
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(st->config, "config")))
+        cJSON_ReplaceItemInObjectCaseSensitive(st->config, "config", cJSON_CreateObject());
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(st->config, "history")))
+        json_add_array(st->config, "history");
+    stage_default_path(st);
+    st->step_no = 1;
+    return stage_onbuild(b, st, ref, err) < 0 ? error_wrap(err, "%s: FROM %s", where, ref) : 0;
+}
+
+int
+stage_run(struct build *b, struct stage *st, struct error *err)
+{
+    size_t i;
+
+    if (stage_start(b, st, err) < 0)
+        return -1;
+    for (i = 0; i < st->onbuild.n; i++) {
+        st->step_no++;
+        if (step_exec(b, st, &st->onbuild.instrs[i], err) < 0)
+            return -1;
+    }
+    for (i = st->first; i < st->end; i++) {
+        st->step_no++;
+        if (step_exec(b, st, &b->plan.recipe.instrs[i], err) < 0)
+            return -1;
+    }
+    st->done = 1;
+    return 0;
+}

@@ -1,0 +1,216 @@
+/*
+ * RUN: the command (shell or exec form, heredoc scripts) in the sandbox on an
+ * overlay of the stage's layers, with its --mount list; the upper dir becomes
+ * the step's layer.
+ */
+#include "builder/engine/step_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builder/engine/cachekey.h"
+#include "builder/engine/progress.h"
+#include "builder/engine/run_mounts.h"
+#include "builder/sandbox/sandbox.h"
+#include "formats/core/buf.h"
+#include "formats/core/log.h"
+#include "formats/core/mem.h"
+#include "formats/json.h"
+
+#define STEP_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+struct step_run_ctx {
+    const char *prefix;
+};
+
+static void
+step_on_output(void *opaque, const char *line, size_t len)
+{
+    const struct step_run_ctx *c = opaque;
+
+    progress_output(c->prefix, line, len);
+}
+
+/*
+ * A heredoc script with a "#!" line (Dockerfile reference, "Here-Documents"):
+ * the shell writes it to /dev/shm (a tmpfs of the sandbox, never part of the
+ * layer) and runs it with the interpreter the line names.
+ */
+static char *
+step_shebang_script(const char *body)
+{
+    size_t ll = strcspn(body + 2, "\n");
+    cleanup_free char *line = xstrndup(body + 2, ll);
+    char d[DIGEST_STR_LEN + 1];
+    struct buf sc = BUF_INIT;
+    size_t bl = strlen(body);
+
+    digest_bytes(body, bl, d);
+    buf_addf(&sc, "f=/dev/shm/strata-heredoc-$$\ncat > \"$f\" <<'STRATA_%.16s'\n%s%s",
+             digest_hex(d), body, bl && body[bl - 1] == '\n' ? "" : "\n");
+    buf_addf(&sc, "STRATA_%.16s\n%s \"$f\"\nrc=$?\nrm -f \"$f\"\nexit $rc\n", digest_hex(d), line);
+    return buf_detach(&sc);
+}
+
+static void
+step_run_argv(const struct stage *st, const struct parse_instr *in, struct strvec *argv)
+{
+    size_t i;
+
+    if (in->json) {
+        strvec_copy(argv, &in->args);
+        return;
+    }
+    step_shell(step_cfg(st), argv);
+    if (in->nheredocs && in->args.n && !strncmp(in->args.v[0], "<<", 2) &&
+        !strchr(in->args.v[0], ' ')) {
+        /* RUN <<EOF: the heredoc is the script, run by the shell or by its #! interpreter */
+        const char *body = in->heredocs[0].content;
+        strvec_push_owned(argv, strncmp(body, "#!", 2) ? xstrdup(body) : step_shebang_script(body));
+        return;
+    }
+    {
+        struct buf script = BUF_INIT;
+        buf_adds(&script, in->args.n ? in->args.v[0] : "");
+        for (i = 0; i < in->nheredocs; i++)
+            buf_addf(&script, "\n%s%s", in->heredocs[i].content, in->heredocs[i].name);
+        strvec_push_owned(argv, buf_detach(&script));
+    }
+}
+
+static void
+step_run_env(const struct stage *st, struct strvec *env)
+{
+    step_vars(st, env);
+    if (!strvec_getenv(env, "PATH"))
+        strvec_setenv(env, "PATH", STEP_DEFAULT_PATH);
+}
+
+static void
+step_run_inputs(struct stage *st, const struct strvec *argv, const struct strvec *env,
+                const char *user, const char *wd, enum sandbox_net net)
+{
+    cJSON *a = json_add_array(st->inputs, "command");
+    cJSON *e = json_add_array(st->inputs, "env");
+    size_t i;
+
+    for (i = 0; i < argv->n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(argv->v[i]));
+    for (i = 0; i < env->n; i++)
+        cJSON_AddItemToArray(e, cJSON_CreateString(env->v[i]));
+    cJSON_AddStringToObject(st->inputs, "user", user ? user : "");
+    cJSON_AddStringToObject(st->inputs, "workdir", wd ? wd : "/");
+    cJSON_AddStringToObject(st->inputs, "network", net == SANDBOX_NET_NONE ? "none" : "host");
+}
+
+static int
+step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
+              struct sandbox_spec *spec, struct run_mounts *mounts, struct error *err)
+{
+    struct scratch d;
+    struct sandbox_result res;
+    cleanup_free char *prefix = xasprintf("[%s%zu/%zu]", st->label, st->step_no, st->nsteps);
+    struct step_run_ctx rc = {prefix};
+    double t0 = log_now_ms();
+    cJSON *prov;
+    int r;
+
+    progress_line("%s %s", prefix, in->original);
+    if (scratch_make(b, st, &d, err) < 0) {
+        scratch_release(&d);
+        return -1;
+    }
+    scratch_overlay(&d, &spec->overlay);
+    if (run_mounts_prepare(b, mounts, d.root, err) < 0) {
+        scratch_release(&d);
+        return error_wrap(err, "%s:%d:%d", b->plan.recipe.file, in->line, in->col);
+    }
+    spec->mounts = mounts->mounts;
+    spec->nmounts = mounts->nmounts;
+    spec->on_output = step_on_output;
+    spec->opaque = &rc;
+    memset(&res, 0, sizeof(res));
+    if (sandbox_run(spec, &res, err) < 0) {
+        scratch_release(&d);
+        return error_wrap(err, "%s:%d:%d: %s", b->plan.recipe.file, in->line, in->col,
+                          in->original);
+    }
+    if (res.exit_code != 0) {
+        scratch_release(&d);
+        return error_set(err, 0, "%s:%d:%d: %s: exit code %d%s%s", b->plan.recipe.file, in->line,
+                         in->col, in->original, res.exit_code,
+                         res.tail[0] ? "; last output:\n" : "", res.tail);
+    }
+    prov = step_provenance(st, in, key);
+    r = step_capture(b, st, in, key, &d, in->original, prov, NULL, err);
+    scratch_release(&d);
+    if (r == 0)
+        progress_line("%s DONE %.3fs", prefix, (log_now_ms() - t0) / 1000.0);
+    return r;
+}
+
+int
+step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
+{
+    cleanup_strvec struct strvec argv = STRVEC_INIT;
+    cleanup_strvec struct strvec env = STRVEC_INIT;
+    const cJSON *cfg = step_cfg(st);
+    const char *user = json_string(cfg, "User", 0, "", err);
+    const char *wd = json_string(cfg, "WorkingDir", 0, "", err);
+    const char *net = parse_flag(in, "network");
+    struct sandbox_spec spec;
+    struct run_mounts mounts;
+    struct cachekey k;
+    char key[DIGEST_STR_LEN + 1];
+    char where[256];
+    int r;
+
+    plan_where(&b->plan, in, where, sizeof(where));
+    memset(&spec, 0, sizeof(spec));
+    memset(&mounts, 0, sizeof(mounts));
+    spec.net = b->o->network;
+    if (net && !strcmp(net, "none"))
+        spec.net = SANDBOX_NET_NONE;
+    else if (net && strcmp(net, "host") && strcmp(net, "default"))
+        return error_input(err, "%s: RUN --network=%s: use none, host or default", where, net);
+    if (parse_flag(in, "security") && strcmp(parse_flag(in, "security"), "sandbox"))
+        return error_input(err, "%s: RUN --security=%s is not supported (only sandbox)", where,
+                           parse_flag(in, "security"));
+    step_run_argv(st, in, &argv);
+    step_run_env(st, &env);
+    cachekey_init(&k, st->key);
+    cachekey_add(&k, "instruction", "run");
+    cachekey_add_vec(&k, "argv", &argv);
+    cachekey_add_vec(&k, "env", &env);
+    cachekey_add(&k, "user", user ? user : "");
+    cachekey_add(&k, "workdir", wd ? wd : "/");
+    cachekey_add(&k, "network", spec.net == SANDBOX_NET_NONE ? "none" : "host");
+    step_run_inputs(st, &argv, &env, user, wd, spec.net);
+    if (run_mounts_parse(b, st, in, &env, wd, &mounts, &k, err) < 0) {
+        digest_release(&k.d);
+        run_mounts_release(&mounts);
+        return -1;
+    }
+    cachekey_final(&k, key);
+    if (step_try_cache(b, st, in, key)) {
+        run_mounts_release(&mounts);
+        return 0;
+    }
+    spec.argv = strvec_argv(&argv);
+    spec.env = strvec_argv(&env);
+    spec.cwd = wd && *wd ? wd : "/";
+    spec.user = user;
+    spec.hostname = "strata";
+    spec.memory_limit = b->o->memory_limit;
+    spec.pids_limit = b->o->pids_limit;
+    r = step_run_exec(b, st, in, key, &spec, &mounts, err);
+    run_mounts_release(&mounts);
+    return r;
+}
