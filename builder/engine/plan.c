@@ -156,7 +156,7 @@ plan_stages(struct plan *p, struct error *err)
     plan_platform_args(p);
     for (i = 0; i < p->recipe.n; i++) {
         const struct parse_instr *in = &p->recipe.instrs[i];
-        if (!strcmp(in->keyword, "from")) {
+        if (in->kind == INSTR_FROM) {
             p->stages = xrealloc(p->stages, (p->nstages + 1) * sizeof(*p->stages));
             st = &p->stages[p->nstages];
             memset(st, 0, sizeof(*st));
@@ -172,7 +172,7 @@ plan_stages(struct plan *p, struct error *err)
             continue;
         }
         if (!st) {
-            if (strcmp(in->keyword, "arg") != 0) {
+            if (in->kind != INSTR_ARG) {
                 plan_where(p, in, where, sizeof(where));
                 return error_input(err, "%s: %s before the first FROM (only ARG may come first)",
                                    where, in->keyword);
@@ -186,17 +186,6 @@ plan_stages(struct plan *p, struct error *err)
     if (!p->nstages)
         return error_input(err, "%s: no FROM instruction", p->recipe.file);
     return 0;
-}
-
-/* The from= of a RUN --mount=... flag (unexpanded), malloc'ed, or NULL. */
-static char *
-plan_mount_from(const char *flag)
-{
-    const char *p = strstr(flag, "from=");
-
-    if (strncmp(flag, "--mount=", 8) || !p || (p[-1] != ',' && p[-1] != '='))
-        return NULL;
-    return xstrndup(p + 5, strcspn(p + 5, ","));
 }
 
 /* The stage a --from= or FROM names, when it is a stage (else an image). */
@@ -240,16 +229,16 @@ plan_mark_needed(struct plan *p, struct stage *st)
     }
     for (i = st->first; i < st->end; i++) {
         const struct parse_instr *in = &p->recipe.instrs[i];
-        const char *f = parse_flag(in, "from");
+        const char *f = in->f.from;
         size_t j;
-        if (f && (!strcmp(in->keyword, "copy") || !strcmp(in->keyword, "add"))) {
+        if (f && (in->kind == INSTR_COPY || in->kind == INSTR_ADD)) {
             struct stage *d = plan_dep(p, st, f);
             if (d)
                 plan_add_dep(p, st, d);
         }
-        for (j = 0; !strcmp(in->keyword, "run") && j < in->flags.n; j++) {
+        for (j = 0; j < in->f.nmounts; j++) {
             /* RUN --mount=...,from=STAGE reads that stage too */
-            cleanup_free char *name = plan_mount_from(in->flags.v[j]);
+            const char *name = in->f.mounts[j].from;
             struct stage *d = name ? plan_dep(p, st, name) : NULL;
             if (d)
                 plan_add_dep(p, st, d);
@@ -297,11 +286,11 @@ plan_check_refs(struct plan *p, struct store *s, struct error *err)
             continue;
         for (i = st->first; i < st->end; i++) {
             const struct parse_instr *in = &p->recipe.instrs[i];
-            const char *f = parse_flag(in, "from");
-            if (f && strcmp(in->keyword, "run") && plan_check_ref(p, s, st, in, f, err) < 0)
+            const char *f = in->f.from;
+            if (f && plan_check_ref(p, s, st, in, f, err) < 0)
                 return -1;
-            for (j = 0; !strcmp(in->keyword, "run") && j < in->flags.n; j++) {
-                cleanup_free char *name = plan_mount_from(in->flags.v[j]);
+            for (j = 0; j < in->f.nmounts; j++) {
+                const char *name = in->f.mounts[j].from;
                 if (name && plan_check_ref(p, s, st, in, name, err) < 0)
                     return -1;
             }

@@ -47,10 +47,19 @@ run_mounts_release(struct run_mounts *set)
     memset(set, 0, sizeof(*set));
 }
 
+/* A bool field: absent is dflt, bare or true/1 is 1 (Go's strconv.ParseBool). */
 static int
-run_mounts_bool(const char *v)
+run_mounts_bool(const char *v, int dflt, int *out)
 {
-    return !v || !*v || !strcmp(v, "true") || !strcmp(v, "1");
+    if (!v)
+        *out = dflt;
+    else if (!*v || !strcmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "t"))
+        *out = 1;
+    else if (!strcmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "f"))
+        *out = 0;
+    else
+        return -1;
+    return 0;
 }
 
 static int
@@ -58,86 +67,128 @@ run_mounts_number(const char *v, int base, long *out)
 {
     char *end;
 
+    if (!v)
+        return 1;
     *out = strtol(v, &end, base);
     return *v && !*end && *out >= 0;
 }
 
-/* One key=value of a --mount value into m. */
-static int
-run_mounts_field(struct build *b, struct stage *st, struct run_mount *m, const char *key,
-                 const char *val, const char *where, struct error *err)
+/* The fields of one --mount after expansion (each on its own, as BuildKit expands them). */
+struct run_mounts_fields {
+    char *type, *from, *sharing, *mode, *uid, *gid, *size, *env, *required, *ro, *rw;
+};
+
+static void
+run_mounts_fields_release(struct run_mounts_fields *x)
 {
-    if (!strcmp(key, "type")) {
-        if (!strcmp(val, "bind"))
-            m->type = RUNMOUNT_BIND;
-        else if (!strcmp(val, "cache"))
-            m->type = RUNMOUNT_CACHE;
-        else if (!strcmp(val, "tmpfs"))
-            m->type = RUNMOUNT_TMPFS;
-        else if (!strcmp(val, "secret"))
-            m->type = RUNMOUNT_SECRET;
-        else
-            return error_input(err,
-                               "%s: --mount type=%s is not supported (bind, cache, tmpfs, "
-                               "secret)",
-                               where, val);
-    } else if (!strcmp(key, "target") || !strcmp(key, "dst") || !strcmp(key, "destination")) {
-        free(m->target);
-        m->target = xstrdup(val);
-    } else if (!strcmp(key, "source") || !strcmp(key, "src")) {
-        free(m->source);
-        m->source = xstrdup(val);
-    } else if (!strcmp(key, "from")) {
-        m->from = plan_find_stage(&b->plan, val);
-        if (!m->from || m->from->index >= st->index)
-            return error_input(err, "%s: --mount from=%s: no such earlier stage", where, val);
-    } else if (!strcmp(key, "id")) {
-        free(m->id);
-        m->id = xstrdup(val);
-    } else if (!strcmp(key, "sharing")) {
-        if (strcmp(val, "shared") && strcmp(val, "private") && strcmp(val, "locked"))
-            return error_input(err, "%s: --mount sharing=%s: use shared, private or locked", where,
-                               val);
-        free(m->sharing);
-        m->sharing = xstrdup(val);
-    } else if (!strcmp(key, "ro") || !strcmp(key, "readonly")) {
-        m->rw = !run_mounts_bool(val);
-    } else if (!strcmp(key, "rw") || !strcmp(key, "readwrite")) {
-        m->rw = run_mounts_bool(val);
-    } else if (!strcmp(key, "required")) {
-        m->required = run_mounts_bool(val);
-    } else if (!strcmp(key, "size")) {
-        free(m->size);
-        m->size = xasprintf("size=%s", val);
-    } else if (!strcmp(key, "mode")) {
-        if (!run_mounts_number(val, 8, &m->mode))
-            return error_input(err, "%s: --mount mode=%s: expected an octal mode", where, val);
-    } else if (!strcmp(key, "uid") || !strcmp(key, "gid")) {
-        if (!run_mounts_number(val, 10, !strcmp(key, "uid") ? &m->uid : &m->gid))
-            return error_input(err, "%s: --mount %s=%s: expected a number", where, key, val);
-    } else {
-        return error_input(err, "%s: --mount: unknown option \"%s\"", where, key);
-    }
+    char **all[] = {&x->type, &x->from, &x->sharing,  &x->mode, &x->uid, &x->gid,
+                    &x->size, &x->env,  &x->required, &x->ro,   &x->rw};
+    size_t i;
+
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        free(*all[i]);
+}
+
+static int
+run_mounts_expand(struct build *b, const char *raw, const struct strvec *vars, char **out,
+                  struct error *err)
+{
+    *out = NULL;
+    return raw ? expand_word(raw, b->plan.recipe.escape, vars, out, err) : 0;
+}
+
+static int
+run_mounts_expand_all(struct build *b, const struct parse_mount *pm, const struct strvec *vars,
+                      struct run_mount *m, struct run_mounts_fields *x, struct error *err)
+{
+    const struct {
+        const char *raw;
+        char **out;
+    } f[] = {{pm->type, &x->type}, {pm->target, &m->target}, {pm->source, &m->source},
+             {pm->from, &x->from}, {pm->id, &m->id},         {pm->sharing, &x->sharing},
+             {pm->mode, &x->mode}, {pm->uid, &x->uid},       {pm->gid, &x->gid},
+             {pm->size, &x->size}, {pm->env, &x->env},       {pm->required, &x->required},
+             {pm->ro, &x->ro},     {pm->rw, &x->rw}};
+    size_t i;
+
+    for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        if (run_mounts_expand(b, f[i].raw, vars, f[i].out, err) < 0)
+            return -1;
     return 0;
 }
 
 static int
-run_mounts_parse_one(struct build *b, struct stage *st, const char *spec, struct run_mount *m,
-                     const char *where, struct error *err)
+run_mounts_type(const char *t, struct run_mount *m)
 {
-    cleanup_free char *copy = xstrdup(spec);
-    char *p, *save = NULL;
+    static const char *const names[] = {"bind", "cache", "tmpfs", "secret"};
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!strcasecmp(t, names[i])) {
+            m->type = (enum run_mounts_type)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Turns the expanded fields into m, checking each value. */
+static int
+run_mounts_resolve(struct build *b, struct stage *st, struct run_mount *m,
+                   const struct run_mounts_fields *x, const char *where, struct error *err)
+{
+    if (run_mounts_type(x->type ? x->type : "bind", m) < 0)
+        return error_input(err, "%s: --mount type=%s is not supported (bind, cache, tmpfs, secret)",
+                           where, x->type);
+    if (x->from) {
+        m->from = plan_find_stage(&b->plan, x->from);
+        if (!m->from || m->from->index >= st->index)
+            return error_input(err, "%s: --mount from=%s: no such earlier stage", where, x->from);
+    }
+    if (x->env)
+        return error_input(err, "%s: --mount env=%s is not supported yet", where, x->env);
+    if (x->sharing && strcmp(x->sharing, "shared") && strcmp(x->sharing, "private") &&
+        strcmp(x->sharing, "locked"))
+        return error_input(err, "%s: --mount sharing=%s: use shared, private or locked", where,
+                           x->sharing);
+    m->sharing = x->sharing ? xstrdup(x->sharing) : NULL;
+    if (x->size)
+        m->size = xasprintf("size=%s", x->size);
+    if (!run_mounts_number(x->mode, 8, &m->mode))
+        return error_input(err, "%s: --mount mode=%s: expected an octal mode", where, x->mode);
+    if (!run_mounts_number(x->uid, 10, &m->uid) || !run_mounts_number(x->gid, 10, &m->gid))
+        return error_input(err, "%s: --mount uid/gid: expected a number", where);
+    if (run_mounts_bool(x->required, 0, &m->required) < 0)
+        return error_input(err, "%s: --mount required=%s: expected true or false", where,
+                           x->required);
+    {
+        int ro = 0, rw = 0;
+        if (run_mounts_bool(x->ro, 0, &ro) < 0 || run_mounts_bool(x->rw, 0, &rw) < 0)
+            return error_input(err, "%s: --mount ro/rw: expected true or false", where);
+        m->rw = x->rw ? rw : x->ro ? !ro : 0;
+    }
+    return 0;
+}
+
+/* One --mount: expanded, checked, defaults filled in. */
+static int
+run_mounts_parse_one(struct build *b, struct stage *st, const struct parse_mount *pm,
+                     const struct strvec *vars, struct run_mount *m, const char *where,
+                     struct error *err)
+{
+    struct run_mounts_fields x = {0};
+    int rc;
 
     memset(m, 0, sizeof(*m));
     m->mode = -1;
-    m->uid = m->gid = 0;
-    for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(p, '=');
-        if (eq)
-            *eq = '\0';
-        if (run_mounts_field(b, st, m, p, eq ? eq + 1 : NULL, where, err) < 0)
-            return -1;
-    }
+    rc = run_mounts_expand_all(b, pm, vars, m, &x, err);
+    if (rc < 0)
+        error_wrap(err, "%s", where);
+    else
+        rc = run_mounts_resolve(b, st, m, &x, where, err);
+    run_mounts_fields_release(&x);
+    if (rc < 0)
+        return -1;
     if (m->type == RUNMOUNT_SECRET && !m->id && m->target)
         m->id = xstrdup(strrchr(m->target, '/') ? strrchr(m->target, '/') + 1 : m->target);
     if (m->type == RUNMOUNT_SECRET && !m->id)
@@ -208,16 +259,11 @@ run_mounts_parse(struct build *b, struct stage *st, const struct parse_instr *in
 
     memset(set, 0, sizeof(*set));
     plan_where(&b->plan, in, where, sizeof(where));
-    for (i = 0; i < in->flags.n; i++) {
-        cleanup_free char *val = NULL;
+    for (i = 0; i < in->f.nmounts; i++) {
         struct run_mount *m;
-        if (strncmp(in->flags.v[i], "--mount=", 8) != 0)
-            continue;
-        if (expand_word(in->flags.v[i] + 8, b->plan.recipe.escape, vars, &val, err) < 0)
-            return error_wrap(err, "%s", where);
         set->m = xrealloc(set->m, (set->n + 1) * sizeof(*set->m));
         m = &set->m[set->n];
-        if (run_mounts_parse_one(b, st, val, m, where, err) < 0) {
+        if (run_mounts_parse_one(b, st, &in->f.mounts[i], vars, m, where, err) < 0) {
             run_mounts_free_one(m);
             return -1;
         }

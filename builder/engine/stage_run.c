@@ -59,7 +59,8 @@ stage_onbuild(struct build *b, struct stage *st, const char *ref, struct error *
             buf_addf(&text, "%s\n", t->valuestring);
     }
     cJSON_DeleteItemFromObjectCaseSensitive(cfg, "OnBuild");
-    if (parse_recipe(name, buf_cstr(&text), text.len, &st->onbuild, err) < 0)
+    if (parse_recipe(name, buf_cstr(&text), text.len, &st->onbuild, err) < 0 ||
+        parse_type(&st->onbuild, err) < 0)
         return -1;
     (void)b;
     st->nsteps += st->onbuild.n;
@@ -70,7 +71,7 @@ stage_onbuild(struct build *b, struct stage *st, const char *ref, struct error *
 static int
 stage_platform(struct build *b, struct stage *st, const char *where, struct error *err)
 {
-    const char *flag = parse_flag(st->from, "platform");
+    const char *flag = st->from->f.platform;
     cleanup_free char *p = NULL;
     cleanup_free char *mine = xasprintf("linux/%s", oci_arch());
 

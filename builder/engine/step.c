@@ -78,25 +78,34 @@ step_words(struct build *b, const struct parse_instr *in, const struct strvec *v
     return 0;
 }
 
+static int
+step_unexpected(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
+{
+    char where[256];
+
+    (void)st;
+    plan_where(&b->plan, in, where, sizeof(where));
+    return error_input(err, "%s: unexpected %s", where, in->keyword);
+}
+
+typedef int step_fn(struct build *b, struct stage *st, const struct parse_instr *in,
+                    struct error *err);
+
+/* Each kind of instruction and the step that runs it. */
+static step_fn *const step_table[INSTR_NKINDS] = {
+    [INSTR_ADD] = step_copy,    [INSTR_ARG] = step_arg,         [INSTR_CMD] = step_meta,
+    [INSTR_COPY] = step_copy,   [INSTR_ENTRYPOINT] = step_meta, [INSTR_ENV] = step_meta,
+    [INSTR_EXPOSE] = step_meta, [INSTR_FROM] = step_unexpected, [INSTR_HEALTHCHECK] = step_meta,
+    [INSTR_LABEL] = step_meta,  [INSTR_MAINTAINER] = step_meta, [INSTR_ONBUILD] = step_meta,
+    [INSTR_RUN] = step_run,     [INSTR_SHELL] = step_meta,      [INSTR_STOPSIGNAL] = step_meta,
+    [INSTR_USER] = step_meta,   [INSTR_VOLUME] = step_meta,     [INSTR_WORKDIR] = step_meta,
+};
+
 int
 step_exec(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
 {
-    const char *k = in->keyword;
-
     if (st->inputs)
         cJSON_Delete(st->inputs);
     st->inputs = cJSON_CreateObject(); /* filled by the step: what --explain-cache compares */
-
-    if (!strcmp(k, "run"))
-        return step_run(b, st, in, err);
-    if (!strcmp(k, "copy") || !strcmp(k, "add"))
-        return step_copy(b, st, in, err);
-    if (!strcmp(k, "arg"))
-        return step_arg(b, st, in, err);
-    if (!strcmp(k, "from")) {
-        char where[256];
-        plan_where(&b->plan, in, where, sizeof(where));
-        return error_input(err, "%s: unexpected FROM", where);
-    }
-    return step_meta(b, st, in, err);
+    return step_table[in->kind](b, st, in, err);
 }

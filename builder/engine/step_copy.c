@@ -134,12 +134,12 @@ step_url_sources(struct build *b, const struct parse_instr *in, const struct str
                  const char *dir, struct strvec *names, struct cachekey *k,
                  char srcd[DIGEST_STR_LEN + 1], const char *where, struct error *err)
 {
-    const char *checksum = parse_flag(in, "checksum");
+    const char *checksum = in->f.checksum;
     cleanup_close int dfd = -1;
     struct cachekey sk;
     size_t i;
 
-    if (strcmp(in->keyword, "add") != 0)
+    if (in->kind != INSTR_ADD)
         return error_input(err, "%s: COPY does not download URLs (use ADD)", where);
     if (checksum && (digest_validate(checksum, err) < 0 || words->n != 2))
         return error_input(err, "%s: ADD --checksum=%s: needs one URL and a sha256:<hex> digest",
@@ -253,183 +253,222 @@ step_heredoc_files(struct build *b, const struct scratch *d, const struct strvec
     return dfd;
 }
 
-static int
-step_copy_do(struct build *b, struct stage *st, const struct parse_instr *in,
-             struct stage *image_src_out, struct dockerignore *exclude_out, struct error *err)
-{
-    cleanup_strvec struct strvec vars = STRVEC_INIT;
-    cleanup_strvec struct strvec words = STRVEC_INIT;
-    cleanup_strvec struct strvec srcs = STRVEC_INIT;
-    cleanup_strvec struct strvec hd_bodies = STRVEC_INIT;
-    cleanup_close int hd_fd = -1;
-    cleanup_free char *dest = NULL;
-    __attribute__((cleanup(step_discard))) char *url_dir = NULL;
-    const char *from_ref = parse_flag(in, "from");
-    const char *chmod_flag = parse_flag(in, "chmod");
-    const char *chown_flag = parse_flag(in, "chown");
-    cleanup_free char *chmod_s = NULL, *chown_v = NULL;
-    const struct stage *from = NULL;
-    const struct dockerignore *excl = NULL;
+/* One COPY/ADD step from its words to its layer. */
+struct step_copy_plan {
+    struct build *b;
+    struct stage *st;
+    const struct parse_instr *in;
+    char where[256];
+    struct strvec vars, words; /* words expanded: sources..., destination */
+    struct strvec srcs;        /* resolved source paths (or heredoc/URL file names) */
+    struct strvec hd_bodies;   /* heredoc bodies, expanded */
+    char *url_dir;             /* ADD <url>: the downloads (a registered tmp path) */
+    char *chmod_s, *chown_v;
+    const struct stage *from;        /* --from stage or image, or NULL */
+    struct stage image_src;          /* --from=IMAGE: its state */
+    struct dockerignore exclude;     /* --exclude patterns */
+    const struct dockerignore *excl; /* &exclude when there are any */
     struct step_copy c;
-    struct cachekey k;
-    char key[DIGEST_STR_LEN + 1], where[256], srcd[DIGEST_STR_LEN + 1];
-    int add = !strcmp(in->keyword, "add");
-    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(step_cfg(st), "WorkingDir");
+    char key[DIGEST_STR_LEN + 1], srcd[DIGEST_STR_LEN + 1];
+};
+
+static void
+step_copy_plan_release(struct step_copy_plan *p)
+{
+    strvec_release(&p->vars);
+    strvec_release(&p->words);
+    strvec_release(&p->srcs);
+    strvec_release(&p->hd_bodies);
+    step_discard(&p->url_dir);
+    free(p->chmod_s);
+    free(p->chown_v);
+    free((char *)p->c.job.dest);
+    stage_release(&p->image_src);
+    dockerignore_release(&p->exclude);
+}
+
+/* --from (an earlier stage, or an image), --exclude, --chown, --chmod. */
+static int
+step_copy_resolve(struct step_copy_plan *p, struct error *err)
+{
+    const struct parse_instr *in = p->in;
+    struct build *b = p->b;
     size_t i;
 
-    plan_where(&b->plan, in, where, sizeof(where));
-    memset(&c, 0, sizeof(c));
-    c.job.chmod = -1;
-    step_vars(st, &vars);
-    if (step_words(b, in, &vars, &words, where, err) < 0)
+    step_vars(p->st, &p->vars);
+    if (step_words(b, in, &p->vars, &p->words, p->where, err) < 0)
         return -1;
-    if (words.n < 2)
-        return error_input(err, "%s: %s needs a source and a destination", where, in->keyword);
+    if (p->words.n < 2)
+        return error_input(err, "%s: %s needs a source and a destination", p->where, in->keyword);
     /* BuildKit expands build args and ENV in --chown and --chmod */
-    if ((chown_flag && expand_word(chown_flag, b->plan.recipe.escape, &vars, &chown_v, err) < 0) ||
-        (chmod_flag && expand_word(chmod_flag, b->plan.recipe.escape, &vars, &chmod_s, err) < 0))
-        return error_wrap(err, "%s", where);
-    if (from_ref) {
+    if ((in->f.chown &&
+         expand_word(in->f.chown, b->plan.recipe.escape, &p->vars, &p->chown_v, err) < 0) ||
+        (in->f.chmod &&
+         expand_word(in->f.chmod, b->plan.recipe.escape, &p->vars, &p->chmod_s, err) < 0))
+        return error_wrap(err, "%s", p->where);
+    if (in->f.from) {
         cleanup_free char *ref = NULL;
-        if (expand_word(from_ref, b->plan.recipe.escape, &vars, &ref, err) < 0)
-            return error_wrap(err, "%s", where);
-        from = plan_find_stage(&b->plan, ref);
-        if (from && (from->index >= st->index || !from->done))
+        if (expand_word(in->f.from, b->plan.recipe.escape, &p->vars, &ref, err) < 0)
+            return error_wrap(err, "%s", p->where);
+        p->from = plan_find_stage(&b->plan, ref);
+        if (p->from && (p->from->index >= p->st->index || !p->from->done))
             return error_input(err, "%s: --from=%s: a stage can only copy from an earlier one",
-                               where, ref);
-        if (!from) { /* an image: its tree is the source */
-            if (stage_from_image(b, image_src_out, ref, err) < 0)
-                return error_wrap(err, "%s: --from=%s", where, ref);
-            from = image_src_out;
+                               p->where, ref);
+        if (!p->from) { /* an image: its tree is the source */
+            if (stage_from_image(b, &p->image_src, ref, err) < 0)
+                return error_wrap(err, "%s: --from=%s", p->where, ref);
+            p->from = &p->image_src;
         }
     }
-    for (i = 0; i < in->flags.n; i++) { /* --exclude=PATTERN, repeatable */
-        if (strncmp(in->flags.v[i], "--exclude=", 10))
-            continue;
-        excl = exclude_out;
-        if (dockerignore_add(exclude_out, in->flags.v[i] + 10, err) < 0)
-            return error_wrap(err, "%s: --exclude", where);
+    for (i = 0; i < in->f.exclude.n; i++) { /* --exclude=PATTERN, repeatable */
+        p->excl = &p->exclude;
+        if (dockerignore_add(&p->exclude, in->f.exclude.v[i], err) < 0)
+            return error_wrap(err, "%s: --exclude", p->where);
     }
-    if (chmod_s) {
+    if (p->chmod_s) {
         char *end;
-        c.job.chmod = strtol(chmod_s, &end, 8);
-        if (!*chmod_s || *end || c.job.chmod < 0 || c.job.chmod > 07777)
-            return error_input(err, "%s: --chmod=%s: expected an octal mode", where, chmod_s);
+        p->c.job.chmod = strtol(p->chmod_s, &end, 8);
+        if (!*p->chmod_s || *end || p->c.job.chmod < 0 || p->c.job.chmod > 07777)
+            return error_input(err, "%s: --chmod=%s: expected an octal mode", p->where, p->chmod_s);
     }
-    cachekey_init(&k, st->key);
+    return 0;
+}
+
+/* The step's key: the instruction, its flags and words, the workdir and the sources' content. */
+static int
+step_copy_hash(struct step_copy_plan *p, const char *workdir, struct error *err)
+{
+    const struct parse_instr *in = p->in;
+    struct cachekey k;
+    size_t i;
+    int rc;
+
+    cachekey_init(&k, p->st->key);
     cachekey_add(&k, "instruction", in->keyword);
     for (i = 0; i < in->flags.n; i++)
         cachekey_add(&k, "flag", in->flags.v[i]);
-    cachekey_add_vec(&k, "words", &words);
-    cachekey_add(&k, "workdir", cJSON_IsString(wd) ? wd->valuestring : "/");
-    if (step_is_url(words.v[0])) {
-        url_dir = txn_tmp_path(b->store->tmp, "add-url");
-        if (step_url_sources(b, in, &words, url_dir, &srcs, &k, srcd, where, err) < 0) {
-            digest_release(&k.d);
-            return -1;
-        }
+    cachekey_add_vec(&k, "words", &p->words);
+    cachekey_add(&k, "workdir", workdir);
+    if (step_is_url(p->words.v[0])) {
+        p->url_dir = txn_tmp_path(p->b->store->tmp, "add-url");
+        rc =
+            step_url_sources(p->b, in, &p->words, p->url_dir, &p->srcs, &k, p->srcd, p->where, err);
     } else if (in->nheredocs) {
-        if (step_heredoc_sources(b, in, &vars, &words, &srcs, &hd_bodies, &k, srcd, where, err) <
-            0) {
-            digest_release(&k.d);
-            return -1;
-        }
-    } else if (step_copy_sources(b, in, from, &words, &srcs, &k, srcd,
-                                 json_add_object(st->inputs, "files"), excl, where, err) < 0) {
+        rc = step_heredoc_sources(p->b, in, &p->vars, &p->words, &p->srcs, &p->hd_bodies, &k,
+                                  p->srcd, p->where, err);
+    } else {
+        rc = step_copy_sources(p->b, in, p->from, &p->words, &p->srcs, &k, p->srcd,
+                               json_add_object(p->st->inputs, "files"), p->excl, p->where, err);
+    }
+    if (rc < 0) {
         digest_release(&k.d);
         return -1;
     }
-    cJSON_AddStringToObject(st->inputs, "sources", srcd);
-    cachekey_final(&k, key);
-    if (step_try_cache(b, st, in, key))
-        return 0;
-    {
-        const char *dw = words.v[words.n - 1];
-        size_t dl = strlen(dw);
-        cleanup_free char *joined =
-            dw[0] == '/'
-                ? xstrdup(dw)
-                : fs_join(cJSON_IsString(wd) && *wd->valuestring ? wd->valuestring : "/", dw);
-        cleanup_free char *clean = context_clean(joined, err);
-        if (!clean)
-            return error_wrap(err, "%s", where);
-        dest = strcmp(clean, ".") ? xasprintf("/%s", clean) : xstrdup("/");
-        c.job.dest_is_dir = (dl && dw[dl - 1] == '/') || srcs.n > 1 || !strcmp(dest, "/") ||
-                            (dl >= 2 && !strcmp(dw + dl - 2, "/.")) || !strcmp(dw, ".");
-        for (i = 0; i + 1 < words.n; i++)
-            if (strpbrk(words.v[i], "*?["))
-                c.job.dest_is_dir = 1;
-    }
-    {
-        struct scratch d;
-        double t0 = log_now_ms();
-        cJSON *prov;
-        cleanup_free char *prefix = xasprintf("[%s%zu/%zu]", st->label, st->step_no, st->nsteps);
-        int r;
+    cJSON_AddStringToObject(p->st->inputs, "sources", p->srcd);
+    cachekey_final(&k, p->key);
+    return 0;
+}
 
-        progress_line("%s %s", prefix, in->original);
-        if (scratch_make(b, st, &d, err) < 0) {
-            scratch_release(&d);
+/*
+ * The destination inside the image, absolute and clean, and whether it is a
+ * directory (Dockerfile reference, "COPY": a trailing slash, several
+ * sources or a wildcard make it one).
+ */
+static int
+step_copy_dest(struct step_copy_plan *p, const char *workdir, struct error *err)
+{
+    const char *dw = p->words.v[p->words.n - 1];
+    size_t dl = strlen(dw), i;
+    cleanup_free char *joined = dw[0] == '/' ? xstrdup(dw) : fs_join(workdir, dw);
+    cleanup_free char *clean = context_clean(joined, err);
+
+    if (!clean)
+        return error_wrap(err, "%s", p->where);
+    p->c.job.dest = strcmp(clean, ".") ? xasprintf("/%s", clean) : xstrdup("/");
+    p->c.job.dest_is_dir = (dl && dw[dl - 1] == '/') || p->srcs.n > 1 ||
+                           !strcmp(p->c.job.dest, "/") || (dl >= 2 && !strcmp(dw + dl - 2, "/.")) ||
+                           !strcmp(dw, ".");
+    for (i = 0; i + 1 < p->words.n; i++)
+        if (strpbrk(p->words.v[i], "*?["))
+            p->c.job.dest_is_dir = 1;
+    return 0;
+}
+
+/* Copies through an overlay of the stage in a private mount namespace, then captures. */
+static int
+step_copy_execute(struct step_copy_plan *p, struct scratch *d, struct error *err)
+{
+    const struct parse_instr *in = p->in;
+    struct build *b = p->b;
+    cleanup_close int src_fd = -1;
+    struct overlay_spec o;
+    cJSON *prov;
+
+    if (scratch_make(b, p->st, d, err) < 0)
+        return -1;
+    if (p->from) { /* the source stage's snapshots must be unpacked */
+        cleanup_strvec struct strvec tmp = STRVEC_INIT;
+        if (scratch_lowers(b, p->from, &tmp, err) < 0)
             return -1;
-        }
-        if (from) {
-            cleanup_strvec struct strvec tmp = STRVEC_INIT;
-            if (scratch_lowers(b, from, &tmp, err) < 0) {
-                scratch_release(&d);
-                return -1;
-            }
-        }
-        if (in->nheredocs && (hd_fd = step_heredoc_files(b, &d, &srcs, &hd_bodies, err)) < 0) {
-            scratch_release(&d);
-            return -1;
-        }
-        c.b = b;
-        c.from = from;
-        c.d = &d;
-        if (url_dir && (hd_fd = open(url_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-            error_set(err, errno, "open %s", url_dir);
-            scratch_release(&d);
-            return -1;
-        }
-        c.job.src_root = hd_fd >= 0 ? hd_fd : b->ctx.fd;
-        c.job.ignore = from || hd_fd >= 0 ? NULL : &b->ctx;
-        c.job.extract = add && !url_dir;
-        c.job.sources = &srcs;
-        c.job.dest = dest;
-        c.job.chown = chown_v;
-        c.job.keep_owner = from != NULL;
-        c.job.exclude = excl;
-        c.job.parents = parse_flag(in, "parents") != NULL;
-        {
-            struct overlay_spec o;
-            scratch_overlay(&d, &o);
-            r = overlay_run(&o, step_copy_child, &c, err);
-        }
-        if (r < 0) {
-            scratch_release(&d);
-            return error_wrap(err, "%s: %s", where, in->original);
-        }
-        prov = step_provenance(st, in, key);
-        cJSON_AddStringToObject(prov, "sources", srcd);
-        r = step_capture(b, st, in, key, &d, in->original, prov, NULL, err);
-        scratch_release(&d);
-        if (r == 0)
-            progress_line("%s DONE %.3fs", prefix, (log_now_ms() - t0) / 1000.0);
-        return r;
     }
+    if (in->nheredocs && (src_fd = step_heredoc_files(b, d, &p->srcs, &p->hd_bodies, err)) < 0)
+        return -1;
+    if (p->url_dir && (src_fd = open(p->url_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return error_set(err, errno, "open %s", p->url_dir);
+    p->c.b = b;
+    p->c.from = p->from;
+    p->c.d = d;
+    p->c.job.src_root = src_fd >= 0 ? src_fd : b->ctx.fd;
+    p->c.job.ignore = p->from || src_fd >= 0 ? NULL : &b->ctx;
+    p->c.job.extract = in->kind == INSTR_ADD && !p->url_dir;
+    p->c.job.sources = &p->srcs;
+    p->c.job.chown = p->chown_v;
+    p->c.job.keep_owner = p->from != NULL;
+    p->c.job.exclude = p->excl;
+    p->c.job.parents = in->f.parents;
+    scratch_overlay(d, &o);
+    if (overlay_run(&o, step_copy_child, &p->c, err) < 0)
+        return error_wrap(err, "%s: %s", p->where, in->original);
+    prov = step_provenance(p->st, in, p->key);
+    cJSON_AddStringToObject(prov, "sources", p->srcd);
+    return step_capture(b, p->st, in, p->key, d, in->original, prov, NULL, err);
 }
 
 int
 step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
 {
-    struct stage image_src;
-    struct dockerignore exclude;
-    int r;
+    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(step_cfg(st), "WorkingDir");
+    const char *workdir = cJSON_IsString(wd) && *wd->valuestring ? wd->valuestring : "/";
+    struct step_copy_plan p;
+    struct scratch d;
+    cleanup_free char *prefix = NULL;
+    double t0;
+    int r = -1;
 
-    memset(&image_src, 0, sizeof(image_src));
-    dockerignore_init(&exclude);
-    r = step_copy_do(b, st, in, &image_src, &exclude, err);
-    stage_release(&image_src);
-    dockerignore_release(&exclude);
+    memset(&p, 0, sizeof(p));
+    memset(&d, 0, sizeof(d));
+    p.b = b;
+    p.st = st;
+    p.in = in;
+    p.c.job.chmod = -1;
+    dockerignore_init(&p.exclude);
+    plan_where(&b->plan, in, p.where, sizeof(p.where));
+    if (step_copy_resolve(&p, err) < 0 || step_copy_hash(&p, workdir, err) < 0)
+        goto out;
+    if (step_try_cache(b, st, in, p.key)) {
+        r = 0;
+        goto out;
+    }
+    if (step_copy_dest(&p, workdir, err) < 0)
+        goto out;
+    prefix = xasprintf("[%s%zu/%zu]", st->label, st->step_no, st->nsteps);
+    progress_line("%s %s", prefix, in->original);
+    t0 = log_now_ms();
+    r = step_copy_execute(&p, &d, err);
+    if (r == 0)
+        progress_line("%s DONE %.3fs", prefix, (log_now_ms() - t0) / 1000.0);
+out:
+    scratch_release(&d);
+    step_copy_plan_release(&p);
     return r;
 }

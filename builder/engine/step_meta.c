@@ -123,10 +123,12 @@ step_duration(const char *s, long long *ns)
 static int
 step_healthcheck(const struct parse_instr *in, cJSON *cfg, const char *where, struct error *err)
 {
-    static const char *const durs[][2] = {{"interval", "Interval"},
-                                          {"timeout", "Timeout"},
-                                          {"start-period", "StartPeriod"},
-                                          {"start-interval", "StartInterval"}};
+    const struct {
+        const char *flag, *value, *field;
+    } durs[] = {{"interval", in->f.interval, "Interval"},
+                {"timeout", in->f.timeout, "Timeout"},
+                {"start-period", in->f.start_period, "StartPeriod"},
+                {"start-interval", in->f.start_interval, "StartInterval"}};
     cJSON *hc = cJSON_CreateObject();
     size_t i;
 
@@ -146,19 +148,19 @@ step_healthcheck(const struct parse_instr *in, cJSON *cfg, const char *where, st
             cJSON_AddItemToArray(t, cJSON_CreateString(in->args.v[i]));
     }
     for (i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
-        const char *v = parse_flag(in, durs[i][0]);
+        const char *v = durs[i].value;
         long long ns;
         if (!v)
             continue;
         if (step_duration(v, &ns) < 0)
-            return error_input(err, "%s: HEALTHCHECK --%s=%s: not a duration", where, durs[i][0],
+            return error_input(err, "%s: HEALTHCHECK --%s=%s: not a duration", where, durs[i].flag,
                                v);
         if (ns)
-            cJSON_AddNumberToObject(hc, durs[i][1], (double)ns);
+            cJSON_AddNumberToObject(hc, durs[i].field, (double)ns);
     }
-    if (parse_flag(in, "retries")) {
+    if (in->f.retries) {
         char *end;
-        long r = strtol(parse_flag(in, "retries"), &end, 10);
+        long r = strtol(in->f.retries, &end, 10);
         if (*end || r < 0)
             return error_input(err, "%s: HEALTHCHECK --retries: not a number", where);
         if (r)
@@ -230,85 +232,155 @@ step_expose(struct build *b, const struct parse_instr *in, const struct strvec *
     return 0;
 }
 
+/* What a metadata instruction works on: the config after the step, being built. */
+struct step_meta_args {
+    struct build *b;
+    struct stage *st;
+    const struct parse_instr *in;
+    cJSON *cfg;
+    const struct strvec *vars;
+    const char *where;
+    const char **author;
+};
+
+static int
+step_meta_pairs(const struct step_meta_args *a, struct error *err)
+{
+    return step_pairs(a->b, a->in, a->vars, a->cfg, a->in->kind == INSTR_ENV, a->where, err);
+}
+
+static int
+step_meta_expose(const struct step_meta_args *a, struct error *err)
+{
+    return step_expose(a->b, a->in, a->vars, a->cfg, a->where, err);
+}
+
+static int
+step_meta_command(const struct step_meta_args *a, struct error *err)
+{
+    int cmd = a->in->kind == INSTR_CMD;
+
+    (void)err;
+    step_set(a->cfg, cmd ? "Cmd" : "Entrypoint", step_command(a->cfg, a->in, 0));
+    if (cmd)
+        a->st->cmd_set = 1;
+    else if (!a->st->cmd_set) /* Dockerfile reference: ENTRYPOINT resets an inherited CMD */
+        step_set(a->cfg, "Cmd", cJSON_CreateNull());
+    return 0;
+}
+
+static int
+step_meta_healthcheck(const struct step_meta_args *a, struct error *err)
+{
+    return step_healthcheck(a->in, a->cfg, a->where, err);
+}
+
+static int
+step_meta_shell(const struct step_meta_args *a, struct error *err)
+{
+    if (!a->in->json || !a->in->args.n)
+        return error_input(err, "%s: SHELL requires the JSON form, e.g. [\"/bin/sh\", \"-c\"]",
+                           a->where);
+    step_set(a->cfg, "Shell", step_command(a->cfg, a->in, 0));
+    return 0;
+}
+
+static int
+step_meta_onbuild(const struct step_meta_args *a, struct error *err)
+{
+    cJSON *ob = cJSON_GetObjectItemCaseSensitive(a->cfg, "OnBuild");
+    const char *text = a->in->original + strlen("onbuild");
+
+    (void)err;
+    while (*text == ' ' || *text == '\t')
+        text++;
+    if (!cJSON_IsArray(ob)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(a->cfg, "OnBuild");
+        ob = json_add_array(a->cfg, "OnBuild");
+    }
+    cJSON_AddItemToArray(ob, cJSON_CreateString(text));
+    return 0;
+}
+
+static int
+step_meta_volume(const struct step_meta_args *a, struct error *err)
+{
+    cleanup_strvec struct strvec w = STRVEC_INIT;
+    cJSON *vols;
+    size_t i;
+
+    if (step_words(a->b, a->in, a->vars, &w, a->where, err) < 0)
+        return -1;
+    vols = step_obj(a->cfg, "Volumes");
+    for (i = 0; i < w.n; i++)
+        if (*w.v[i] && !cJSON_GetObjectItemCaseSensitive(vols, w.v[i]))
+            json_add_object(vols, w.v[i]);
+    return 0;
+}
+
+static int
+step_meta_workdir(const struct step_meta_args *a, const char *dir, struct error *err)
+{
+    const cJSON *cur = cJSON_GetObjectItemCaseSensitive(a->cfg, "WorkingDir");
+    cleanup_free char *joined =
+        dir[0] == '/'
+            ? xstrdup(dir)
+            : fs_join(cJSON_IsString(cur) && *cur->valuestring ? cur->valuestring : "/", dir);
+    cleanup_free char *clean = context_clean(joined, err);
+    cleanup_free char *abs =
+        clean ? (strcmp(clean, ".") ? xasprintf("/%s", clean) : xstrdup("/")) : NULL;
+
+    if (!abs)
+        return error_wrap(err, "%s", a->where);
+    json_set_string(a->cfg, "WorkingDir", abs);
+    return 0;
+}
+
+/* WORKDIR, USER, STOPSIGNAL and MAINTAINER take one word. */
+static int
+step_meta_word(const struct step_meta_args *a, struct error *err)
+{
+    cleanup_strvec struct strvec w = STRVEC_INIT;
+
+    if (a->in->kind == INSTR_MAINTAINER) {
+        *a->author = a->in->original + strlen("maintainer ");
+        return 0;
+    }
+    if (step_words(a->b, a->in, a->vars, &w, a->where, err) < 0)
+        return -1;
+    if (!w.n || !*w.v[0])
+        return error_input(err, "%s: %s needs an argument", a->where, a->in->keyword);
+    if (a->in->kind == INSTR_WORKDIR)
+        return step_meta_workdir(a, w.v[0], err);
+    json_set_string(a->cfg, a->in->kind == INSTR_USER ? "User" : "StopSignal", w.v[0]);
+    return 0;
+}
+
+typedef int step_meta_fn(const struct step_meta_args *a, struct error *err);
+
+static step_meta_fn *const step_meta_table[INSTR_NKINDS] = {
+    [INSTR_ENV] = step_meta_pairs,          [INSTR_LABEL] = step_meta_pairs,
+    [INSTR_EXPOSE] = step_meta_expose,      [INSTR_CMD] = step_meta_command,
+    [INSTR_ENTRYPOINT] = step_meta_command, [INSTR_HEALTHCHECK] = step_meta_healthcheck,
+    [INSTR_SHELL] = step_meta_shell,        [INSTR_ONBUILD] = step_meta_onbuild,
+    [INSTR_VOLUME] = step_meta_volume,      [INSTR_WORKDIR] = step_meta_word,
+    [INSTR_USER] = step_meta_word,          [INSTR_STOPSIGNAL] = step_meta_word,
+    [INSTR_MAINTAINER] = step_meta_word,
+};
+
 static int
 step_meta_apply(struct build *b, struct stage *st, const struct parse_instr *in, cJSON *cfg,
                 const char **author, struct error *err)
 {
     cleanup_strvec struct strvec vars = STRVEC_INIT;
-    cleanup_strvec struct strvec w = STRVEC_INIT;
-    const char *k = in->keyword;
     char where[256];
-    size_t i;
+    struct step_meta_args a = {b, st, in, cfg, &vars, where, author};
 
     plan_where(&b->plan, in, where, sizeof(where));
+    if (!step_meta_table[in->kind])
+        BUG("step_meta: an instruction kind without a handler");
     step_vars(st, &vars);
-    if (!strcmp(k, "env") || !strcmp(k, "label"))
-        return step_pairs(b, in, &vars, cfg, !strcmp(k, "env"), where, err);
-    if (!strcmp(k, "expose"))
-        return step_expose(b, in, &vars, cfg, where, err);
-    if (!strcmp(k, "cmd") || !strcmp(k, "entrypoint")) {
-        step_set(cfg, !strcmp(k, "cmd") ? "Cmd" : "Entrypoint", step_command(cfg, in, 0));
-        if (!strcmp(k, "cmd"))
-            st->cmd_set = 1;
-        else if (!st->cmd_set) /* Dockerfile reference: ENTRYPOINT resets an inherited CMD */
-            step_set(cfg, "Cmd", cJSON_CreateNull());
-        return 0;
-    }
-    if (!strcmp(k, "healthcheck"))
-        return step_healthcheck(in, cfg, where, err);
-    if (!strcmp(k, "shell")) {
-        if (!in->json || !in->args.n)
-            return error_input(err, "%s: SHELL requires the JSON form, e.g. [\"/bin/sh\", \"-c\"]",
-                               where);
-        step_set(cfg, "Shell", step_command(cfg, in, 0));
-        return 0;
-    }
-    if (!strcmp(k, "onbuild")) {
-        cJSON *ob = cJSON_GetObjectItemCaseSensitive(cfg, "OnBuild");
-        const char *text = in->original + strlen("onbuild");
-        while (*text == ' ' || *text == '\t')
-            text++;
-        if (!cJSON_IsArray(ob)) {
-            cJSON_DeleteItemFromObjectCaseSensitive(cfg, "OnBuild");
-            ob = json_add_array(cfg, "OnBuild");
-        }
-        cJSON_AddItemToArray(ob, cJSON_CreateString(text));
-        return 0;
-    }
-    if (step_words(b, in, &vars, &w, where, err) < 0)
-        return -1;
-    if (!strcmp(k, "volume")) {
-        cJSON *vols = step_obj(cfg, "Volumes");
-        for (i = 0; i < w.n; i++)
-            if (*w.v[i] && !cJSON_GetObjectItemCaseSensitive(vols, w.v[i]))
-                json_add_object(vols, w.v[i]);
-        return 0;
-    }
-    if (!w.n || !*w.v[0])
-        return error_input(err, "%s: %s needs an argument", where, k);
-    if (!strcmp(k, "workdir")) {
-        const cJSON *cur = cJSON_GetObjectItemCaseSensitive(cfg, "WorkingDir");
-        cleanup_free char *joined =
-            w.v[0][0] == '/'
-                ? xstrdup(w.v[0])
-                : fs_join(cJSON_IsString(cur) && *cur->valuestring ? cur->valuestring : "/",
-                          w.v[0]);
-        cleanup_free char *clean = context_clean(joined, err);
-        cleanup_free char *abs =
-            clean ? (strcmp(clean, ".") ? xasprintf("/%s", clean) : xstrdup("/")) : NULL;
-        if (!abs)
-            return error_wrap(err, "%s", where);
-        json_set_string(cfg, "WorkingDir", abs);
-    } else if (!strcmp(k, "user")) {
-        json_set_string(cfg, "User", w.v[0]);
-    } else if (!strcmp(k, "stopsignal")) {
-        json_set_string(cfg, "StopSignal", w.v[0]);
-    } else if (!strcmp(k, "maintainer")) {
-        *author = in->original + strlen("maintainer ");
-    } else {
-        return error_input(err, "%s: unknown instruction %s", where, k);
-    }
-    return 0;
+    return step_meta_table[in->kind](&a, err);
 }
 
 int
@@ -333,8 +405,7 @@ step_meta(struct build *b, struct stage *st, const struct parse_instr *in, struc
     cachekey_final(&k, key);
     if (step_try_cache(b, st, in, key))
         return 0;
-    if (!strcmp(in->keyword, "workdir") &&
-        strcmp(json_string(cfg, "WorkingDir", 0, "", err), "/") != 0)
+    if (in->kind == INSTR_WORKDIR && strcmp(json_string(cfg, "WorkingDir", 0, "", err), "/") != 0)
         return step_workdir(b, st, in, key, steal_ptr(&cfg), err);
     progress_line("[%s%zu/%zu] %s", st->label, st->step_no, st->nsteps, in->original);
     o.config = steal_ptr(&cfg);

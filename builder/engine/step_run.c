@@ -164,7 +164,7 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     const cJSON *cfg = step_cfg(st);
     const char *user = json_string(cfg, "User", 0, "", err);
     const char *wd = json_string(cfg, "WorkingDir", 0, "", err);
-    const char *net = parse_flag(in, "network");
+    const char *net = in->f.network;
     struct sandbox_spec spec;
     struct run_mounts mounts;
     struct cachekey k;
@@ -180,9 +180,9 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
         spec.net = SANDBOX_NET_NONE;
     else if (net && strcmp(net, "host") && strcmp(net, "default"))
         return error_input(err, "%s: RUN --network=%s: use none, host or default", where, net);
-    if (parse_flag(in, "security") && strcmp(parse_flag(in, "security"), "sandbox"))
+    if (in->f.security && strcmp(in->f.security, "sandbox"))
         return error_input(err, "%s: RUN --security=%s is not supported (only sandbox)", where,
-                           parse_flag(in, "security"));
+                           in->f.security);
     step_run_argv(st, in, &argv);
     step_run_env(st, &env);
     cachekey_init(&k, st->key);

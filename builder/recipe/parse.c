@@ -7,6 +7,7 @@
 
 #include "builder/recipe/expand.h"
 #include "builder/recipe/lex.h"
+#include "builder/recipe/parse_flags.h"
 #include "formats/core/mem.h"
 
 /*
@@ -44,6 +45,8 @@ static const struct parse_kw parse_kws[] = {
 };
 
 #define PARSE_NKWS (sizeof(parse_kws) / sizeof(parse_kws[0]))
+/* parse_kws is in enum parse_kind's order: an instruction's kind is its row */
+_Static_assert(PARSE_NKWS == INSTR_NKINDS, "parse_kws and enum parse_kind disagree");
 
 struct parse_ctx {
     const char *file;
@@ -593,6 +596,7 @@ parse_instr_text(struct parse_ctx *c, size_t a, size_t b, struct parse_instr *in
     if (!kw)
         return parse_unknown(c, a, k - a, err);
     in->keyword = xstrdup(kw->name);
+    in->kind = (enum parse_kind)(kw - parse_kws);
     in->original = xstrndup(t + a, b - a);
     lex_line_pos(&c->line, a, &in->line, &in->col);
     for (rest = k; rest < b && parse_tok_space(t[rest]); rest++)
@@ -735,6 +739,7 @@ parse_instr_release(struct parse_instr *in)
         return;
     free(in->keyword);
     free(in->original);
+    parse_flags_release(&in->f);
     strvec_release(&in->flags);
     strvec_release(&in->args);
     for (i = 0; i < in->nheredocs; i++) {
@@ -1109,7 +1114,20 @@ parse_validate_instr(const struct parse_recipe *r, const struct parse_instr *in,
 }
 
 int
-parse_validate(const struct parse_recipe *r, struct error *err)
+parse_type(struct parse_recipe *r, struct error *err)
+{
+    size_t i;
+
+    for (i = 0; i < r->n; i++) {
+        struct parse_instr *in = &r->instrs[i];
+        if (parse_flags_type(r, in, err) < 0 || (in->sub && parse_flags_type(r, in->sub, err) < 0))
+            return -1;
+    }
+    return 0;
+}
+
+int
+parse_validate(struct parse_recipe *r, struct error *err)
 {
     char upper[16];
     size_t i;
@@ -1132,7 +1150,7 @@ parse_validate(const struct parse_recipe *r, struct error *err)
             p = parse_kw_pos(&r->instrs[0]);
         return parse_verr(r, err, p, "no FROM instruction");
     }
-    return 0;
+    return parse_type(r, err);
 }
 
 const char *

@@ -33,7 +33,59 @@ struct parse_heredoc {
     int fd; /* N of "N<<EOF", else 0 */
 };
 
+/* The instructions, in the alphabetical order of BuildKit's command list. */
+enum parse_kind {
+    INSTR_ADD = 0,
+    INSTR_ARG,
+    INSTR_CMD,
+    INSTR_COPY,
+    INSTR_ENTRYPOINT,
+    INSTR_ENV,
+    INSTR_EXPOSE,
+    INSTR_FROM,
+    INSTR_HEALTHCHECK,
+    INSTR_LABEL,
+    INSTR_MAINTAINER,
+    INSTR_ONBUILD,
+    INSTR_RUN,
+    INSTR_SHELL,
+    INSTR_STOPSIGNAL,
+    INSTR_USER,
+    INSTR_VOLUME,
+    INSTR_WORKDIR,
+    INSTR_NKINDS,
+};
+
+/*
+ * One RUN --mount (Dockerfile reference, "RUN --mount"), split into its
+ * fields once, here. Values are as written: the build expands each field on
+ * its own when the step runs, as BuildKit does. NULL when a field is absent;
+ * ro and rw are "" when given bare.
+ */
+struct parse_mount {
+    char *type, *target, *source, *from, *id, *sharing, *mode, *uid, *gid, *size, *env;
+    char *required, *ro, *rw;
+    struct parse_pos pos; /* where the flag starts */
+};
+
+/*
+ * The flags of an instruction, typed (filled by parse_type). Strings point
+ * into the instruction's flags and are NULL when the flag is absent ("" for
+ * a bare --flag). Each instruction has only its own.
+ */
+struct parse_flags {
+    const char *platform;                                 /* FROM */
+    struct parse_mount *mounts;                           /* RUN, in order */
+    size_t nmounts;                                       /* RUN */
+    const char *network, *security;                       /* RUN */
+    const char *from, *chown, *chmod, *checksum, *unpack; /* COPY, ADD */
+    int link, parents, keep_git_dir;                      /* COPY, ADD: 1 when true */
+    struct strvec exclude;                                /* COPY, ADD --exclude */
+    const char *interval, *timeout, *start_period, *start_interval, *retries; /* HEALTHCHECK */
+};
+
 struct parse_instr {
+    enum parse_kind kind;
     char *keyword;       /* lower case: "run", "copy", ... */
     char *original;      /* the instruction as written from the keyword on, continuations joined */
     int line, col;       /* 1-based position of the keyword */
@@ -49,6 +101,7 @@ struct parse_instr {
     struct parse_pos *arg_pos;  /* where each argument starts (JSON: its opening quote) */
     size_t *arg_len;            /* byte length of each argument; larger than strlen only
                                  * when a JSON string held \u0000 */
+    struct parse_flags f;       /* the flags typed, once parse_type (or parse_validate) ran */
 };
 
 struct parse_recipe {
@@ -93,7 +146,18 @@ int parse_recipe(const char *file, const char *text, size_t len, struct parse_re
  * (quotes closed, ${...} well formed). Returns 0, or -1 with an input error
  * like parse_recipe's.
  */
-int parse_validate(const struct parse_recipe *r, struct error *err);
+int parse_validate(struct parse_recipe *r, struct error *err);
+
+/*
+ * Types the flags of every instruction of r (ONBUILD's inner ones too) into
+ * their struct parse_flags: bool flags, repeated flags, and RUN --mount split
+ * into fields by one parser (CSV, as BuildKit reads it). Fails with an input
+ * error at the flag's position on an unknown --mount field, a field without
+ * a value where one is needed, or a literal value that cannot be right
+ * (type, sharing, mode, uid, gid). parse_validate calls it; ONBUILD triggers
+ * read back from an image are typed with it alone.
+ */
+int parse_type(struct parse_recipe *r, struct error *err);
 
 /* Appends BuildKit's dump format (see ../shared/conformance/README.md) to out. */
 void parse_dump(const struct parse_recipe *r, struct buf *out);
