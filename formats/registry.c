@@ -590,11 +590,13 @@ registry_do(struct registry_client *c, struct registry_req *q, struct error *err
 static int
 registry_status_error(const struct registry_req *q, const char *what, struct error *err)
 {
-    if (q->status == 401 || q->status == 403)
-        return error_set(err, 0,
-                         "%s %s: %s: access denied (HTTP %ld; check --creds or "
-                         "~/.docker/config.json)",
-                         q->method, q->url, what, q->status);
+    if (q->status == 401 || q->status == 403) {
+        error_set(err, 0,
+                  "%s %s: %s: access denied (HTTP %ld; check --creds or "
+                  "~/.docker/config.json)",
+                  q->method, q->url, what, q->status);
+        return error_kind(err, ERROR_UNAUTHORIZED);
+    }
     return error_set(err, 0, "%s %s: %s: unexpected HTTP status %ld", q->method, q->url, what,
                      q->status);
 }
@@ -1014,9 +1016,10 @@ registry_manifest_fetch(struct registry_client *c, const char *ref, struct buf *
     q.out = out;
     q.out_max = REGISTRY_MANIFEST_MAX;
     rc = registry_do(c, &q, err);
-    if (rc == 0 && q.status == 404)
-        rc = error_set(err, 0, "GET %s: no such manifest", url);
-    else if (rc == 0 && q.status != 200)
+    if (rc == 0 && q.status == 404) {
+        error_set(err, 0, "GET %s: no such manifest", url);
+        rc = error_kind(err, ERROR_NOT_FOUND);
+    } else if (rc == 0 && q.status != 200)
         rc = registry_status_error(&q, "manifest", err);
     if (rc == 0) {
         digest_bytes(buf_cstr(out), out->len, got);

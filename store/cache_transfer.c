@@ -404,8 +404,7 @@ cache_transfer_open_registry(struct cache_transfer_source *src, const struct reg
         return error_wrap(err, "--cache-from %s", src->spec.ref);
     if (registry_manifest_fetch(src->client, cache_transfer_tag(&src->ref), &man, &mt, md, err) <
         0) {
-        if (strstr(err->msg, "404") || strstr(err->msg, "MANIFEST_UNKNOWN") ||
-            strstr(err->msg, "not found")) {
+        if (err->kind == ERROR_NOT_FOUND) {
             log_warn("--cache-from %s: no cache there yet", src->spec.ref);
             return 0;
         }

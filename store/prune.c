@@ -31,141 +31,6 @@ prune_opts_init(struct prune_opts *o)
     o->now = time(NULL);
 }
 
-/* ---- parsing ------------------------------------------------------------ */
-
-/*
- * Reads "<digits>[.<digits>]" at *p as a fraction-exact pair: the value is
- * whole + frac / scale. Returns 0 when at least one digit was read.
- */
-static int
-prune_number(const char **p, unsigned long long *whole, unsigned long long *frac,
-             unsigned long long *scale)
-{
-    const char *s = *p;
-    int digits = 0;
-
-    *whole = 0;
-    *frac = 0;
-    *scale = 1;
-    for (; isdigit((unsigned char)*s); s++, digits++) {
-        if (*whole > 1000000000000000ULL)
-            return -1; /* far beyond any store */
-        *whole = *whole * 10 + (unsigned long long)(*s - '0');
-    }
-    if (*s == '.') {
-        for (s++; isdigit((unsigned char)*s); s++, digits++) {
-            if (*scale < 1000000000ULL) { /* nine decimals are plenty */
-                *frac = *frac * 10 + (unsigned long long)(*s - '0');
-                *scale *= 10;
-            }
-        }
-    }
-    *p = s;
-    return digits ? 0 : -1;
-}
-
-struct prune_unit {
-    const char *name;
-    unsigned long long mult;
-};
-
-/* docker's units: 1000-based kB/MB/GB (also k, K, KB, M, G), 1024-based KiB/MiB/GiB. */
-static const struct prune_unit prune_size_units[] = {
-    {"", 1},
-    {"b", 1},
-    {"k", 1000ULL},
-    {"kb", 1000ULL},
-    {"m", 1000000ULL},
-    {"mb", 1000000ULL},
-    {"g", 1000000000ULL},
-    {"gb", 1000000000ULL},
-    {"t", 1000000000000ULL},
-    {"tb", 1000000000000ULL},
-    {"ki", 1ULL << 10},
-    {"kib", 1ULL << 10},
-    {"mi", 1ULL << 20},
-    {"mib", 1ULL << 20},
-    {"gi", 1ULL << 30},
-    {"gib", 1ULL << 30},
-    {"ti", 1ULL << 40},
-    {"tib", 1ULL << 40},
-    {NULL, 0},
-};
-
-int
-prune_parse_size(const char *s, long long *out, struct error *err)
-{
-    const char *p = s;
-    unsigned long long whole, frac, scale;
-    size_t i;
-
-    if (prune_number(&p, &whole, &frac, &scale) < 0)
-        return error_input(err,
-                           "invalid size \"%s\" (want a number with an optional unit: "
-                           "B, kB, MB, GB, KiB, MiB, GiB, e.g. 500MB)",
-                           s);
-    for (i = 0; prune_size_units[i].name; i++) {
-        unsigned long long m = prune_size_units[i].mult;
-        if (strcasecmp(p, prune_size_units[i].name) != 0)
-            continue;
-        if (whole > (unsigned long long)(1ULL << 62) / m)
-            return error_input(err, "invalid size \"%s\": too large", s);
-        *out = (long long)(whole * m + (unsigned long long)((long double)frac * m / scale));
-        return 0;
-    }
-    return error_input(err,
-                       "invalid size \"%s\": unknown unit \"%s\" (use B, kB, MB, GB, KiB, "
-                       "MiB or GiB)",
-                       s, p);
-}
-
-static const struct prune_unit prune_duration_units[] = {
-    {"ms", 0}, /* milliseconds: handled as a fraction below */
-    {"s", 1},  {"m", 60}, {"h", 3600}, {"d", 86400}, {NULL, 0},
-};
-
-int
-prune_parse_duration(const char *s, long long *out, struct error *err)
-{
-    const char *p = s;
-    long double total = 0;
-
-    if (!strcmp(s, "0")) { /* Go accepts a bare 0 */
-        *out = 0;
-        return 0;
-    }
-    if (!*s)
-        return error_input(err, "invalid duration \"\" (want e.g. 24h, 30m, 7d)");
-    while (*p) {
-        unsigned long long whole, frac, scale;
-        size_t i, best = 0, bestlen = 0;
-
-        if (prune_number(&p, &whole, &frac, &scale) < 0)
-            return error_input(err, "invalid duration \"%s\" (want e.g. 24h, 30m, 1h30m, 7d)", s);
-        /* longest unit name that matches ("ms" before "m") */
-        for (i = 0; prune_duration_units[i].name; i++) {
-            size_t l = strlen(prune_duration_units[i].name);
-            if (l > bestlen && !strncmp(p, prune_duration_units[i].name, l)) {
-                best = i;
-                bestlen = l;
-            }
-        }
-        if (!bestlen)
-            return error_input(err, "invalid duration \"%s\": %s unit (use h, m, s or d)", s,
-                               *p ? "unknown" : "missing");
-        if (!strcmp(prune_duration_units[best].name, "ms"))
-            total += ((long double)whole + (long double)frac / scale) / 1000;
-        else
-            total +=
-                ((long double)whole + (long double)frac / scale) * prune_duration_units[best].mult;
-        p += bestlen;
-    }
-    if (total > 1e15)
-        return error_input(err, "invalid duration \"%s\": too large", s);
-    *out = (long long)total;
-    return 0;
-}
-
 /* ---- records ------------------------------------------------------------ */
 
 static int
@@ -644,6 +509,33 @@ prune_run(struct store *s, const struct prune_opts *o, struct prune_result *res,
     if (prune_list_records(s, &recs, &n, err) < 0)
         return -1;
     rc = prune_run_locked(s, o, recs, n, res, err);
+    prune_records_restore(s, recs, n);
+    prune_records_free(recs, n);
+    return rc;
+}
+
+int
+prune_gc(struct store *s, struct prune_result *res, struct error *err)
+{
+    struct prune_record *recs = NULL;
+    struct reach r;
+    size_t n = 0;
+    int rc = 0;
+
+    memset(res, 0, sizeof(*res));
+    /* record times first: reading records moves their atime, prune's "last used" */
+    if (prune_list_records(s, &recs, &n, err) < 0)
+        return -1;
+    if (reach_collect(s, &r, err) == 0) {
+        if (r.problems.n)
+            rc = error_set(err, 0, "gc: the store has %zu problems (first: %s); run strata fsck",
+                           r.problems.n, r.problems.v[0]);
+        else
+            prune_sweep(s, &r, res);
+        reach_release(&r);
+    } else {
+        rc = -1;
+    }
     prune_records_restore(s, recs, n);
     prune_records_free(recs, n);
     return rc;

@@ -55,22 +55,6 @@ struct prune_result {
 void prune_opts_init(struct prune_opts *o);
 
 /*
- * Parses a size as docker's `builder prune --keep-storage` takes it: a
- * non-negative number (decimals allowed) with an optional unit B, k/kB/K/KB,
- * M/MB, G/GB, T/TB (1000-based) or KiB, MiB, GiB, TiB (1024-based), case
- * insensitive, no space; "0" is fine. Fails with an input error naming s.
- */
-int prune_parse_size(const char *s, long long *out, struct error *err);
-
-/*
- * Parses a duration for `--filter until=`: Go's time.ParseDuration units h, m,
- * s (also ms, which rounds down) plus d for days, possibly combined
- * ("1h30m", "1.5h", "7d"). Writes whole seconds to out. Fails with an input
- * error naming s (negative, empty, no unit, unknown unit).
- */
-int prune_parse_duration(const char *s, long long *out, struct error *err);
-
-/*
  * Lists the records in STORE/cache (64-hex names only), least recently used
  * first (oldest mtime, ties by name). *out is malloc'ed; free it with
  * prune_records_free. A missing cache dir gives an empty list.
@@ -110,6 +94,15 @@ void prune_sweep(const struct store *s, const struct reach *r, struct prune_resu
  * broken (the sweep could lose data a damaged manifest still needs; run
  * fsck) and on I/O errors.
  */
+/*
+ * strata gc: removes every blob and snapshot that no name and no cache record
+ * reaches, and what interrupted writes left in tmp/; cache records and cache
+ * mounts are kept. s must be locked exclusively. Refuses to delete anything
+ * when the store has problems (fsck lists them). Leaves record access times
+ * (prune's "last used") as they were.
+ */
+int prune_gc(struct store *s, struct prune_result *res, struct error *err);
+
 int prune_run(struct store *s, const struct prune_opts *o, struct prune_result *res,
               struct error *err);
 

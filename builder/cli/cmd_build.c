@@ -8,6 +8,7 @@
 #include "builder/engine/build.h"
 #include "builder/cli/cli.h"
 #include "builder/engine/progress.h"
+#include "formats/core/units.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
@@ -52,20 +53,6 @@ static const char build_usage[] =
     "      --tls-verify=false     pull bases from a registry without checking its certificate\n"
     "      --progress auto|plain|tty|quiet\n"
     "      --root DIR             store (default $STRATA_ROOT or /var/lib/strata)\n";
-
-static int
-build_parse_epoch(const char *v, long long *out, struct error *err)
-{
-    char *end;
-    long long n;
-
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (!*v || *end || errno || n < 0)
-        return error_input(err, "invalid source date epoch \"%s\"", v);
-    *out = n;
-    return 0;
-}
 
 struct build_outspec {
     enum export_format fmt;
@@ -160,7 +147,7 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
     } else if (!strcmp(argv[*i], "--explain-cache")) {
         o->explain_cache = 1;
     } else if (OPT("--memory") || OPT("-m")) {
-        if (r > 0 && (prune_parse_size(v, &o->memory_limit, err) < 0 || o->memory_limit <= 0))
+        if (r > 0 && (units_parse_size(v, &o->memory_limit, err) < 0 || o->memory_limit <= 0))
             return error_input(err, "--memory=%s: expected a size such as 512MiB", v);
     } else if (OPT("--pids-limit")) {
         char *end;
@@ -181,7 +168,7 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
         if (r > 0 && compress_parse(v, &o->compression, err) < 0)
             return -1;
     } else if (OPT("--source-date-epoch")) {
-        if (r > 0 && build_parse_epoch(v, &o->source_date_epoch, err) < 0)
+        if (r > 0 && units_parse_epoch(v, &o->source_date_epoch, err) < 0)
             return -1;
     } else if (OPT("--progress")) {
         if (r > 0 && !strcmp(v, "quiet"))
@@ -236,7 +223,7 @@ build_auto_prune(struct cli *cli)
     error_init(&e);
     if (env && !strcmp(env, "0"))
         return;
-    if (env && prune_parse_size(env, &keep, &e) < 0) {
+    if (env && units_parse_size(env, &keep, &e) < 0) {
         log_warn("STRATA_KEEP_STORAGE: %s", e.msg);
         return;
     }
@@ -276,14 +263,13 @@ cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
     struct build_opts o;
     struct store s;
     cleanup_free char *recipe = NULL;
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
     char digest[DIGEST_STR_LEN + 1];
     int i, rc, ran = 0;
 
     build_opts_init(&o);
-    if (sde && *sde && build_parse_epoch(sde, &o.source_date_epoch, err) < 0) {
+    if (units_source_date_epoch(&o.source_date_epoch, err) < 0) {
         build_opts_release(&o);
-        return error_wrap(err, "SOURCE_DATE_EPOCH");
+        return -1;
     }
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

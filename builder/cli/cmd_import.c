@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "builder/cli/cli.h"
+#include "formats/core/units.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
 #include "formats/oci.h"
@@ -47,8 +48,13 @@ import_layer(struct store *s, const char *file, enum compress_kind comp, struct 
     cleanup_free char *dir = txn_tmp_path(s->tmp, "import");
     struct tar_read_result res;
     struct tar_write_opts opts;
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    long long sde;
+    int have_sde = units_source_date_epoch(&sde, err);
 
+    if (have_sde < 0) {
+        txn_unregister(dir);
+        return -1;
+    }
     if (in < 0) {
         txn_unregister(dir);
         return error_input(err, "import %s: %s", file, strerror(errno));
@@ -66,8 +72,8 @@ import_layer(struct store *s, const char *file, enum compress_kind comp, struct 
     *newest = res.max_mtime;
     tar_write_opts_init(&opts);
     opts.compression = comp;
-    if (sde && *sde)
-        opts.clamp_mtime = strtoll(sde, NULL, 10);
+    if (have_sde == 0)
+        opts.clamp_mtime = sde;
     if (layer_capture(s, dir, &opts, info, err) < 0) {
         txn_discard(dir);
         return -1;
@@ -87,7 +93,7 @@ import_rootfs(struct store *s, const char *file, const char *name, enum compress
     struct oci_manifest m;
     struct oci_descriptor d = {0};
     struct layer_info info;
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    long long sde = 0;
     char when[32], digest[DIGEST_STR_LEN + 1];
     cJSON *h, *ids;
     long long size, newest = 0;
@@ -95,8 +101,10 @@ import_rootfs(struct store *s, const char *file, const char *name, enum compress
 
     if (import_layer(s, file, comp, &info, &newest, err) < 0)
         return -1;
+    if (units_source_date_epoch(&sde, err) == 1)
+        sde = newest;
     /* reproducible by default: the same tarball gives the same image */
-    oci_time_format(sde && *sde ? strtoll(sde, NULL, 10) : newest, when);
+    oci_time_format(sde, when);
     json_set_string(cfg, "created", when);
     ids = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg, "rootfs"),
                                            "diff_ids");

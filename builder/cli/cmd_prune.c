@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "builder/cli/cli.h"
+#include "formats/core/units.h"
 #include "formats/core/log.h"
 #include "store/prune.h"
 
@@ -36,7 +37,7 @@ prune_args(int argc, char **argv, struct prune_opts *o, struct error *err)
             continue;
         }
         if ((r = cli_opt_value(argc, argv, &i, "--keep-storage", &v, err)) != 0) {
-            if (r < 0 || prune_parse_size(v, &o->keep_storage, err) < 0)
+            if (r < 0 || units_parse_size(v, &o->keep_storage, err) < 0)
                 return error_wrap(err, "prune: --keep-storage");
             continue;
         }
@@ -46,7 +47,7 @@ prune_args(int argc, char **argv, struct prune_opts *o, struct error *err)
             if (strncmp(v, "until=", 6) != 0)
                 return error_input(err, "prune: --filter \"%s\": only until=DURATION is supported",
                                    v);
-            if (prune_parse_duration(v + 6, &o->until, err) < 0)
+            if (units_parse_duration(v + 6, &o->until, err) < 0)
                 return error_wrap(err, "prune: --filter");
             continue;
         }

@@ -9,6 +9,7 @@ error_init(struct error *err)
 {
     err->exit_code = 0;
     err->sys_errno = 0;
+    err->kind = ERROR_GENERIC;
     err->msg[0] = '\0';
 }
 
@@ -17,6 +18,7 @@ error_vfill(struct error *err, int code, int sys_errno, const char *fmt, va_list
 {
     err->exit_code = code;
     err->sys_errno = sys_errno;
+    err->kind = ERROR_GENERIC;
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 }
 
@@ -39,6 +41,13 @@ error_input(struct error *err, const char *fmt, ...)
     va_start(ap, fmt);
     error_vfill(err, 2, 0, fmt, ap);
     va_end(ap);
+    return -1;
+}
+
+int
+error_kind(struct error *err, enum error_kind k)
+{
+    err->kind = k;
     return -1;
 }
 

@@ -13,9 +13,20 @@
 
 #define ERROR_MSG_LEN 1024
 
+/*
+ * What kind of failure it was, for callers that act on it (never found by
+ * searching the message text). Most errors are ERROR_GENERIC.
+ */
+enum error_kind {
+    ERROR_GENERIC = 0,
+    ERROR_NOT_FOUND,    /* the object asked for does not exist (e.g. a registry 404) */
+    ERROR_UNAUTHORIZED, /* credentials are missing or refused */
+};
+
 struct error {
-    int exit_code; /* 1 runtime failure, 2 bad usage or bad input */
-    int sys_errno; /* errno that caused it, or 0 */
+    int exit_code;        /* 1 runtime failure, 2 bad usage or bad input */
+    int sys_errno;        /* errno that caused it, or 0 */
+    enum error_kind kind; /* set with error_kind(); error_set/error_input reset it */
     char msg[ERROR_MSG_LEN];
 };
 
@@ -29,7 +40,10 @@ int error_set(struct error *err, int sys_errno, const char *fmt, ...)
 /* Records a bad-input failure (exit code 2). Returns -1. */
 int error_input(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Prepends "ctx: " to the message already in err, keeping code and errno. Returns -1. */
+/* Marks the error already in err as being of kind k. Returns -1. */
+int error_kind(struct error *err, enum error_kind k);
+
+/* Prepends "ctx: " to the message already in err, keeping code, kind and errno. Returns -1. */
 int error_wrap(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
