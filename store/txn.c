@@ -4,74 +4,56 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
+#include "formats/core/strvec.h"
 
-/* A fixed table so the signal handler can walk it without allocating. */
-#define TXN_MAX 256
-
-static char *txn_paths[TXN_MAX];
+/*
+ * The registered paths. Cleanup runs at exit and from the CLI's signal thread
+ * (builder/cli/signals.c), both ordinary contexts, so the list may grow
+ * without bound and the lock guards it.
+ */
+static struct strvec txn_paths = STRVEC_INIT;
 static pid_t txn_owner;
 static unsigned long txn_seq;
 static int txn_hooked;
 static pthread_mutex_t txn_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void
+void
 txn_cleanup_all(void)
 {
     struct error err;
-    int i;
+    size_t i;
 
     if (getpid() != txn_owner)
         return; /* forked children must not remove the parent's files */
-    for (i = 0; i < TXN_MAX; i++) {
-        if (txn_paths[i]) {
-            error_init(&err);
-            fs_rm_rf(AT_FDCWD, txn_paths[i], &err);
-        }
+    pthread_mutex_lock(&txn_lock);
+    for (i = 0; i < txn_paths.n; i++) {
+        error_init(&err);
+        fs_rm_rf(AT_FDCWD, txn_paths.v[i], &err);
     }
-}
-
-static void
-txn_on_signal(int sig)
-{
-    txn_cleanup_all();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void
-txn_hook(void)
-{
-    if (txn_hooked)
-        return;
-    txn_hooked = 1;
-    txn_owner = getpid();
-    atexit(txn_cleanup_all);
-    signal(SIGINT, txn_on_signal);
-    signal(SIGTERM, txn_on_signal);
-    signal(SIGHUP, txn_on_signal);
+    strvec_release(&txn_paths);
+    pthread_mutex_unlock(&txn_lock);
 }
 
 char *
 txn_tmp_path(const char *tmpdir, const char *tag)
 {
     char *p;
-    int i;
 
     pthread_mutex_lock(&txn_lock);
-    txn_hook();
-    p = xasprintf("%s/%ld-%lu-%s", tmpdir, (long)getpid(), ++txn_seq, tag);
-    for (i = 0; i < TXN_MAX; i++) {
-        if (!txn_paths[i]) {
-            txn_paths[i] = xstrdup(p);
-            break;
-        }
+    if (!txn_hooked) {
+        txn_hooked = 1;
+        txn_owner = getpid();
+        atexit(txn_cleanup_all);
     }
+    p = xasprintf("%s/%ld-%lu-%s", tmpdir, (long)getpid(), ++txn_seq, tag);
+    strvec_push(&txn_paths, p);
     pthread_mutex_unlock(&txn_lock);
     return p;
 }
@@ -79,13 +61,14 @@ txn_tmp_path(const char *tmpdir, const char *tag)
 void
 txn_unregister(const char *path)
 {
-    int i;
+    size_t i;
 
     pthread_mutex_lock(&txn_lock);
-    for (i = 0; i < TXN_MAX; i++) {
-        if (txn_paths[i] && !strcmp(txn_paths[i], path)) {
-            free(txn_paths[i]);
-            txn_paths[i] = NULL;
+    for (i = 0; i < txn_paths.n; i++) {
+        if (!strcmp(txn_paths.v[i], path)) {
+            free(txn_paths.v[i]);
+            txn_paths.v[i] = txn_paths.v[--txn_paths.n];
+            txn_paths.v[txn_paths.n] = NULL;
             break;
         }
     }

@@ -5,8 +5,9 @@
  * Staging of store writes (like git's tempfile.c): every new file or
  * directory is first made under STORE/tmp/ with a name that carries our pid,
  * filled, fsynced, then renamed into place. Paths still registered at exit or
- * on SIGINT/SIGTERM/SIGHUP are removed; a kill -9 leaves them behind, and fsck
- * and gc sweep tmp entries whose pid is gone.
+ * on SIGINT/SIGTERM/SIGHUP (through txn_cleanup_all, called by the CLI's
+ * signal thread) are removed; a kill -9 leaves them behind, and fsck and gc
+ * sweep tmp entries whose pid is gone.
  */
 
 #include "formats/core/error.h"
@@ -16,6 +17,13 @@
  * registers it for removal at exit. The caller owns the string.
  */
 char *txn_tmp_path(const char *tmpdir, const char *tag);
+
+/*
+ * Removes every registered path now. Runs at exit; the signal thread calls it
+ * too. Not for signal handlers: it takes a lock and frees memory. Does nothing
+ * in a forked child.
+ */
+void txn_cleanup_all(void);
 
 /* Forgets path (after it was renamed away or removed). */
 void txn_unregister(const char *path);

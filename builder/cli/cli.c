@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 
+#include "builder/cli/signals.h"
 #include "formats/core/log.h"
 
 struct cli_verb {
@@ -106,6 +107,8 @@ cli_main(int argc, char **argv)
 
     error_init(&err);
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: libcurl's rule */
+    if (signals_start() < 0)
+        log_warn("cannot start the signal thread: Ctrl-C will not clean up tmp/");
     if (dbg && *dbg && strcmp(dbg, "0"))
         log_level = 2;
     cli.root = getenv("STRATA_ROOT");
@@ -128,6 +131,7 @@ cli_main(int argc, char **argv)
         if (strcmp(argv[0], verbs[i].name) != 0)
             continue;
         rc = verbs[i].fn(&cli, argc, argv, &err);
+        signals_hold(); /* after Ctrl-C, the signal thread ends the process, not this error */
         if (rc >= 0)
             return rc;
         goto fail;

@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "builder/sandbox/caps.h"
@@ -128,12 +129,18 @@ sandbox_user(const struct sandbox_plan *plan, struct error *err)
         /* only root is mapped in a rootless user namespace, and setgroups is denied */
         if (ids.uid != 0 || ids.gid != 0)
             return error_set(err, 0, "user %s: only root is available in a rootless build", user);
-    } else if (setgroups(ids.ngroups, ids.groups) < 0) {
+    } else if (syscall(SYS_setgroups, (size_t)ids.ngroups, ids.groups) < 0) {
         return error_set(err, errno, "setgroups for user %s", user ? user : "root");
     }
-    if (setgid(ids.gid) < 0)
+    /*
+     * Raw system calls, not glibc's setgid/setuid: in a process that had
+     * threads those broadcast the change to every thread (nptl's setxid) and
+     * wait for answers; this child was cloned from one thread of such a
+     * process, so the others do not exist here and the wait never ends.
+     */
+    if (syscall(SYS_setresgid, ids.gid, ids.gid, ids.gid) < 0)
         return error_set(err, errno, "setgid %u", (unsigned)ids.gid);
-    if (setuid(ids.uid) < 0)
+    if (syscall(SYS_setresuid, ids.uid, ids.uid, ids.uid) < 0)
         return error_set(err, errno, "setuid %u", (unsigned)ids.uid);
     /* a non-root uid has lost its capabilities already; keep them lost */
     return caps_set(ids.uid == 0 ? CAPS_DEFAULT_MASK : 0, err);
