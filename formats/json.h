@@ -19,7 +19,16 @@ json_cleanup(cJSON **j)
 }
 #define cleanup_cjson __attribute__((cleanup(json_cleanup)))
 
-/* Parses len bytes as JSON; what names the document in the error. */
+/*
+ * Parses len bytes as JSON; what names the document in the error. Every
+ * document strata reads goes through here, and a document that another
+ * parser (Go's encoding/json: docker, containerd, registries) could read
+ * differently is an input error: an object with the same key twice
+ * (`what: layers[0]: key "digest" appears twice`), a number of magnitude
+ * above 2^53 (a double would round it), a NUL (raw or \u0000) or another raw
+ * control character inside a string, or anything but white space after the
+ * document.
+ */
 cJSON *json_parse(const char *text, size_t len, const char *what, struct error *err);
 
 /*

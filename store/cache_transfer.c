@@ -155,7 +155,7 @@ cache_transfer_local_index(const char *dir, const char *man_digest, long long ma
 
     error_init(&ignored);
     if (fs_read_file_max(AT_FDCWD, path, CACHE_TRANSFER_DOC_MAX, &old, &ignored) == 0)
-        idx = cJSON_ParseWithLength(buf_cstr(&old), old.len);
+        idx = json_parse(buf_cstr(&old), old.len, path, &ignored);
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(idx, "manifests"))) {
         cJSON_Delete(idx);
         idx = cJSON_CreateObject();

@@ -251,7 +251,7 @@ index_media_type(const struct store *s, const char *digest)
     error_init(&e);
     if (blob_read(s, digest, 4u << 20, &b, &e) < 0)
         return NULL;
-    j = cJSON_ParseWithLength(buf_cstr(&b), b.len);
+    j = json_parse(buf_cstr(&b), b.len, digest, &e);
     mt = cJSON_GetObjectItemCaseSensitive(j, "mediaType");
     return cJSON_IsString(mt) ? xstrdup(mt->valuestring) : NULL;
 }

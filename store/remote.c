@@ -292,11 +292,13 @@ remote_is_index(const char *mt, const struct buf *body)
 {
     cleanup_cjson cJSON *j = NULL;
     const cJSON *m;
+    struct error err;
 
     if (!strcmp(mt, OCI_MEDIA_INDEX) || !strcmp(mt, DOCKER_MEDIA_LIST))
         return 1;
     /* a registry may answer with a generic Content-Type: look at the document */
-    j = cJSON_ParseWithLength(buf_cstr(body), body->len);
+    error_init(&err);
+    j = json_parse(buf_cstr(body), body->len, "manifest", &err);
     m = j ? cJSON_GetObjectItemCaseSensitive(j, "manifests") : NULL;
     return cJSON_IsArray(m);
 }

@@ -140,7 +140,7 @@ step_try_cache(struct build *b, struct stage *st, const struct parse_instr *in, 
         return 0;
     error_init(&e);
     if (cache_get(b->store, key, &rec, &e) == 0) {
-        j = cJSON_ParseWithLength(buf_cstr(&rec), rec.len);
+        j = json_parse(buf_cstr(&rec), rec.len, "cache record", &e);
         if (j && step_record_valid(j, &layer) && (!layer || blob_exists(b->store, layer))) {
             step_apply(st, j, key);
             cachebook_note(&b->book, st, key, j);
