@@ -7,7 +7,9 @@
 #include <curl/curl.h>
 
 #include "builder/cli/signals.h"
+#include "formats/core/buf.h"
 #include "formats/core/log.h"
+#include "formats/core/termsafe.h"
 
 struct cli_verb {
     const char *name;
@@ -139,9 +141,13 @@ cli_main(int argc, char **argv)
     error_input(&err, "unknown command \"%s\" (see strata --help)", argv[0]);
 fail : {
     char msg[ERROR_MSG_LEN + 256];
+    struct buf safe = BUF_INIT;
     fflush(stdout);
     error_format(&err, msg, sizeof(msg));
-    fprintf(stderr, "strata: %s\n", msg);
+    /* messages quote recipes, archives and registry answers: show controls, never obey them */
+    termsafe_add(&safe, msg, strlen(msg));
+    fprintf(stderr, "strata: %s\n", buf_cstr(&safe));
+    buf_release(&safe);
     return err.exit_code ? err.exit_code : 1;
 }
 }

@@ -5,6 +5,7 @@
 #include "builder/cli/cli.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
+#include "formats/core/termsafe.h"
 #include "formats/json.h"
 #include "store/image.h"
 
@@ -44,6 +45,7 @@ cmd_history(struct cli *cli, int argc, char **argv, struct error *err)
         const char *by = json_string(h, "created_by", 0, "", err);
         char size[32] = "0B";
         const char *dg = "-";
+        cleanup_buf struct buf safe = BUF_INIT;
 
         step++;
         if (!cJSON_IsTrue(empty) && layer < img.manifest.nlayers) {
@@ -51,8 +53,10 @@ cmd_history(struct cli *cli, int argc, char **argv, struct error *err)
             dg = img.manifest.layers[layer].digest;
             layer++;
         }
+        /* created_by comes from the image: its controls are shown, not obeyed */
+        termsafe_add(&safe, by ? by : "", by ? strlen(by) : 0);
         printf("%-5d %-8s %-19.*s %.*s\n", step, size, full ? 71 : 19, dg, full ? 4096 : 100,
-               by ? by : "");
+               buf_cstr(&safe));
     }
     image_release(&img);
     return 0;

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "builder/cli/cli.h"
+#include "formats/core/buf.h"
 #include "formats/core/mem.h"
+#include "formats/core/termsafe.h"
 #include "formats/json.h"
 #include "store/image.h"
 
@@ -16,6 +18,7 @@ cmd_inspect(struct cli *cli, int argc, char **argv, struct error *err)
     const char *ref = NULL;
     int manifest = 0, rc, i;
     char *text;
+    cleanup_buf struct buf safe = BUF_INIT;
 
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--manifest"))
@@ -44,7 +47,9 @@ cmd_inspect(struct cli *cli, int argc, char **argv, struct error *err)
     } else {
         text = cJSON_Print(img.config);
     }
-    printf("%s\n", text);
+    /* the JSON is the image's: show its DEL and C1 controls as \u escapes, not raw */
+    termsafe_add_json(&safe, text, strlen(text));
+    printf("%s\n", buf_cstr(&safe));
     free(text);
     image_release(&img);
     return 0;

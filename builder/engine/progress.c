@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "formats/core/buf.h"
+#include "formats/core/termsafe.h"
 
 static enum progress_mode mode;
 static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -24,19 +25,22 @@ progress_mode(void)
 void
 progress_line(const char *fmt, ...)
 {
-    struct buf b = BUF_INIT;
+    struct buf raw = BUF_INIT, b = BUF_INIT;
     va_list ap;
 
     if (mode == PROGRESS_QUIET)
         return;
     va_start(ap, fmt);
-    buf_vaddf(&b, fmt, ap);
+    buf_vaddf(&raw, fmt, ap);
     va_end(ap);
+    /* RUN output and recipe text are untrusted: no escape sequence reaches the terminal */
+    termsafe_add(&b, buf_cstr(&raw), raw.len);
     buf_addch(&b, '\n');
     pthread_mutex_lock(&progress_lock);
     fwrite(b.data, 1, b.len, stdout);
     fflush(stdout);
     pthread_mutex_unlock(&progress_lock);
+    buf_release(&raw);
     buf_release(&b);
 }
 

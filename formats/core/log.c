@@ -4,7 +4,23 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "formats/core/buf.h"
+#include "formats/core/termsafe.h"
+
 int log_level = 1;
+
+/* Messages quote untrusted text (names from archives, registry answers): escape controls. */
+__attribute__((format(printf, 2, 0))) static void
+log_line(const char *tag, const char *fmt, va_list ap)
+{
+    struct buf raw = BUF_INIT, safe = BUF_INIT;
+
+    buf_vaddf(&raw, fmt, ap);
+    termsafe_add(&safe, buf_cstr(&raw), raw.len);
+    fprintf(stderr, "strata: %s: %s\n", tag, buf_cstr(&safe));
+    buf_release(&raw);
+    buf_release(&safe);
+}
 
 void
 log_warn(const char *fmt, ...)
@@ -13,11 +29,9 @@ log_warn(const char *fmt, ...)
 
     if (log_level < 1)
         return;
-    fputs("strata: warning: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    log_line("warning", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void
@@ -27,11 +41,9 @@ log_debug(const char *fmt, ...)
 
     if (log_level < 2)
         return;
-    fputs("strata: debug: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    log_line("debug", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 double
