@@ -69,6 +69,63 @@ store_ensure_file(struct store *s, const char *name, const char *content, struct
     return store_write_file(s, name, content, strlen(content), err);
 }
 
+/*
+ * Makes the object at fd private (mode & ~077 | owner bits of want) when
+ * group or others have any access: the store of an older strata was 0755.
+ */
+static int
+store_tighten_fd(struct store *s, int fd, const char *name, mode_t want, struct error *err)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) < 0)
+        return error_set(err, errno, "store %s: stat %s", s->root, name);
+    if (!(st.st_mode & 077))
+        return 0;
+    if (fchmod(fd, want) < 0)
+        return error_set(err, errno, "store %s: make %s private (mode %o)", s->root, name,
+                         (unsigned)want);
+    return 0;
+}
+
+/* Creates dir (0700) or tightens an existing one; never follows a symlink. */
+static int
+store_private_dir(struct store *s, const char *name, int create, struct error *err)
+{
+    cleanup_close int fd = -1;
+
+    if (create && mkdirat(s->root_fd, name, 0700) < 0 && errno != EEXIST)
+        return error_set(err, errno, "store %s: mkdir %s", s->root, name);
+    fd = openat(s->root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && !create && errno == ENOENT)
+        return 0;
+    if (fd < 0)
+        return error_set(err, errno, "store %s: open %s", s->root, name);
+    return store_tighten_fd(s, fd, name, 0700, err);
+}
+
+/* Opens (creating) a lock file only the owner can open, so no one else can hold it. */
+static int
+store_open_lock(struct store *s, const char *name, struct error *err)
+{
+    int fd = openat(s->root_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+        return error_set(err, errno, "store %s: open %s", s->root, name);
+    if (store_tighten_fd(s, fd, name, 0600, err) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * The store holds setuid files and device nodes of layers (snapshots, build
+ * dirs under tmp) and private image content: nothing in it is for other
+ * users. Like Docker's fix for CVE-2021-41091, every directory is 0700, so
+ * no other user can reach a snapshot, read a blob or open (and flock) a lock
+ * file. Directories made later by other modules live below these.
+ */
 static int
 store_create_layout(struct store *s, struct error *err)
 {
@@ -76,8 +133,17 @@ store_create_layout(struct store *s, struct error *err)
     size_t i;
 
     for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-        if (mkdirat(s->root_fd, dirs[i], 0755) < 0 && errno != EEXIST)
-            return error_set(err, errno, "store %s: mkdir %s", s->root, dirs[i]);
+        if (store_private_dir(s, dirs[i], 1, err) < 0)
+            return -1;
+    }
+    if (store_private_dir(s, "cache-mounts", 0, err) < 0)
+        return -1;
+    {
+        /* only writers open index.lock: tighten an old one now */
+        cleanup_close int fd =
+            openat(s->root_fd, "index.lock", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && store_tighten_fd(s, fd, "index.lock", 0600, err) < 0)
+            return -1;
     }
     if (store_ensure_file(s, "oci-layout", store_layout_json, err) < 0 ||
         store_ensure_file(s, "index.json", store_empty_index, err) < 0)
@@ -86,6 +152,27 @@ store_create_layout(struct store *s, struct error *err)
 }
 
 static int store_open_mode(struct store *s, const char *root, int op, struct error *err);
+
+/* Creates the parents of root as usual (0755) and root itself private (0700). */
+static int
+store_mkdir_root(const char *root, struct error *err)
+{
+    cleanup_free char *parent = xstrdup(root);
+    char *slash = strrchr(parent, '/');
+
+    while (slash && slash > parent && !slash[1]) { /* "a/b/" */
+        *slash = '\0';
+        slash = strrchr(parent, '/');
+    }
+    if (slash && slash > parent) {
+        *slash = '\0';
+        if (fs_mkdir_p(AT_FDCWD, parent, 0755, err) < 0)
+            return -1;
+    }
+    if (mkdir(root, 0700) < 0 && errno != EEXIST)
+        return error_set(err, errno, "mkdir %s", root);
+    return 0;
+}
 
 int
 store_open(struct store *s, const char *root, enum store_lock lock, struct error *err)
@@ -112,7 +199,7 @@ store_open_mode(struct store *s, const char *root, int op, struct error *err)
 
     memset(s, 0, sizeof(*s));
     s->root_fd = s->lock_fd = -1;
-    if (fs_mkdir_p(AT_FDCWD, r, 0755, err) < 0)
+    if (store_mkdir_root(r, err) < 0)
         return error_wrap(err, "store %s", r);
     abs = realpath(r, NULL);
     if (!abs)
@@ -122,9 +209,9 @@ store_open_mode(struct store *s, const char *root, int op, struct error *err)
         return error_set(err, errno, "store %s", abs);
     s->root = steal_ptr(&abs);
     s->tmp = fs_join(s->root, "tmp");
-    s->lock_fd = openat(s->root_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (s->lock_fd < 0) {
-        error_set(err, errno, "store %s: open lock", s->root);
+    /* private before anything else is looked at: an older store was 0755 */
+    if (store_tighten_fd(s, s->root_fd, ".", 0700, err) < 0 ||
+        (s->lock_fd = store_open_lock(s, "lock", err)) < 0) {
         store_release(s);
         return -1;
     }
@@ -166,10 +253,10 @@ store_path(const struct store *s, const char *rel)
 int
 store_lock_index(struct store *s, struct error *err)
 {
-    int fd = openat(s->root_fd, "index.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = store_open_lock(s, "index.lock", err);
 
     if (fd < 0)
-        return error_set(err, errno, "store %s: open index.lock", s->root);
+        return -1;
     while (flock(fd, LOCK_EX) < 0) {
         if (errno != EINTR) {
             close(fd);
