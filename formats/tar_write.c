@@ -606,6 +606,8 @@ list_children(struct tw *t, int dirfd, struct child **out, size_t *nout, struct 
             close(fd);
         return error_set(err, errno, "open directory %s", buf_cstr(&t->path));
     }
+    /* a dup shares the offset: a second walk of the same dirfd must start again */
+    rewinddir(d);
     while ((errno = 0, de = readdir(d))) {
         struct child *ch;
 
