@@ -17,6 +17,7 @@
 #include "formats/json.h"
 #include "formats/oci.h"
 #include "store/blob.h"
+#include "store/diffid.h"
 #include "store/txn.h"
 
 #define CACHE_TRANSFER_DOC_MAX (64u << 20)
@@ -506,5 +507,7 @@ cache_transfer_fetch(struct cache_transfer_source *src, struct store *s, const c
         blob_writer_abort(&w);
         return -1;
     }
-    return blob_writer_commit(&w, digest, err);
+    if (blob_writer_commit(&w, digest, err) < 0)
+        return -1;
+    return diffid_record(s, digest, diff_id, err);
 }

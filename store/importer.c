@@ -18,6 +18,7 @@
 #include "formats/oci_archive.h"
 #include "formats/tar_read.h"
 #include "store/blob.h"
+#include "store/diffid.h"
 #include "store/index.h"
 #include "store/snapshot.h"
 #include "store/txn.h"
@@ -227,7 +228,7 @@ importer_layer(struct store *s, int in_fd, const char *what, const char *want_di
     }
     if (importer_unpack(s, w.tmp, what, diff_id, &dir, err) < 0)
         goto abort;
-    if (blob_writer_commit(&w, digest, err) < 0)
+    if (blob_writer_commit(&w, digest, err) < 0 || diffid_record(s, digest, diff_id, err) < 0)
         goto discard_dir;
     if (dir && snapshot_commit(s, dir, diff_id, err) < 0)
         goto discard_dir;

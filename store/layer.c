@@ -8,6 +8,7 @@
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "store/blob.h"
+#include "store/diffid.h"
 #include "store/snapshot.h"
 #include "store/txn.h"
 
@@ -41,7 +42,8 @@ layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opt
     info->tar_size = (long long)res.tar_size;
     t1 = log_now_ms();
     txn_crash_point("layer-before-blob");
-    if (blob_writer_commit(&w, res.digest, err) < 0)
+    if (blob_writer_commit(&w, res.digest, err) < 0 ||
+        diffid_record(s, res.digest, res.diff_id, err) < 0)
         return -1;
     t2 = log_now_ms();
     txn_crash_point("layer-before-snapshot");

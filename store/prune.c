@@ -297,9 +297,14 @@ prune_sweep_dir(const struct store *s, const char *rel, const struct strvec *kee
 void
 prune_sweep(const struct store *s, const struct reach *r, struct prune_result *res)
 {
+    size_t records = 0;
+    long long bytes = 0;
+
     res->tmp += reach_sweep_tmp(s, 1);
     prune_sweep_dir(s, "blobs/sha256", &r->blobs, 1, &res->blobs, &res->freed);
     prune_sweep_dir(s, "snapshots", &r->snapshots, 0, &res->snapshots, &res->freed);
+    /* diff_id records of removed blobs (tiny; not counted) */
+    prune_sweep_dir(s, "diffids", &r->blobs, 1, &records, &bytes);
 }
 
 /* What image names reach, like reach_collect without the cache records. */

@@ -22,6 +22,7 @@ reach_release(struct reach *r)
     strvec_release(&r->blobs);
     strvec_release(&r->snapshots);
     strvec_release(&r->problems);
+    strvec_release(&r->pairs);
 }
 
 static int
@@ -87,6 +88,7 @@ reach_image(const struct store *s, const struct index_entry *e, struct reach *r)
         long long have = blob_size(s, l->digest);
         strvec_push(&r->blobs, l->digest);
         strvec_push(&r->snapshots, digest_hex(img.diff_ids.v[i]));
+        strvec_pushf(&r->pairs, "%s %s image %s", l->digest, img.diff_ids.v[i], e->name);
         r->logical += l->size;
         if (have < 0)
             strvec_pushf(&r->problems, "image %s: layer %s is missing", e->name, l->digest);
@@ -125,6 +127,7 @@ reach_record(const struct store *s, const char *name, struct reach *r)
     }
     strvec_push(&r->blobs, dg);
     strvec_push(&r->snapshots, digest_hex(di));
+    strvec_pushf(&r->pairs, "%s %s cache record %s", dg, di, name);
     /* a record whose blob is gone is only a cache miss, not damage */
 }
 
@@ -152,6 +155,7 @@ reach_collect(const struct store *s, struct reach *r, struct error *err)
         closedir(d);
     reach_uniq(&r->blobs);
     reach_uniq(&r->snapshots);
+    reach_uniq(&r->pairs);
     return 0;
 }
 

@@ -14,6 +14,7 @@ struct reach {
     struct strvec blobs;     /* "sha256:<hex>", sorted, unique after reach_collect */
     struct strvec snapshots; /* diff_id hex, sorted, unique */
     struct strvec problems;  /* one line each: what is broken */
+    struct strvec pairs;     /* "<layer digest> <diff_id> <who pairs them>", sorted */
     size_t images;
     size_t records;
     long long logical; /* bytes of all images' blobs, shared ones counted per image */

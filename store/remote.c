@@ -14,6 +14,7 @@
 #include "formats/oci.h"
 #include "formats/oci_archive.h"
 #include "store/blob.h"
+#include "store/diffid.h"
 #include "store/image.h"
 #include "store/index.h"
 
@@ -226,6 +227,9 @@ remote_pull_layer(struct store *s, struct registry_client *c, const struct oci_d
     char got[DIGEST_STR_LEN + 1], what[128];
 
     if (blob_exists(s, d->digest)) {
+        /* a manifest may name a stored blob with another layer's diff_id: check the pair */
+        if (diffid_verify(s, d->digest, diff_id, err) < 0)
+            return -1;
         remote_progress(o, "exists", d->digest, d->size, NULL);
         return 0;
     }
@@ -248,7 +252,9 @@ remote_pull_layer(struct store *s, struct registry_client *c, const struct oci_d
         return error_set(err, 0, "%s: uncompressed content hashes to %s, config says %s", what, got,
                          diff_id);
     }
-    return blob_writer_commit(&w, d->digest, err);
+    if (blob_writer_commit(&w, d->digest, err) < 0)
+        return -1;
+    return diffid_record(s, d->digest, diff_id, err);
 }
 
 /* Reads the config (from the store or the registry), checks it, commits it. */

@@ -15,6 +15,8 @@
  * manifest list resolves to linux/<this machine's arch>); the config and
  * every missing layer are staged with blob_writer, checked against their
  * digest, size and (layers) the config's diff_id, and only then committed;
+ * a layer blob the store already has is checked against the diff_id too
+ * (store/diffid.h), so a manifest cannot borrow another image's layer;
  * the manifest is stored byte for byte and the name is set last. Layers are
  * unpacked lazily, when a build needs them (snapshot_ensure).
  *

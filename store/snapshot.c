@@ -11,6 +11,7 @@
 #include "formats/core/mem.h"
 #include "formats/tar_read.h"
 #include "store/blob.h"
+#include "store/diffid.h"
 #include "store/txn.h"
 
 char *
@@ -58,8 +59,9 @@ snapshot_ensure(struct store *s, const char *digest, const char *diff_id, struct
     struct tar_read_result res;
     char what[128];
 
+    /* the snapshot may be another image's: use it only when this blob really is that layer */
     if (snapshot_exists(s, diff_id))
-        return 0;
+        return diffid_verify(s, digest, diff_id, err);
     in = blob_open(s, digest, err);
     if (in < 0)
         return error_wrap(err, "snapshot %s", diff_id);
@@ -79,6 +81,10 @@ snapshot_ensure(struct store *s, const char *digest, const char *diff_id, struct
         txn_discard(dir);
         return error_input(err, "layer %s: content has diff_id %s, config says %s", digest,
                            res.diff_id, diff_id);
+    }
+    if (diffid_record(s, digest, diff_id, err) < 0) {
+        txn_discard(dir);
+        return -1;
     }
     return snapshot_commit(s, dir, diff_id, err);
 }

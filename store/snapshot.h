@@ -29,6 +29,8 @@ int snapshot_commit(struct store *s, const char *dir, const char *diff_id, struc
 /*
  * Makes sure the snapshot of a layer exists, extracting the blob `digest`
  * when needed and checking that its uncompressed content hashes to diff_id.
+ * An existing snapshot is used only when digest is known to decompress to
+ * diff_id (diffid_verify): it may belong to another image.
  */
 int snapshot_ensure(struct store *s, const char *digest, const char *diff_id, struct error *err);
 

@@ -129,7 +129,8 @@ store_open_lock(struct store *s, const char *name, struct error *err)
 static int
 store_create_layout(struct store *s, struct error *err)
 {
-    static const char *const dirs[] = {"blobs", "blobs/sha256", "snapshots", "cache", "tmp"};
+    static const char *const dirs[] = {"blobs",   "blobs/sha256", "snapshots",
+                                       "diffids", "cache",        "tmp"};
     size_t i;
 
     for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {

@@ -8,6 +8,7 @@
  *   oci-layout, index.json   image-spec image-layout.md; tags are index entries
  *   blobs/sha256/<hex>       content-addressed, immutable
  *   snapshots/<hex>/         unpacked layer (overlay form), named by diff_id hex
+ *   diffids/<hex>            checked diff_id of layer blob <hex> (store/diffid.h)
  *   cache/<hex>              step cache records, named by cache key hex
  *   tmp/                     staging for every write
  *   lock                     flock: shared for builds, exclusive for gc

@@ -1,4 +1,8 @@
-/* strata fsck: re-hash every blob and check every reference of the store. */
+/*
+ * strata fsck [--snapshots]: re-hash every blob, check every reference of the
+ * store and what each layer blob decompresses to; with --snapshots also every
+ * snapshot's files (store/fsck.h).
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -7,8 +11,11 @@
 
 #include "builder/cli/cli.h"
 #include "formats/core/fsutil.h"
+#include "formats/core/buf.h"
 #include "formats/core/mem.h"
+#include "formats/core/termsafe.h"
 #include "store/blob.h"
+#include "store/fsck.h"
 #include "store/reach.h"
 #include "store/snapshot.h"
 
@@ -55,17 +62,34 @@ fsck_refs(const struct reach *r, struct strvec *problems)
         strvec_push(problems, r->problems.v[i]);
 }
 
+static void
+fsck_print(const char *tag, const struct strvec *lines)
+{
+    size_t i;
+
+    for (i = 0; i < lines->n; i++) {
+        cleanup_buf struct buf safe = BUF_INIT;
+        termsafe_add(&safe, lines->v[i], strlen(lines->v[i]));
+        printf("%s: %s\n", tag, buf_cstr(&safe));
+    }
+}
+
 int
 cmd_fsck(struct cli *cli, int argc, char **argv, struct error *err)
 {
     cleanup_strvec struct strvec problems = STRVEC_INIT;
+    cleanup_strvec struct strvec notes = STRVEC_INIT;
     struct store s;
     struct reach r;
-    size_t nblobs = 0, swept, i;
+    size_t nblobs = 0, nlayers = 0, nsnaps = 0, swept;
+    int snapshots = 0, i;
 
-    (void)argv;
-    if (argc > 1)
-        return error_input(err, "usage: strata fsck");
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--snapshots"))
+            snapshots = 1;
+        else
+            return error_input(err, "usage: strata fsck [--snapshots]");
+    }
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
         return -1;
     swept = reach_sweep_tmp(&s, 0);
@@ -75,10 +99,16 @@ cmd_fsck(struct cli *cli, int argc, char **argv, struct error *err)
         return -1;
     }
     fsck_refs(&r, &problems);
-    for (i = 0; i < problems.n; i++)
-        printf("error: %s\n", problems.v[i]);
-    printf("checked %zu blobs, %zu images, %zu cache records; removed %zu stale tmp entries\n",
-           nblobs, r.images, r.records, swept);
+    fsck_layer_pairs(&s, &r, &problems, &nlayers);
+    if (snapshots)
+        fsck_snapshots(&s, &r, &problems, &notes, &nsnaps);
+    fsck_print("error", &problems);
+    fsck_print("note", &notes);
+    printf("checked %zu blobs (%zu layers unpacked), %zu images, %zu cache records", nblobs,
+           nlayers, r.images, r.records);
+    if (snapshots)
+        printf(", %zu snapshots", nsnaps);
+    printf("; removed %zu stale tmp entries\n", swept);
     reach_release(&r);
     store_release(&s);
     if (problems.n)

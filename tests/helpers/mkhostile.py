@@ -72,8 +72,12 @@ def layout(a):
     for i, path in enumerate(a.layer):
         data = open(path, "rb").read()
         dg = put_blob(d, data)
-        layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                       "digest": dg, "size": len(data)})
+        mt = "application/vnd.oci.image.layer.v1.tar"
+        if data[:4] == b"\x28\xb5\x2f\xfd":
+            mt += "+zstd"
+        elif data[:2] == b"\x1f\x8b":
+            mt += "+gzip"
+        layers.append({"mediaType": mt, "digest": dg, "size": len(data)})
         diff = a.diff_id[i] if i < len(a.diff_id) else hashlib.sha256(data).hexdigest()
         diffs.append("sha256:" + diff.replace("sha256:", ""))
     if a.config_json:
