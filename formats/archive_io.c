@@ -349,7 +349,7 @@ archive_io_add_bytes(struct archive_io_writer *w, const char *name, const void *
 
 int
 archive_io_add_fd(struct archive_io_writer *w, const char *name, int fd, uint64_t size,
-                  struct error *err)
+                  struct digest_ctx *hash, struct error *err)
 {
     cleanup_free char *buf = xmalloc(1 << 20);
     uint64_t left = size;
@@ -365,6 +365,8 @@ archive_io_add_fd(struct archive_io_writer *w, const char *name, int fd, uint64_
         if (r == 0)
             return error_set(err, 0, "tar entry %s: source ended %llu bytes early", name,
                              (unsigned long long)left);
+        if (hash)
+            digest_update(hash, buf, (size_t)r);
         if (archive_io_data(w, name, buf, (size_t)r, err) < 0)
             return -1;
         left -= (uint64_t)r;

@@ -47,10 +47,12 @@ int archive_io_add_bytes(struct archive_io_writer *w, const char *name, const vo
                          struct error *err);
 /*
  * Adds a regular file of exactly size bytes read from fd (from its current
- * offset); a shorter file is an error naming name.
+ * offset); a shorter file is an error naming name. When hash is not NULL
+ * (an initialised digest), every byte read is also fed to it, so the caller
+ * can check the content it streamed.
  */
 int archive_io_add_fd(struct archive_io_writer *w, const char *name, int fd, uint64_t size,
-                      struct error *err);
+                      struct digest_ctx *hash, struct error *err);
 /* Writes the end-of-archive blocks. */
 int archive_io_writer_finish(struct archive_io_writer *w, struct error *err);
 /* Frees w (NULL is fine). */

@@ -82,6 +82,21 @@ export_plan_release(struct export_plan *p)
     image_release(&p->img);
 }
 
+/* A blob streamed out must be the one its descriptor names: the store may be damaged. */
+static int
+export_check(struct digest_ctx *d, const char *want, struct error *err)
+{
+    char got[DIGEST_STR_LEN + 1];
+
+    digest_final(d, got);
+    if (strcmp(got, want) != 0)
+        return error_set(err, 0,
+                         "export: blob %s: content hashes to %s (the store is damaged; run strata "
+                         "fsck)",
+                         want, got);
+    return 0;
+}
+
 struct export_sink {
     int fd;
     struct digest_ctx d;
@@ -98,26 +113,32 @@ export_sink_fn(void *opaque, const void *data, size_t n, struct error *err)
     return fs_write_all(k->fd, data, n, err);
 }
 
+struct export_source {
+    int fd;
+    struct digest_ctx raw; /* of the blob's bytes as read */
+};
+
 static ssize_t
 export_source_fn(void *opaque, void *buf, size_t cap, struct error *err)
 {
-    int fd = *(int *)opaque;
+    struct export_source *src = opaque;
     ssize_t r;
 
     do
-        r = read(fd, buf, cap);
+        r = read(src->fd, buf, cap);
     while (r < 0 && errno == EINTR);
     if (r < 0)
         return error_set(err, errno, "read");
+    digest_update(&src->raw, buf, (size_t)r);
     return r;
 }
 
 /* Pipes the blob through decompressor and compressor into tmp, re-checking the diff_id. */
 static int
-export_pump(int in, enum compress_kind from, struct compress_writer *w, const char *diff_id,
-            const char *what, struct error *err)
+export_pump(struct export_source *in, enum compress_kind from, struct compress_writer *w,
+            const char *diff_id, const char *what, struct error *err)
 {
-    struct compress_reader *r = compress_reader_new(from, export_source_fn, &in);
+    struct compress_reader *r = compress_reader_new(from, export_source_fn, in);
     cleanup_free char *buf = xmalloc(1 << 20);
     struct digest_ctx d;
     char got[DIGEST_STR_LEN + 1];
@@ -148,14 +169,15 @@ export_reencode(struct export_plan *p, size_t i, enum compress_kind from, enum c
                 struct error *err)
 {
     struct export_layer *l = &p->layers[i];
-    cleanup_close int in = blob_open(p->s, p->img.manifest.layers[i].digest, err);
+    struct export_source in = {blob_open(p->s, p->img.manifest.layers[i].digest, err), {NULL}};
+    cleanup_close int in_fd = in.fd;
     cleanup_close int out = -1;
     struct export_sink k;
     struct compress_writer *w;
     char what[128];
     int rc;
 
-    if (in < 0)
+    if (in.fd < 0)
         return -1;
     snprintf(what, sizeof(what), "layer %s", p->img.manifest.layers[i].digest);
     l->tmp = txn_tmp_path(p->s->tmp, "export-layer");
@@ -166,8 +188,21 @@ export_reencode(struct export_plan *p, size_t i, enum compress_kind from, enum c
     k.n = 0;
     digest_init(&k.d);
     w = compress_writer_new(to, 0, 0, export_sink_fn, &k);
-    rc = export_pump(in, from, w, p->img.diff_ids.v[i], what, err);
+    digest_init(&in.raw);
+    rc = export_pump(&in, from, w, p->img.diff_ids.v[i], what, err);
     compress_writer_free(w);
+    if (rc == 0) {
+        /* bytes after the compressed stream are part of the blob too */
+        char tail[4096];
+        ssize_t r;
+        while ((r = export_source_fn(&in, tail, sizeof(tail), err)) > 0)
+            ;
+        if (r == 0)
+            rc = export_check(&in.raw, p->img.manifest.layers[i].digest, err);
+        else
+            rc = -1;
+    }
+    digest_release(&in.raw); /* a no-op once export_check finished it */
     if (rc < 0) {
         digest_release(&k.d);
         return -1;
@@ -335,30 +370,42 @@ export_index_json(struct export_plan *p)
 
 /* ---- OCI layout directory ---- */
 
+/* Copies in to fd, checking that the bytes hash to digest. */
 static int
-export_dir_file(int dirfd, const char *rel, int in, const void *data, size_t n, struct error *err)
+export_copy_checked(int in, int fd, const char *rel, const char *digest, struct error *err)
+{
+    cleanup_free char *buf = xmalloc(1 << 20);
+    struct digest_ctx d;
+
+    digest_init(&d);
+    for (;;) {
+        ssize_t r = read(in, buf, 1 << 20);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || fs_write_all(fd, buf, (size_t)r, err) < 0) {
+            if (r == 0)
+                break;
+            digest_release(&d);
+            return r < 0 ? error_set(err, errno, "read for %s", rel) : error_wrap(err, "%s", rel);
+        }
+        digest_update(&d, buf, (size_t)r);
+    }
+    return export_check(&d, digest, err);
+}
+
+static int
+export_dir_file(int dirfd, const char *rel, int in, const char *digest, const void *data, size_t n,
+                struct error *err)
 {
     cleanup_close int fd = openat(dirfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    cleanup_free char *buf = NULL;
 
     if (fd < 0)
         return errno == EEXIST ? 0 : error_set(err, errno, "create %s", rel);
     if (in < 0) {
         if (fs_write_all(fd, data, n, err) < 0)
             return error_wrap(err, "%s", rel);
-    } else {
-        buf = xmalloc(1 << 20);
-        for (;;) {
-            ssize_t r = read(in, buf, 1 << 20);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0)
-                return error_set(err, errno, "read for %s", rel);
-            if (r == 0)
-                break;
-            if (fs_write_all(fd, buf, (size_t)r, err) < 0)
-                return error_wrap(err, "%s", rel);
-        }
+    } else if (export_copy_checked(in, fd, rel, digest, err) < 0) {
+        return -1;
     }
     if (fsync(fd) < 0)
         return error_set(err, errno, "fsync %s", rel);
@@ -371,7 +418,7 @@ export_dir_blob(int dirfd, const char *digest, int in, const void *data, size_t 
 {
     cleanup_free char *rel = xasprintf("blobs/sha256/%s", digest_hex(digest));
 
-    return export_dir_file(dirfd, rel, in, data, n, err);
+    return export_dir_file(dirfd, rel, in, digest, data, n, err);
 }
 
 static int
@@ -391,8 +438,8 @@ export_write_dir(struct export_plan *p, int dirfd, struct error *err)
     if (export_dir_blob(dirfd, p->img.manifest.config.digest, -1, p->config.data, p->config.len,
                         err) < 0 ||
         export_dir_blob(dirfd, p->manifest_digest, -1, p->manifest, p->manifest_len, err) < 0 ||
-        export_dir_file(dirfd, "oci-layout", -1, layout, strlen(layout), err) < 0 ||
-        export_dir_file(dirfd, "index.json", -1, index, strlen(index), err) < 0)
+        export_dir_file(dirfd, "oci-layout", -1, NULL, layout, strlen(layout), err) < 0 ||
+        export_dir_file(dirfd, "index.json", -1, NULL, index, strlen(index), err) < 0)
         return -1;
     if (fs_fsync_dir(dirfd, "blobs/sha256", err) < 0 || fs_fsync_dir(dirfd, ".", err) < 0)
         return -1;
@@ -406,10 +453,16 @@ export_tar_layer(struct export_plan *p, struct archive_io_writer *w, size_t i, c
                  struct error *err)
 {
     cleanup_close int in = export_layer_open(p, i, err);
+    struct digest_ctx d;
 
     if (in < 0)
         return -1;
-    return archive_io_add_fd(w, name, in, (uint64_t)p->layers[i].desc.size, err);
+    digest_init(&d);
+    if (archive_io_add_fd(w, name, in, (uint64_t)p->layers[i].desc.size, &d, err) < 0) {
+        digest_release(&d);
+        return -1;
+    }
+    return export_check(&d, p->layers[i].desc.digest, err);
 }
 
 static int

@@ -40,6 +40,7 @@ expect_success 'after all that the store passes fsck and a good import works' '
   strata fsck
   import_busybox
   strata images | grep -q busybox
+  strata fsck --snapshots
 '
 
 e2e_done

@@ -212,7 +212,7 @@ write_tar(const char *path)
     CHECK_OK(archive_io_add_bytes(w, "d/one", "hello", 5, &err), err);
     fs_write_atomic(AT_FDCWD, "src", "xyz", 3, 0644, &err);
     in = open("src", O_RDONLY);
-    CHECK_OK(archive_io_add_fd(w, "two", in, 3, &err), err);
+    CHECK_OK(archive_io_add_fd(w, "two", in, 3, NULL, &err), err);
     close(in);
     CHECK_OK(archive_io_writer_finish(w, &err), err);
     archive_io_writer_free(w);
