@@ -113,50 +113,81 @@ cache_transfer_manifest(const cJSON *records, const char *cfg_digest, long long 
 
 /* ---- local directories ---------------------------------------------------- */
 
-/* Writes data as DIR/blobs/sha256/<hex> unless it is there (tmp + rename). */
+/*
+ * The directory may have been prepared by someone else (a cache restored in
+ * CI): below the path the user gave, nothing is reached through a symlink.
+ * Files are written as "<name>.tmp.<pid>" (O_CREAT|O_EXCL|O_NOFOLLOW, an
+ * old one removed first) in their directory's fd and renamed over the name,
+ * which replaces a planted symlink instead of writing through it.
+ */
+
+/* Opens (making it) the subdirectory name of dirfd, refusing a symlink. */
 static int
-cache_transfer_local_put(const char *dir, const char *digest, int src_fd, const void *data,
-                         size_t n, struct error *err)
+cache_transfer_local_subdir(int dirfd, const char *dir, const char *rel, const char *name,
+                            struct error *err)
 {
-    cleanup_free char *dst = xasprintf("%s/blobs/sha256/%s", dir, digest_hex(digest));
-    cleanup_free char *tmp = xasprintf("%s.tmp.%ld", dst, (long)getpid());
+    int fd;
+
+    if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+        return error_set(err, errno, "--cache-to %s: mkdir %s", dir, rel);
+    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+        return error_set(err, 0, "--cache-to %s: \"%s\" is a symlink or not a directory", dir, rel);
+    if (fd < 0)
+        return error_set(err, errno, "--cache-to %s: open %s", dir, rel);
+    return fd;
+}
+
+/* Writes name in dirfd from src_fd (to its end) or data, atomically and never through a link. */
+static int
+cache_transfer_local_write(int dirfd, const char *dir, const char *name, int src_fd,
+                           const void *data, size_t n, struct error *err)
+{
+    cleanup_free char *tmp = xasprintf("%s.tmp.%ld", name, (long)getpid());
     cleanup_close int fd = -1;
 
-    if (fs_exists(AT_FDCWD, dst))
-        return 0;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    unlinkat(dirfd, tmp, 0); /* a stale or planted one: the name is ours to use */
+    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
-        return error_set(err, errno, "cache %s: create %s", dir, tmp);
-    if (src_fd >= 0) {
-        if (fs_copy_fd(src_fd, fd, digest, err) < 0) {
-            unlink(tmp);
-            return error_wrap(err, "cache %s", dir);
-        }
-    } else if (fs_write_all(fd, data, n, err) < 0) {
-        unlink(tmp);
-        return error_wrap(err, "cache %s", dir);
+        return error_set(err, errno, "--cache-to %s: create %s", dir, tmp);
+    if ((src_fd >= 0 ? fs_copy_fd(src_fd, fd, name, err) : fs_write_all(fd, data, n, err)) < 0) {
+        unlinkat(dirfd, tmp, 0);
+        return error_wrap(err, "--cache-to %s", dir);
     }
-    if (fsync(fd) < 0 || rename(tmp, dst) < 0) {
-        unlink(tmp);
-        return error_set(err, errno, "cache %s: write %s", dir, digest);
+    if (fsync(fd) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
+        int e = errno;
+        unlinkat(dirfd, tmp, 0);
+        return error_set(err, e, "--cache-to %s: write %s", dir, name);
     }
     return 0;
 }
 
+/* Writes a blob into blobs/sha256 (fd) unless a regular file of that name is there. */
 static int
-cache_transfer_local_index(const char *dir, const char *man_digest, long long man_size,
+cache_transfer_local_put(int shafd, const char *dir, const char *digest, int src_fd,
+                         const void *data, size_t n, struct error *err)
+{
+    struct stat st;
+
+    if (fstatat(shafd, digest_hex(digest), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+        return 0;
+    return cache_transfer_local_write(shafd, dir, digest_hex(digest), src_fd, data, n, err);
+}
+
+static int
+cache_transfer_local_index(int dirfd, const char *dir, const char *man_digest, long long man_size,
                            struct error *err)
 {
     cleanup_buf struct buf old = BUF_INIT;
     cleanup_cjson cJSON *idx = NULL;
     cleanup_free char *out = NULL;
-    cleanup_free char *path = fs_join(dir, "index.json");
+    cleanup_close int fd = openat(dirfd, "index.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     cJSON *ms, *m, *ann;
     struct error ignored;
 
     error_init(&ignored);
-    if (fs_read_file_max(AT_FDCWD, path, CACHE_TRANSFER_DOC_MAX, &old, &ignored) == 0)
-        idx = json_parse(buf_cstr(&old), old.len, path, &ignored);
+    if (fd >= 0 && fs_read_fd_max(fd, "index.json", CACHE_TRANSFER_DOC_MAX, &old, &ignored) == 0)
+        idx = json_parse(buf_cstr(&old), old.len, "index.json", &ignored);
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(idx, "manifests"))) {
         cJSON_Delete(idx);
         idx = cJSON_CreateObject();
@@ -182,22 +213,32 @@ cache_transfer_local_index(const char *dir, const char *man_digest, long long ma
     cJSON_AddStringToObject(ann, "org.opencontainers.image.ref.name", CACHE_TRANSFER_DEFAULT_TAG);
     cJSON_AddItemToArray(ms, m);
     out = json_print(idx);
-    return fs_write_atomic(AT_FDCWD, path, out, strlen(out), 0644, err);
+    if (cache_transfer_local_write(dirfd, dir, "index.json", -1, out, strlen(out), err) < 0)
+        return -1;
+    return fs_fsync_dir(dirfd, ".", err);
 }
 
 static int
 cache_transfer_export_local(struct store *s, const char *dir, const cJSON *records,
                             struct error *err)
 {
+    static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
     cleanup_strvec struct strvec layers = STRVEC_INIT;
     cleanup_cjson cJSON *doc = cJSON_CreateObject();
-    cleanup_free char *cfg = NULL, *man = NULL, *sub = fs_join(dir, "blobs/sha256");
-    cleanup_free char *layout = fs_join(dir, "oci-layout");
+    cleanup_free char *cfg = NULL, *man = NULL;
+    cleanup_close int dfd = -1, bfd = -1, shafd = -1;
     char cd[DIGEST_STR_LEN + 1], md[DIGEST_STR_LEN + 1];
     size_t i;
 
-    if (fs_mkdir_p(AT_FDCWD, sub, 0755, err) < 0)
+    /* the path given is the user's; what is below it is not trusted */
+    if (fs_mkdir_p(AT_FDCWD, dir, 0755, err) < 0)
         return error_wrap(err, "--cache-to %s", dir);
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return error_set(err, errno, "--cache-to %s", dir);
+    if ((bfd = cache_transfer_local_subdir(dfd, dir, "blobs", "blobs", err)) < 0 ||
+        (shafd = cache_transfer_local_subdir(bfd, dir, "blobs/sha256", "sha256", err)) < 0)
+        return -1;
     cJSON_AddItemToObject(doc, "records", cJSON_Duplicate(records, 1));
     cfg = json_print(doc);
     digest_bytes(cfg, strlen(cfg), cd);
@@ -205,15 +246,17 @@ cache_transfer_export_local(struct store *s, const char *dir, const cJSON *recor
     digest_bytes(man, strlen(man), md);
     for (i = 0; i < layers.n; i++) {
         cleanup_close int fd = blob_open(s, layers.v[i], err);
-        if (fd < 0 || cache_transfer_local_put(dir, layers.v[i], fd, NULL, 0, err) < 0)
+        if (fd < 0)
             return error_wrap(err, "--cache-to %s", dir);
+        if (cache_transfer_local_put(shafd, dir, layers.v[i], fd, NULL, 0, err) < 0)
+            return -1;
     }
-    if (cache_transfer_local_put(dir, cd, -1, cfg, strlen(cfg), err) < 0 ||
-        cache_transfer_local_put(dir, md, -1, man, strlen(man), err) < 0 ||
-        fs_write_atomic(AT_FDCWD, layout, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0644, err) <
-            0 ||
-        cache_transfer_local_index(dir, md, (long long)strlen(man), err) < 0)
-        return error_wrap(err, "--cache-to %s", dir);
+    if (cache_transfer_local_put(shafd, dir, cd, -1, cfg, strlen(cfg), err) < 0 ||
+        cache_transfer_local_put(shafd, dir, md, -1, man, strlen(man), err) < 0 ||
+        fs_fsync_dir(shafd, ".", err) < 0 ||
+        cache_transfer_local_write(dfd, dir, "oci-layout", -1, layout, strlen(layout), err) < 0 ||
+        cache_transfer_local_index(dfd, dir, md, (long long)strlen(man), err) < 0)
+        return -1;
     return 0;
 }
 
@@ -335,6 +378,50 @@ cache_transfer_take(struct cache_transfer_source *src, const char *man, size_t m
     return recs ? 0 : -1;
 }
 
+/*
+ * Opens rel inside the cache directory dir: symlinks inside it resolve
+ * inside it (RESOLVE_IN_ROOT), a symlink as the last component or anything
+ * but a regular file (a FIFO, /dev/zero) is refused. Returns the fd, -1 on
+ * errors, -2 (err untouched) when rel does not exist.
+ */
+static int
+cache_transfer_local_open(const char *dir, const char *rel, const char *what, struct error *err)
+{
+    cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct error e;
+    struct stat st;
+    int fd;
+
+    if (dfd < 0)
+        return errno == ENOENT ? -2 : error_set(err, errno, "%s: open %s", what, dir);
+    error_init(&e);
+    fd = fs_open_in_root(dfd, rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW, &e);
+    if (fd < 0 && e.sys_errno == ENOENT)
+        return -2;
+    if (fd < 0 && e.sys_errno == ELOOP)
+        return error_input(err, "%s: %s/%s is a symlink, not a regular file", what, dir, rel);
+    if (fd < 0)
+        return error_set(err, e.sys_errno, "%s: open %s/%s", what, dir, rel);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return error_input(err, "%s: %s/%s is not a regular file", what, dir, rel);
+    }
+    return fd;
+}
+
+/* Reads rel of the cache directory (at most CACHE_TRANSFER_DOC_MAX bytes) into out. */
+static int
+cache_transfer_local_read(const char *dir, const char *rel, struct buf *out, struct error *err)
+{
+    cleanup_close int fd = cache_transfer_local_open(dir, rel, "--cache-from", err);
+
+    if (fd == -2)
+        return error_input(err, "--cache-from %s: %s is missing", dir, rel);
+    if (fd < 0)
+        return -1;
+    return fs_read_fd_max(fd, rel, CACHE_TRANSFER_DOC_MAX, out, err);
+}
+
 static int
 cache_transfer_open_local(struct cache_transfer_source *src, struct error *err)
 {
@@ -346,12 +433,16 @@ cache_transfer_open_local(struct cache_transfer_source *src, struct error *err)
     struct oci_manifest m;
     const cJSON *ms, *e, *dg = NULL;
     char got[DIGEST_STR_LEN + 1];
+    int fd = cache_transfer_local_open(dir, "index.json", "--cache-from", err);
 
-    if (!fs_exists(AT_FDCWD, ipath)) {
+    if (fd == -2) {
         log_warn("--cache-from %s: no cache there yet", dir);
         return 0;
     }
-    if (fs_read_file_max(AT_FDCWD, ipath, CACHE_TRANSFER_DOC_MAX, &idx, err) < 0 ||
+    if (fd < 0)
+        return -1;
+    close(fd);
+    if (cache_transfer_local_read(dir, "index.json", &idx, err) < 0 ||
         !(j = json_parse(buf_cstr(&idx), idx.len, ipath, err)) ||
         !(ms = json_array(j, "manifests", 1, ipath, err)))
         return error_wrap(err, "--cache-from");
@@ -366,19 +457,20 @@ cache_transfer_open_local(struct cache_transfer_source *src, struct error *err)
     if (!cJSON_IsString(dg) || digest_validate(dg->valuestring, err) < 0)
         return error_input(err, "--cache-from %s: no \"%s\" cache in index.json", dir,
                            CACHE_TRANSFER_DEFAULT_TAG);
-    mpath = xasprintf("%s/blobs/sha256/%s", dir, digest_hex(dg->valuestring));
-    if (fs_read_file_max(AT_FDCWD, mpath, CACHE_TRANSFER_DOC_MAX, &man, err) < 0)
-        return error_wrap(err, "--cache-from");
+    mpath = xasprintf("blobs/sha256/%s", digest_hex(dg->valuestring));
+    if (cache_transfer_local_read(dir, mpath, &man, err) < 0)
+        return -1;
     digest_bytes(buf_cstr(&man), man.len, got);
     if (strcmp(got, dg->valuestring))
         return error_input(err, "--cache-from %s: manifest %s hashes to %s", dir, dg->valuestring,
                            got);
     if (oci_manifest_parse(buf_cstr(&man), man.len, mpath, &m, err) < 0)
         return error_wrap(err, "--cache-from");
-    cpath = xasprintf("%s/blobs/sha256/%s", dir, digest_hex(m.config.digest));
+    cpath = xasprintf("blobs/sha256/%s", digest_hex(m.config.digest));
     digest_bytes("", 0, got);
-    if (fs_read_file_max(AT_FDCWD, cpath, CACHE_TRANSFER_DOC_MAX, &cfg, err) == 0)
+    if (cache_transfer_local_read(dir, cpath, &cfg, err) == 0)
         digest_bytes(buf_cstr(&cfg), cfg.len, got);
+    error_init(err);
     if (strcmp(got, m.config.digest)) {
         oci_manifest_release(&m);
         return error_input(err, "--cache-from %s: records blob %s is missing or damaged", dir,
@@ -488,10 +580,18 @@ cache_transfer_fetch(struct cache_transfer_source *src, struct store *s, const c
     if (src->spec.type == CACHE_TRANSFER_REGISTRY) {
         rc = registry_blob_fetch(src->client, digest, size, w.fd, err);
     } else {
-        cleanup_free char *p = xasprintf("%s/blobs/sha256/%s", src->spec.path, digest_hex(digest));
-        in = open(p, O_RDONLY | O_CLOEXEC);
-        rc = in < 0 ? error_set(err, errno, "%s: open %s", what, p)
-                    : fs_copy_fd(in, w.fd, what, err);
+        cleanup_free char *p = xasprintf("blobs/sha256/%s", digest_hex(digest));
+        struct stat st;
+        in = cache_transfer_local_open(src->spec.path, p, what, err);
+        if (in == -2)
+            rc = error_input(err, "%s: %s/%s is missing", what, src->spec.path, p);
+        else if (in < 0)
+            rc = -1;
+        else if (fstat(in, &st) < 0 || st.st_size != size)
+            rc = error_input(err, "%s: %lld bytes, the cache manifest says %lld", what,
+                             (long long)st.st_size, size);
+        else
+            rc = fs_copy_fd(in, w.fd, what, err);
         if (rc == 0 && (rc = digest_file(AT_FDCWD, w.tmp, got, err)) == 0 && strcmp(got, digest))
             rc = error_input(err, "%s: content hashes to %s", what, got);
     }

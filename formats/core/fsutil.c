@@ -186,7 +186,9 @@ fs_write_atomic(int dirfd, const char *path, const void *data, size_t n, mode_t 
     char *slash = strrchr(dir, '/');
     int fd;
 
-    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    /* never write through a symlink someone planted under the tmp name */
+    unlinkat(dirfd, tmp, 0);
+    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0)
         return error_set(err, errno, "create %s", tmp);
     if (fs_write_all(fd, data, n, err) < 0 || fsync(fd) < 0) {

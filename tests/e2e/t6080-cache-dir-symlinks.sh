@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# A --cache-to / --cache-from directory may have been prepared by someone
+# else (a restored CI cache): symlinks planted in it are never followed out
+# of it (issue 9, point 14). Writes go by directory fd with O_NOFOLLOW,
+# reads stay inside the directory and take only regular files.
+# shellcheck disable=SC2016
+. "$(dirname "$0")/lib.sh"
+
+import_busybox
+mkdir -p "$T/ctx" "$T/victim"
+echo data > "$T/ctx/f"
+printf 'FROM localhost/busybox:latest\nCOPY f /f\n' > "$T/recipe"
+echo precious > "$T/victim-file"
+
+expect_fail 1 'cache-to .*"blobs" is a symlink' 'a planted blobs -> elsewhere symlink is refused, nothing written there' '
+  mkdir -p "$T/c1" && ln -s "$T/victim" "$T/c1/blobs"
+  strata build -q -f "$T/recipe" -t a:1 --cache-to type=local,dest="$T/c1",mode=max "$T/ctx"; rc=$?
+  [ -z "$(ls -A "$T/victim")" ] || { ls -R "$T/victim"; exit 9; }
+  exit $rc
+'
+
+expect_fail 1 'cache-to .*"blobs/sha256" is a symlink' 'a planted blobs/sha256 symlink is refused too' '
+  mkdir -p "$T/c2/blobs" && ln -s "$T/victim" "$T/c2/blobs/sha256"
+  STRATA_ROOT=$T/s2 strata import "$(busybox_tar)" localhost/busybox:latest >/dev/null
+  STRATA_ROOT=$T/s2 strata build -q -f "$T/recipe" -t a:1 --cache-to type=local,dest="$T/c2",mode=max "$T/ctx"; rc=$?
+  [ -z "$(ls -A "$T/victim")" ] || exit 9
+  exit $rc
+'
+
+expect_success 'symlinks planted as the files written are replaced, their targets untouched' '
+  mkdir -p "$T/c3/blobs/sha256"
+  ln -s "$T/victim-file" "$T/c3/index.json"
+  ln -s "$T/victim-file" "$T/c3/oci-layout"
+  STRATA_ROOT=$T/s3 strata import "$(busybox_tar)" localhost/busybox:latest >/dev/null
+  # the tmp names an older strata used ("NAME.tmp.PID"), for the next few pids
+  next=$(sh -c "echo \$\$")
+  python3 -c "
+import os, sys
+d, v, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for pid in range(n, n + 300):
+    for f in (\"index.json\", \"oci-layout\"):
+        os.symlink(v, \"%s/%s.tmp.%d\" % (d, f, pid))" "$T/c3" "$T/victim-file" "$next"
+  STRATA_ROOT=$T/s3 strata build -q -f "$T/recipe" -t a:1 --cache-to type=local,dest="$T/c3",mode=max "$T/ctx"
+  [ "$(cat "$T/victim-file")" = precious ]
+  [ -f "$T/c3/index.json" ] && [ ! -L "$T/c3/index.json" ]
+  [ ! -L "$T/c3/oci-layout" ]
+'
+
+expect_success 'a cache written that way is read back by --cache-from' '
+  STRATA_ROOT=$T/s4 strata import "$(busybox_tar)" localhost/busybox:latest >/dev/null
+  STRATA_ROOT=$T/s4 strata build -f "$T/recipe" -t a:1 --cache-from type=local,src="$T/c3" "$T/ctx" > "$T/b4.log"
+  grep -q CACHED "$T/b4.log"
+'
+
+expect_fail 2 'cache layer sha256:[0-9a-f]*: .*is a symlink, not a regular file' '--cache-from does not follow a layer blob symlinked to a device' '
+  cp -r "$T/c3" "$T/c5"
+  for b in "$T"/c5/blobs/sha256/*; do
+    case "$(head -c 4 "$b" | od -An -tx1 | tr -d " ")" in 28b52ffd) rm "$b"; ln -s /dev/zero "$b" ;; esac
+  done
+  STRATA_ROOT=$T/s5 strata import "$(busybox_tar)" localhost/busybox:latest >/dev/null
+  mkdir -p "$T/ctx5" && cp "$T/ctx/f" "$T/ctx5/"
+  printf "FROM localhost/busybox:latest\nCOPY f /f\nCOPY f /g\n" > "$T/recipe5"
+  timeout 60 env STRATA_ROOT="$T/s5" "$STRATA_BIN" build -f "$T/recipe5" -t a:5 --cache-from type=local,src="$T/c5" "$T/ctx5"
+'
+
+e2e_done
