@@ -13,6 +13,7 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 #include "formats/docker_archive.h"
+#include "formats/limits.h"
 
 static void
 archive_io_free_reader(struct archive **a)
@@ -85,7 +86,21 @@ struct archive_io_unpacker {
     const char *what;
     struct archive_io_link *links;
     size_t nlinks;
+    uint64_t unpack_max, unpacked; /* formats/limits.h */
 };
+
+/* Counts n more bytes of entry path against the unpack limit. */
+static int
+archive_io_charge(struct archive_io_unpacker *u, const char *path, uint64_t n, struct error *err)
+{
+    if (n > u->unpack_max - u->unpacked)
+        return error_input(err,
+                           "%s: entry \"%s\": the archive unpacks to more than %llu bytes (the "
+                           "limit: --max-unpack or $" LIMITS_UNPACK_ENV ")",
+                           u->what, path, (unsigned long long)u->unpack_max);
+    u->unpacked += n;
+    return 0;
+}
 
 /* Resolves a symlink target lexically against the entry's directory. */
 static char *
@@ -137,29 +152,46 @@ archive_io_parent(struct archive_io_unpacker *u, const char *path, struct error 
     return 0;
 }
 
+/*
+ * Writes a regular file. Holes stay holes (image archives hold sparse
+ * layer.tar members): only the data blocks libarchive returns are written,
+ * and of those not the ones that are all zeros.
+ */
 static int
 archive_io_file(struct archive_io_unpacker *u, const char *path, la_int64_t size, struct error *err)
 {
     cleanup_close int fd = -1;
     const void *blk;
     size_t n;
-    la_int64_t off;
+    la_int64_t off, charged = size > 0 ? size : 0;
     int r;
 
-    if (archive_io_parent(u, path, err) < 0)
+    if (archive_io_charge(u, path, (uint64_t)charged, err) < 0 ||
+        archive_io_parent(u, path, err) < 0)
         return -1;
     unlinkat(u->dest, path, 0); /* a later entry of the same name wins, as in tar */
     fd = openat(u->dest, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return error_set(err, errno, "%s: entry \"%s\": create", u->what, path);
     while ((r = archive_read_data_block(u->a, &blk, &n, &off)) == ARCHIVE_OK) {
+        const unsigned char *c = blk;
+        if (off < 0 || (uint64_t)off > INT64_MAX - n)
+            return error_input(err, "%s: entry \"%s\": data block at offset %lld", u->what, path,
+                               (long long)off);
+        if (off + (la_int64_t)n > charged) { /* a sparse map may reach past the size */
+            if (archive_io_charge(u, path, (uint64_t)(off + (la_int64_t)n - charged), err) < 0)
+                return -1;
+            charged = off + (la_int64_t)n;
+        }
+        if (n == 0 || (c[0] == 0 && !memcmp(c, c + 1, n - 1)))
+            continue;
         if (lseek(fd, (off_t)off, SEEK_SET) < 0 || fs_write_all(fd, blk, n, err) < 0)
             return error_set(err, errno, "%s: entry \"%s\": write", u->what, path);
     }
     if (r != ARCHIVE_EOF)
         return error_input(err, "%s: entry \"%s\": %s", u->what, path, archive_error_string(u->a));
-    /* a sparse entry may end in a hole */
-    if (ftruncate(fd, (off_t)size) < 0)
+    /* a sparse entry, or one ending in zeros, ends in a hole */
+    if (ftruncate(fd, (off_t)(charged > size ? charged : size)) < 0)
         return error_set(err, errno, "%s: entry \"%s\": truncate", u->what, path);
     return 0;
 }
@@ -199,6 +231,8 @@ archive_io_entry(struct archive_io_unpacker *u, struct archive_entry *e, struct 
 
     if (!*path || !strcmp(path, "."))
         return 0;
+    if (archive_io_charge(u, path, LIMITS_ENTRY_COST, err) < 0)
+        return -1;
     if (!docker_archive_path_ok(path))
         return error_input(err, "%s: entry \"%s\": path leaves the archive", u->what, path);
     if (hard)
@@ -253,12 +287,14 @@ int
 archive_io_unpack(int in_fd, int dest_dirfd, const char *what, struct error *err)
 {
     cleanup_archive_reader struct archive *a = archive_io_reader(in_fd, what, err);
-    struct archive_io_unpacker u = {a, dest_dirfd, what, NULL, 0};
+    struct archive_io_unpacker u = {a, dest_dirfd, what, NULL, 0, 0, 0};
     struct archive_entry *e;
     size_t i;
     int r, rc = 0;
 
     if (!a)
+        return -1;
+    if (limits_unpack_max(limits_input_size(in_fd), &u.unpack_max, err) < 0)
         return -1;
     while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
         rc = archive_io_entry(&u, e, err);

@@ -19,6 +19,7 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
+#include "formats/limits.h"
 #include "formats/whiteout.h"
 
 /*
@@ -133,6 +134,8 @@ struct tr {
     struct dirfix *dirs;
     size_t ndirs, adirs;
     const char *name; /* current entry's name as in the archive */
+
+    uint64_t unpack_max, unpacked; /* formats/limits.h */
 };
 
 static void
@@ -488,12 +491,40 @@ finish_node(struct tr *t, struct archive_entry *e, int fd, int dirfd, const char
     return 0;
 }
 
+/* Counts n more bytes against the unpack limit (formats/limits.h). */
+static int
+charge(struct tr *t, uint64_t n, struct error *err)
+{
+    if (n > t->unpack_max - t->unpacked)
+        return bad_entry(t, err,
+                         "the archive unpacks to more than %llu bytes (the limit: --max-unpack or "
+                         "$" LIMITS_UNPACK_ENV ")",
+                         (unsigned long long)t->unpack_max);
+    t->unpacked += n;
+    return 0;
+}
+
+static bool
+all_zero(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+
+    return n == 0 || (c[0] == 0 && memcmp(c, c + 1, n - 1) == 0);
+}
+
 /* ---- entry kinds ---- */
 
+/*
+ * Writes the entry's data blocks at their offsets. Holes stay holes: those of
+ * a sparse entry (libarchive gives only the data of its sparse map) and
+ * blocks of zeros, which are not written at all (the file is new, so they
+ * read as zeros), so a compressed run of zeros cannot fill the disk.
+ */
 static int
 write_data(struct tr *t, struct archive *a, struct archive_entry *e, int fd, struct error *err)
 {
-    int64_t end = 0;
+    int64_t end = 0, written = 0;
+    int64_t charged = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
 
     for (;;) {
         const void *data;
@@ -505,6 +536,19 @@ write_data(struct tr *t, struct archive *a, struct archive_entry *e, int fd, str
             break;
         if (rc < ARCHIVE_WARN)
             return archive_fail(t, a, err);
+        if (off < 0 || (uint64_t)off > INT64_MAX - n)
+            return bad_entry(t, err, "data block at offset %lld", (long long)off);
+        /* a sparse map may put data past the entry's size: that counts too */
+        if (off + (int64_t)n > charged) {
+            if (charge(t, (uint64_t)(off + (int64_t)n - charged), err) < 0)
+                return -1;
+            charged = off + (int64_t)n;
+        }
+        if (all_zero(data, n)) {
+            if (off + (int64_t)n > end)
+                end = off + (int64_t)n;
+            continue;
+        }
         while (n) {
             ssize_t w = pwrite(fd, data, n, off);
             if (w < 0) {
@@ -518,10 +562,13 @@ write_data(struct tr *t, struct archive *a, struct archive_entry *e, int fd, str
         }
         if (off > end)
             end = off;
+        if (off > written)
+            written = off;
     }
-    /* a sparse file may end in a hole */
-    if (archive_entry_size_is_set(e) && archive_entry_size(e) > end &&
-        ftruncate(fd, archive_entry_size(e)) < 0)
+    /* a sparse file, or one ending in zeros, ends in a hole */
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) > end)
+        end = archive_entry_size(e);
+    if (end > written && ftruncate(fd, end) < 0)
         return sys_entry(t, err, "truncate");
     return 0;
 }
@@ -530,9 +577,13 @@ static int
 make_regular(struct tr *t, struct archive *a, struct archive_entry *e, int dirfd, const char *base,
              struct error *err)
 {
-    cleanup_close int fd =
-        openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    cleanup_close int fd = -1;
 
+    /* the declared size is counted before anything is written */
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
+        charge(t, (uint64_t)archive_entry_size(e), err) < 0)
+        return -1;
+    fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return sys_entry(t, err, "create");
     if (write_data(t, a, e, fd, err) < 0)
@@ -876,7 +927,7 @@ tr_run(struct tr *t, struct error *err)
             return error_input(err, "%s: entry %llu: unreadable name", t->what,
                                (unsigned long long)t->entries);
         }
-        if (tr_entry(t, a, e, err) < 0) {
+        if (charge(t, LIMITS_ENTRY_COST, err) < 0 || tr_entry(t, a, e, err) < 0) {
             archive_read_free(a);
             return -1;
         }
@@ -907,6 +958,8 @@ tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags, 
     t.flags = flags;
     t.what = what;
     t.cache[0].fd = t.cache[1].fd = -1;
+    if (limits_unpack_max(limits_input_size(in_fd), &t.unpack_max, err) < 0)
+        return error_wrap(err, "%s", what);
     digest_init(&t.digest);
     digest_init(&t.diff_id);
     /* sniff the compression from the first bytes, which then go through as input */

@@ -14,6 +14,7 @@
 #include "formats/core/mem.h"
 #include "formats/docker_archive.h"
 #include "formats/json.h"
+#include "formats/limits.h"
 #include "formats/oci.h"
 #include "formats/oci_archive.h"
 #include "formats/tar_read.h"
@@ -142,16 +143,85 @@ importer_blob(int dirfd, const struct oci_descriptor *d, size_t max, const char 
     return 0;
 }
 
+#define IMPORTER_CHUNK (1 << 20)
+
+/*
+ * Copies the regular file in_fd into out_fd keeping its holes (SEEK_DATA /
+ * SEEK_HOLE): a layer.tar that an archive held as a sparse member stays
+ * sparse in the store. The holes are hashed as the zeros they read as.
+ */
+static long long
+importer_copy_sparse(int in_fd, int out_fd, off_t size, const char *what, struct digest_ctx *d,
+                     struct error *err)
+{
+    cleanup_free char *buf = xmalloc(IMPORTER_CHUNK);
+    cleanup_free char *zeros = xcalloc(1, IMPORTER_CHUNK);
+    off_t pos = 0;
+
+    while (pos < size) {
+        off_t data = lseek(in_fd, pos, SEEK_DATA), hole;
+        if (data < 0 && errno != ENXIO)
+            data = pos; /* no SEEK_DATA here: everything is data */
+        if (data < 0 || data > size)
+            data = size;
+        for (; pos < data; pos += data - pos < IMPORTER_CHUNK ? data - pos : IMPORTER_CHUNK)
+            digest_update(d, zeros,
+                          (size_t)(data - pos < IMPORTER_CHUNK ? data - pos : IMPORTER_CHUNK));
+        hole = pos < size ? lseek(in_fd, pos, SEEK_HOLE) : size;
+        if (hole < 0 || hole > size)
+            hole = size;
+        while (pos < hole) {
+            ssize_t r =
+                pread(in_fd, buf,
+                      hole - pos < IMPORTER_CHUNK ? (size_t)(hole - pos) : IMPORTER_CHUNK, pos);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return error_set(err, r < 0 ? errno : 0, "%s: read%s", what,
+                                 r < 0 ? "" : ": the file shrank");
+            digest_update(d, buf, (size_t)r);
+            if (lseek(out_fd, pos, SEEK_SET) < 0 || fs_write_all(out_fd, buf, (size_t)r, err) < 0)
+                return error_set(err, errno, "%s: write", what);
+            pos += r;
+        }
+    }
+    if (ftruncate(out_fd, size) < 0)
+        return error_set(err, errno, "%s: truncate", what);
+    return (long long)size;
+}
+
 /* Copies in_fd into the staging file of w, hashing; returns the byte count or -1. */
 static long long
 importer_copy(int in_fd, int out_fd, const char *what, char digest[DIGEST_STR_LEN + 1],
               struct error *err)
 {
-    cleanup_free char *buf = xmalloc(1 << 20);
+    cleanup_free char *buf = NULL;
     struct digest_ctx d;
     long long total = 0;
+    uint64_t max;
+    struct stat st;
 
+    if (fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        uint64_t data = limits_input_size(in_fd);
+        /* mostly holes is the sparse amplification of issue 9: refuse past the unpack limit */
+        if (limits_unpack_max(data, &max, err) < 0)
+            return -1;
+        if ((uint64_t)st.st_size > max)
+            return error_input(err,
+                               "%s: a sparse file of %lld bytes with %llu bytes of data (the "
+                               "limit: --max-unpack or $" LIMITS_UNPACK_ENV ")",
+                               what, (long long)st.st_size, (unsigned long long)data);
+        digest_init(&d);
+        total = importer_copy_sparse(in_fd, out_fd, st.st_size, what, &d, err);
+        if (total < 0) {
+            digest_release(&d);
+            return -1;
+        }
+        digest_final(&d, digest);
+        return total;
+    }
     digest_init(&d);
+    buf = xmalloc(1 << 20);
     for (;;) {
         ssize_t r = read(in_fd, buf, 1 << 20);
         if (r < 0 && errno == EINTR)

@@ -15,6 +15,7 @@
 #include "formats/core/units.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
+#include "formats/limits.h"
 #include "formats/oci.h"
 #include "formats/tar_read.h"
 #include "store/image.h"
@@ -25,7 +26,7 @@
 #include "store/txn.h"
 
 static const char import_usage[] =
-    "usage: strata import [--compression zstd|gzip|none] PATH NAME[:TAG]\n"
+    "usage: strata import [--compression zstd|gzip|none] [--max-unpack SIZE] PATH NAME[:TAG]\n"
     "\n"
     "PATH is detected from its content:\n"
     "  an OCI image layout directory, or an oci-archive (a tar of one): the image\n"
@@ -37,7 +38,12 @@ static const char import_usage[] =
     "    $SOURCE_DATE_EPOCH when set, else the newest mtime in the archive, so the\n"
     "    same tarball always gives the same image digest\n"
     "Every digest and diff_id is checked, layers are unpacked safely (no entry may\n"
-    "leave the tree) and NAME is set only when everything is in the store.\n";
+    "leave the tree) and NAME is set only when everything is in the store.\n"
+    "\n"
+    "--max-unpack SIZE (or $STRATA_MAX_UNPACK) bounds what one archive or layer may\n"
+    "unpack to (file sizes, holes included; e.g. 20G; 0 for no limit). By default\n"
+    "that is 1G or 100 times the archive's size, whichever is more: a small archive\n"
+    "that expands past it (sparse members, compressed zeros) is refused.\n";
 
 static int
 import_layer(struct store *s, const char *file, enum compress_kind comp, struct layer_info *info,
@@ -138,11 +144,19 @@ cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
 
     for (i = 1; i < argc; i++) {
         const char *v;
+        uint64_t max;
         int r = cli_opt_value(argc, argv, &i, "--compression", &v, err);
         if (r < 0 || (r > 0 && compress_parse(v, &comp, err) < 0))
             return -1;
         if (r > 0)
             continue;
+        r = cli_opt_value(argc, argv, &i, "--max-unpack", &v, err);
+        if (r < 0 || (r > 0 && limits_parse_size(v, "--max-unpack", &max, err) < 0))
+            return -1;
+        if (r > 0) {
+            limits_set_unpack(max);
+            continue;
+        }
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(import_usage, stdout);
             return 0;

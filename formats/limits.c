@@ -1,0 +1,89 @@
+#include "formats/limits.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static int limits_unpack_set;
+static uint64_t limits_unpack_value;
+
+int
+limits_parse_size(const char *s, const char *what, uint64_t *out, struct error *err)
+{
+    unsigned long long v;
+    unsigned shift = 0;
+    char *end;
+
+    if (!s || *s < '0' || *s > '9')
+        return error_input(err, "%s: \"%s\" is not a size (e.g. 500M, 20G)", what, s ? s : "");
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    switch (*end) {
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    case 't':
+    case 'T':
+        shift = 40;
+        break;
+    default:
+        break;
+    }
+    if (shift)
+        end++;
+    if (shift && *end == 'i')
+        end++;
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (errno || *end || (shift && v > (UINT64_MAX >> shift)))
+        return error_input(err, "%s: \"%s\" is not a size (e.g. 500M, 20G)", what, s);
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+void
+limits_set_unpack(uint64_t max)
+{
+    limits_unpack_set = 1;
+    limits_unpack_value = max;
+}
+
+uint64_t
+limits_input_size(int fd)
+{
+    struct stat st;
+    uint64_t allocated;
+
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0)
+        return 0;
+    allocated = (uint64_t)st.st_blocks * 512;
+    return allocated < (uint64_t)st.st_size ? allocated : (uint64_t)st.st_size;
+}
+
+int
+limits_unpack_max(uint64_t input_size, uint64_t *out, struct error *err)
+{
+    const char *env = getenv(LIMITS_UNPACK_ENV);
+    uint64_t v;
+
+    if (limits_unpack_set || (env && *env)) {
+        if (!limits_unpack_set && limits_parse_size(env, LIMITS_UNPACK_ENV, &v, err) < 0)
+            return -1;
+        if (limits_unpack_set)
+            v = limits_unpack_value;
+        *out = v ? v : UINT64_MAX;
+        return 0;
+    }
+    v = input_size > UINT64_MAX / LIMITS_UNPACK_RATIO ? UINT64_MAX
+                                                      : input_size * LIMITS_UNPACK_RATIO;
+    *out = v > LIMITS_UNPACK_FLOOR ? v : LIMITS_UNPACK_FLOOR;
+    return 0;
+}
