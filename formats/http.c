@@ -77,8 +77,9 @@ http_download(const char *url, int out_fd, struct http_result *res, struct error
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    /* a server that trickles must not hang the build: < 1 KiB/s for 30 s aborts */
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
     curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "strata");
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);

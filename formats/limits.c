@@ -56,6 +56,18 @@ limits_set_unpack(uint64_t max)
     limits_unpack_value = max;
 }
 
+int
+limits_blob_max(uint64_t *out, struct error *err)
+{
+    const char *env = getenv(LIMITS_BLOB_ENV);
+    uint64_t v = LIMITS_BLOB_DEFAULT;
+
+    if (env && *env && limits_parse_size(env, LIMITS_BLOB_ENV, &v, err) < 0)
+        return -1;
+    *out = v ? v : UINT64_MAX;
+    return 0;
+}
+
 uint64_t
 limits_input_size(int fd)
 {

@@ -26,6 +26,14 @@
 #define LIMITS_ENTRY_COST 512 /* charged per archive entry: one tar header */
 
 /*
+ * Pulling: the largest blob size a manifest may declare, $STRATA_MAX_BLOB
+ * ("0": no limit), 64 GiB by default (the largest public layers are a few
+ * GiB).
+ */
+#define LIMITS_BLOB_DEFAULT (64ULL << 30)
+#define LIMITS_BLOB_ENV "STRATA_MAX_BLOB"
+
+/*
  * Parses a size: digits with an optional K, M, G or T suffix (powers of
  * 1024, an optional trailing "B" or "iB"). Input error naming what.
  */
@@ -47,5 +55,8 @@ int limits_unpack_max(uint64_t input_size, uint64_t *out, struct error *err);
  * 0 when fd is not a regular file.
  */
 uint64_t limits_input_size(int fd);
+
+/* Returns in *out the largest blob a registry may declare (UINT64_MAX: no limit). */
+int limits_blob_max(uint64_t *out, struct error *err);
 
 #endif

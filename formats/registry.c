@@ -260,6 +260,8 @@ struct registry_client {
     char *host, *repo, *base;
     int tls_verify, push, max_tries;
     long delay_ms;
+    long timeout_s;        /* STRATA_REGISTRY_TIMEOUT: every request; -1: by request */
+    long low_speed_time_s; /* below REGISTRY_LOW_SPEED bytes/s this long aborts */
     size_t chunk;
     char *user, *pass;
     char *auth;        /* "Authorization: ..." header line, or NULL */
@@ -288,6 +290,10 @@ struct registry_req {
     long long out_n;
     struct digest_ctx *hash;
     int too_big;
+    long timeout_s;    /* the whole request; set by registry_req_init, raised for blobs */
+    long resp_status;  /* of the answer being received (from its status line) */
+    long long dropped; /* bytes of error bodies thrown away */
+    int error_flood;   /* an error body went past REGISTRY_ERROR_BODY_MAX */
     struct buf location, digest_hdr, ctype, www_auth, range;
     long long pos; /* read position of an fd/memory body */
 };
@@ -301,6 +307,15 @@ registry_req_init(struct registry_req *q, const char *method, const char *url)
     q->body_fd = -1;
     q->out_fd = -1;
     q->out_limit = -1;
+    q->timeout_s = REGISTRY_TIMEOUT;
+}
+
+/* A blob's request may take the base timeout plus its size at REGISTRY_SLOWEST_RATE. */
+static void
+registry_req_size_timeout(struct registry_req *q, long long size)
+{
+    if (size > 0)
+        q->timeout_s = REGISTRY_TIMEOUT + (long)(size / REGISTRY_SLOWEST_RATE);
 }
 
 static void
@@ -346,8 +361,10 @@ registry_on_header(char *data, size_t size, size_t nmemb, void *opaque)
 
     if (n >= 5 && !strncmp(data, "HTTP/", 5)) {
         /* a new response (after a redirect or 100): forget the previous headers */
+        const char *sp = memchr(data, ' ', n);
         for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
             buf_reset((struct buf *)((char *)q + keep[i].off));
+        q->resp_status = sp && (size_t)(sp - data) + 4 <= n ? strtol(sp + 1, NULL, 10) : 0;
         return n;
     }
     for (i = 0; colon && i < sizeof(keep) / sizeof(keep[0]); i++) {
@@ -365,6 +382,15 @@ registry_on_body(char *data, size_t size, size_t nmemb, void *opaque)
     size_t n = size * nmemb;
     struct error err;
 
+    if (q->resp_status >= 300) {
+        /* error and redirect bodies are dropped, and a registry may not send them forever */
+        q->dropped += (long long)n;
+        if (q->dropped > REGISTRY_ERROR_BODY_MAX) {
+            q->error_flood = 1;
+            return 0;
+        }
+        return n;
+    }
     if (q->out_fd >= 0) {
         if (q->out_limit >= 0 && q->out_n + (long long)n > q->out_limit) {
             q->too_big = 1;
@@ -462,8 +488,10 @@ registry_perform(struct registry_client *c, struct registry_req *q)
     curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(k, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, 15L);
-    curl_easy_setopt(k, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(k, CURLOPT_LOW_SPEED_TIME, 60L);
+    /* a trickle or an endless answer must not hang a pull */
+    curl_easy_setopt(k, CURLOPT_LOW_SPEED_LIMIT, (long)REGISTRY_LOW_SPEED);
+    curl_easy_setopt(k, CURLOPT_LOW_SPEED_TIME, c->low_speed_time_s);
+    curl_easy_setopt(k, CURLOPT_TIMEOUT, c->timeout_s >= 0 ? c->timeout_s : q->timeout_s);
     curl_easy_setopt(k, CURLOPT_USERAGENT, "strata/0.1");
     curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(k, CURLOPT_HEADERFUNCTION, registry_on_header);
@@ -535,6 +563,9 @@ registry_req_rewind(struct registry_req *q, struct error *err)
         }
     }
     q->too_big = 0;
+    q->error_flood = 0;
+    q->dropped = 0;
+    q->resp_status = 0;
     return 0;
 }
 
@@ -567,6 +598,9 @@ registry_do(struct registry_client *c, struct registry_req *q, struct error *err
         tries++;
         if (q->too_big && rc == CURLE_WRITE_ERROR)
             return error_set(err, 0, "%s %s: answer larger than expected", q->method, q->url);
+        if (q->error_flood && rc == CURLE_WRITE_ERROR)
+            return error_set(err, 0, "%s %s: error answer (HTTP %ld) longer than %u bytes",
+                             q->method, q->url, q->resp_status, REGISTRY_ERROR_BODY_MAX);
         if (rc != CURLE_OK && !(registry_transient(rc) && tries < c->max_tries))
             return error_set(err, 0, "%s %s: %s", q->method, q->url,
                              c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
@@ -787,6 +821,26 @@ registry_ping(struct registry_client *c, struct error *err)
     return rc;
 }
 
+/* Reads a number of seconds from the environment variable name (def when unset). */
+static int
+registry_env_seconds(const char *name, long def, long *out, struct error *err)
+{
+    const char *v = getenv(name);
+    char *end;
+    long n;
+
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno || *end || n < 0 || n > 100000000L)
+        return error_input(err, "%s=%s: expected a number of seconds", name, v);
+    *out = n;
+    return 0;
+}
+
 struct registry_client *
 registry_client_new(const char *host, const char *repo, const struct registry_opts *o, int push,
                     struct error *err)
@@ -809,7 +863,10 @@ registry_client_new(const char *host, const char *repo, const struct registry_op
     c->delay_ms = o->retry_delay_ms > 0 ? o->retry_delay_ms : 200;
     c->chunk = o->chunk_size ? o->chunk_size : REGISTRY_CHUNK_SIZE;
     c->base = xasprintf("%s://%s", local ? "http" : "https", host);
-    if (registry_load_creds(c, o, err) < 0) {
+    if (registry_env_seconds("STRATA_REGISTRY_TIMEOUT", -1, &c->timeout_s, err) < 0 ||
+        registry_env_seconds("STRATA_REGISTRY_LOW_SPEED_TIME", REGISTRY_LOW_SPEED_TIME,
+                             &c->low_speed_time_s, err) < 0 ||
+        registry_load_creds(c, o, err) < 0) {
         registry_client_free(c);
         return NULL;
     }
@@ -916,6 +973,7 @@ registry_upload_chunk(struct registry_client *c, char **loc, int fd, long long o
     q.body_off = off;
     q.body_len = n;
     q.has_body = 1;
+    registry_req_size_timeout(&q, n);
     rc = registry_do(c, &q, err);
     if (rc == 0 && q.status != 202)
         rc = registry_status_error(&q, "upload chunk", err);
@@ -961,6 +1019,7 @@ registry_blob_push(struct registry_client *c, const char *digest, int fd, long l
     q.body_fd = fd;
     q.body_len = size - off; /* the whole blob (monolithic) or nothing after chunks */
     q.body_off = off;
+    registry_req_size_timeout(&q, q.body_len);
     rc = registry_do(c, &q, err);
     if (rc == 0 && q.status != 201)
         rc = registry_status_error(&q, digest, err);
@@ -985,6 +1044,7 @@ registry_blob_fetch(struct registry_client *c, const char *digest, long long siz
     q.out_fd = out_fd;
     q.out_limit = size;
     q.hash = &d;
+    registry_req_size_timeout(&q, size);
     rc = registry_do(c, &q, err);
     if (rc == 0 && q.status != 200)
         rc = registry_status_error(&q, digest, err);

@@ -29,6 +29,20 @@
 #define REGISTRY_MANIFEST_MAX (4u << 20)
 #define REGISTRY_CHUNK_SIZE (8u << 20)
 #define REGISTRY_MAX_TRIES 4
+/*
+ * Time limits (libcurl): a request that receives or sends less than
+ * REGISTRY_LOW_SPEED bytes a second for REGISTRY_LOW_SPEED_TIME seconds
+ * ($STRATA_REGISTRY_LOW_SPEED_TIME) is aborted, and so is one that takes
+ * longer than REGISTRY_TIMEOUT seconds, plus one second per
+ * REGISTRY_SLOWEST_RATE bytes of a blob ($STRATA_REGISTRY_TIMEOUT sets one
+ * limit for every request; 0: none). Error bodies are read up to
+ * REGISTRY_ERROR_BODY_MAX bytes.
+ */
+#define REGISTRY_LOW_SPEED 1024
+#define REGISTRY_LOW_SPEED_TIME 30
+#define REGISTRY_TIMEOUT 300
+#define REGISTRY_SLOWEST_RATE (64 * 1024)
+#define REGISTRY_ERROR_BODY_MAX (64u * 1024)
 #define REGISTRY_DEFAULT_HOST "docker.io"
 /* What a manifest GET accepts (image-spec media-types.md, Docker schema 2). */
 #define REGISTRY_ACCEPT                                                                            \

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "formats/archive_io.h"
@@ -11,6 +12,7 @@
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
+#include "formats/limits.h"
 #include "formats/oci.h"
 #include "formats/oci_archive.h"
 #include "store/blob.h"
@@ -325,6 +327,10 @@ remote_fetch_manifest(struct registry_client *c, const struct registry_ref *r, s
         long k;
 
         buf_reset(body);
+        if (want_size > (long long)REGISTRY_MANIFEST_MAX)
+            return error_set(err, 0,
+                             "manifest %s: declared size %lld is over the limit of %u bytes", ref,
+                             want_size, REGISTRY_MANIFEST_MAX);
         if (registry_manifest_fetch(c, ref, body, &mt, digest, err) < 0)
             return -1;
         if (want_size >= 0 && (long long)body->len != want_size)
@@ -350,6 +356,41 @@ remote_fetch_manifest(struct registry_client *c, const struct registry_ref *r, s
     return error_set(err, 0, "%s: image indexes nested too deep", r->repo);
 }
 
+/*
+ * Before anything is fetched: no layer may declare more than the blob limit,
+ * and the layers missing from the store must fit in its free space, so a
+ * registry cannot make a pull fill the disk.
+ */
+static int
+remote_check_sizes(const struct store *s, const struct oci_manifest *m, struct error *err)
+{
+    unsigned long long need = 0, avail;
+    struct statvfs vfs;
+    uint64_t max;
+    size_t i;
+
+    if (limits_blob_max(&max, err) < 0)
+        return -1;
+    for (i = 0; i < m->nlayers; i++) {
+        const struct oci_descriptor *l = &m->layers[i];
+        if ((uint64_t)l->size > max)
+            return error_set(err, 0,
+                             "layer %s: declared size %lld is over the limit of %llu bytes "
+                             "(" LIMITS_BLOB_ENV ")",
+                             l->digest, l->size, (unsigned long long)max);
+        if (!blob_exists(s, l->digest))
+            need += (unsigned long long)l->size;
+    }
+    if (fstatvfs(s->root_fd, &vfs) < 0)
+        return 0; /* cannot tell: the sizes are still enforced while fetching */
+    avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+    if (need > avail)
+        return error_set(err, 0,
+                         "pull: the image needs %llu bytes for its layers, the store has %llu free",
+                         need, avail);
+    return 0;
+}
+
 static int
 remote_pull_parts(struct store *s, struct registry_client *c, const struct registry_ref *r,
                   const struct registry_opts *o, struct buf *body, char digest[DIGEST_STR_LEN + 1],
@@ -369,7 +410,7 @@ remote_pull_parts(struct store *s, struct registry_client *c, const struct regis
         err->exit_code = 1; /* the registry's fault, not the user's */
         return -1;
     }
-    if (!(cfg = remote_pull_config(s, c, &m, o, err)))
+    if (remote_check_sizes(s, &m, err) < 0 || !(cfg = remote_pull_config(s, c, &m, o, err)))
         goto out;
     strvec_push(got, m.config.digest);
     oci_config_diff_ids(cfg, &diff_ids);

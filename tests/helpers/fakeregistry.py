@@ -8,6 +8,11 @@ Usage: fakeregistry.py LAYOUT PORTFILE MODE
         baddigest  manifests come with a wrong Docker-Content-Digest
         huge     manifests are 5 MiB of JSON
         badjson  manifests are not JSON
+        trickle  manifests come at 2 bytes a second, forever
+        flood    manifests come at 8 KiB a second, forever (never too slow)
+        errflood manifest GETs answer 404 with an endless body
+        overflow blobs come with more bytes than their size, without Content-Length
+        bigdecl  manifests declare their first layer 2^50 bytes long
 The port it listens on (127.0.0.1) is written to PORTFILE."""
 import base64
 import http.server
@@ -65,6 +70,10 @@ class H(http.server.BaseHTTPRequestHandler):
         if MODE == "flaky" and self.path not in seen:
             seen.add(self.path)
             return self.send(503, b"{}")
+        if len(parts) >= 5 and parts[-2] == "manifests" and MODE in HOSTILE:
+            return HOSTILE[MODE](self)
+        if len(parts) >= 5 and parts[-2] == "blobs" and MODE == "overflow":
+            return self.endless(200, b"x" * 65536, 0)
         if len(parts) >= 5 and parts[-2] == "manifests":
             ref = parts[-1]
             for m in index()["manifests"]:
@@ -76,6 +85,12 @@ class H(http.server.BaseHTTPRequestHandler):
                         dg = "sha256:" + "0" * 64
                     if MODE == "huge":
                         body = b'{"x":"' + b"a" * (5 << 20) + b'"}'
+                    if MODE == "bigdecl":
+                        doc = json.loads(body)
+                        doc["layers"][0]["size"] = 1 << 50
+                        body = json.dumps(doc).encode()
+                        import hashlib
+                        dg = "sha256:" + hashlib.sha256(body).hexdigest()
                     if MODE == "badjson":
                         body = b"{not json"
                         import hashlib
@@ -89,6 +104,29 @@ class H(http.server.BaseHTTPRequestHandler):
         return self.send(404, b"{}")
 
     do_HEAD = do_GET
+
+    def endless(self, code, chunk, pause):
+        """Answers code with chunk sent again and again (no Content-Length)."""
+        import time
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            while True:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                if pause:
+                    time.sleep(pause)
+        except OSError:
+            pass
+
+
+HOSTILE = {
+    "trickle": lambda h: h.endless(200, b" ", 0.5),
+    "flood": lambda h: h.endless(200, b" " * 8192, 1.0),
+    "errflood": lambda h: h.endless(404, b"e" * 65536, 0),
+}
 
 
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
