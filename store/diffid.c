@@ -1,5 +1,6 @@
 #include "store/diffid.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 #include "store/blob.h"
+#include "store/txn.h"
 
 #define DIFFID_DIR "diffids"
 
@@ -40,10 +42,25 @@ diffid_record(struct store *s, const char *digest, const char *diff_id, struct e
     cleanup_free char *line = xasprintf("%s\n", diff_id);
     char have[DIGEST_STR_LEN + 1];
 
+    cleanup_free char *tmp = NULL;
+    cleanup_close int fd = -1;
+
     if (diffid_lookup(s, digest, have) && !strcmp(have, diff_id))
         return 0;
-    if (store_write_file(s, rel, line, strlen(line), err) < 0)
+    /*
+     * Staged and renamed, but not fsynced: a record lost or emptied by a
+     * crash reads as no record, and the pair is then checked from the blob.
+     */
+    tmp = txn_tmp_path(s->tmp, "diffid");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || fs_write_all(fd, line, strlen(line), err) < 0 ||
+        renameat(AT_FDCWD, tmp, s->root_fd, rel) < 0) {
+        if (!err->msg[0])
+            error_set(err, errno, "store %s: write %s", s->root, rel);
+        txn_discard(tmp);
         return error_wrap(err, "layer %s: record its diff_id", digest);
+    }
+    txn_unregister(tmp);
     return 0;
 }
 
