@@ -25,7 +25,8 @@ expect_success 'fsck --snapshots passes on captured and on imported (foreign) la
 
 require root
 expect_success 'fsck --snapshots passes on snapshots of a build with clamped mtimes' '
-  mkdir -p "$T/ctx" && echo new > "$T/ctx/f"
+  mkdir -p "$T/ctx"
+  echo new > "$T/ctx/f"
   printf "FROM localhost/busybox:latest\nCOPY f /f\nRUN touch /g\n" > "$T/ctx/Recipe"
   SOURCE_DATE_EPOCH=1000 strata build -q -f "$T/ctx/Recipe" -t clamped:1 "$T/ctx" >/dev/null
   strata fsck --snapshots > "$T/fsck.out"
@@ -37,8 +38,8 @@ bb_diff=$(strata inspect localhost/busybox:latest | json 'd["rootfs"]["diff_ids"
 a_diff=$(strata inspect da:1 | json 'd["rootfs"]["diff_ids"][1]')
 
 expect_fail 1 "export: blob $bb_layer: content hashes to sha256:" 'export refuses a damaged layer blob and leaves no output' '
-  cp "$STRATA_ROOT/blobs/sha256/${bb_layer#sha256:}" "$T/good.blob"
-  flip "$STRATA_ROOT/blobs/sha256/${bb_layer#sha256:}"
+  cp "$STRATA_ROOT/blobs/sha256/${bb_layer#sha256:}" "$T/good.blob" || exit 7
+  flip "$STRATA_ROOT/blobs/sha256/${bb_layer#sha256:}" || exit 7
   strata export --format oci-archive -o "$T/out.tar" localhost/busybox:latest; rc=$?
   [ ! -e "$T/out.tar" ] || exit 9
   [ -z "$(ls -A "$T" | grep -e "-export")" ] || exit 8
@@ -59,13 +60,13 @@ expect_success 'with the blob repaired, export works again' '
 
 expect_fail 1 "snapshot $bb_diff: its files differ from those of layer $bb_layer" 'fsck --snapshots finds a changed file in a captured snapshot' '
   strata fsck > /dev/null || exit 9
-  echo "#!/bin/sh" > "$STRATA_ROOT/snapshots/${bb_diff#sha256:}/bin/evil"
+  echo "#!/bin/sh" > "$STRATA_ROOT/snapshots/${bb_diff#sha256:}/bin/evil" || exit 7
   strata fsck --snapshots
 '
 
 expect_fail 1 "snapshot $a_diff: its files differ" 'fsck --snapshots finds a changed file in an imported snapshot' '
-  rm "$STRATA_ROOT/snapshots/${bb_diff#sha256:}/bin/evil"
-  echo tampered > "$STRATA_ROOT/snapshots/${a_diff#sha256:}/a.txt"
+  rm "$STRATA_ROOT/snapshots/${bb_diff#sha256:}/bin/evil" || exit 7
+  echo tampered > "$STRATA_ROOT/snapshots/${a_diff#sha256:}/a.txt" || exit 7
   strata fsck --snapshots
 '
 

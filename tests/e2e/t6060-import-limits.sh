@@ -24,7 +24,7 @@ base=$(nblobs)
 mkdir -p "$T/sd/l"
 python3 "$H/mkhostile.py" docker "$T/sd" --layer-file l/layer.tar --diff-id "$(printf '0%.0s' $(seq 64))"
 truncate -s 2G "$T/sd/l/layer.tar"
-tar -S -C "$T/sd" -cf "$T/sparse-docker.tar" manifest.json l "$(cd "$T/sd" && ls -- *.json | grep -v manifest)"
+tar -S -C "$T/sd" -cf "$T/sparse-docker.tar" .
 
 expect_fail 2 'sparse-docker.tar: entry "l/layer.tar": the archive unpacks to more than 1073741824 bytes \(the limit: --max-unpack' \
   'a tiny docker-archive with a 2 GiB sparse member is refused, nothing kept' '
@@ -35,7 +35,8 @@ expect_fail 2 'sparse-docker.tar: entry "l/layer.tar": the archive unpacks to mo
 '
 
 # a tiny rootfs tar with a 4 GiB hole
-mkdir -p "$T/hole" && truncate -s 4G "$T/hole/big"
+mkdir -p "$T/hole"
+truncate -s 4G "$T/hole/big"
 tar -S -C "$T/hole" -cf "$T/hole.tar" big
 
 expect_fail 2 'hole.tar: entry "big": the archive unpacks to more than 1073741824 bytes' \
@@ -65,7 +66,9 @@ expect_fail 2 'STRATA_MAX_UNPACK: "lots" is not a size' 'a malformed limit is a 
 '
 
 # 64 MiB of zeros, dense in the tar, gzip makes it 64 KiB
-mkdir -p "$T/z" && head -c 67108864 /dev/zero > "$T/z/zeros" && echo hi > "$T/z/hi"
+mkdir -p "$T/z"
+head -c 67108864 /dev/zero > "$T/z/zeros"
+echo hi > "$T/z/hi"
 tar -C "$T/z" -czf "$T/zeros.tar.gz" zeros hi
 
 expect_success 'zeros unpack as a hole: the snapshot file takes (almost) no space' '

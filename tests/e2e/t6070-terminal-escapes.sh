@@ -28,9 +28,9 @@ expect_fail 2 'entry "\.\./\\x1b\[2J' 'an error message quoting an archive entry
   python3 -c "
 import io, tarfile
 with tarfile.open(\"$T/bad.tar\", \"w\") as tf:
-    ti = tarfile.TarInfo(\"../\x1b[2J\"); ti.size = 1; tf.addfile(ti, io.BytesIO(b\"x\"))"
+    ti = tarfile.TarInfo(\"../\x1b[2J\"); ti.size = 1; tf.addfile(ti, io.BytesIO(b\"x\"))" || exit 7
   strata import "$T/bad.tar" bad:1 2> "$T/err"; rc=$?
-  cat "$T/err"
+  cat "$T/err" || exit 7
   [ "$(raw "\033" "$T/err")" = 0 ] || exit 9
   exit $rc
 '

@@ -57,7 +57,6 @@ expect_fail 1 "GET http://$FAKE/v2/x/blobs/sha256:[0-9a-f]*: answer larger than"
 
 fake bigdecl
 expect_fail 1 "layer sha256:[0-9a-f]*: declared size 1125899906842624 is over the limit of [0-9]* bytes \(STRATA_MAX_BLOB\)" 'a layer declared huge is refused before it is fetched' '
-  : > "$T/fake.log"
   pull t5 "$FAKE/x:1" t:1; rc=$?
   clean t5 || exit 9
   exit $rc

@@ -59,10 +59,10 @@ expect_fail 1 "image localhost/evil:2: layer $pub_layer: uncompressed content ha
 require root
 expect_fail 2 "uncompressed content hashes to $pub_diff, the image says $priv_diff" \
   'a build FROM that image does not get the private layer'"'"'s files' '
-  mkdir -p "$T/ctx"
-  printf "FROM localhost/evil:2\nRUN cat /secret.txt\n" > "$T/ctx/Recipe"
+  mkdir -p "$T/ctx" || exit 7
+  printf "FROM localhost/evil:2\nRUN cat /secret.txt\n" > "$T/ctx/Recipe" || exit 7
   strata build -f "$T/ctx/Recipe" -t steal:1 "$T/ctx" > "$T/build.log" 2>&1; rc=$?
-  cat "$T/build.log"
+  cat "$T/build.log" || exit 7
   [ "$(grep -c TOP-SECRET "$T/build.log")" = 0 ] || exit 9
   exit $rc
 '
@@ -75,7 +75,7 @@ expect_success 'pairs that are right are recorded, and fsck checks them' '
 
 expect_fail 1 "layer $pub_layer: diffids/ records $priv_diff, its content hashes to $pub_diff" \
   'fsck finds a diffids record that lies' '
-  echo "$priv_diff" > "$STRATA_ROOT/diffids/${pub_layer#sha256:}"
+  echo "$priv_diff" > "$STRATA_ROOT/diffids/${pub_layer#sha256:}" || exit 7
   strata fsck
 '
 
