@@ -211,7 +211,7 @@ store_open_mode(struct store *s, const char *root, int op, struct error *err)
     s->root = steal_ptr(&abs);
     s->tmp = fs_join(s->root, "tmp");
     /* private before anything else is looked at: an older store was 0755 */
-    if (store_tighten_fd(s, s->root_fd, ".", 0700, err) < 0 ||
+    if (store_tighten_fd(s, s->root_fd, "its root", 0700, err) < 0 ||
         (s->lock_fd = store_open_lock(s, "lock", err)) < 0) {
         store_release(s);
         return -1;
