@@ -1,7 +1,8 @@
 #include "formats/limits.h"
 
-#include <errno.h>
 #include <stdlib.h>
+
+#include "formats/core/units.h"
 
 static int limits_unpack_set;
 static uint64_t limits_unpack_value;
@@ -9,43 +10,11 @@ static uint64_t limits_unpack_value;
 int
 limits_parse_size(const char *s, const char *what, uint64_t *out, struct error *err)
 {
-    unsigned long long v;
-    unsigned shift = 0;
-    char *end;
+    long long v;
 
-    if (!s || *s < '0' || *s > '9')
-        return error_input(err, "%s: \"%s\" is not a size (e.g. 500M, 20G)", what, s ? s : "");
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    switch (*end) {
-    case 'k':
-    case 'K':
-        shift = 10;
-        break;
-    case 'm':
-    case 'M':
-        shift = 20;
-        break;
-    case 'g':
-    case 'G':
-        shift = 30;
-        break;
-    case 't':
-    case 'T':
-        shift = 40;
-        break;
-    default:
-        break;
-    }
-    if (shift)
-        end++;
-    if (shift && *end == 'i')
-        end++;
-    if (*end == 'B' || *end == 'b')
-        end++;
-    if (errno || *end || (shift && v > (UINT64_MAX >> shift)))
-        return error_input(err, "%s: \"%s\" is not a size (e.g. 500M, 20G)", what, s);
-    *out = (uint64_t)v << shift;
+    if (units_parse_size(s ? s : "", &v, err) < 0)
+        return error_wrap(err, "%s", what);
+    *out = (uint64_t)v;
     return 0;
 }
 
@@ -84,13 +53,11 @@ int
 limits_unpack_max(uint64_t input_size, uint64_t *out, struct error *err)
 {
     const char *env = getenv(LIMITS_UNPACK_ENV);
-    uint64_t v;
+    uint64_t v = limits_unpack_value;
 
     if (limits_unpack_set || (env && *env)) {
         if (!limits_unpack_set && limits_parse_size(env, LIMITS_UNPACK_ENV, &v, err) < 0)
             return -1;
-        if (limits_unpack_set)
-            v = limits_unpack_value;
         *out = v ? v : UINT64_MAX;
         return 0;
     }

@@ -10,7 +10,7 @@
  * a root file system tarball) may unpack to, counted as the apparent size of
  * every regular file (holes included: what later hashing and re-packing
  * read) plus 512 bytes per entry. Set by `--max-unpack SIZE` (import) or
- * $STRATA_MAX_UNPACK ("0": no limit); by default 1 GiB or 100 times the
+ * $STRATA_MAX_UNPACK (a size: "500MB", "20GiB"; "0": no limit); by default 1 GiB or 100 times the
  * archive's own size, whichever is more, which no plain tar reaches and only
  * a layer of mostly zeros compressed does.
  */
@@ -33,10 +33,7 @@
 #define LIMITS_BLOB_DEFAULT (64ULL << 30)
 #define LIMITS_BLOB_ENV "STRATA_MAX_BLOB"
 
-/*
- * Parses a size: digits with an optional K, M, G or T suffix (powers of
- * 1024, an optional trailing "B" or "iB"). Input error naming what.
- */
+/* Parses a size (formats/core/units.h: "500MB", "20GiB"); the error names what. */
 int limits_parse_size(const char *s, const char *what, uint64_t *out, struct error *err);
 
 /* Sets the unpack limit for the rest of the process (0: none), over the environment's. */

@@ -11,6 +11,7 @@
 
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
+#include "formats/core/units.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
 #include "formats/registry_auth.h"
@@ -821,23 +822,20 @@ registry_ping(struct registry_client *c, struct error *err)
     return rc;
 }
 
-/* Reads a number of seconds from the environment variable name (def when unset). */
+/* Reads a duration ("30s", "5m") from the environment variable name (def when unset). */
 static int
 registry_env_seconds(const char *name, long def, long *out, struct error *err)
 {
     const char *v = getenv(name);
-    char *end;
-    long n;
+    long long n;
 
     if (!v || !*v) {
         *out = def;
         return 0;
     }
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (errno || *end || n < 0 || n > 100000000L)
-        return error_input(err, "%s=%s: expected a number of seconds", name, v);
-    *out = n;
+    if (units_parse_duration(v, &n, err) < 0)
+        return error_wrap(err, "%s", name);
+    *out = n > 100000000LL ? 100000000L : (long)n;
     return 0;
 }
 

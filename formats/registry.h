@@ -32,7 +32,7 @@
 /*
  * Time limits (libcurl): a request that receives or sends less than
  * REGISTRY_LOW_SPEED bytes a second for REGISTRY_LOW_SPEED_TIME seconds
- * ($STRATA_REGISTRY_LOW_SPEED_TIME) is aborted, and so is one that takes
+ * ($STRATA_REGISTRY_LOW_SPEED_TIME, a duration: "30s") is aborted, and so is one that takes
  * longer than REGISTRY_TIMEOUT seconds, plus one second per
  * REGISTRY_SLOWEST_RATE bytes of a blob ($STRATA_REGISTRY_TIMEOUT sets one
  * limit for every request; 0: none). Error bodies are read up to

@@ -41,7 +41,7 @@ static const char import_usage[] =
     "leave the tree) and NAME is set only when everything is in the store.\n"
     "\n"
     "--max-unpack SIZE (or $STRATA_MAX_UNPACK) bounds what one archive or layer may\n"
-    "unpack to (file sizes, holes included; e.g. 20G; 0 for no limit). By default\n"
+    "unpack to (file sizes, holes included; e.g. 20GB; 0 for no limit). By default\n"
     "that is 1G or 100 times the archive's size, whichever is more: a small archive\n"
     "that expands past it (sparse members, compressed zeros) is refused.\n";
 

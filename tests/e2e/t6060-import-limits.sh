@@ -51,17 +51,17 @@ tar -C "$T/hole" -cf "$T/dense.tar" two-megs
 
 expect_fail 2 'dense.tar: entry "two-megs": the archive unpacks to more than 1048576 bytes' \
   '$STRATA_MAX_UNPACK sets the limit' '
-  STRATA_MAX_UNPACK=1M strata import "$T/dense.tar" dense:1; rc=$?
+  STRATA_MAX_UNPACK=1MiB strata import "$T/dense.tar" dense:1; rc=$?
   clean "$base" dense || exit 8
   exit $rc
 '
 
 expect_success '--max-unpack raises it, and 0 lifts it' '
-  STRATA_MAX_UNPACK=1M strata import --max-unpack 3M "$T/dense.tar" dense:1 > /dev/null
+  STRATA_MAX_UNPACK=1MiB strata import --max-unpack 3MB "$T/dense.tar" dense:1 > /dev/null
   STRATA_MAX_UNPACK=0 strata import "$T/dense.tar" dense:2 > /dev/null
 '
 
-expect_fail 2 'STRATA_MAX_UNPACK: "lots" is not a size' 'a malformed limit is a usage error' '
+expect_fail 2 'STRATA_MAX_UNPACK: invalid size "lots"' 'a malformed limit is a usage error' '
   STRATA_MAX_UNPACK=lots strata import "$T/dense.tar" dense:3
 '
 

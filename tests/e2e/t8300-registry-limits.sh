@@ -31,14 +31,14 @@ clean() {
 
 fake trickle
 expect_fail 1 "GET http://$FAKE/v2/x/manifests/1: .*too slow" 'a trickling answer is cut by the low-speed limit' '
-  STRATA_REGISTRY_LOW_SPEED_TIME=1 pull t1 "$FAKE/x:1" t:1; rc=$?
+  STRATA_REGISTRY_LOW_SPEED_TIME=1s pull t1 "$FAKE/x:1" t:1; rc=$?
   clean t1 || exit 9
   exit $rc
 '
 
 fake flood
 expect_fail 1 "GET http://$FAKE/v2/x/manifests/1: .*timed out" 'an endless answer fast enough not to be slow is cut by the overall timeout' '
-  STRATA_REGISTRY_TIMEOUT=2 pull t2 "$FAKE/x:1" t:1; rc=$?
+  STRATA_REGISTRY_TIMEOUT=2s pull t2 "$FAKE/x:1" t:1; rc=$?
   clean t2 || exit 9
   exit $rc
 '
@@ -70,7 +70,7 @@ expect_fail 1 "needs [0-9]* bytes for its layers, the store has [0-9]* free" 'la
 
 fake plain
 expect_success 'an honest registry still works with the limits on' '
-  STRATA_REGISTRY_TIMEOUT=60 pull t7 "$FAKE/x:1" t:1 > /dev/null
+  STRATA_REGISTRY_TIMEOUT=1m pull t7 "$FAKE/x:1" t:1 > /dev/null
   STRATA_ROOT=$T/t7 strata fsck > /dev/null
 '
 
