@@ -14,7 +14,10 @@
 #include "formats/core/units.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
+#include "formats/credentials.h"
+#include "formats/reference.h"
 #include "formats/registry_auth.h"
+#include "formats/registry_tls.h"
 
 /* ---- references ---- */
 
@@ -29,143 +32,39 @@ registry_ref_release(struct registry_ref *r)
     memset(r, 0, sizeof(*r));
 }
 
-static int
-registry_is_host(const char *comp, size_t n)
-{
-    return memchr(comp, '.', n) || memchr(comp, ':', n) ||
-           (n == 9 && !strncmp(comp, "localhost", 9));
-}
-
 int
 registry_ref_is_remote(const char *name)
 {
     const char *slash = strchr(name, '/');
+    struct reference r;
+    struct error e;
+    int remote;
 
-    return slash && slash > name && registry_is_host(name, (size_t)(slash - name));
-}
-
-/* distribution reference grammar: path-component = [a-z0-9]+ (separator [a-z0-9]+)* */
-static int
-registry_component_ok(const char *c, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        size_t run = 0, sep = i;
-        while (i < n && (islower((unsigned char)c[i]) || isdigit((unsigned char)c[i]))) {
-            i++;
-            run++;
-        }
-        if (!run)
-            return 0;
-        if (i == n)
-            return 1;
-        sep = i;
-        while (i < n && (c[i] == '.' || c[i] == '_' || c[i] == '-'))
-            i++;
-        if (i == n)
-            return 0;
-        /* allowed separators: ".", "_", "__", one or more "-" */
-        if (!(i - sep == 1 || (i - sep == 2 && c[sep] == '_' && c[sep + 1] == '_') ||
-              strspn(c + sep, "-") == i - sep))
-            return 0;
-    }
-    return n > 0;
-}
-
-static int
-registry_host_ok(const char *h, size_t n)
-{
-    size_t i;
-
-    if (n == 0 || n > 255)
+    if (!slash)
         return 0;
-    for (i = 0; i < n; i++) {
-        if (!isalnum((unsigned char)h[i]) && !strchr(".-:[]", h[i]))
-            return 0;
-    }
-    return 1;
-}
-
-static int
-registry_tag_ok(const char *t)
-{
-    size_t n = strlen(t), i;
-
-    if (n == 0 || n > 128 || !(isalnum((unsigned char)t[0]) || t[0] == '_'))
+    error_init(&e);
+    if (reference_parse(name, &r, &e) < 0)
         return 0;
-    for (i = 1; i < n; i++) {
-        if (!isalnum((unsigned char)t[i]) && !strchr("_.-", t[i]))
-            return 0;
-    }
-    return 1;
-}
-
-/* Splits "repo/path" into checked components; returns 0 or -1. */
-static int
-registry_repo_ok(const char *repo)
-{
-    const char *c = repo;
-
-    if (!*repo || strlen(repo) > 255)
-        return 0;
-    for (;;) {
-        const char *e = strchr(c, '/');
-        size_t n = e ? (size_t)(e - c) : strlen(c);
-        if (!registry_component_ok(c, n))
-            return 0;
-        if (!e)
-            return 1;
-        c = e + 1;
-    }
+    remote = r.domain != NULL;
+    reference_release(&r);
+    return remote;
 }
 
 int
 registry_ref_parse(const char *s, struct registry_ref *r, struct error *err)
 {
-    cleanup_free char *work = xstrdup(s);
-    char *at = strchr(work, '@');
-    char *slash, *rest, *colon;
-    struct registry_ref out;
+    struct reference ref;
 
-    memset(&out, 0, sizeof(out));
-    if (at) {
-        *at = '\0';
-        if (digest_validate(at + 1, err) < 0)
-            return error_input(err, "image reference \"%s\": bad digest", s);
-        memcpy(out.digest, at + 1, DIGEST_STR_LEN + 1);
-    }
-    slash = strchr(work, '/');
-    if (slash && registry_is_host(work, (size_t)(slash - work))) {
-        if (!registry_host_ok(work, (size_t)(slash - work)))
-            return error_input(err, "image reference \"%s\": bad registry host", s);
-        out.host = xstrndup(work, (size_t)(slash - work));
-        rest = slash + 1;
-    } else {
-        out.host = xstrdup(REGISTRY_DEFAULT_HOST);
-        rest = work;
-    }
-    colon = strrchr(rest, ':');
-    if (colon) {
-        *colon = '\0';
-        if (!registry_tag_ok(colon + 1)) {
-            registry_ref_release(&out);
-            return error_input(err, "image reference \"%s\": bad tag \"%s\"", s, colon + 1);
-        }
-        out.tag = xstrdup(colon + 1);
-    } else if (!out.digest[0]) {
-        out.tag = xstrdup("latest");
-    }
-    if (!registry_repo_ok(rest) ||
-        (!strcmp(out.host, REGISTRY_DEFAULT_HOST) && !strchr(rest, '/') && strlen(rest) > 247)) {
-        registry_ref_release(&out);
-        return error_input(err, "image reference \"%s\": bad repository name \"%s\"", s, rest);
-    }
-    if (!strcmp(out.host, REGISTRY_DEFAULT_HOST) && !strchr(rest, '/'))
-        out.repo = xasprintf("library/%s", rest);
-    else
-        out.repo = xstrdup(rest);
-    *r = out;
+    if (reference_parse(s, &ref, err) < 0)
+        return -1;
+    reference_qualify(&ref, REGISTRY_DEFAULT_HOST);
+    reference_default_tag(&ref);
+    memset(r, 0, sizeof(*r));
+    r->host = steal_ptr(&ref.domain);
+    r->repo = steal_ptr(&ref.path);
+    r->tag = steal_ptr(&ref.tag);
+    memcpy(r->digest, ref.digest, sizeof(r->digest));
+    reference_release(&ref);
     return 0;
 }
 
@@ -258,16 +157,24 @@ registry_range_end(const char *range, long long *end)
 
 struct registry_client {
     CURL *curl;
-    char *host, *repo, *base;
-    int tls_verify, push, max_tries;
+    char *host;     /* the registry's name: "docker.io", "127.0.0.1:5000" */
+    char *endpoint; /* what is contacted: "registry-1.docker.io" for docker.io */
+    char *repo, *base;
+    int insecure, push, max_tries;
     long delay_ms;
     long timeout_s;        /* STRATA_REGISTRY_TIMEOUT: every request; -1: by request */
     long low_speed_time_s; /* below REGISTRY_LOW_SPEED bytes/s this long aborts */
+    long connect_timeout;  /* seconds */
     size_t chunk;
     char *user, *pass;
-    char *auth;        /* "Authorization: ..." header line, or NULL */
-    char *extra_scope; /* asked for with the next token */
-    char *pending;     /* upload URL left by a mount the registry did not do */
+    char cred_source[320]; /* where user and pass came from */
+    char *auth;            /* "Authorization: ..." header line, or NULL */
+    char *extra_scope;     /* asked for with the next token */
+    char *pending;         /* upload URL left by a mount the registry did not do */
+    struct registry_tls tls;
+    CURLcode last_rc; /* of the last transfer */
+    void (*xfer)(void *opaque, const char *digest, long long done, long long total);
+    void *xfer_opaque;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -296,7 +203,12 @@ struct registry_req {
     long long dropped; /* bytes of error bodies thrown away */
     int error_flood;   /* an error body went past REGISTRY_ERROR_BODY_MAX */
     struct buf location, digest_hdr, ctype, www_auth, range;
-    long long pos; /* read position of an fd/memory body */
+    struct buf retry_after, rl_limit, rl_remaining;
+    long long pos;           /* read position of an fd/memory body */
+    const char *xfer_digest; /* report download progress of this blob */
+    struct registry_client *xfer_c;
+    long long xfer_total;
+    double xfer_last_ms;
 };
 
 static void
@@ -327,6 +239,9 @@ registry_req_release(struct registry_req *q)
     buf_release(&q->ctype);
     buf_release(&q->www_auth);
     buf_release(&q->range);
+    buf_release(&q->retry_after);
+    buf_release(&q->rl_limit);
+    buf_release(&q->rl_remaining);
 }
 
 static void
@@ -357,6 +272,10 @@ registry_on_header(char *data, size_t size, size_t nmemb, void *opaque)
         {"content-type", offsetof(struct registry_req, ctype)},
         {"www-authenticate", offsetof(struct registry_req, www_auth)},
         {"range", offsetof(struct registry_req, range)},
+        {"retry-after", offsetof(struct registry_req, retry_after)},
+        /* Docker Hub's rate-limit headers ("100;w=21600") */
+        {"ratelimit-limit", offsetof(struct registry_req, rl_limit)},
+        {"ratelimit-remaining", offsetof(struct registry_req, rl_remaining)},
     };
     size_t i;
 
@@ -475,6 +394,41 @@ registry_headers(struct registry_client *c, const struct registry_req *q)
     return h;
 }
 
+/* At most ten progress reports a second, and the last one. */
+static int
+registry_on_xfer(void *opaque, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                 curl_off_t ulnow)
+{
+    struct registry_req *q = opaque;
+    double now = log_now_ms();
+
+    (void)dltotal;
+    (void)ultotal;
+    (void)ulnow;
+    if (now - q->xfer_last_ms >= 100 && dlnow > 0) {
+        q->xfer_last_ms = now;
+        q->xfer_c->xfer(q->xfer_c->xfer_opaque, q->xfer_digest, (long long)dlnow, q->xfer_total);
+    }
+    return 0;
+}
+
+static void
+registry_tls_setopt(struct registry_client *c, CURL *k)
+{
+    if (c->insecure) {
+        curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (c->tls.ca_pem) {
+        struct curl_blob blob = {c->tls.ca_pem, c->tls.ca_len, CURL_BLOB_COPY};
+        curl_easy_setopt(k, CURLOPT_CAINFO_BLOB, &blob);
+    }
+    if (c->tls.cert) {
+        curl_easy_setopt(k, CURLOPT_SSLCERT, c->tls.cert);
+        curl_easy_setopt(k, CURLOPT_SSLKEY, c->tls.key);
+    }
+}
+
 static CURLcode
 registry_perform(struct registry_client *c, struct registry_req *q)
 {
@@ -488,7 +442,7 @@ registry_perform(struct registry_client *c, struct registry_req *q)
     curl_easy_setopt(k, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(k, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, 15L);
+    curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
     /* a trickle or an endless answer must not hang a pull */
     curl_easy_setopt(k, CURLOPT_LOW_SPEED_LIMIT, (long)REGISTRY_LOW_SPEED);
     curl_easy_setopt(k, CURLOPT_LOW_SPEED_TIME, c->low_speed_time_s);
@@ -499,9 +453,12 @@ registry_perform(struct registry_client *c, struct registry_req *q)
     curl_easy_setopt(k, CURLOPT_HEADERDATA, q);
     curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, registry_on_body);
     curl_easy_setopt(k, CURLOPT_WRITEDATA, q);
-    if (!c->tls_verify) {
-        curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 0L);
+    registry_tls_setopt(c, k);
+    if (q->xfer_digest && c->xfer) {
+        curl_easy_setopt(k, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(k, CURLOPT_XFERINFOFUNCTION, registry_on_xfer);
+        curl_easy_setopt(k, CURLOPT_XFERINFODATA, q);
+        q->xfer_c = c;
     }
     if (!strcmp(q->method, "HEAD")) {
         curl_easy_setopt(k, CURLOPT_NOBODY, 1L);
@@ -528,6 +485,7 @@ registry_perform(struct registry_client *c, struct registry_req *q)
     rc = curl_easy_perform(k);
     curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &q->status);
     curl_slist_free_all(h);
+    c->last_rc = rc;
     return rc;
 }
 
@@ -581,14 +539,79 @@ registry_sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* The host[:port] of a URL, for messages. */
+static void
+registry_url_host(const char *url, char *out, size_t n)
+{
+    const char *p = strstr(url, "://");
+
+    p = p ? p + 3 : url;
+    snprintf(out, n, "%.*s", (int)strcspn(p, "/?#"), p);
+}
+
+/* A transfer that failed: which host, why, and for TLS what to do. */
+static int
+registry_curl_error(struct registry_client *c, const struct registry_req *q, CURLcode rc,
+                    struct error *err)
+{
+    const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+    char host[256];
+
+    registry_url_host(q->url, host, sizeof(host));
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return error_set(err, 0, "cannot resolve registry host %s: %s", host, why);
+    case CURLE_COULDNT_CONNECT:
+        return error_set(err, 0, "cannot connect to registry %s: %s", host, why);
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+        return error_set(err, 0,
+                         "TLS: the certificate of %s is not trusted: %s (put its CA in %s, or "
+                         "use --tls-verify=false)",
+                         host, why, c->tls.hint);
+    case CURLE_SSL_CONNECT_ERROR:
+        return error_set(err, 0, "TLS handshake with %s failed: %s", host, why);
+    case CURLE_SSL_CERTPROBLEM:
+        return error_set(err, 0, "TLS client certificate %s for %s: %s",
+                         c->tls.cert ? c->tls.cert : "", host, why);
+    default:
+        return error_set(err, 0, "%s %s: %s", q->method, q->url, why);
+    }
+}
+
+/* Retry-After (RFC 9110 section 10.2.3): delay-seconds or an HTTP-date; -1 when absent. */
+static long
+registry_retry_after(const struct registry_req *q)
+{
+    const char *v = buf_cstr(&q->retry_after);
+    char *end;
+    long n;
+    time_t t;
+
+    if (!q->retry_after.len)
+        return -1;
+    if (isdigit((unsigned char)*v)) {
+        errno = 0;
+        n = strtol(v, &end, 10);
+        return errno || *end ? -1 : n;
+    }
+    t = curl_getdate(v, NULL);
+    if (t < 0)
+        return -1;
+    n = (long)(t - time(NULL));
+    return n < 0 ? 0 : n;
+}
+
 /*
- * Sends q, retrying transient failures with back-off and answering one 401
- * by authenticating. On return q->status is the final answer.
+ * Sends q, retrying transient failures with back-off (or after the
+ * server's Retry-After, when it is at most REGISTRY_RETRY_AFTER_MAX) and
+ * answering one 401 by authenticating. On return q->status is the final
+ * answer.
  */
 static int
 registry_do(struct registry_client *c, struct registry_req *q, struct error *err)
 {
-    long delay = c->delay_ms;
+    long delay = c->delay_ms, wait, ra;
     int tries = 0, authed = 0;
 
     for (;;) {
@@ -603,8 +626,7 @@ registry_do(struct registry_client *c, struct registry_req *q, struct error *err
             return error_set(err, 0, "%s %s: error answer (HTTP %ld) longer than %u bytes",
                              q->method, q->url, q->resp_status, REGISTRY_ERROR_BODY_MAX);
         if (rc != CURLE_OK && !(registry_transient(rc) && tries < c->max_tries))
-            return error_set(err, 0, "%s %s: %s", q->method, q->url,
-                             c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+            return registry_curl_error(c, q, rc, err);
         if (rc == CURLE_OK && q->status == 401 && !authed && !q->auth_override && q->www_auth.len) {
             authed = 1;
             if (registry_authenticate(c, q->url, buf_cstr(&q->www_auth), err) < 0)
@@ -615,22 +637,68 @@ registry_do(struct registry_client *c, struct registry_req *q, struct error *err
             return 0;
         if (tries >= c->max_tries)
             return 0; /* the caller reports the final status */
+        wait = delay;
+        if (rc == CURLE_OK && (ra = registry_retry_after(q)) >= 0) {
+            if (ra > REGISTRY_RETRY_AFTER_MAX)
+                return 0; /* too long to wait here: reported with the status */
+            wait = ra * 1000;
+        }
         log_debug("%s %s: %s, retrying in %ld ms", q->method, q->url,
-                  rc != CURLE_OK ? curl_easy_strerror(rc) : "server error", delay);
-        registry_sleep_ms(delay);
+                  rc != CURLE_OK ? curl_easy_strerror(rc) : "server error", wait);
+        registry_sleep_ms(wait);
         delay *= 2;
     }
 }
 
-static int
-registry_status_error(const struct registry_req *q, const char *what, struct error *err)
+/* Docker Hub's "100;w=21600" as "100 per 21600 s". */
+static void
+registry_rate(const struct buf *b, char *out, size_t n)
 {
-    if (q->status == 401 || q->status == 403) {
+    const char *v = buf_cstr(b), *w = strstr(v, "w=");
+
+    if (w)
+        snprintf(out, n, "%.*s per %.12s s", (int)strcspn(v, ";"), v, w + 2);
+    else
+        snprintf(out, n, "%.40s", v);
+}
+
+static int
+registry_status_error(const struct registry_client *c, const struct registry_req *q,
+                      const char *what, struct error *err)
+{
+    if (q->status == 401 && c->user) {
         error_set(err, 0,
-                  "%s %s: %s: access denied (HTTP %ld; check --creds or "
-                  "~/.docker/config.json)",
-                  q->method, q->url, what, q->status);
+                  "%s %s: %s: unauthorized (HTTP 401): the registry refused user \"%s\" "
+                  "(credentials from %s); run strata login %s",
+                  q->method, q->url, what, c->user, c->cred_source, c->host);
         return error_kind(err, ERROR_UNAUTHORIZED);
+    }
+    if (q->status == 401) {
+        error_set(err, 0,
+                  "%s %s: %s: unauthorized (HTTP 401): the repository does not exist or needs a "
+                  "login; run strata login %s",
+                  q->method, q->url, what, c->host);
+        return error_kind(err, ERROR_UNAUTHORIZED);
+    }
+    if (q->status == 403) {
+        error_set(err, 0, "%s %s: %s: access denied (HTTP 403)%s%s", q->method, q->url, what,
+                  c->user ? " for user " : "", c->user ? c->user : "");
+        return error_kind(err, ERROR_UNAUTHORIZED);
+    }
+    if (q->status == 429) {
+        char lim[64] = "", left[64] = "";
+        long ra = registry_retry_after(q);
+        registry_rate(&q->rl_limit, lim, sizeof(lim));
+        registry_rate(&q->rl_remaining, left, sizeof(left));
+        return error_set(err, 0,
+                         "%s %s: %s: too many requests (HTTP 429)%s%s%s%s%s; retry after %ld s",
+                         q->method, q->url, what, q->rl_limit.len ? "; rate limit " : "",
+                         q->rl_limit.len ? lim : "", q->rl_remaining.len ? ", remaining " : "",
+                         q->rl_remaining.len ? left : "",
+                         q->rl_limit.len ? " (Docker Hub counts pulls per address or user; "
+                                           "strata login raises the limit)"
+                                         : "",
+                         ra >= 0 ? ra : 0);
     }
     return error_set(err, 0, "%s %s: %s: unexpected HTTP status %ld", q->method, q->url, what,
                      q->status);
@@ -644,8 +712,9 @@ registry_token(struct registry_client *c, const struct registry_challenge *ch, s
     cleanup_buf struct buf body = BUF_INIT;
     cleanup_cjson cJSON *j = NULL;
     cleanup_free char *basic = NULL;
+    /* distribution-spec token.md: scope "repository:NAME:ACTIONS"; none for a login */
     cleanup_free char *scope =
-        xasprintf("repository:%s:%s", c->repo, c->push ? "pull,push" : "pull");
+        c->repo ? xasprintf("repository:%s:%s", c->repo, c->push ? "pull,push" : "pull") : NULL;
     char *url = xstrdup(ch->realm), *next;
     struct registry_req q;
     const char *tok;
@@ -656,10 +725,12 @@ registry_token(struct registry_client *c, const struct registry_challenge *ch, s
         free(url);
         url = next;
     }
-    next = registry_url_add_query(url, "scope", scope);
-    free(url);
-    url = next;
-    if (ch->scope && strcmp(ch->scope, scope) != 0) {
+    if (scope) {
+        next = registry_url_add_query(url, "scope", scope);
+        free(url);
+        url = next;
+    }
+    if (ch->scope && (!scope || strcmp(ch->scope, scope) != 0)) {
         next = registry_url_add_query(url, "scope", ch->scope);
         free(url);
         url = next;
@@ -680,7 +751,7 @@ registry_token(struct registry_client *c, const struct registry_challenge *ch, s
     q.auth_override = basic ? basic : "X-No-Auth: 1";
     rc = registry_do(c, &q, err);
     if (rc == 0 && q.status != 200)
-        rc = registry_status_error(&q, "token", err);
+        rc = registry_status_error(c, &q, "token server", err);
     if (rc == 0 && !(j = json_parse(buf_cstr(&body), body.len, "token answer", err)))
         rc = -1;
     if (rc == 0) {
@@ -711,9 +782,9 @@ registry_authenticate(struct registry_client *c, const char *url, const char *he
     if (!strcmp(ch.scheme, "basic")) {
         if (!c->user)
             rc = error_set(err, 0,
-                           "%s: the registry wants a user name and password (use "
-                           "--creds USER:PASS or ~/.docker/config.json)",
-                           url);
+                           "%s: the registry wants a user name and password; run strata login "
+                           "%s (or use --creds USER:PASS)",
+                           url, c->host);
         else {
             cleanup_free char *up = xasprintf("%s:%s", c->user, c->pass);
             cleanup_free char *b = registry_auth_b64(up, strlen(up));
@@ -738,11 +809,8 @@ registry_authenticate(struct registry_client *c, const char *url, const char *he
 static int
 registry_load_creds(struct registry_client *c, const struct registry_opts *o, struct error *err)
 {
-    cleanup_buf struct buf b = BUF_INIT;
-    cleanup_free char *path = NULL;
-    const char *env = getenv("REGISTRY_AUTH_FILE");
-    const char *dc = getenv("DOCKER_CONFIG");
-    const char *home = getenv("HOME");
+    struct credentials cr;
+    int rc;
 
     if (o->creds) {
         const char *colon = strchr(o->creds, ':');
@@ -750,34 +818,22 @@ registry_load_creds(struct registry_client *c, const struct registry_opts *o, st
             return error_input(err, "--creds: expected USER:PASSWORD");
         c->user = xstrndup(o->creds, (size_t)(colon - o->creds));
         c->pass = xstrdup(colon + 1);
+        snprintf(c->cred_source, sizeof(c->cred_source), "--creds");
         return 0;
     }
-    if (o->auth_file)
-        path = xstrdup(o->auth_file);
-    else if (env && *env)
-        path = xstrdup(env);
-    else if (dc && *dc)
-        path = xasprintf("%s/config.json", dc);
-    else if (home && *home)
-        path = xasprintf("%s/.docker/config.json", home);
-    if (!path || !fs_exists(AT_FDCWD, path))
-        return 0;
-    if (fs_read_file_max(AT_FDCWD, path, 1u << 20, &b, err) < 0)
+    rc = credentials_find(o->auth_file, o->cred_helpers, c->host, c->repo, &cr, err);
+    if (rc < 0)
         return -1;
-    if (registry_auth_lookup(buf_cstr(&b), b.len, c->host, &c->user, &c->pass, err) < 0)
-        return error_wrap(err, "%s", path);
+    if (rc == 0) {
+        c->user = steal_ptr(&cr.user);
+        c->pass = steal_ptr(&cr.pass);
+        memcpy(c->cred_source, cr.source, sizeof(c->cred_source));
+        credentials_release(&cr);
+    }
     return 0;
 }
 
 /* ---- client ---- */
-
-static int
-registry_local_host(const char *host)
-{
-    return !strncmp(host, "localhost", 9) && (!host[9] || host[9] == ':') ? 1
-           : !strncmp(host, "127.", 4)                                    ? 1
-                                       : !strncmp(host, "[::1]", 5);
-}
 
 void
 registry_client_free(struct registry_client *c)
@@ -787,6 +843,7 @@ registry_client_free(struct registry_client *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     free(c->host);
+    free(c->endpoint);
     free(c->repo);
     free(c->base);
     free(c->user);
@@ -794,6 +851,7 @@ registry_client_free(struct registry_client *c)
     free(c->auth);
     free(c->extra_scope);
     free(c->pending);
+    registry_tls_release(&c->tls);
     free(c);
 }
 
@@ -803,6 +861,7 @@ registry_client_base(const struct registry_client *c)
     return c->base;
 }
 
+/* GET /v2/ (distribution-spec, "Determining support"), authenticating on a 401. */
 static int
 registry_ping(struct registry_client *c, struct error *err)
 {
@@ -812,11 +871,11 @@ registry_ping(struct registry_client *c, struct error *err)
 
     registry_req_init(&q, "GET", url);
     rc = registry_do(c, &q, err);
-    if (rc == 0 && q.status == 401 && q.www_auth.len) {
-        /* authenticate up front; a token also answers later 401s for this repo */
-        rc = registry_authenticate(c, url, buf_cstr(&q.www_auth), err);
-    } else if (rc == 0 && q.status != 200) {
-        rc = error_set(err, 0, "GET %s: not an OCI registry (HTTP %ld)", url, q.status);
+    if (rc == 0 && q.status == 401)
+        rc = registry_status_error(c, &q, "login", err);
+    else if (rc == 0 && q.status != 200) {
+        error_set(err, 0, "GET %s: not an OCI registry (HTTP %ld)", url, q.status);
+        rc = error_kind(err, ERROR_PROTOCOL);
     }
     registry_req_release(&q);
     return rc;
@@ -839,13 +898,26 @@ registry_env_seconds(const char *name, long def, long *out, struct error *err)
     return 0;
 }
 
-struct registry_client *
-registry_client_new(const char *host, const char *repo, const struct registry_opts *o, int push,
-                    struct error *err)
+/* The CA bundle curl uses by default (the system's), or NULL. */
+static const char *
+registry_system_ca(CURL *k)
+{
+    char *path = NULL;
+
+#if LIBCURL_VERSION_NUM >= 0x075400
+    if (curl_easy_getinfo(k, CURLINFO_CAINFO, &path) != CURLE_OK)
+        path = NULL;
+#else
+    (void)k;
+#endif
+    return path ? path : "/etc/ssl/certs/ca-certificates.crt";
+}
+
+static struct registry_client *
+registry_client_alloc(const char *host, const char *repo, const struct registry_opts *o, int push)
 {
     static int curl_ready;
     struct registry_client *c;
-    int local = registry_local_host(host);
 
     if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) == 0)
         curl_ready = 1;
@@ -854,31 +926,65 @@ registry_client_new(const char *host, const char *repo, const struct registry_op
     if (!c->curl)
         BUG("curl_easy_init");
     c->host = xstrdup(host);
-    c->repo = xstrdup(repo);
-    c->tls_verify = o->tls_verify;
+    /* Docker Hub's API lives at registry-1.docker.io, not at docker.io */
+    c->endpoint = xstrdup(!strcmp(host, REGISTRY_DEFAULT_HOST) ? REGISTRY_HUB_ENDPOINT : host);
+    c->repo = repo ? xstrdup(repo) : NULL;
+    c->insecure = !o->tls_verify || o->insecure;
     c->push = push;
     c->max_tries = o->max_tries > 0 ? o->max_tries : REGISTRY_MAX_TRIES;
     c->delay_ms = o->retry_delay_ms > 0 ? o->retry_delay_ms : 200;
     c->chunk = o->chunk_size ? o->chunk_size : REGISTRY_CHUNK_SIZE;
-    c->base = xasprintf("%s://%s", local ? "http" : "https", host);
+    c->connect_timeout = 15;
+    c->xfer = o->xfer;
+    c->xfer_opaque = o->progress_opaque;
+    return c;
+}
+
+struct registry_client *
+registry_client_new(const char *host, const char *repo, const struct registry_opts *o, int push,
+                    struct error *err)
+{
+    struct registry_client *c = registry_client_alloc(host, repo, o, push);
+    int loopback = reference_domain_is_loopback(c->endpoint), fallback;
+    struct error e1;
+
     if (registry_env_seconds("STRATA_REGISTRY_TIMEOUT", -1, &c->timeout_s, err) < 0 ||
         registry_env_seconds("STRATA_REGISTRY_LOW_SPEED_TIME", REGISTRY_LOW_SPEED_TIME,
                              &c->low_speed_time_s, err) < 0 ||
+        registry_tls_load(&c->tls, c->endpoint, o->cert_dir, registry_system_ca(c->curl), err) <
+            0 ||
         registry_load_creds(c, o, err) < 0) {
         registry_client_free(c);
         return NULL;
     }
+    c->base = xasprintf("https://%s", c->endpoint);
+    if (loopback)
+        c->connect_timeout = 3; /* a probe: a plain-http server may not answer a TLS hello */
+    error_init(&e1);
+    if (registry_ping(c, &e1) == 0) {
+        c->connect_timeout = 15;
+        return c;
+    }
+    c->connect_timeout = 15;
+    /*
+     * Plain http only for a loopback registry that does not speak TLS
+     * (docker's localhost rule, without giving up checks on one that does),
+     * or for one the user marked insecure.
+     */
+    fallback = (loopback && c->last_rc == CURLE_SSL_CONNECT_ERROR) ||
+               (c->insecure && c->last_rc != CURLE_OK);
+    if (!fallback) {
+        *err = e1;
+        registry_client_free(c);
+        return NULL;
+    }
+    free(c->base);
+    c->base = xasprintf("http://%s", c->endpoint);
+    free(steal_ptr(&c->auth));
     if (registry_ping(c, err) == 0)
         return c;
-    if (!local && !c->tls_verify) {
-        /* --tls-verify=false: a registry that speaks only plain http */
-        struct error e2;
-        error_init(&e2);
-        free(c->base);
-        c->base = xasprintf("http://%s", host);
-        if (registry_ping(c, &e2) == 0)
-            return c;
-    }
+    if (c->last_rc == CURLE_OK && err->kind == ERROR_PROTOCOL)
+        *err = e1; /* a TLS server refusing plain http: its TLS error says more */
     registry_client_free(c);
     return NULL;
 }
@@ -899,7 +1005,7 @@ registry_blob_exists(struct registry_client *c, const char *digest, struct error
     registry_req_init(&q, "HEAD", url);
     rc = registry_do(c, &q, err);
     if (rc == 0)
-        rc = q.status == 200 ? 1 : q.status == 404 ? 0 : registry_status_error(&q, digest, err);
+        rc = q.status == 200 ? 1 : q.status == 404 ? 0 : registry_status_error(c, &q, digest, err);
     registry_req_release(&q);
     return rc;
 }
@@ -926,7 +1032,7 @@ registry_blob_mount(struct registry_client *c, const char *digest, const char *f
         c->pending = registry_url_resolve(c->base, buf_cstr(&q.location));
         rc = 0;
     } else if (rc == 0) {
-        rc = registry_status_error(&q, "mount", err);
+        rc = registry_status_error(c, &q, "mount", err);
     }
     registry_req_release(&q);
     return rc;
@@ -945,7 +1051,7 @@ registry_upload_start(struct registry_client *c, struct error *err)
     registry_req_init(&q, "POST", url);
     if (registry_do(c, &q, err) == 0) {
         if (q.status != 202 || !q.location.len)
-            registry_status_error(&q, "start upload", err);
+            registry_status_error(c, &q, "start upload", err);
         else
             loc = registry_url_resolve(c->base, buf_cstr(&q.location));
     }
@@ -974,7 +1080,7 @@ registry_upload_chunk(struct registry_client *c, char **loc, int fd, long long o
     registry_req_size_timeout(&q, n);
     rc = registry_do(c, &q, err);
     if (rc == 0 && q.status != 202)
-        rc = registry_status_error(&q, "upload chunk", err);
+        rc = registry_status_error(c, &q, "upload chunk", err);
     if (rc == 0 && q.range.len &&
         (registry_range_end(buf_cstr(&q.range), &end) < 0 || end != off + n - 1))
         rc = error_set(err, 0, "PATCH %s: registry has bytes up to \"%s\", sent up to %lld", *loc,
@@ -1020,7 +1126,7 @@ registry_blob_push(struct registry_client *c, const char *digest, int fd, long l
     registry_req_size_timeout(&q, q.body_len);
     rc = registry_do(c, &q, err);
     if (rc == 0 && q.status != 201)
-        rc = registry_status_error(&q, digest, err);
+        rc = registry_status_error(c, &q, digest, err);
     if (rc == 0 && q.digest_hdr.len && strcmp(buf_cstr(&q.digest_hdr), digest) != 0)
         rc = error_set(err, 0, "PUT %s: registry stored %s", url, buf_cstr(&q.digest_hdr));
     registry_req_release(&q);
@@ -1043,9 +1149,11 @@ registry_blob_fetch(struct registry_client *c, const char *digest, long long siz
     q.out_limit = size;
     q.hash = &d;
     registry_req_size_timeout(&q, size);
+    q.xfer_digest = digest;
+    q.xfer_total = size;
     rc = registry_do(c, &q, err);
     if (rc == 0 && q.status != 200)
-        rc = registry_status_error(&q, digest, err);
+        rc = registry_status_error(c, &q, digest, err);
     if (rc < 0) {
         digest_release(&d);
         registry_req_release(&q);
@@ -1078,7 +1186,7 @@ registry_manifest_fetch(struct registry_client *c, const char *ref, struct buf *
         error_set(err, 0, "GET %s: no such manifest", url);
         rc = error_kind(err, ERROR_NOT_FOUND);
     } else if (rc == 0 && q.status != 200)
-        rc = registry_status_error(&q, "manifest", err);
+        rc = registry_status_error(c, &q, "manifest", err);
     if (rc == 0) {
         digest_bytes(buf_cstr(out), out->len, got);
         if (!strncmp(ref, "sha256:", 7) && strcmp(ref, got) != 0)
@@ -1114,7 +1222,7 @@ registry_manifest_push(struct registry_client *c, const char *ref, const char *m
     q.has_body = 1;
     rc = registry_do(c, &q, err);
     if (rc == 0 && q.status != 201)
-        rc = registry_status_error(&q, "manifest", err);
+        rc = registry_status_error(c, &q, "manifest", err);
     if (rc == 0 && q.digest_hdr.len && strcmp(buf_cstr(&q.digest_hdr), d) != 0)
         rc = error_set(err, 0, "PUT %s: registry says the manifest is %s, it is %s", url,
                        buf_cstr(&q.digest_hdr), d);

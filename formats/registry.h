@@ -6,18 +6,29 @@
  * libcurl: image references, blob existence checks, cross-repository
  * mounts, monolithic and chunked uploads, blob downloads verified against
  * their digest, manifest GET (with content negotiation) and PUT. Basic auth
- * and the bearer-token flow (distribution token spec) are handled inside;
- * transient failures (5xx, 429, dropped or refused connections) are retried
- * with exponential back-off, a bounded number of times.
+ * and the bearer-token flow (distribution token spec, token.md: realm,
+ * service and scope from WWW-Authenticate; anonymous when there are no
+ * credentials) are handled inside; transient failures (5xx, 429, dropped or
+ * refused connections) are retried with exponential back-off or after the
+ * server's Retry-After (RFC 9110 section 10.2.3), a bounded number of times.
  *
  * Every answer is checked: unexpected status, oversized or mis-hashed
  * documents and blobs are errors naming the URL. Errors caused by the
- * remote side or the network have exit code 1; a malformed reference is an
- * input error (2).
+ * remote side or the network have exit code 1 and say what to do: a 401
+ * names `strata login HOST`, a 429 gives the rate-limit headers, a DNS or
+ * TLS failure the host and the reason. A malformed reference is an input
+ * error (2).
  *
- * Scheme: plain http for localhost, 127.0.0.0/8 and [::1] (docker's
- * insecure-localhost rule), https otherwise; with tls_verify off, https
- * without certificate checks, falling back to http when https cannot connect.
+ * Docker Hub: "docker.io" is reached at registry-1.docker.io (credentials
+ * stay keyed "docker.io").
+ *
+ * TLS: https with the system CAs plus, per registry, the *.crt CAs and the
+ * *.cert + *.key client pair of CERTS_D/HOST[:PORT]/ (containers-certs.d(5);
+ * CERTS_D: the cert_dir option, else the ':'-separated $STRATA_CERTS_D, else
+ * /etc/containers/certs.d and /etc/docker/certs.d). A loopback registry
+ * (localhost, 127.0.0.0/8, [::1]) that does not speak TLS is reached over
+ * plain http; with tls_verify off or an insecure registry, https without
+ * certificate checks, falling back to http when https cannot connect.
  */
 
 #include <stddef.h>
@@ -44,6 +55,9 @@
 #define REGISTRY_SLOWEST_RATE (64 * 1024)
 #define REGISTRY_ERROR_BODY_MAX (64u * 1024)
 #define REGISTRY_DEFAULT_HOST "docker.io"
+#define REGISTRY_HUB_ENDPOINT "registry-1.docker.io"
+#define REGISTRY_CERTS_DIRS "/etc/containers/certs.d:/etc/docker/certs.d"
+#define REGISTRY_RETRY_AFTER_MAX 60 /* seconds; a longer Retry-After ends the tries */
 /* What a manifest GET accepts (image-spec media-types.md, Docker schema 2). */
 #define REGISTRY_ACCEPT                                                                            \
     "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "        \
@@ -70,22 +84,27 @@ void registry_ref_release(struct registry_ref *r);
 /* "host/repo:tag", "host/repo@digest" or "host/repo:tag@digest"; malloc'ed. */
 char *registry_ref_format(const struct registry_ref *r);
 /*
- * Returns 1 when name's first component is a registry host (has a '.' or a
- * ':' or is "localhost") followed by a '/', i.e. the build should pull a
- * missing FROM image from there.
+ * Returns 1 when name is a valid reference whose first component is a
+ * registry host (has a '.' or a ':', is "localhost" or has upper case).
  */
 int registry_ref_is_remote(const char *name);
 
+struct strvec;
+
 struct registry_opts {
-    int tls_verify;        /* 1 (default): verify certificates */
-    const char *creds;     /* "user:password" or NULL: docker config.json */
-    const char *auth_file; /* NULL: $REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json,
-                              ~/.docker/config.json */
-    size_t chunk_size;     /* blobs above this go in PATCH chunks of this size; 0: default */
-    int max_tries;         /* 0: REGISTRY_MAX_TRIES */
-    long retry_delay_ms;   /* first back-off; 0: 200 ms, doubled each try */
+    int tls_verify;                    /* 1 (default): verify certificates */
+    int insecure;                      /* registries.conf insecure = true: as tls_verify off */
+    const char *creds;                 /* "user:password" or NULL: formats/credentials.h */
+    const char *auth_file;             /* --authfile; NULL: formats/credentials.h's list */
+    const struct strvec *cred_helpers; /* registries.conf credential-helpers, or NULL */
+    const char *cert_dir;              /* certs.d root to use instead of the defaults, or NULL */
+    size_t chunk_size;   /* blobs above this go in PATCH chunks of this size; 0: default */
+    int max_tries;       /* 0: REGISTRY_MAX_TRIES */
+    long retry_delay_ms; /* first back-off; 0: 200 ms, doubled each try */
     /* One line per blob ("pushing sha256:ab12… 12.3MB"); NULL: silent. */
     void (*progress)(void *opaque, const char *line);
+    /* Bytes of a blob download so far (total < 0: unknown); NULL: none. */
+    void (*xfer)(void *opaque, const char *digest, long long done, long long total);
     void *progress_opaque;
 };
 
@@ -110,9 +129,10 @@ int registry_range_end(const char *range, long long *end);
 struct registry_client;
 
 /*
- * Connects to host for repo: picks the scheme, checks GET /v2/ and
- * authenticates when it answers 401 (for pull, or pull+push when push is
- * set). Returns NULL with err set on failure.
+ * Connects to host for repo (NULL: no repository, as for a login): picks
+ * the scheme, checks GET /v2/ and, when it answers 401, authenticates (for
+ * pull, or pull+push when push is set) and checks GET /v2/ again, so wrong
+ * credentials fail here. Returns NULL with err set on failure.
  */
 struct registry_client *registry_client_new(const char *host, const char *repo,
                                             const struct registry_opts *o, int push,

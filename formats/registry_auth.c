@@ -195,10 +195,34 @@ registry_auth_entry(const cJSON *auths, const char *host)
     return NULL;
 }
 
-int
-registry_auth_lookup(const char *config_json, size_t len, const char *host, char **user,
-                     char **pass, struct error *err)
+/*
+ * containers-auth.json(5): keys may name a namespace or a repository
+ * ("host/ns/repo"); the most specific one that matches wins, then the host.
+ */
+static const cJSON *
+registry_auth_scoped(const cJSON *auths, const char *host, const char *repo, char *key, size_t n)
 {
+    size_t len;
+
+    snprintf(key, n, "%s/%s", host, repo ? repo : "");
+    for (len = strlen(key); repo && *repo && len > strlen(host); len--) {
+        const cJSON *e;
+        if (key[len] != '\0' && key[len] != '/')
+            continue;
+        key[len] = '\0';
+        e = cJSON_GetObjectItemCaseSensitive(auths, key);
+        if (cJSON_IsObject(e))
+            return e;
+    }
+    snprintf(key, n, "%s", host);
+    return registry_auth_entry(auths, host);
+}
+
+int
+registry_auth_lookup(const char *config_json, size_t len, const char *host, const char *repo,
+                     char **user, char **pass, struct error *err)
+{
+    char key[600];
     cleanup_cjson cJSON *j = json_parse(config_json, len, "docker config.json", err);
     const cJSON *e, *a, *u, *pw;
     cleanup_free char *dec = NULL;
@@ -207,7 +231,8 @@ registry_auth_lookup(const char *config_json, size_t len, const char *host, char
 
     if (!j)
         return -1;
-    e = registry_auth_entry(cJSON_GetObjectItemCaseSensitive(j, "auths"), host);
+    e = registry_auth_scoped(cJSON_GetObjectItemCaseSensitive(j, "auths"), host, repo, key,
+                             sizeof(key));
     if (!e)
         return 1;
     a = cJSON_GetObjectItemCaseSensitive(e, "auth");
@@ -222,8 +247,7 @@ registry_auth_lookup(const char *config_json, size_t len, const char *host, char
         return 1;
     if (registry_auth_unb64(a->valuestring, &dec, &n) < 0 || strlen(dec) != n ||
         !(colon = strchr(dec, ':')))
-        return error_input(
-            err, "docker config.json: auths[\"%s\"].auth is not base64 of user:password", host);
+        return error_input(err, "auths[\"%s\"].auth is not base64 of user:password", key);
     *user = xstrndup(dec, (size_t)(colon - dec));
     *pass = xstrdup(colon + 1);
     return 0;

@@ -31,15 +31,18 @@ int registry_auth_parse(const char *header, struct registry_challenge *c, struct
 void registry_challenge_release(struct registry_challenge *c);
 
 /*
- * Finds credentials for host in a docker config.json document: the "auths"
- * entry keyed host, "https://host", "http://host" (and for docker.io the
- * legacy "https://index.docker.io/v1/"), whose "auth" is base64("user:pass")
- * or which has "username"/"password". Returns 0 and sets *user and *pass
- * (malloc'ed), 1 when there is no entry, -1 for a malformed document or
- * entry (input error; the password is never put in the message).
+ * Finds credentials for host and repository repo (NULL: any) in a
+ * containers-auth.json(5) or docker config.json document: the "auths"
+ * entry keyed "host/repo", then its shorter namespaces, then "host",
+ * "https://host", "http://host" (for docker.io also the legacy
+ * "https://index.docker.io/v1/"), whose "auth" is base64("user:pass") or
+ * which has "username"/"password". Returns 0 and sets *user and *pass
+ * (malloc'ed), 1 when there is no entry or it holds neither, -1 for a
+ * malformed document or entry (input error naming the key; the password
+ * is never put in the message).
  */
-int registry_auth_lookup(const char *config_json, size_t len, const char *host, char **user,
-                         char **pass, struct error *err);
+int registry_auth_lookup(const char *config_json, size_t len, const char *host, const char *repo,
+                         char **user, char **pass, struct error *err);
 
 /* Base64 (RFC 4648, with padding) of n bytes; malloc'ed. */
 char *registry_auth_b64(const void *data, size_t n);

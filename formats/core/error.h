@@ -21,6 +21,7 @@ enum error_kind {
     ERROR_GENERIC = 0,
     ERROR_NOT_FOUND,    /* the object asked for does not exist (e.g. a registry 404) */
     ERROR_UNAUTHORIZED, /* credentials are missing or refused */
+    ERROR_PROTOCOL,     /* the peer answered, but not as the protocol says it should */
 };
 
 struct error {

@@ -110,7 +110,7 @@ expect_fail 1 'content hashes to' 'a blob corrupted in the registry is refused; 
   exit $rc
 '
 
-expect_fail 2 'bad repository name' 'a malformed reference is a usage error' '
+expect_fail 2 'repository name "UPPER/case" must be lower case' 'a malformed reference is a usage error' '
   strata pull "127.0.0.1:5000/UPPER/case:1"
 '
 

@@ -31,7 +31,7 @@ expect_fail 1 'wants a user name and password' 'basic auth: no credentials is a 
 '
 
 skip_next
-expect_fail 1 'access denied' 'basic auth: a wrong password is refused' '
+expect_fail 1 'unauthorized \(HTTP 401\): the registry refused user "user".*run strata login' 'basic auth: a wrong password is refused' '
   HOME=$T/nohome strata push --creds user:wrong localhost/base:1 "$REG/auth/base:1"
 '
 
@@ -55,7 +55,7 @@ expect_success 'bearer token flow: realm, service, scope, basic auth at the toke
   [ "$(STRATA_ROOT=$T/b1 strata pull -q --creds user:pass "$FAKE/x:1" b:1)" = "$want" ]
   STRATA_ROOT=$T/b1 strata fsck >/dev/null
 '
-expect_fail 1 'token: access denied' 'bearer: bad credentials at the token endpoint' '
+expect_fail 1 'token server: unauthorized \(HTTP 401\)' 'bearer: bad credentials at the token endpoint' '
   STRATA_ROOT=$T/b2 strata pull --creds user:nope "$FAKE/x:1" b:1
 '
 

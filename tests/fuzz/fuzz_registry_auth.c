@@ -58,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         registry_challenge_release(&c);
     else if (err.exit_code != 2)
         abort();
-    if (registry_auth_lookup(rest, rest_len, "localhost:5000", &u, &p, &err) == 0) {
+    if (registry_auth_lookup(rest, rest_len, "localhost:5000", "team/app", &u, &p, &err) == 0) {
         free(u);
         free(p);
     }

@@ -45,7 +45,7 @@ TEST(registry_ref_rejects_bad_input)
 {
     static const char *const bad[] = {
         "",
-        "UPPER/app",
+        "a/UPPER",
         "localhost:5000/",
         "localhost:5000/app:",
         "app:-x",
@@ -159,21 +159,22 @@ TEST(registry_auth_docker_config_lookup)
     struct error err;
 
     error_init(&err);
-    CHECK_INT(registry_auth_lookup(cfg, strlen(cfg), "localhost:5000", &u, &p, &err), 0);
+    CHECK_INT(registry_auth_lookup(cfg, strlen(cfg), "localhost:5000", NULL, &u, &p, &err), 0);
     CHECK_STR(u, "user");
     CHECK_STR(p, "pass:word");
     free(u);
     free(p);
-    CHECK_INT(registry_auth_lookup(cfg, strlen(cfg), "docker.io", &u, &p, &err), 0);
+    CHECK_INT(registry_auth_lookup(cfg, strlen(cfg), "docker.io", NULL, &u, &p, &err), 0);
     CHECK_STR(u, "hub");
     free(u);
     free(p);
-    CHECK_INT(registry_auth_lookup(cfg, strlen(cfg), "quay.io", &u, &p, &err), 0);
+    CHECK_INT(registry_auth_lookup(cfg, strlen(cfg), "quay.io", NULL, &u, &p, &err), 0);
     CHECK_STR(p, "p");
     free(u);
     free(p);
-    CHECK_INT(registry_auth_lookup(cfg, strlen(cfg), "other.io", &u, &p, &err), 1);
-    CHECK_FAIL(registry_auth_lookup(cfg, strlen(cfg), "bad.io", &u, &p, &err), err, "not base64");
+    CHECK_INT(registry_auth_lookup(cfg, strlen(cfg), "other.io", NULL, &u, &p, &err), 1);
+    CHECK_FAIL(registry_auth_lookup(cfg, strlen(cfg), "bad.io", NULL, &u, &p, &err), err,
+               "not base64");
     CHECK(strstr(err.msg, "!!!") == NULL);
 }
 
