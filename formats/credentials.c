@@ -241,8 +241,7 @@ credentials_helper_get(const char *name, const char *server, struct credentials 
 
 /* ---- files ---- */
 
-/* credHelpers[host], then auths, then credsStore, within one file. */
-static int
+int
 credentials_from_file(const char *path, const char *host, const char *repo, struct credentials *out,
                       struct error *err)
 {
@@ -251,6 +250,7 @@ credentials_from_file(const char *path, const char *host, const char *repo, stru
     const cJSON *helpers, *h, *store;
     int rc;
 
+    memset(out, 0, sizeof(*out));
     if (!fs_exists(AT_FDCWD, path))
         return 1;
     if (fs_read_file_max(AT_FDCWD, path, CREDENTIALS_FILE_MAX, &b, err) < 0)

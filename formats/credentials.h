@@ -55,6 +55,13 @@ int credentials_find(const char *authfile, const struct strvec *helpers, const c
                      const char *repo, struct credentials *out, struct error *err);
 
 /*
+ * The lookup of credentials_find in the one file at path: credHelpers[host],
+ * then auths, then credsStore. Returns 0, 1 (none, or no such file), -1.
+ */
+int credentials_from_file(const char *path, const char *host, const char *repo,
+                          struct credentials *out, struct error *err);
+
+/*
  * Runs docker-credential-<name> get for server. Returns 0, 1 when the
  * helper has none ("credentials not found"), -1 when it is missing, fails,
  * hangs past CREDENTIALS_HELPER_TIMEOUT_MS or answers something else.

@@ -294,25 +294,21 @@ export_manifest(struct export_plan *p, int changed, struct error *err)
 static int
 export_name(struct export_plan *p, const char *ref, const char *name_for_tags, struct error *err)
 {
-    cleanup_free char *norm = NULL;
-    cleanup_free char *local = NULL;
+    const struct index_entry *e = NULL;
     struct index idx;
+    struct error e2;
 
     if (name_for_tags) {
         p->name = index_normalize(name_for_tags, err);
         return p->name ? 0 : -1;
     }
-    if (!strncmp(ref, "sha256:", 7) || !(norm = index_normalize(ref, err))) {
-        error_init(err);
+    if (!strncmp(ref, "sha256:", 7))
         return 0;
-    }
     if (index_load(p->s, &idx, err) < 0)
         return -1;
-    local = xasprintf("localhost/%s", norm);
-    if (index_find(&idx, norm))
-        p->name = steal_ptr(&norm);
-    else if (index_find(&idx, local))
-        p->name = steal_ptr(&local);
+    error_init(&e2);
+    if (index_lookup(&idx, ref, &e, &e2) == 0)
+        p->name = xstrdup(e->name);
     index_release(&idx);
     return 0;
 }

@@ -8,6 +8,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 #include "formats/oci.h"
+#include "formats/reference.h"
+#include "formats/registries_conf.h"
 #include "store/blob.h"
 #include "store/txn.h"
 
@@ -93,20 +95,115 @@ index_find(const struct index *idx, const char *name)
 char *
 index_normalize(const char *name, struct error *err)
 {
-    const char *slash = strrchr(name, '/');
-    const char *last = slash ? slash + 1 : name;
+    return reference_normalize(name, NULL, err);
+}
+
+char *
+index_identity(const char *name)
+{
+    struct error e;
+    struct reference r;
+    char *out;
+
+    error_init(&e);
+    if (reference_parse(name, &r, &e) < 0)
+        return NULL;
+    reference_qualify(&r, REFERENCE_LOCAL);
+    reference_default_tag(&r);
+    out = reference_format(&r);
+    reference_release(&r);
+    return out;
+}
+
+/*
+ * Where a short name is looked for, as podman's local lookup does it
+ * (containers/image pkg/shortnames, ResolveLocally): localhost/NAME, the
+ * alias of NAME, then NAME under each unqualified-search-registries entry
+ * (docker.io when there is none).
+ */
+static int
+index_candidates(const struct reference *r, struct strvec *out, struct error *err)
+{
+    struct registries_conf conf;
+    cleanup_strvec struct strvec search = STRVEC_INIT;
+    struct reference c;
+    const char *alias;
     size_t i;
 
-    if (!*name || *last == '\0' || name[0] == '/' || name[0] == ':')
-        return error_input(err, "invalid image name \"%s\"", name), NULL;
-    for (i = 0; name[i]; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c <= ' ' || c == 0x7f || c == '"' || c == '\\')
-            return error_input(err, "invalid image name \"%s\"", name), NULL;
+    if (registries_conf_load(&conf, err) < 0) {
+        registries_conf_release(&conf);
+        return -1;
     }
-    if (strchr(last, ':') || strchr(name, '@'))
-        return xstrdup(name);
-    return xasprintf("%s:latest", name);
+    alias = registries_conf_alias(&conf, r->path);
+    if (alias) {
+        struct error e;
+        error_init(&e);
+        if (reference_parse(alias, &c, &e) == 0) {
+            free(c.tag);
+            c.tag = r->tag ? xstrdup(r->tag) : NULL;
+            memcpy(c.digest, r->digest, sizeof(c.digest));
+            reference_default_tag(&c);
+            strvec_push_owned(out, reference_format(&c));
+            reference_release(&c);
+        }
+    }
+    registries_conf_search(&conf, &search);
+    for (i = 0; i < search.n; i++) {
+        reference_copy(&c, r);
+        reference_qualify(&c, search.v[i]);
+        reference_default_tag(&c);
+        strvec_push_owned(out, reference_format(&c));
+        reference_release(&c);
+    }
+    registries_conf_release(&conf);
+    return 0;
+}
+
+/* The entry whose name, read as a reference, is the same as want (a full name). */
+static const struct index_entry *
+index_find_identity(const struct index *idx, const char *want)
+{
+    size_t i;
+
+    for (i = 0; i < idx->n; i++) {
+        cleanup_free char *id = index_identity(idx->entries[i].name);
+        if (id && !strcmp(id, want))
+            return &idx->entries[i];
+    }
+    return NULL;
+}
+
+int
+index_lookup(const struct index *idx, const char *name, const struct index_entry **out,
+             struct error *err)
+{
+    cleanup_strvec struct strvec cands = STRVEC_INIT;
+    cleanup_free char *id = NULL;
+    const struct index_entry *e;
+    struct reference r;
+    size_t i;
+
+    /* a name stored before names were checked is found as it was written */
+    if ((e = index_find(idx, name))) {
+        *out = e;
+        return 0;
+    }
+    if (reference_parse(name, &r, err) < 0)
+        return -1;
+    reference_default_tag(&r);
+    id = index_identity(name);
+    e = id ? index_find_identity(idx, id) : NULL;
+    if (!e && !r.domain && index_candidates(&r, &cands, err) < 0) {
+        reference_release(&r);
+        return -1;
+    }
+    reference_release(&r);
+    for (i = 0; !e && i < cands.n; i++)
+        e = index_find_identity(idx, cands.v[i]);
+    if (!e)
+        return 1;
+    *out = e;
+    return 0;
 }
 
 static int
@@ -135,24 +232,26 @@ index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_LEN +
               struct error *err)
 {
     struct index idx;
-    cleanup_free char *norm = index_normalize(name, err);
-    cleanup_free char *local = NULL;
-    const struct index_entry *e;
-    int rc = 1;
+    const struct index_entry *e = NULL;
+    struct error perr;
+    int rc;
 
-    if (!norm || index_load(s, &idx, err) < 0)
+    if (!*name)
+        return error_input(err, "invalid image reference \"\": empty");
+    if (index_load(s, &idx, err) < 0)
         return -1;
-    local = xasprintf("localhost/%s", norm);
-    e = index_find(&idx, norm);
-    if (!e)
-        e = index_find(&idx, local);
-    if (e) {
+    error_init(&perr);
+    rc = index_lookup(&idx, name, &e, &perr);
+    if (rc == 0)
         memcpy(out, e->digest, DIGEST_STR_LEN + 1);
-        rc = 0;
-    } else {
+    else if (rc == 1 || perr.exit_code == 2)
         rc = index_by_digest(&idx, name, out);
-    }
     index_release(&idx);
+    if (rc == 1 && perr.msg[0]) {
+        /* neither a name nor a digest: say why the name is not one */
+        *err = perr;
+        return -1;
+    }
     return rc;
 }
 
@@ -215,17 +314,43 @@ index_find_json(cJSON *ms, const char *name)
     return NULL;
 }
 
+/* Drops the entries that spell the same name differently ("x:1" and "localhost/x:1"). */
+static int
+index_drop_same(cJSON *ms, const char *name)
+{
+    cleanup_free char *want = index_identity(name);
+    cJSON *m, *next;
+    int changed = 0;
+
+    for (m = ms->child; want && m; m = next) {
+        cJSON *ann = cJSON_GetObjectItemCaseSensitive(m, "annotations");
+        cJSON *r = cJSON_GetObjectItemCaseSensitive(ann, INDEX_REF_ANNOTATION);
+        cleanup_free char *id = NULL;
+        next = m->next;
+        if (!cJSON_IsString(r) || !strcmp(r->valuestring, name))
+            continue;
+        id = index_identity(r->valuestring);
+        if (id && !strcmp(id, want)) {
+            cJSON_DetachItemViaPointer(ms, m);
+            cJSON_Delete(m);
+            changed = 1;
+        }
+    }
+    return changed;
+}
+
 static int
 index_set_fn(cJSON *ms, void *arg)
 {
     struct index_set_arg *a = arg;
+    int dropped = index_drop_same(ms, a->name);
     cJSON *m = index_find_json(ms, a->name);
     cJSON *ann;
 
     if (m) {
         cJSON *d = cJSON_GetObjectItemCaseSensitive(m, "digest");
         if (cJSON_IsString(d) && !strcmp(d->valuestring, a->digest))
-            return 0;
+            return dropped;
         cJSON_DetachItemViaPointer(ms, m);
         cJSON_Delete(m);
     }
@@ -287,16 +412,22 @@ index_remove_fn(cJSON *ms, void *arg)
 int
 index_remove(struct store *s, const char *name, struct error *err)
 {
-    cleanup_free char *norm = index_normalize(name, err);
-    struct index_set_arg a = {norm, NULL, 0, 0, NULL};
+    struct index idx;
+    const struct index_entry *e = NULL;
+    struct index_set_arg a = {NULL, NULL, 0, 0, NULL};
+    cleanup_free char *stored = NULL;
+    int rc;
 
-    if (!norm || index_update(s, index_remove_fn, &a, err) < 0)
+    if (index_load(s, &idx, err) < 0)
         return -1;
-    if (!a.removed) {
-        cleanup_free char *local = xasprintf("localhost/%s", norm);
-        a.name = local;
-        if (index_update(s, index_remove_fn, &a, err) < 0)
-            return -1;
-    }
+    rc = index_lookup(&idx, name, &e, err);
+    if (rc == 0)
+        stored = xstrdup(e->name);
+    index_release(&idx);
+    if (rc != 0)
+        return rc;
+    a.name = stored;
+    if (index_update(s, index_remove_fn, &a, err) < 0)
+        return -1;
     return a.removed ? 0 : 1;
 }

@@ -34,24 +34,52 @@ void index_release(struct index *idx);
 const struct index_entry *index_find(const struct index *idx, const char *name);
 
 /*
- * Normalises a user's image name: adds ":latest" when there is no tag or
- * digest. Returns a new string; rejects empty or malformed names.
+ * Image names are references (formats/reference.h). A name is stored as
+ * written, with ":latest" added when it has neither tag nor digest and, for
+ * a qualified name, docker's normalisation ("docker.io/busybox" is stored as
+ * "docker.io/library/busybox:latest"). A short name ("app:1") means
+ * localhost/app:1, as podman names local images; the two spellings are the
+ * same image name.
+ *
+ * Lookups accept every spelling of a stored name: the exact string first
+ * (names stored before names were checked), then the name read as a
+ * reference; a short name is also looked for as localhost/NAME, as its
+ * registries.conf alias and under each unqualified-search-registries entry
+ * (docker.io when there is none), so "busybox" finds
+ * "docker.io/library/busybox:latest".
  */
+
+/* Checks name by the reference grammar; returns its stored form (malloc'ed) or NULL. */
 char *index_normalize(const char *name, struct error *err);
 
+/* The full name name stands for (a short name under localhost/), or NULL when invalid. */
+char *index_identity(const char *name);
+
 /*
- * Resolves name (normalised; also tried with "localhost/" in front) or a
- * manifest digest / unique hex prefix to a manifest digest. Returns 0, 1 when
- * there is no such image (err untouched), -1 on error.
+ * Finds the entry name refers to, as described above. Returns 0 and sets
+ * *out, 1 when there is none, -1 for a malformed name (input error) or an
+ * unreadable registries.conf.
+ */
+int index_lookup(const struct index *idx, const char *name, const struct index_entry **out,
+                 struct error *err);
+
+/*
+ * Resolves name (index_lookup) or a manifest digest / unique hex prefix to
+ * a manifest digest. Returns 0, 1 when there is no such image (err
+ * untouched), -1 on error (a name that is neither valid nor a digest).
  */
 int index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_LEN + 1],
                   struct error *err);
 
-/* Points name at the manifest (adds or moves the tag). No write when unchanged. */
+/*
+ * Points name (checked, stored in its index_normalize form) at the manifest,
+ * replacing any entry that spells the same name differently. No write when
+ * unchanged.
+ */
 int index_set(struct store *s, const char *name, const char *digest, long long size,
               struct error *err);
 
-/* Removes name. Returns 1 when there was no such name. */
+/* Removes the entry name refers to (index_lookup). Returns 1 when there is none. */
 int index_remove(struct store *s, const char *name, struct error *err);
 
 #endif

@@ -15,6 +15,8 @@
 #include "formats/limits.h"
 #include "formats/oci.h"
 #include "formats/oci_archive.h"
+#include "formats/reference.h"
+#include "formats/registries_conf.h"
 #include "store/blob.h"
 #include "store/diffid.h"
 #include "store/image.h"
@@ -36,6 +38,21 @@ remote_progress(const struct registry_opts *o, const char *verb, const char *dig
     log_human_size(size, sz, sizeof(sz));
     snprintf(line, sizeof(line), "%-7s %.19s… %.31s%.200s", verb, digest, sz, extra ? extra : "");
     o->progress(o->progress_opaque, line);
+}
+
+/* "pulled  sha256:ab12… 12.3MB in 1.2 s (10.1MB/s)": one line per layer, when it is in. */
+static void
+remote_progress_rate(const struct registry_opts *o, const struct oci_descriptor *d, double ms)
+{
+    char extra[96], rate[32];
+
+    if (!o->progress)
+        return;
+    if (ms < 1)
+        ms = 1;
+    log_human_size((long long)((double)d->size * 1000.0 / ms), rate, sizeof(rate));
+    snprintf(extra, sizeof(extra), " in %.1f s (%s/s)", ms / 1000.0, rate);
+    remote_progress(o, "pulled", d->digest, d->size, extra);
 }
 
 /* ---- STORE/registry.json ---- */
@@ -228,6 +245,8 @@ remote_pull_layer(struct store *s, struct registry_client *c, const struct oci_d
     cleanup_close int fd = -1;
     char got[DIGEST_STR_LEN + 1], what[128];
 
+    double t0 = log_now_ms();
+
     if (blob_exists(s, d->digest)) {
         /* a manifest may name a stored blob with another layer's diff_id: check the pair */
         if (diffid_verify(s, d->digest, diff_id, err) < 0)
@@ -235,9 +254,9 @@ remote_pull_layer(struct store *s, struct registry_client *c, const struct oci_d
         remote_progress(o, "exists", d->digest, d->size, NULL);
         return 0;
     }
-    remote_progress(o, "pulling", d->digest, d->size, NULL);
     if (remote_stage(s, c, d, &w, err) < 0)
         return -1;
+    remote_progress_rate(o, d, log_now_ms() - t0);
     snprintf(what, sizeof(what), "layer %s", d->digest);
     fd = open(w.tmp, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -429,41 +448,218 @@ out:
     return rc;
 }
 
-int
-remote_pull(struct store *s, const char *ref, const char *name, const struct registry_opts *o,
-            char out_digest[DIGEST_STR_LEN + 1], struct error *err)
+/* Pulls r from its host into the store, named name (a full name). */
+static int
+remote_pull_from(struct store *s, const struct registry_ref *r, const char *name,
+                 const struct registry_opts *o, char out_digest[DIGEST_STR_LEN + 1],
+                 struct error *err)
 {
-    struct registry_ref r;
     struct registry_client *c = NULL;
     cleanup_buf struct buf body = BUF_INIT;
     cleanup_strvec struct strvec got = STRVEC_INIT;
-    cleanup_free char *norm = NULL;
+    cleanup_free char *norm = index_normalize(name, err);
     cleanup_free char *where = NULL;
     char digest[DIGEST_STR_LEN + 1];
     int rc = -1;
 
-    if (registry_ref_parse(ref, &r, err) < 0)
-        return -1;
-    if (name)
-        norm = index_normalize(name, err);
-    else {
-        cleanup_free char *full = registry_ref_format(&r);
-        norm = index_normalize(full, err);
-    }
-    if (!norm || !(c = registry_client_new(r.host, r.repo, o, 0, err)))
+    if (!norm || !(c = registry_client_new(r->host, r->repo, o, 0, err)))
         goto out;
-    if (remote_pull_parts(s, c, &r, o, &body, digest, &got, err) < 0)
+    if (remote_pull_parts(s, c, r, o, &body, digest, &got, err) < 0)
         goto out;
     /* the name last: a failed pull leaves nothing tagged */
     if (index_set(s, norm, digest, (long long)body.len, err) < 0)
         goto out;
-    where = xasprintf("%s/%s", r.host, r.repo);
+    where = xasprintf("%s/%s", r->host, r->repo);
     if (remote_record_save(s, &got, where, err) < 0)
         goto out;
     memcpy(out_digest, digest, sizeof(digest));
     rc = 0;
 out:
     registry_client_free(c);
-    registry_ref_release(&r);
     return rc;
+}
+
+/*
+ * The full names a pull of r tries, in order: r itself when qualified, else
+ * (containers-registries.conf(5), "SHORT-NAME ALIASING" and
+ * unqualified-search-registries) its alias, else r under each search
+ * registry.
+ */
+static int
+remote_candidates(const struct registries_conf *conf, const struct reference *r, struct strvec *out,
+                  struct error *err)
+{
+    cleanup_strvec struct strvec search = STRVEC_INIT;
+    const char *alias = r->domain ? NULL : registries_conf_alias(conf, r->path);
+    struct reference c;
+    size_t i;
+
+    if (r->domain || alias) {
+        if (alias && reference_parse(alias, &c, err) < 0)
+            return error_wrap(err, "alias of \"%s\"", r->path);
+        if (!alias)
+            reference_copy(&c, r);
+        free(c.tag);
+        c.tag = r->tag ? xstrdup(r->tag) : NULL;
+        memcpy(c.digest, r->digest, sizeof(c.digest));
+        reference_default_tag(&c);
+        strvec_push_owned(out, reference_format(&c));
+        reference_release(&c);
+        return 0;
+    }
+    registries_conf_search(conf, &search);
+    if (!search.n)
+        return error_set(err, 0,
+                         "\"%s\" is a short name and unqualified-search-registries is empty in "
+                         "registries.conf: use a full name (HOST/REPOSITORY)",
+                         r->path);
+    for (i = 0; i < search.n; i++) {
+        reference_copy(&c, r);
+        reference_qualify(&c, search.v[i]);
+        reference_default_tag(&c);
+        strvec_push_owned(out, reference_format(&c));
+        reference_release(&c);
+    }
+    return 0;
+}
+
+/* Tries each source of one candidate: mirrors in order, then the registry. */
+static int
+remote_pull_candidate(struct store *s, const struct registries_conf *conf, const char *cand,
+                      const char *store_name, const struct registry_opts *o, struct buf *fails,
+                      int *tries, char out_digest[DIGEST_STR_LEN + 1], struct error *err)
+{
+    struct registries_source *src = NULL;
+    struct reference r;
+    size_t n = 0, i;
+    int rc = 1;
+
+    if (reference_parse(cand, &r, err) < 0)
+        return -1;
+    if (registries_conf_sources(conf, &r, &src, &n, err) < 0) {
+        reference_release(&r);
+        return -1;
+    }
+    for (i = 0; rc == 1 && i < n; i++) {
+        struct registry_ref rr = {src[i].host, src[i].repo, r.tag, ""};
+        struct registry_opts ro = *o;
+        struct error e;
+        char line[600];
+        memcpy(rr.digest, r.digest, sizeof(rr.digest));
+        ro.insecure = o->insecure || src[i].insecure || registries_conf_insecure(conf, src[i].host);
+        ro.cred_helpers = &conf->cred_helpers;
+        if (o->progress) {
+            snprintf(line, sizeof(line), "pulling %s%s%s", cand,
+                     src[i].mirror ? " from mirror " : "", src[i].mirror ? src[i].host : "");
+            o->progress(o->progress_opaque, line);
+        }
+        error_init(&e);
+        (*tries)++;
+        if (remote_pull_from(s, &rr, store_name ? store_name : cand, &ro, out_digest, &e) == 0) {
+            rc = 0;
+            break;
+        }
+        if (fails->len)
+            buf_adds(fails, "; ");
+        buf_addf(fails, "%s/%s: %s", src[i].host, src[i].repo, e.msg);
+        *err = e;
+    }
+    registries_sources_free(src, n);
+    reference_release(&r);
+    return rc;
+}
+
+int
+remote_pull(struct store *s, const char *ref, const char *name, const struct registry_opts *o,
+            char out_digest[DIGEST_STR_LEN + 1], struct error *err)
+{
+    struct registries_conf conf;
+    cleanup_strvec struct strvec cands = STRVEC_INIT;
+    cleanup_buf struct buf fails = BUF_INIT;
+    cleanup_free char *store_name = NULL;
+    struct reference r;
+    size_t i;
+    int rc = -1, tries = 0;
+
+    if (reference_parse(ref, &r, err) < 0)
+        return -1;
+    if (name && !(store_name = index_normalize(name, err))) {
+        reference_release(&r);
+        return -1;
+    }
+    if (registries_conf_load(&conf, err) == 0 && remote_candidates(&conf, &r, &cands, err) == 0) {
+        for (i = 0, rc = 1; rc == 1 && i < cands.n; i++)
+            rc = remote_pull_candidate(s, &conf, cands.v[i], store_name, o, &fails, &tries,
+                                       out_digest, err);
+        if (rc == 1 && tries > 1)
+            error_set(err, 0, "pull %s: no source had it: %s", ref, buf_cstr(&fails));
+    }
+    registries_conf_release(&conf);
+    reference_release(&r);
+    return rc == 0 ? 0 : -1;
+}
+
+int
+remote_pull_policy_parse(const char *v, enum remote_pull_policy *out, struct error *err)
+{
+    /* buildah and docker: --pull (true) is "always", --pull=false is "missing" */
+    if (!strcmp(v, "missing") || !strcmp(v, "false"))
+        *out = REMOTE_PULL_MISSING;
+    else if (!strcmp(v, "always") || !strcmp(v, "true"))
+        *out = REMOTE_PULL_ALWAYS;
+    else if (!strcmp(v, "never"))
+        *out = REMOTE_PULL_NEVER;
+    else
+        return error_input(err, "--pull=%s: use missing, always or never", v);
+    return 0;
+}
+
+/* A name that only ever lives in a store: localhost/NAME, a digest, an image id. */
+static int
+remote_local_only(const char *name)
+{
+    cleanup_free char *id = index_identity(name);
+
+    return !id || !strncmp(id, REFERENCE_LOCAL "/", strlen(REFERENCE_LOCAL) + 1);
+}
+
+int
+remote_get_image(struct store *s, const char *name, enum remote_pull_policy policy,
+                 const struct registry_opts *o, char out_digest[DIGEST_STR_LEN + 1],
+                 struct error *err)
+{
+    struct index idx;
+    const struct index_entry *e = NULL;
+    cleanup_free char *found = NULL;
+    char digest[DIGEST_STR_LEN + 1];
+    int rc;
+
+    if (index_load(s, &idx, err) < 0)
+        return -1;
+    rc = index_lookup(&idx, name, &e, err);
+    if (rc == 0)
+        found = xstrdup(e->name);
+    index_release(&idx);
+    if (rc != 0) {
+        struct error e2;
+        error_init(&e2);
+        if (index_resolve(s, name, digest, &e2) == 0) {
+            memcpy(out_digest, digest, sizeof(digest)); /* an image id or digest */
+            return 0;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    /* what the user made here (localhost/) is never pulled, even with --pull=always */
+    if (found && (policy != REMOTE_PULL_ALWAYS || remote_local_only(found)))
+        return index_resolve(s, found, out_digest, err) == 0 ? 0 : -1;
+    if (policy == REMOTE_PULL_NEVER)
+        return error_set(err, 0, "image \"%s\" is not in the store %s (--pull=never)", name,
+                         s->root);
+    if (remote_local_only(name))
+        return error_set(err, 0,
+                         "image \"%s\" is not in the store %s (a localhost/ name is never pulled: "
+                         "build or import it)",
+                         name, s->root);
+    return remote_pull(s, name, NULL, o, out_digest, err);
 }

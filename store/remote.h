@@ -39,12 +39,38 @@ int remote_push(struct store *s, const char *image, const char *dest, const stru
                 char out_digest[DIGEST_STR_LEN + 1], struct error *err);
 
 /*
- * Pulls ref ("host[:port]/repo[:tag][@digest]") into the store and names it
- * name (NULL: ref in full form, "host/repo:tag"). Writes the manifest digest
- * to out_digest. For the build: call it when a FROM image is missing and
- * registry_ref_is_remote(name) holds.
+ * Pulls ref, an image reference (formats/reference.h), into the store and
+ * names it name (NULL: the full name pulled, "docker.io/library/debian:12").
+ * A short name is tried as its registries.conf alias, else under each
+ * unqualified-search-registries entry (docker.io when there is none); each
+ * full name is tried at the mirrors of its [[registry]] in order, then at
+ * the registry itself (formats/registries_conf.h). The first that works
+ * wins; when all fail the error lists each source and why. Writes the
+ * manifest digest to out_digest.
  */
 int remote_pull(struct store *s, const char *ref, const char *name, const struct registry_opts *o,
                 char out_digest[DIGEST_STR_LEN + 1], struct error *err);
+
+/* When a build (or strata pull) fetches an image (buildah's and docker's --pull). */
+enum remote_pull_policy {
+    REMOTE_PULL_MISSING = 0, /* only when not in the store (the default) */
+    REMOTE_PULL_ALWAYS,      /* every time (the registry's image replaces the stored one) */
+    REMOTE_PULL_NEVER,       /* never: a missing image is an error */
+};
+
+/* Parses missing, always (or true), never (or false for missing). Input error otherwise. */
+int remote_pull_policy_parse(const char *v, enum remote_pull_policy *out, struct error *err);
+
+/*
+ * The image name refers to, per policy: looked up in the store
+ * (index_lookup: every spelling of a stored name), pulled with remote_pull
+ * when missing (or always). A localhost/ name, a digest and an image id are
+ * never pulled. Writes the manifest digest to out_digest. A missing image
+ * is a runtime error (exit 1) naming the store; a malformed name an input
+ * error.
+ */
+int remote_get_image(struct store *s, const char *name, enum remote_pull_policy policy,
+                     const struct registry_opts *o, char out_digest[DIGEST_STR_LEN + 1],
+                     struct error *err);
 
 #endif

@@ -24,6 +24,8 @@ static const struct cli_verb verbs[] = {
     {"export", cmd_export, "write an image as OCI layout, oci-archive or docker-archive"},
     {"push", cmd_push, "upload an image to an OCI registry"},
     {"pull", cmd_pull, "download an image from an OCI registry"},
+    {"login", cmd_login, "check and store credentials for a registry"},
+    {"logout", cmd_logout, "remove the stored credentials of a registry"},
     {"images", cmd_images, "list named images"},
     {"history", cmd_history, "show the steps and layers of an image"},
     {"inspect", cmd_inspect, "print an image's config (or --manifest) JSON"},

@@ -54,5 +54,7 @@ extern const char cli_registry_usage[];
 int cli_registry_args(const char *verb, int argc, char **argv, struct registry_opts *o,
                       const char **pos, int *npos, struct error *err);
 int cmd_pull(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_login(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_logout(struct cli *cli, int argc, char **argv, struct error *err);
 
 #endif

@@ -16,6 +16,8 @@
 #include "store/export.h"
 #include "store/prune.h"
 #include "store/store.h"
+#include "store/index.h"
+#include "store/remote.h"
 
 static const char build_usage[] =
     "usage: strata build [OPTIONS] [CONTEXT]\n"
@@ -51,6 +53,8 @@ static const char build_usage[] =
     "                             also write the result there (docker-archive: uncompressed\n"
     "                             layers unless compression= says otherwise)\n"
     "      --tls-verify=false     pull bases from a registry without checking its certificate\n"
+    "      --pull[=always|missing|never]  when to pull a base image (default missing; --pull:\n"
+    "                             always); names resolve as in strata pull --help\n"
     "      --progress auto|plain|tty|quiet\n"
     "      --root DIR             store (default $STRATA_ROOT or /var/lib/strata)\n";
 
@@ -95,16 +99,25 @@ build_output_parse(const char *text, struct build_outspec *out, struct error *er
 static int
 build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct error *err)
 {
+    char *name = NULL;
     const char *v;
     int r;
 
 #define OPT(name) ((r = cli_opt_value(argc, argv, i, name, &v, err)) != 0)
-    if (OPT("-f") || OPT("--file")) {
+    if (!strcmp(argv[*i], "--pull")) {
+        o->pull = REMOTE_PULL_ALWAYS; /* as in docker and buildah: --pull alone is "always" */
+        return 0;
+    } else if (!strncmp(argv[*i], "--pull=", 7)) {
+        return remote_pull_policy_parse(argv[*i] + 7, &o->pull, err);
+    } else if (OPT("-f") || OPT("--file")) {
         if (r > 0)
             o->recipe = v;
     } else if (OPT("-t") || OPT("--tag")) {
         if (r > 0)
             strvec_push(&o->tags, v);
+        if (r > 0 && !(name = index_normalize(v, err)))
+            return error_wrap(err, "-t");
+        free(name);
     } else if (OPT("--build-arg")) {
         if (r > 0)
             strvec_push(&o->build_args, v);
@@ -173,6 +186,8 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
     } else if (OPT("--progress")) {
         if (r > 0 && !strcmp(v, "quiet"))
             progress_set_mode(PROGRESS_QUIET);
+        else if (r > 0 && !strcmp(v, "plain"))
+            progress_set_live(0);
         else if (r > 0 && strcmp(v, "auto") && strcmp(v, "plain") && strcmp(v, "tty"))
             return error_input(err, "--progress=%s: use auto, plain, tty or quiet", v);
     } else if (!strcmp(argv[*i], "--no-cache")) {

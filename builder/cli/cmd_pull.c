@@ -1,10 +1,19 @@
 /* strata pull REF [NAME]: download an image from an OCI registry. */
 #include <stdio.h>
+#include <string.h>
 
 #include "builder/cli/cli.h"
+#include "builder/engine/progress.h"
 #include "formats/registry.h"
 #include "store/remote.h"
 #include "store/store.h"
+
+static void
+pull_line(void *opaque, const char *line)
+{
+    (void)opaque;
+    progress_line("%s", line);
+}
 
 int
 cmd_pull(struct cli *cli, int argc, char **argv, struct error *err)
@@ -12,6 +21,7 @@ cmd_pull(struct cli *cli, int argc, char **argv, struct error *err)
     struct registry_opts o;
     const char *pos[2] = {NULL, NULL};
     char digest[DIGEST_STR_LEN + 1];
+    struct progress_meter meter;
     struct store s;
     int npos = 0, rc = cli_registry_args("pull", argc, argv, &o, pos, &npos, err);
 
@@ -19,6 +29,13 @@ cmd_pull(struct cli *cli, int argc, char **argv, struct error *err)
         if (rc > 0)
             fputs(cli_registry_usage, stdout);
         return rc > 0 ? 0 : -1;
+    }
+    memset(&meter, 0, sizeof(meter));
+    if (o.progress) {
+        /* lines through progress_line, so they replace a redrawn transfer line */
+        o.progress = pull_line;
+        o.xfer = progress_xfer;
+        o.progress_opaque = &meter;
     }
     if (npos < 1)
         return error_input(err, "pull: need REF (see strata pull --help)");

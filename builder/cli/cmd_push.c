@@ -9,16 +9,26 @@
 #include "store/store.h"
 
 const char cli_registry_usage[] =
-    "usage: strata push [--tls-verify=false] [--creds USER:PASS] [--chunk-size BYTES] IMAGE REF\n"
-    "       strata pull [--tls-verify=false] [--creds USER:PASS] REF [NAME]\n"
+    "usage: strata push [OPTIONS] [--chunk-size BYTES] IMAGE REF\n"
+    "       strata pull [OPTIONS] REF [NAME]\n"
+    "options: --tls-verify=false, --creds USER:PASS, --authfile FILE, --cert-dir DIR, -q\n"
     "\n"
-    "REF is HOST[:PORT]/REPO[:TAG] (pull also takes @sha256:DIGEST). localhost and\n"
-    "127.0.0.1 registries are reached over plain http; --tls-verify=false skips\n"
-    "certificate checks and falls back to http. Credentials come from --creds, else\n"
-    "the \"auths\" of $REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or\n"
-    "~/.docker/config.json. push skips blobs the registry has, mounts blobs known to\n"
-    "be in another repository of the same registry, and prints one line per blob.\n"
-    "pull names the image NAME, or REF in full (HOST/REPO:TAG).\n";
+    "REF is an image reference as docker reads it: debian:bookworm is\n"
+    "docker.io/library/debian:bookworm, user/app is docker.io/user/app:latest, a first\n"
+    "component with a '.' or ':' (or localhost) is a registry; pull also takes\n"
+    "@sha256:DIGEST. pull reads registries.conf (containers-registries.conf(5)):\n"
+    "a short name is tried as its alias, else under each unqualified-search-registries\n"
+    "entry (docker.io when none); each full name at its [[registry.mirror]]s in order,\n"
+    "then at the registry. docker.io is reached at registry-1.docker.io with\n"
+    "anonymous tokens. TLS: CAs and client certificates from certs.d\n"
+    "(/etc/containers/certs.d/HOST/, /etc/docker/certs.d/HOST/, or --cert-dir); a\n"
+    "loopback registry that does not speak TLS is reached over http; --tls-verify=false\n"
+    "skips certificate checks and falls back to http. Credentials: --creds, else\n"
+    "strata login's file, podman's auth.json, docker's config.json and their\n"
+    "credential helpers. push skips blobs the registry has, mounts blobs known to be\n"
+    "in another repository of the same registry, and prints one line per blob; pull\n"
+    "prints one line per layer (bytes and rate live on a terminal) and names the\n"
+    "image NAME, or the full name pulled.\n";
 
 static void
 push_progress(void *opaque, const char *line)
@@ -56,7 +66,9 @@ cli_registry_args(const char *verb, int argc, char **argv, struct registry_opts 
         if ((r = cli_opt_value(argc, argv, &i, "--tls-verify", &v, err)) != 0) {
             if (r < 0 || push_bool(v, &o->tls_verify, "--tls-verify", err) < 0)
                 return -1;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--creds", &o->creds, err)) != 0) {
+        } else if ((r = cli_opt_value(argc, argv, &i, "--creds", &o->creds, err)) != 0 ||
+                   (r = cli_opt_value(argc, argv, &i, "--authfile", &o->auth_file, err)) != 0 ||
+                   (r = cli_opt_value(argc, argv, &i, "--cert-dir", &o->cert_dir, err)) != 0) {
             if (r < 0)
                 return -1;
         } else if ((r = cli_opt_value(argc, argv, &i, "--chunk-size", &v, err)) != 0) {

@@ -12,6 +12,7 @@
 #include "formats/core/error.h"
 #include "formats/core/strvec.h"
 #include "formats/digest.h"
+#include "store/remote.h"
 #include "store/store.h"
 
 struct build_opts {
@@ -26,6 +27,7 @@ struct build_opts {
     enum compress_kind compression;
     long long source_date_epoch;   /* -1: none */
     int tls_verify;                /* for base images pulled from a registry */
+    enum remote_pull_policy pull;  /* --pull: when a base image is pulled */
     long long memory_limit;        /* RUN memory limit in bytes (cgroup), 0: none */
     long long pids_limit;          /* RUN process limit (cgroup), 0: none */
     const char *iidfile;           /* --iidfile: where to write the manifest digest */

@@ -40,19 +40,26 @@ stage_pull_progress(void *opaque, const char *line)
 }
 
 /*
- * A base that is not in the store but names a registry is pulled first. The
- * first stage to ask pulls it; a stage asking for the same reference meanwhile
- * waits for that pull instead of starting its own. No lock is held while the
- * network is used.
+ * The base image, from the store or a registry as --pull says
+ * (store/remote.c resolves the name and applies the policy). The first
+ * stage to ask for a reference gets it; a stage asking for the same
+ * reference meanwhile waits for that one and then takes it from the store.
+ * No lock is held while the network is used.
  */
 static int
-stage_pull(struct build *b, const char *ref, struct error *err)
+stage_pull(struct build *b, const char *ref, char digest[DIGEST_STR_LEN + 1], struct error *err)
 {
     struct registry_opts ro;
-    char digest[DIGEST_STR_LEN + 1];
+    struct progress_meter meter;
     size_t i;
     int rc;
 
+    memset(&meter, 0, sizeof(meter));
+    registry_opts_init(&ro);
+    ro.tls_verify = b->o->tls_verify;
+    ro.progress = stage_pull_progress;
+    ro.xfer = progress_xfer;
+    ro.progress_opaque = &meter;
     pthread_mutex_lock(&b->pull_lock);
     for (i = 0; i < b->npulls && strcmp(b->pulls[i].ref, ref); i++)
         ;
@@ -61,7 +68,9 @@ stage_pull(struct build *b, const char *ref, struct error *err)
             pthread_cond_wait(&b->pull_cond, &b->pull_lock);
         rc = b->pulls[i].state;
         pthread_mutex_unlock(&b->pull_lock);
-        return rc > 0 ? 0 : error_set(err, 0, "pulling %s failed in another stage", ref);
+        if (rc < 0)
+            return error_set(err, 0, "pulling %s failed in another stage", ref);
+        return remote_get_image(b->store, ref, REMOTE_PULL_NEVER, &ro, digest, err);
     }
     b->pulls = xrealloc(b->pulls, (b->npulls + 1) * sizeof(*b->pulls));
     b->pulls[b->npulls].ref = xstrdup(ref);
@@ -69,14 +78,7 @@ stage_pull(struct build *b, const char *ref, struct error *err)
     b->npulls++;
     pthread_mutex_unlock(&b->pull_lock);
 
-    registry_opts_init(&ro);
-    ro.tls_verify = b->o->tls_verify;
-    ro.progress = stage_pull_progress;
-    rc = index_resolve(b->store, ref, digest, err);
-    if (rc == 1) {
-        progress_line("pulling %s", ref);
-        rc = remote_pull(b->store, ref, NULL, &ro, digest, err);
-    }
+    rc = remote_get_image(b->store, ref, b->o->pull, &ro, digest, err);
 
     pthread_mutex_lock(&b->pull_lock);
     b->pulls[i].state = rc < 0 ? -1 : 1;
@@ -89,22 +91,11 @@ int
 stage_from_image(struct build *b, struct stage *st, const char *ref, struct error *err)
 {
     struct image img;
-    int rc = image_load(b->store, ref, &img, err);
+    char digest[DIGEST_STR_LEN + 1];
     size_t i;
 
-    /* "localhost/NAME" without a port is a local name, as podman and buildah use it */
-    if (rc == 1 && registry_ref_is_remote(ref) && strncmp(ref, "localhost/", 10) != 0) {
-        if (stage_pull(b, ref, err) < 0)
-            return error_wrap(err, "image \"%s\" is not in the store and pulling it failed", ref);
-        rc = image_load(b->store, ref, &img, err);
-    }
-    if (rc < 0)
+    if (stage_pull(b, ref, digest, err) < 0 || image_load_digest(b->store, digest, &img, err) < 0)
         return -1;
-    if (rc == 1)
-        return error_set(err, 0,
-                         "image \"%s\" is not in the store %s (make one with strata import, or "
-                         "strata pull it)",
-                         ref, b->store->root);
     st->config = steal_ptr(&img.config);
     for (i = 0; i < img.manifest.nlayers; i++)
         oci_manifest_add_layer(&st->layers, &img.manifest.layers[i]);

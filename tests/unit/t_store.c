@@ -1,4 +1,6 @@
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -131,8 +133,89 @@ TEST(index_normalize_names)
     n = index_normalize("app:1", &err);
     CHECK_STR(n, "app:1");
     free(n);
+    n = index_normalize("docker.io/busybox", &err);
+    CHECK_STR(n, "docker.io/library/busybox:latest");
+    free(n);
     CHECK(index_normalize("bad name", &err) == NULL);
-    CHECK(strstr(err.msg, "invalid image name") != NULL);
+    CHECK(strstr(err.msg, "invalid image reference") != NULL);
+    CHECK(index_normalize("MyApp:1", &err) == NULL);
+    CHECK(strstr(err.msg, "must be lower case") != NULL);
+    CHECK(index_normalize("myapp:", &err) == NULL);
+    CHECK(index_normalize("myapp:Bad/Tag", &err) == NULL);
+}
+
+/*
+ * Every spelling of a name finds the same image, like podman: x and
+ * localhost/x are one name; busybox finds docker.io/library/busybox:latest;
+ * names stored before names were checked still work as written.
+ */
+TEST(index_spellings_of_one_name)
+{
+    struct store s;
+    struct error err;
+    char d1[DIGEST_STR_LEN + 1], d2[DIGEST_STR_LEN + 1], got[DIGEST_STR_LEN + 1];
+    struct index idx;
+    FILE *f;
+
+    f = fopen("registries.conf", "w");
+    CHECK(f != NULL);
+    fputs("# no search list: docker.io\n", f);
+    fclose(f);
+    setenv("CONTAINERS_REGISTRIES_CONF", "registries.conf", 1);
+    open_store(&s);
+    error_init(&err);
+    CHECK_OK(blob_put(&s, "{}", 2, d1, &err), err);
+    CHECK_OK(blob_put(&s, "{ }", 3, d2, &err), err);
+    CHECK_OK(index_set(&s, "app:1", d1, 2, &err), err);
+    CHECK_INT(index_resolve(&s, "localhost/app:1", got, &err), 0);
+    CHECK_STR(got, d1);
+    /* the other spelling replaces the entry instead of adding a second one */
+    CHECK_OK(index_set(&s, "localhost/app:1", d2, 3, &err), err);
+    CHECK_INT(index_resolve(&s, "app:1", got, &err), 0);
+    CHECK_STR(got, d2);
+    CHECK_OK(index_load(&s, &idx, &err), err);
+    CHECK_INT(idx.n, 1);
+    index_release(&idx);
+
+    CHECK_OK(index_set(&s, "docker.io/busybox", d1, 2, &err), err);
+    CHECK_OK(index_load(&s, &idx, &err), err);
+    CHECK(index_find(&idx, "docker.io/library/busybox:latest") != NULL);
+    index_release(&idx);
+    CHECK_INT(index_resolve(&s, "busybox", got, &err), 0);
+    CHECK_STR(got, d1);
+    CHECK_INT(index_resolve(&s, "library/busybox:latest", got, &err), 0);
+    CHECK_INT(index_resolve(&s, "index.docker.io/library/busybox", got, &err), 0);
+    CHECK_INT(index_resolve(&s, "quay.io/busybox", got, &err), 1);
+    /* localhost/ comes first: a local busybox hides the docker.io one */
+    CHECK_OK(index_set(&s, "busybox", d2, 3, &err), err);
+    CHECK_INT(index_resolve(&s, "busybox", got, &err), 0);
+    CHECK_STR(got, d2);
+    CHECK_INT(index_remove(&s, "busybox", &err), 0);
+    CHECK_INT(index_resolve(&s, "busybox", got, &err), 0);
+    CHECK_STR(got, d1);
+    CHECK_INT(index_remove(&s, "docker.io/library/busybox", &err), 0);
+    CHECK_INT(index_resolve(&s, "busybox", got, &err), 1);
+
+    /* an old store's literal names, even ones the grammar refuses */
+    {
+        char doc[512];
+        snprintf(doc, sizeof(doc),
+                 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"digest\":"
+                 "\"%s\",\"size\":2,\"annotations\":{\"" INDEX_REF_ANNOTATION
+                 "\":\"MyApp:1\"}},{\"mediaType\":\"x\",\"digest\":\"%s\",\"size\":3,"
+                 "\"annotations\":{\"" INDEX_REF_ANNOTATION "\":\"docker.io/busybox:1\"}}]}",
+                 d1, d2);
+        CHECK_OK(fs_write_atomic(s.root_fd, "index.json", doc, strlen(doc), 0644, &err), err);
+    }
+    CHECK_INT(index_resolve(&s, "MyApp:1", got, &err), 0);
+    CHECK_STR(got, d1);
+    CHECK_INT(index_resolve(&s, "busybox:1", got, &err), 0);
+    CHECK_STR(got, d2);
+    CHECK_INT(index_remove(&s, "docker.io/library/busybox:1", &err), 0);
+    CHECK_INT(index_resolve(&s, "Other:1", got, &err), -1);
+    CHECK(strstr(err.msg, "must be lower case") != NULL);
+    store_release(&s);
+    unsetenv("CONTAINERS_REGISTRIES_CONF");
 }
 
 TEST(index_rejects_corrupt_json)
