@@ -623,6 +623,22 @@ remote_local_only(const char *name)
     return !id || !strncmp(id, REFERENCE_LOCAL "/", strlen(REFERENCE_LOCAL) + 1);
 }
 
+/* A name that says localhost/ itself (not a short name): podman's local images. */
+static int
+remote_names_localhost(const char *name)
+{
+    struct reference r;
+    struct error e;
+    int local;
+
+    error_init(&e);
+    if (reference_parse(name, &r, &e) < 0)
+        return 1;
+    local = r.domain && !strcmp(r.domain, REFERENCE_LOCAL);
+    reference_release(&r);
+    return local;
+}
+
 int
 remote_get_image(struct store *s, const char *name, enum remote_pull_policy policy,
                  const struct registry_opts *o, char out_digest[DIGEST_STR_LEN + 1],
@@ -656,7 +672,7 @@ remote_get_image(struct store *s, const char *name, enum remote_pull_policy poli
     if (policy == REMOTE_PULL_NEVER)
         return error_set(err, 0, "image \"%s\" is not in the store %s (--pull=never)", name,
                          s->root);
-    if (remote_local_only(name))
+    if (remote_names_localhost(name))
         return error_set(err, 0,
                          "image \"%s\" is not in the store %s (a localhost/ name is never pulled: "
                          "build or import it)",
