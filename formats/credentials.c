@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -52,11 +53,15 @@ char *
 credentials_write_path(const char *authfile)
 {
     const char *env = getenv("REGISTRY_AUTH_FILE");
+    const char *dc = getenv("DOCKER_CONFIG");
 
     if (authfile && *authfile)
         return xstrdup(authfile);
     if (env && *env)
         return xstrdup(env);
+    /* podman's pkg/auth: with $DOCKER_CONFIG set, login writes its config.json */
+    if (dc && *dc)
+        return xasprintf("%s/config.json", dc);
     return credentials_runtime_path();
 }
 
@@ -111,17 +116,44 @@ credentials_helper_path(const char *name)
     return NULL;
 }
 
+/*
+ * Writes s to a pipe whose reader may be gone, without dying of SIGPIPE:
+ * the signal is blocked in this thread and a pending one is taken back.
+ */
+static int
+credentials_write_nosigpipe(int fd, const char *s, struct error *err)
+{
+    sigset_t pipe_set, old;
+    struct timespec zero = {0, 0};
+    int rc;
+
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    rc = fs_write_all(fd, s, strlen(s), err);
+    if (rc < 0 && err->sys_errno == EPIPE)
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 /* Writes server to the helper, reads its answer, bounded in size and time. */
 static int
-credentials_helper_talk(int in_fd, int out_fd, const char *server, struct buf *out,
+credentials_helper_talk(int *in_fd, int out_fd, const char *server, struct buf *out,
                         const char *what, struct error *err)
 {
     double deadline = log_now_ms() + CREDENTIALS_HELPER_TIMEOUT_MS;
     struct error e;
+    int rc;
 
     error_init(&e);
-    /* a helper that does not read its input must not block us: ignore EPIPE */
-    if (fs_write_all(in_fd, server, strlen(server), &e) < 0 && e.sys_errno != EPIPE)
+    /* the helper reads the server up to end of input: close it after writing */
+    rc = credentials_write_nosigpipe(*in_fd, server, &e);
+    close(*in_fd);
+    *in_fd = -1;
+    /* a helper that does not read its input must not stop us: EPIPE is fine */
+    if (rc < 0 && e.sys_errno != EPIPE)
         return error_set(err, e.sys_errno, "%s: write the server name", what);
     for (;;) {
         struct pollfd pfd = {out_fd, POLLIN, 0};
@@ -219,8 +251,9 @@ credentials_helper_get(const char *name, const char *server, struct credentials 
         return error_set(err, 0, "credential helper %s is not on $PATH", what);
     if ((pid = credentials_spawn(path, &in_fd, &out_fd, what, err)) < 0)
         return -1;
-    rc = credentials_helper_talk(in_fd, out_fd, server, &ans, what, err);
-    close(in_fd);
+    rc = credentials_helper_talk(&in_fd, out_fd, server, &ans, what, err);
+    if (in_fd >= 0)
+        close(in_fd);
     close(out_fd);
     if (rc < 0)
         kill(pid, SIGKILL);

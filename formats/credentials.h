@@ -16,9 +16,10 @@
  * shell) with the server on its standard input, as the
  * docker-credential-helpers protocol says.
  *
- * Written (login, logout): where podman writes, the --authfile or
- * $REGISTRY_AUTH_FILE file, else ${XDG_RUNTIME_DIR}/containers/auth.json
- * (else /run/containers/UID/auth.json), mode 0600, other keys kept.
+ * Written (login, logout): where podman 4 writes, the --authfile or
+ * $REGISTRY_AUTH_FILE file, else $DOCKER_CONFIG/config.json when
+ * DOCKER_CONFIG is set, else ${XDG_RUNTIME_DIR}/containers/auth.json (else
+ * /run/containers/UID/auth.json), mode 0600, other keys kept.
  */
 
 #include <stddef.h>

@@ -730,10 +730,17 @@ registry_token(struct registry_client *c, const struct registry_challenge *ch, s
         free(url);
         url = next;
     }
-    if (ch->scope && (!scope || strcmp(ch->scope, scope) != 0)) {
-        next = registry_url_add_query(url, "scope", ch->scope);
-        free(url);
-        url = next;
+    /* a challenge may ask for several scopes, space-separated: one parameter each */
+    for (const char *p = ch->scope; p && *p;) {
+        size_t n = strcspn(p, " ");
+        cleanup_free char *one = xstrndup(p, n);
+        if (n && (!scope || strcmp(one, scope) != 0)) {
+            next = registry_url_add_query(url, "scope", one);
+            free(url);
+            url = next;
+        }
+        p += n;
+        p += strspn(p, " ");
     }
     if (c->extra_scope) {
         next = registry_url_add_query(url, "scope", c->extra_scope);

@@ -4,7 +4,8 @@
 set -u
 pkgs=(gcc make pkg-config libarchive-dev libssl-dev libzstd-dev libcjson-dev
       libcurl4-openssl-dev zlib1g-dev busybox-static skopeo umoci hyperfine
-      python3 shellcheck zstd podman buildah docker.io docker-registry runc apache2-utils)
+      python3 shellcheck zstd podman buildah docker.io docker-registry runc apache2-utils
+      openssl bsdutils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

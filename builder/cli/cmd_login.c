@@ -28,8 +28,9 @@ static const char login_usage[] =
     "\n"
     "login asks for what is not given (on the terminal, the password without echo),\n"
     "checks it against the registry and stores it in --authfile, else\n"
-    "$REGISTRY_AUTH_FILE, else ${XDG_RUNTIME_DIR}/containers/auth.json (else\n"
-    "/run/containers/UID/auth.json), mode 0600: the file podman login writes. pull,\n"
+    "$REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json when DOCKER_CONFIG is set,\n"
+    "else ${XDG_RUNTIME_DIR}/containers/auth.json (else /run/containers/UID/auth.json),\n"
+    "mode 0600: the file podman login writes. pull,\n"
     "push and build read it, podman's and docker's files and credential helpers.\n";
 
 /* host[/namespace]: checked as the registry part of an image name. */

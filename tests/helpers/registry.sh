@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # A private docker-registry (distribution 2.x) for e2e tests; source it after lib.sh.
-#   registry_start DIR [EXTRA_YAML]  starts /usr/bin/docker-registry on 127.0.0.1 at a
+#   registry_start DIR [EXTRA_YAML [https CA]]  starts /usr/bin/docker-registry on 127.0.0.1 at a
 #                                    free port with storage in DIR, waits for /v2/,
 #                                    sets REG=127.0.0.1:PORT; stopped at exit
 #   registry_why                     why it cannot run here (empty when it can)
@@ -22,8 +22,9 @@ registry_stop() {
   REG_PID=""
 }
 
-registry_start() {
-  local dir=$1 extra=${2:-} port i
+# With https, ready means /v2/ answers over TLS (client pair "CERT:KEY" from $REG_PROBE_CERT).
+registry_start() { # DIR [EXTRA_YAML [https CAFILE]]
+  local dir=$1 extra=${2:-} scheme=${3:-http} ca=${4:-} port i
   mkdir -p "$dir/data"
   port=$(_registry_port)
   cat > "$dir/config.yml" <<EOC
@@ -44,11 +45,13 @@ EOC
   "$REGISTRY_BIN" serve "$dir/config.yml" > "$dir/log" 2>&1 &
   REG_PID=$!
   for i in $(seq 100); do
-    if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/v2/', timeout=1)" 2>/dev/null ||
-       python3 -c "
-import urllib.request, urllib.error
-try: urllib.request.urlopen('http://127.0.0.1:$port/v2/', timeout=1)
-except urllib.error.HTTPError as e: raise SystemExit(0 if e.code == 401 else 1)" 2>/dev/null; then
+    if python3 -c "
+import ssl, sys, urllib.request, urllib.error
+ctx = ssl.create_default_context(cafile=sys.argv[2]) if sys.argv[2] else None
+if ctx and sys.argv[3]: ctx.load_cert_chain(*sys.argv[3].split(':'))
+try: urllib.request.urlopen(sys.argv[1], timeout=1, context=ctx)
+except urllib.error.HTTPError as e: raise SystemExit(0 if e.code == 401 else 1)" \
+        "$scheme://127.0.0.1:$port/v2/" "$ca" "${REG_PROBE_CERT:-}" 2>/dev/null; then
       REG=127.0.0.1:$port
       return 0
     fi
