@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Registry authentication and hostile answers: docker-registry with htpasswd
 # (basic auth; --creds and ~/.docker/config.json), and a small fake registry
-# for the bearer-token flow, retries on 503, a wrong digest, an oversized
-# manifest and bad JSON.
+# for the bearer-token flow, retries on 503, 429 with Retry-After and
+# Docker Hub's rate-limit headers, a wrong digest, an oversized manifest and
+# bad JSON.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/helpers/registry.sh"
 H=$TOP/tests/helpers
@@ -63,6 +64,15 @@ fake flaky
 expect_success 'every GET failing once with 503 is retried and the pull succeeds' '
   [ "$(STRATA_ROOT=$T/f1 strata pull -q "$FAKE/x:1" f:1)" = "$want" ]
 '
+
+fake retryafter
+expect_success 'a 429 is retried after its Retry-After (the server refuses an earlier retry)' '
+  [ "$(STRATA_ROOT=$T/r1 strata pull -q "$FAKE/x:1" r:1)" = "$want" ]'
+
+fake ratelimited
+expect_fail 1 'too many requests \(HTTP 429\); rate limit 100 per 21600 s, remaining 0 per 21600 s.*retry after 3600 s' \
+  'a 429 whose Retry-After is too long fails at once with the rate-limit headers' '
+  STRATA_ROOT=$T/r2 timeout 20 "$STRATA_BIN" pull "$FAKE/x:1" r:1'
 
 fake baddigest
 expect_fail 1 'registry says sha256:0000' 'a manifest whose Docker-Content-Digest is wrong is refused' '

@@ -83,6 +83,16 @@ expect_success '--pull=always and --pull alone pull again; --pull=missing does n
 expect_fail 2 '--pull=sometimes: use missing, always or never' 'a bad --pull value is a usage error' '
   strata build --pull=sometimes -f "$T/ctx/Bb" "$T/ctx"'
 
+require script; skip_next
+expect_success 'pull progress: bytes and rate redrawn on a terminal, one line per layer otherwise' '
+  n=$(skopeo inspect --tls-verify=false --format "{{len .Layers}}" "docker://$REG/library/busybox:latest")
+  script -qec "STRATA_ROOT=$T/tty $STRATA_BIN pull busybox" /dev/null > tty.out
+  grep -q "pulling sha256:[0-9a-f]*… [0-9.]*[kM]*B / [0-9.]*[kM]*B  [0-9.]*[kMG]*B/s" tty.out
+  [ "$(grep -c $'"'"'\r'"'"' tty.out)" -ge 1 ]
+  STRATA_ROOT=$T/notty strata pull busybox > plain.out
+  [ "$(grep -c $'"'"'\r'"'"' plain.out)" = 0 ]
+  [ "$(grep -c "^pulled  sha256:.* in .* s (.*/s)$" plain.out)" = "$n" ]'
+
 skip_next
 expect_success 'mirrors are tried in order: a mirror that is down is skipped' '
   conf "$T/two.conf" "$DOWN" "$REG"

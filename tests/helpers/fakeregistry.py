@@ -13,16 +13,22 @@ Usage: fakeregistry.py LAYOUT PORTFILE MODE
         errflood manifest GETs answer 404 with an endless body
         overflow blobs come with more bytes than their size, without Content-Length
         bigdecl  manifests declare their first layer 2^50 bytes long
+        retryafter  the first manifest GET gets 429 with Retry-After: 2 and Docker
+                 Hub's rate-limit headers; a retry sooner than that gets 400
+        ratelimited  manifest GETs always get 429 with Retry-After: 3600
 The port it listens on (127.0.0.1) is written to PORTFILE."""
 import base64
 import http.server
 import json
 import os
 import sys
+import time
 
 LAYOUT, PORTFILE, MODE = sys.argv[1], sys.argv[2], sys.argv[3]
 TOKEN = "t0k-123"
 seen = set()
+first_429 = {}
+HUB_LIMIT = [("RateLimit-Limit", "100;w=21600"), ("RateLimit-Remaining", "0;w=21600")]
 
 
 def index():
@@ -74,6 +80,16 @@ class H(http.server.BaseHTTPRequestHandler):
             return HOSTILE[MODE](self)
         if len(parts) >= 5 and parts[-2] == "blobs" and MODE == "overflow":
             return self.endless(200, b"x" * 65536, 0)
+        if len(parts) >= 5 and parts[-2] == "manifests" and MODE == "ratelimited":
+            return self.send(429, b'{"errors":[{"code":"TOOMANYREQUESTS"}]}',
+                             headers=HUB_LIMIT + [("Retry-After", "3600")])
+        if len(parts) >= 5 and parts[-2] == "manifests" and MODE == "retryafter":
+            if self.path not in first_429:
+                first_429[self.path] = time.monotonic()
+                return self.send(429, b"{}", headers=HUB_LIMIT + [("Retry-After", "2")])
+            if time.monotonic() - first_429[self.path] < 1.9:
+                first_429[self.path] = -1e9  # never again: the retry came too early
+                return self.send(400, b'{"errors":[{"code":"RETRIED_TOO_EARLY"}]}')
         if len(parts) >= 5 and parts[-2] == "manifests":
             ref = parts[-1]
             for m in index()["manifests"]:
