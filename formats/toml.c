@@ -60,6 +60,17 @@ toml_in(const struct toml_p *p, const cJSON *item, const cJSON **list, size_t n)
     return 0;
 }
 
+/* How much of the text at p->s an error quotes: at most 20 bytes, never past the end. */
+static int
+toml_quote_len(const struct toml_p *p)
+{
+    size_t left = (size_t)(p->end - p->s), n;
+
+    for (n = 0; n < left && n < 20 && p->s[n] != '\n'; n++)
+        ;
+    return (int)n;
+}
+
 static void
 toml_skip_ws(struct toml_p *p)
 {
@@ -99,7 +110,7 @@ toml_end_of_line(struct toml_p *p)
     if (p->s < p->end && *p->s == '\r')
         p->s++;
     if (p->s < p->end && *p->s != '\n')
-        return toml_fail(p, "unexpected \"%.20s\" after the value", p->s);
+        return toml_fail(p, "unexpected \"%.*s\" after the value", toml_quote_len(p), p->s);
     if (p->s < p->end) {
         p->s++;
         p->line++;
@@ -223,7 +234,7 @@ toml_key(struct toml_p *p)
     while (p->s < p->end && toml_bare_char(*p->s))
         p->s++;
     if (p->s == k) {
-        toml_fail(p, "expected a key, found \"%.20s\"", k);
+        toml_fail(p, "expected a key, found \"%.*s\"", toml_quote_len(p), k);
         return NULL;
     }
     return xstrndup(k, (size_t)(p->s - k));
@@ -306,7 +317,7 @@ toml_value(struct toml_p *p, int depth)
     else if ((*p->s >= '0' && *p->s <= '9') || *p->s == '+' || *p->s == '-')
         toml_fail(p, "numbers and dates are not supported here");
     else
-        toml_fail(p, "unknown value \"%.20s\"", p->s);
+        toml_fail(p, "unknown value \"%.*s\"", toml_quote_len(p), p->s);
     return NULL;
 }
 
