@@ -569,11 +569,21 @@ registry_curl_error(struct registry_client *c, const struct registry_req *q, CUR
                          "TLS: the certificate of %s is not trusted: %s (put its CA in %s, or "
                          "use --tls-verify=false)",
                          host, why, c->tls.hint);
-    case CURLE_SSL_CONNECT_ERROR:
-        return error_set(err, 0, "TLS handshake with %s failed: %s", host, why);
     case CURLE_SSL_CERTPROBLEM:
         return error_set(err, 0, "TLS client certificate %s for %s: %s",
                          c->tls.cert ? c->tls.cert : "", host, why);
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_FAILED_INIT:
+        /* a TLS server that wants a client certificate drops the connection this way */
+        if (!strncmp(q->url, "https://", 8) && !c->tls.cert)
+            return error_set(err, 0,
+                             "TLS connection to %s failed: %s (if the registry wants a client "
+                             "certificate, put NAME.cert and NAME.key beside %s)",
+                             host, why, c->tls.hint);
+        return error_set(err, 0, "%s %s: %s", q->method, q->url, why);
     default:
         return error_set(err, 0, "%s %s: %s", q->method, q->url, why);
     }

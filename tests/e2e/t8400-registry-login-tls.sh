@@ -186,7 +186,8 @@ expect_fail 1 "TLS: the certificate of $RS is not trusted: .*(certificate|issuer
   STRATA_CERTS_D=$T/nocerts STRATA_ROOT=$T/s2 strata pull "$RS/tls/base:1"'
 
 skip_next
-expect_fail 1 "$RS.*(certificate required|handshake failure|alert)" 'TLS: without the client certificate the registry refuses, and the error says so' '
+expect_fail 1 "TLS connection to $RS failed: .*wants a client certificate, put NAME.cert and NAME.key beside $T/caonly/$RS/ca.crt" \
+  'TLS: without the client certificate the registry refuses, and the error says what to do' '
   STRATA_CERTS_D=$T/caonly STRATA_ROOT=$T/s3 strata pull "$RS/tls/base:1"'
 
 skip_next
