@@ -333,6 +333,20 @@ reference_format(const struct reference *r)
     return buf_detach(&b);
 }
 
+int
+reference_check_length(const char *s, const struct reference *r, struct error *err)
+{
+    cleanup_free char *name = reference_name(r);
+
+    /* reference.go: NameTotalLengthMax applies to the name with its domain */
+    if (strlen(name) > REFERENCE_NAME_MAX)
+        return error_input(err,
+                           "invalid image reference \"%.64s...\": the name is longer than %d "
+                           "characters as %.20s/...",
+                           s, REFERENCE_NAME_MAX, r->domain ? r->domain : "");
+    return 0;
+}
+
 char *
 reference_normalize(const char *s, const char *domain, struct error *err)
 {
@@ -342,6 +356,10 @@ reference_normalize(const char *s, const char *domain, struct error *err)
     if (reference_parse(s, &r, err) < 0)
         return NULL;
     reference_qualify(&r, domain);
+    if (reference_check_length(s, &r, err) < 0) {
+        reference_release(&r);
+        return NULL;
+    }
     reference_default_tag(&r);
     out = reference_format(&r);
     reference_release(&r);

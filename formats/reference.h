@@ -54,6 +54,12 @@ void reference_copy(struct reference *dst, const struct reference *src);
  */
 void reference_qualify(struct reference *r, const char *domain);
 
+/*
+ * Refuses (input error naming s) a qualified r whose name is longer than
+ * REFERENCE_NAME_MAX, as a short name can become once qualified.
+ */
+int reference_check_length(const char *s, const struct reference *r, struct error *err);
+
 /* Adds the tag "latest" when r has neither a tag nor a digest. */
 void reference_default_tag(struct reference *r);
 

@@ -58,6 +58,10 @@ registry_ref_parse(const char *s, struct registry_ref *r, struct error *err)
     if (reference_parse(s, &ref, err) < 0)
         return -1;
     reference_qualify(&ref, REGISTRY_DEFAULT_HOST);
+    if (reference_check_length(s, &ref, err) < 0) {
+        reference_release(&ref);
+        return -1;
+    }
     reference_default_tag(&ref);
     memset(r, 0, sizeof(*r));
     r->host = steal_ptr(&ref.domain);

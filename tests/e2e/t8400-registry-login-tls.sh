@@ -96,6 +96,12 @@ expect_success 'a docker-credential helper on PATH supplies the password (credHe
   [ "$(wc -l < "$T/helper.log")" = 2 ]'
 
 skip_next
+expect_success 'registries.conf credential-helpers names the helper to ask' '
+  printf "credential-helpers = [\"stratatest\"]\n" > "$T/helpers.conf"
+  [ "$(CONTAINERS_REGISTRIES_CONF=$T/helpers.conf PATH=$T/bin:$PATH STRATA_ROOT=$T/b8 strata pull -q "$RB/team/base:1")" = "$want" ]
+  [ "$(wc -l < "$T/helper.log")" = 3 ]'
+
+skip_next
 expect_fail 1 'credential helper docker-credential-absent is not on \$PATH' 'a configured helper that is missing is a clear error' '
   printf "{\"credHelpers\":{\"%s\":\"absent\"}}" "$RB" > "$T/dc/config.json"
   DOCKER_CONFIG=$T/dc STRATA_ROOT=$T/b6 strata pull "$RB/team/base:1"'

@@ -92,6 +92,18 @@ TEST(reference_rejects_with_a_reason)
     memset(long_name, 'a', sizeof(long_name));
     long_name[256] = '\0';
     check_bad(long_name, "longer than 255");
+    {
+        /* 250 characters: a short name, but too long as docker.io/library/... */
+        struct error err;
+        char *n;
+        long_name[250] = '\0';
+        error_init(&err);
+        n = reference_normalize(long_name, NULL, &err);
+        CHECK(n != NULL);
+        free(n);
+        CHECK(reference_normalize(long_name, "docker.io", &err) == NULL);
+        CHECK(strstr(err.msg, "longer than 255 characters as docker.io/") != NULL);
+    }
 }
 
 TEST(reference_parts_and_forms)
