@@ -197,7 +197,7 @@ step_heredoc_sources(struct build *b, const struct parse_instr *in, const struct
                      struct cachekey *k, char srcd[DIGEST_STR_LEN + 1], const char *where,
                      struct error *err)
 {
-    struct expand_opts eo = {b->plan.recipe.escape, 1, 1, 0};
+    struct expand_opts eo = {b->plan.recipe.escape, 1, 1, 0, 0};
     struct cachekey sk;
     size_t i;
 

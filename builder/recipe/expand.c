@@ -528,14 +528,38 @@ expand_dollar(struct expand_ctx *c, struct buf *out)
     return 0;
 }
 
-/* A quote or a `$` at the current position: processes it into result and w. */
+/*
+ * processPossibleHeredoc, at a '<': a "<<" takes the blanks (space, tab, CR)
+ * after it into its word, so that "<< EOF" stays one word as it does for
+ * BuildKit's lexer and the heredoc rules see "<< EOF" whole.
+ */
+static void
+expand_heredoc_op(struct expand_ctx *c, struct buf *out)
+{
+    int ch;
+
+    buf_addch(out, '<');
+    c->pos++;
+    if (expand_peek(c) != '<')
+        return;
+    buf_addch(out, '<');
+    c->pos++;
+    while ((ch = expand_peek(c)) == ' ' || ch == '\t' || ch == '\r') {
+        buf_addch(out, (char)ch);
+        c->pos++;
+    }
+}
+
+/* A quote, a `$` or a '<' at the current position: processes it into result and w. */
 static int
 expand_special(struct expand_ctx *c, int ch, struct buf *result, struct expand_wordlist *w)
 {
     cleanup_buf struct buf tmp = BUF_INIT;
-    int rc;
+    int rc = 0;
 
-    if (ch == '$')
+    if (ch == '<')
+        expand_heredoc_op(c, &tmp);
+    else if (ch == '$')
         rc = expand_dollar(c, &tmp);
     else if (ch == '\'')
         rc = expand_single(c, &tmp);
@@ -566,7 +590,7 @@ expand_stop_on(struct expand_ctx *c, int stop, int raw_escapes, struct buf *resu
             c->raw_escapes = saved;
             return 0;
         }
-        if (ch == '$' || ch == '\'' || ch == '"') {
+        if (ch == '$' || ch == '<' || ((ch == '\'' || ch == '"') && !c->o->skip_quotes)) {
             if (expand_special(c, ch, result, w) < 0)
                 return -1;
             continue;
@@ -626,7 +650,7 @@ expand_process(const char *word, const struct expand_opts *opts, const struct st
 int
 expand_word(const char *word, char escape, const struct strvec *vars, char **out, struct error *err)
 {
-    const struct expand_opts o = {escape, 0, 0, 0};
+    const struct expand_opts o = {escape, 0, 0, 0, 0};
 
     return expand_process(word, &o, vars, out, NULL, err);
 }
@@ -635,7 +659,7 @@ int
 expand_words(const char *text, char escape, const struct strvec *vars, struct strvec *out,
              struct error *err)
 {
-    const struct expand_opts o = {escape, 0, 0, 0};
+    const struct expand_opts o = {escape, 0, 0, 0, 0};
 
     return expand_process(text, &o, vars, NULL, out, err);
 }

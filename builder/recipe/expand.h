@@ -8,7 +8,9 @@
  * ${V%p}, ${V%%p}, ${V/p/r}, ${V//p/r}; the escape character escapes `$`
  * and quotes; single quotes are literal, double quotes allow expansion;
  * quotes are removed. Unset variables expand to "". Patterns p are shell
- * globs: `*`, `?`, `[...]` (`[!...]` or `[^...]` negates), `\x` is x.
+ * globs: `*`, `?`, `[...]` (`[!...]` or `[^...]` negates), `\x` is x. As in
+ * BuildKit's lexer, an unquoted "<<" keeps the blanks after it in its word
+ * ("<< EOF" is one word), which decides what the parser takes for a heredoc.
  *
  * Variables come as a "KEY=VALUE" list; when a key appears more than once
  * the last entry wins; an entry without '=' sets KEY to "".
@@ -43,6 +45,7 @@ struct expand_opts {
     int raw_quotes;  /* keep quote characters in the result */
     int raw_escapes; /* keep escape characters in the result */
     int skip_unset;  /* leave references to unset variables as written */
+    int skip_quotes; /* quotes are ordinary characters (SkipProcessQuotes) */
 };
 
 /*

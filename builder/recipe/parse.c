@@ -639,7 +639,7 @@ parse_count_quotes(const char *s)
 static int
 parse_heredoc_word(const char *w, struct parse_heredoc *hd, struct error *err)
 {
-    const struct expand_opts plain = {'\\', 0, 0, 1}, raw = {'\\', 1, 0, 1};
+    const struct expand_opts plain = {'\\', 0, 0, 1, 0}, raw = {'\\', 1, 0, 1, 0};
     cleanup_strvec struct strvec words = STRVEC_INIT, rawwords = STRVEC_INIT;
     const char *p = w;
     int fd = 0;
@@ -703,7 +703,7 @@ parse_read_heredoc(struct parse_ctx *c, struct parse_instr *in, struct parse_her
 static int
 parse_heredocs(struct parse_ctx *c, struct parse_instr *in, struct error *err)
 {
-    const struct expand_opts o = {'\\', 1, 1, 1};
+    const struct expand_opts o = {'\\', 1, 1, 1, 0};
     cleanup_strvec struct strvec words = STRVEC_INIT;
     struct error ignored;
     size_t i;
@@ -1081,7 +1081,7 @@ parse_expands_arg(const struct parse_instr *in, size_t i)
 static int
 parse_validate_words(const struct parse_recipe *r, const struct parse_instr *in, struct error *err)
 {
-    const struct expand_opts o = {r->escape, 0, 0, 1};
+    const struct expand_opts o = {r->escape, 0, 0, 1, 0};
     struct error sub;
     size_t i;
 

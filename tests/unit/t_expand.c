@@ -191,7 +191,7 @@ TEST(expand_words_split)
 
 TEST(expand_raw_options)
 {
-    const struct expand_opts raw = {'\\', 1, 1, 1};
+    const struct expand_opts raw = {'\\', 1, 1, 1, 0};
     struct strvec words = STRVEC_INIT;
     struct error err;
     char *out = NULL;
@@ -202,6 +202,48 @@ TEST(expand_raw_options)
     CHECK_INT(words.n, 5);
     free(out);
     strvec_release(&words);
+}
+
+/* processPossibleHeredoc: "<<" keeps the blanks after it in its word. */
+TEST(expand_heredoc_operator_words)
+{
+    const struct expand_opts raw = {'\\', 1, 1, 1, 0};
+    struct strvec words = STRVEC_INIT;
+    struct error err;
+    char *out = NULL;
+
+    error_init(&err);
+    CHECK_OK(expand_process("cat <<  'EOF' > x <\t<<\t\rY a<<b", &raw, NULL, &out, &words, &err),
+             err);
+    CHECK_STR(out, "cat <<  'EOF' > x <\t<<\t\rY a<<b");
+    CHECK_INT(words.n, 7);
+    if (words.n == 7) {
+        CHECK_STR(words.v[1], "<<  'EOF'");
+        CHECK_STR(words.v[3], "x");
+        CHECK_STR(words.v[4], "<");
+        CHECK_STR(words.v[5], "<<\t\rY");
+        CHECK_STR(words.v[6], "a<<b");
+    }
+    free(out);
+    strvec_release(&words);
+}
+
+/* SkipProcessQuotes, as BuildKit expands an unquoted COPY heredoc body. */
+TEST(expand_skip_quotes)
+{
+    const struct expand_opts body = {'\\', 0, 0, 0, 1};
+    struct strvec vars = STRVEC_INIT;
+    struct error err;
+    char *out = NULL;
+
+    error_init(&err);
+    strvec_push(&vars, "name=world");
+    CHECK_OK(
+        expand_process("Hello '${name}' \"$name\"! \\\\ \\$ \\\n", &body, &vars, &out, NULL, &err),
+        err);
+    CHECK_STR(out, "Hello 'world' \"world\"! \\ $ \n");
+    free(out);
+    strvec_release(&vars);
 }
 
 TEST(expand_glob)

@@ -253,6 +253,91 @@ out:
     CHECK_DUMP("FROM a\nRUN echo '<<EOF'\n", "(from \"a\")\n(run \"echo '<<EOF'\")\n");
 }
 
+/*
+ * The heredocs of "FROM a\n" + line + "\n" + body: "name/expand/chomp/fd"
+ * for each, joined with ' ' (caller frees), or "error: first line".
+ */
+static char *
+heredocs_of(const char *line, const char *body)
+{
+    struct parse_recipe r;
+    struct error err;
+    struct buf text = BUF_INIT, out = BUF_INIT;
+    size_t i;
+
+    error_init(&err);
+    buf_addf(&text, "FROM a\n%s\n%s", line, body);
+    if (parse_recipe("Recipe", text.data, text.len, &r, &err) < 0) {
+        buf_addf(&out, "error: %.*s", (int)strcspn(err.msg, "\n"), err.msg);
+    } else {
+        const struct parse_instr *in = &r.instrs[1];
+        for (i = 0; i < in->nheredocs; i++)
+            buf_addf(&out, "%s%s/%d/%d/%d", i ? " " : "", in->heredocs[i].name,
+                     in->heredocs[i].expand, in->heredocs[i].strip_tabs, in->heredocs[i].fd);
+        parse_recipe_release(&r);
+    }
+    buf_release(&text);
+    return buf_detach(&out);
+}
+
+#define CHECK_HEREDOCS(line, body, expected)                                                       \
+    do {                                                                                           \
+        char *h_ = heredocs_of((line), (body));                                                    \
+        CHECK_STR(h_, (expected));                                                                 \
+        free(h_);                                                                                  \
+    } while (0)
+
+/*
+ * Which words open a heredoc, as BuildKit's lexer and its heredoc pattern
+ * ^(\d*)<<(-?)\s*([^<]*)$ decide (frontend/dockerfile/parser/parser.go,
+ * shell/lex.go processPossibleHeredoc); cases from its parser_heredoc_test.go.
+ */
+TEST(parse_heredoc_forms)
+{
+    const char *eof = "x\nEOF\n";
+
+    CHECK_HEREDOCS("RUN <<EOF", eof, "EOF/1/0/0");
+    CHECK_HEREDOCS("RUN <<-EOF", eof, "EOF/1/1/0");
+    CHECK_HEREDOCS("RUN <<'EOF'", eof, "EOF/0/0/0");
+    CHECK_HEREDOCS("RUN <<\"EOF\"", eof, "EOF/0/0/0");
+    CHECK_HEREDOCS("RUN <<-'EOF'", eof, "EOF/0/1/0");
+    CHECK_HEREDOCS("RUN 4<<EOF", eof, "EOF/1/0/4");
+    CHECK_HEREDOCS("RUN <<EOF <<EOF2", "EOF\nEOF2\n", "EOF/1/0/0 EOF2/1/0/0");
+    CHECK_HEREDOCS("RUN '<<EOF'", "", "");
+    CHECK_HEREDOCS("RUN \"<<EOF\"", "", "");
+    CHECK_HEREDOCS("RUN <<eo\\'f", "eo'f\n", "eo'f/1/0/0");
+    CHECK_HEREDOCS("RUN <<eo'f'", "eof\n", "eof/0/0/0");
+    CHECK_HEREDOCS("RUN <<'one two'", "one two\n", "one two/0/0/0");
+    CHECK_HEREDOCS("RUN <<one two", "one\n", "one/1/0/0");
+    CHECK_HEREDOCS("RUN <<$EOF", "$EOF\n", "$EOF/1/0/0");
+    /* blanks after << stay in the word: still a heredoc named EOF */
+    CHECK_HEREDOCS("RUN cat << EOF", eof, "EOF/1/0/0");
+    CHECK_HEREDOCS("RUN cat <<  EOF > /etc/x", eof, "EOF/1/0/0");
+    CHECK_HEREDOCS("RUN cat << 'EOF' > /etc/x", eof, "EOF/0/0/0");
+    CHECK_HEREDOCS("RUN cat <<  \"EOF\"", eof, "EOF/0/0/0");
+    CHECK_HEREDOCS("RUN cat <<\t EOF", eof, "EOF/1/0/0");
+    CHECK_HEREDOCS("COPY << EOF /x", eof, "EOF/1/0/0");
+    CHECK_HEREDOCS("ADD <<  'EOF' /x", eof, "EOF/0/0/0");
+    CHECK_HEREDOCS("RUN 3<< EOF cat", eof, "EOF/1/0/3");
+    CHECK_HEREDOCS("RUN << -EOF", "-EOF\n", "-EOF/1/0/0");
+    CHECK_HEREDOCS("ONBUILD RUN << EOF", eof, "EOF/1/0/0");
+    /* not heredocs: "<<-" cut off by a blank, "<<<", a bare "<<", a word before "<<" */
+    CHECK_HEREDOCS("RUN <<- EOF", "", "");
+    CHECK_HEREDOCS("RUN cat <<<EOF", "", "");
+    CHECK_HEREDOCS("RUN cat << ", "", "");
+    CHECK_HEREDOCS("RUN cat <<", "", "");
+    CHECK_HEREDOCS("RUN cat<<EOF", "", "");
+    CHECK_HEREDOCS("RUN echo \\<< EOF", "", "");
+    CHECK_HEREDOCS("RUN echo \"<< EOF\"", "", "");
+    CHECK_HEREDOCS("RUN [\"<<EOF\"]", "", "");
+    CHECK_HEREDOCS("CMD << EOF", "", "");
+    /* no terminator line: as BuildKit, an error */
+    CHECK_HEREDOCS("RUN cat << EOF > /etc/x", "",
+                   "error: Recipe:2:9: unterminated heredoc: no line \"EOF\" before the end");
+    CHECK_HEREDOCS("COPY << 'EOF' /x", "body\n",
+                   "error: Recipe:2:6: unterminated heredoc: no line \"EOF\" before the end");
+}
+
 TEST(parse_onbuild_heredoc)
 {
     struct parse_recipe r;
