@@ -39,7 +39,7 @@ static const struct parse_kw parse_kws[] = {
     {"expose", PARSE_WORDS, 1, 0},          {"from", PARSE_WORDS, 1, 0},
     {"healthcheck", PARSE_HEALTH, 0, 0},    {"label", PARSE_NAME_VAL, 1, 0},
     {"maintainer", PARSE_STRING, 1, 0},     {"onbuild", PARSE_SUB, 0, 0},
-    {"run", PARSE_MAYBE_JSON, 1, 1},        {"shell", PARSE_MAYBE_JSON, 1, 0},
+    {"run", PARSE_MAYBE_JSON, 0, 1},        {"shell", PARSE_MAYBE_JSON, 1, 0},
     {"stopsignal", PARSE_STRING, 1, 0},     {"user", PARSE_STRING, 1, 0},
     {"volume", PARSE_JSON_OR_LIST, 1, 0},   {"workdir", PARSE_STRING, 1, 0},
 };

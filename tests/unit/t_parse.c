@@ -374,9 +374,28 @@ TEST(parse_error_caret_line)
     CHECK(strstr(err.msg, "\n     2 | \tRUNN x\n       | \t^") != NULL);
 }
 
+/*
+ * BuildKit checks no argument count for RUN, CMD or ENTRYPOINT: an empty
+ * RUN runs `/bin/sh -c ""` (instructions/parse.go parseRun).
+ */
+TEST(parse_empty_run)
+{
+    CHECK_DUMP("FROM a\nRUN\n", "(from \"a\")\n(run)\n");
+    CHECK_DUMP("FROM a\nRUN --mount=type=cache,target=/c \n",
+               "(from \"a\")\n(run [\"--mount=type=cache,target=/c\"])\n");
+    CHECK_DUMP("FROM a\nRUN \\\n# only a comment\n", "(from \"a\")\n(run)\n");
+    CHECK_DUMP("FROM a\nONBUILD RUN\nRUN []\nCMD\nENTRYPOINT\n",
+               "(from \"a\")\n(onbuild (run))\n(run)\n(cmd)\n(entrypoint)\n");
+    /* what BuildKit refuses without arguments stays refused */
+    CHECK_PARSE_ERR("FROM a\nSHELL []\n", "Recipe:2:1: SHELL requires at least one argument");
+    CHECK_PARSE_ERR("FROM a\nVOLUME\n", "Recipe:2:1: VOLUME requires at least one argument");
+    CHECK_PARSE_ERR("FROM a\nONBUILD \\\n\n", "Recipe:2:1: ONBUILD requires at least one argument");
+    CHECK_VALIDATE_ERR("FROM a\nHEALTHCHECK\n",
+                       "Recipe:2:1: HEALTHCHECK requires at least one argument");
+}
+
 TEST(parse_error_missing_args)
 {
-    CHECK_PARSE_ERR("FROM a\nRUN\n", "Recipe:2:1: RUN requires at least one argument");
     CHECK_PARSE_ERR("FROM\n", "Recipe:1:1: FROM requires at least one argument");
     CHECK_PARSE_ERR("FROM a\nCOPY a\n", "Recipe:2:1: COPY requires at least two arguments");
     CHECK_PARSE_ERR("FROM a\nENV PATH\n",
