@@ -59,6 +59,24 @@ step_shebang_script(const char *body)
     return buf_detach(&sc);
 }
 
+/*
+ * Whether the command is one heredoc word and nothing else ("<<EOF",
+ * "<< 'EOF'", "3<<-EOF"), which BuildKit runs as the script itself
+ * (dockerfile2llb dispatchRun, MustParseHeredoc on the whole command).
+ */
+static int
+step_run_only_heredoc(const char *cmd)
+{
+    struct parse_heredoc hd = {NULL, NULL, 0, 0, 0};
+    struct error ignored;
+    int rc;
+
+    error_init(&ignored);
+    rc = parse_heredoc_word(cmd, &hd, &ignored);
+    free(hd.name);
+    return rc == 1;
+}
+
 static void
 step_run_argv(const struct stage *st, const struct parse_instr *in, struct strvec *argv)
 {
@@ -69,8 +87,7 @@ step_run_argv(const struct stage *st, const struct parse_instr *in, struct strve
         return;
     }
     step_shell(step_cfg(st), argv);
-    if (in->nheredocs && in->args.n && !strncmp(in->args.v[0], "<<", 2) &&
-        !strchr(in->args.v[0], ' ')) {
+    if (in->nheredocs && in->args.n == 1 && step_run_only_heredoc(in->args.v[0])) {
         /* RUN <<EOF: the heredoc is the script, run by the shell or by its #! interpreter */
         const char *body = in->heredocs[0].content;
         strvec_push_owned(argv, strncmp(body, "#!", 2) ? xstrdup(body) : step_shebang_script(body));

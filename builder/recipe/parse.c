@@ -632,11 +632,7 @@ parse_count_quotes(const char *s)
     return n;
 }
 
-/*
- * Reads a word like "<<EOF", "<<-EOF", "3<<'EOF'" into hd. Returns 1 for a
- * heredoc, 0 for another word, -1 when the delimiter cannot be lexed.
- */
-static int
+int
 parse_heredoc_word(const char *w, struct parse_heredoc *hd, struct error *err)
 {
     const struct expand_opts plain = {'\\', 0, 0, 1, 0}, raw = {'\\', 1, 0, 1, 0};

@@ -159,6 +159,15 @@ int parse_validate(struct parse_recipe *r, struct error *err);
  */
 int parse_type(struct parse_recipe *r, struct error *err);
 
+/*
+ * BuildKit's ParseHeredoc: whether word, as a whole, opens a heredoc
+ * (^(\d*)<<(-?)\s*([^<]*)$ with a rest that lexes as one word: "<<EOF",
+ * "<<-'EOF'", "3<<EOF", "<< EOF"). Returns 1 and fills hd's name (allocated),
+ * expand, strip_tabs and fd; 0 for another word; -1 with an input error when
+ * the delimiter cannot be lexed.
+ */
+int parse_heredoc_word(const char *word, struct parse_heredoc *hd, struct error *err);
+
 /* Appends BuildKit's dump format (see ../shared/conformance/README.md) to out. */
 void parse_dump(const struct parse_recipe *r, struct buf *out);
 
