@@ -192,12 +192,17 @@ step_url_sources(struct build *b, const struct parse_instr *in, const struct str
  * delimiter was quoted. All sources of the instruction must be heredocs.
  */
 static int
-step_heredoc_sources(struct build *b, const struct parse_instr *in, const struct strvec *vars,
+step_heredoc_sources(const struct parse_instr *in, const struct strvec *vars,
                      const struct strvec *words, struct strvec *names, struct strvec *bodies,
                      struct cachekey *k, char srcd[DIGEST_STR_LEN + 1], const char *where,
                      struct error *err)
 {
-    struct expand_opts eo = {b->plan.recipe.escape, 1, 1, 0, 0};
+    /*
+     * BuildKit's ExpandRaw for heredoc bodies (dockerfile2llb): a lexer with
+     * the backslash escape whatever the escape directive, quotes that are
+     * ordinary characters ('${name}' expands), escapes that are consumed.
+     */
+    const struct expand_opts eo = {'\\', 0, 0, 0, 1};
     struct cachekey sk;
     size_t i;
 
@@ -354,8 +359,8 @@ step_copy_hash(struct step_copy_plan *p, const char *workdir, struct error *err)
         rc =
             step_url_sources(p->b, in, &p->words, p->url_dir, &p->srcs, &k, p->srcd, p->where, err);
     } else if (in->nheredocs) {
-        rc = step_heredoc_sources(p->b, in, &p->vars, &p->words, &p->srcs, &p->hd_bodies, &k,
-                                  p->srcd, p->where, err);
+        rc = step_heredoc_sources(in, &p->vars, &p->words, &p->srcs, &p->hd_bodies, &k, p->srcd,
+                                  p->where, err);
     } else {
         rc = step_copy_sources(p->b, in, p->from, &p->words, &p->srcs, &k, p->srcd,
                                json_add_object(p->st->inputs, "files"), p->excl, p->where, err);
