@@ -290,15 +290,25 @@ step_meta_onbuild(const struct step_meta_args *a, struct error *err)
 {
     cJSON *ob = cJSON_GetObjectItemCaseSensitive(a->cfg, "OnBuild");
     const char *text = a->in->original + strlen("onbuild");
+    struct buf trigger = BUF_INIT;
+    size_t i;
 
     (void)err;
-    while (*text == ' ' || *text == '\t')
-        text++;
+    /*
+     * As BuildKit's parseOnBuild: the trigger as written without the
+     * keyword, its heredoc bodies and terminators appended, so that the
+     * child build parses `ONBUILD RUN <<EOF` with its body.
+     */
+    text += strspn(text, " \t\n\f\r");
+    buf_adds(&trigger, text);
+    for (i = 0; i < a->in->nheredocs; i++)
+        buf_addf(&trigger, "\n%s%s", a->in->heredocs[i].content, a->in->heredocs[i].name);
     if (!cJSON_IsArray(ob)) {
         cJSON_DeleteItemFromObjectCaseSensitive(a->cfg, "OnBuild");
         ob = json_add_array(a->cfg, "OnBuild");
     }
-    cJSON_AddItemToArray(ob, cJSON_CreateString(text));
+    cJSON_AddItemToArray(ob, cJSON_CreateString(buf_cstr(&trigger)));
+    buf_release(&trigger);
     return 0;
 }
 
