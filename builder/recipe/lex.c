@@ -799,9 +799,27 @@ lex_append(struct lex_line *out, const char *s, size_t n, int line, int col)
     buf_add(&out->text, s, n);
 }
 
+/*
+ * BuildKit's parser keeps a NUL byte of an instruction in its strings (and
+ * drops one in a comment line with the comment); strata's instructions are C
+ * strings, so an instruction or heredoc line holding one is refused here,
+ * where its position is known.
+ */
+static int
+lex_check_nul(const struct lex *lx, const char *line, const char *s, size_t n, const char *what,
+              struct error *err)
+{
+    const char *nul = memchr(s, '\0', n);
+
+    if (!nul)
+        return 0;
+    return lex_error_at(err, lx->file, lx->src, lx->len, lx->line, (int)(nul - line) + 1,
+                        "NUL byte in %s", what);
+}
+
 /* Appends the continuation lines of an instruction to out. */
-static void
-lex_continue(struct lex *lx, struct lex_line *out)
+static int
+lex_continue(struct lex *lx, struct lex_line *out, struct error *err)
 {
     const char *s;
     size_t n, lead;
@@ -816,9 +834,12 @@ lex_continue(struct lex *lx, struct lex_line *out)
             out->empty_continuation = 1;
             continue;
         }
+        if (lex_check_nul(lx, s, s, n, "an instruction", err) < 0)
+            return -1;
         more = lex_trim_continuation(lx, s, &n);
         lex_append(out, s, n, lx->line, 1);
     }
+    return 0;
 }
 
 int
@@ -844,9 +865,11 @@ lex_next(struct lex *lx, struct lex_line *out, struct error *err)
         if (!more && n == lead)
             continue;
         out->start_line = lx->line;
+        if (lex_check_nul(lx, s, s + lead, n - lead, "an instruction", err) < 0)
+            return -1;
         lex_append(out, s + lead, n - lead, lx->line, (int)lead + 1);
-        if (more)
-            lex_continue(lx, out);
+        if (more && lex_continue(lx, out, err) < 0)
+            return -1;
         out->end_line = lx->line;
         return 1;
     }
@@ -854,7 +877,8 @@ lex_next(struct lex *lx, struct lex_line *out, struct error *err)
 }
 
 int
-lex_heredoc(struct lex *lx, const char *name, int strip_tabs, struct buf *content)
+lex_heredoc(struct lex *lx, const char *name, int strip_tabs, struct buf *content,
+            struct error *err)
 {
     size_t namelen = strlen(name);
     const char *s;
@@ -869,6 +893,8 @@ lex_heredoc(struct lex *lx, const char *name, int strip_tabs, struct buf *conten
         m = lex_trim_cr(s, n);
         if (m >= tabs && m - tabs == namelen && !memcmp(s + tabs, name, namelen))
             return 1;
+        if (lex_check_nul(lx, s, s, n, "a heredoc body", err) < 0)
+            return -1;
         buf_add(content, s + tabs, n - tabs);
         if (nl)
             buf_addch(content, '\n');

@@ -60,7 +60,8 @@ void lex_release(struct lex *lx);
  * Reads the next logical line (an instruction with its continuations) into
  * out, which is reset first. Returns 1 with a line, 0 at the end of the
  * input, -1 with an input error "file:line:col: message" (a duplicate or
- * invalid directive, a NUL byte).
+ * invalid directive, a NUL byte in an instruction; one in a comment line
+ * goes with the comment, as in BuildKit).
  */
 int lex_next(struct lex *lx, struct lex_line *out, struct error *err);
 
@@ -68,9 +69,11 @@ int lex_next(struct lex *lx, struct lex_line *out, struct error *err);
  * Reads a heredoc body up to the line equal to name (after leading tabs are
  * removed when strip_tabs). Appends the body lines, line ends included, to
  * content; with strip_tabs the leading tabs of each line are removed.
- * Returns 1 when the terminator was found, 0 at the end of the input.
+ * Returns 1 when the terminator was found, 0 at the end of the input, -1
+ * with an input error on a body line holding a NUL byte.
  */
-int lex_heredoc(struct lex *lx, const char *name, int strip_tabs, struct buf *content);
+int lex_heredoc(struct lex *lx, const char *name, int strip_tabs, struct buf *content,
+                struct error *err);
 
 /* Maps offset off of the logical line l to its physical line and column. */
 void lex_line_pos(const struct lex_line *l, size_t off, int *line, int *col);

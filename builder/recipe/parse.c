@@ -682,10 +682,13 @@ parse_read_heredoc(struct parse_ctx *c, struct parse_instr *in, struct parse_her
     const char *t = c->line.text.data, *at = strstr(t, word);
     size_t off = at ? (size_t)(at - t) : 0;
     struct buf body = BUF_INIT;
+    int rc;
 
-    if (!lex_heredoc(&c->lx, hd->name, hd->strip_tabs, &body)) {
-        parse_error_at(c, err, off, "unterminated heredoc: no line \"%s\" before the end",
-                       hd->name);
+    rc = lex_heredoc(&c->lx, hd->name, hd->strip_tabs, &body, err);
+    if (rc <= 0) {
+        if (rc == 0)
+            parse_error_at(c, err, off, "unterminated heredoc: no line \"%s\" before the end",
+                           hd->name);
         buf_release(&body);
         free(hd->name);
         return -1;
@@ -793,20 +796,29 @@ parse_one(struct parse_ctx *c, struct parse_recipe *r, struct error *err)
     return 0;
 }
 
-/* The NUL check comes first: everything after works on C strings. */
+/*
+ * bufio.Scanner's limit: BuildKit reads the recipe line by line with a
+ * 64 KiB token buffer (bufio.MaxScanTokenSize), so a line of more than
+ * 65535 bytes before its "\n" (a BOM and CRs count) fails the whole parse,
+ * wherever it is (frontend/dockerfile/parser/parser.go handleScannerError).
+ */
+#define PARSE_LINE_MAX 65535
+
 static int
-parse_check_nul(const char *file, const char *text, size_t len, struct error *err)
+parse_check_lines(const char *file, const char *text, size_t len, struct error *err)
 {
-    const char *nul = memchr(text, '\0', len), *p;
+    const char *p = text, *end = text + len, *nl;
     int line = 1;
 
-    if (!nul)
-        return 0;
-    for (p = text; p < nul; p++)
-        line += *p == '\n';
-    for (p = nul; p > text && p[-1] != '\n'; p--)
-        ;
-    return error_input(err, "%s:%d:%d: NUL byte in the recipe", file, line, (int)(nul - p) + 1);
+    for (; p < end; p = nl + 1, line++) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            nl = end;
+        if (nl - p > PARSE_LINE_MAX)
+            return error_input(err, "%s:%d:1: dockerfile line greater than max allowed size of %d",
+                               file, line, PARSE_LINE_MAX);
+    }
+    return 0;
 }
 
 int
@@ -819,7 +831,7 @@ parse_recipe(const char *file, const char *text, size_t len, struct parse_recipe
 
     memset(&r, 0, sizeof(r));
     memset(out, 0, sizeof(*out));
-    if (parse_check_nul(file, text, len, err) < 0)
+    if (parse_check_lines(file, text, len, err) < 0)
         return -1;
     r.file = xstrdup(file);
     r.text = xmalloc(len + 1);

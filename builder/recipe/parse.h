@@ -121,9 +121,10 @@ struct parse_recipe {
  * Parses text (len bytes, need not be NUL-terminated) named file. On failure
  * sets an input error "file:line:col: message" (followed by the quoted line
  * and a caret line) and leaves out empty. Fails on: an empty recipe (no
- * instructions), a NUL byte, a repeated or invalid directive, an unknown
+ * instructions), a line longer than BuildKit's 65535 bytes, a NUL byte
+ * outside comment lines, a repeated or invalid directive, an unknown
  * instruction (with a "did you mean" suggestion), a missing argument
- * (FROM, RUN, COPY/ADD with fewer than two, ENV/LABEL without a value, ARG,
+ * (FROM, COPY/ADD with fewer than two, ENV/LABEL without a value, ARG,
  * EXPOSE, VOLUME, WORKDIR, USER, STOPSIGNAL, MAINTAINER, SHELL, ONBUILD), a
  * FROM that is not "FROM image [AS name]", a JSON array holding a
  * non-string, SHELL not in JSON form, a forbidden ONBUILD trigger, an

@@ -424,8 +424,113 @@ TEST(parse_error_empty_and_nul)
         struct error err;
         error_init(&err);
         CHECK_INT(parse_recipe("Recipe", "FROM a\nRUN a\0b\n", 14, &r, &err), -1);
-        CHECK_STR(err.msg, "Recipe:2:6: NUL byte in the recipe");
+        CHECK_STR(err.msg, "Recipe:2:6: NUL byte in an instruction\n"
+                           "     2 | RUN a\n"
+                           "       |      ^");
     }
+}
+
+static char *
+dump_n(const char *text, size_t n, struct error *err)
+{
+    struct parse_recipe r;
+    struct buf out = BUF_INIT;
+
+    if (parse_recipe("Recipe", text, n, &r, err) < 0)
+        return NULL;
+    parse_dump(&r, &out);
+    parse_recipe_release(&r);
+    return buf_detach(&out);
+}
+
+/* BuildKit's parser drops a comment line whole, NUL bytes included. */
+TEST(parse_nul_in_comments)
+{
+    static const char text[] = "# com\0ment\nFROM a\nRUN a \\\n  # c\0c\n b\n#\0 escape=`\n";
+    struct error err;
+    char *d;
+
+    error_init(&err);
+    d = dump_n(text, sizeof(text) - 1, &err);
+    CHECK_STR(d, "(from \"a\")\n(run \"a  b\")\n");
+    free(d);
+    d = dump_n("FROM a\nRUN <<E\nx\0y\nE\n", 21, &err);
+    CHECK(d == NULL);
+    free(d);
+    CHECK_FAIL(-1, err, "Recipe:3:2: NUL byte in a heredoc body");
+    d = dump_n("FROM a\nRUN a \\\n b\0\n", 18, &err);
+    CHECK(d == NULL);
+    free(d);
+    CHECK_FAIL(-1, err, "Recipe:3:3: NUL byte in an instruction");
+}
+
+/*
+ * bufio.Scanner's 64 KiB token: a line may hold 65535 bytes before its
+ * "\n" (a BOM and CRs included), not one more, wherever it is.
+ */
+static char *
+dump_long(const char *head, size_t fill, const char *tail, struct error *err)
+{
+    struct buf t = BUF_INIT;
+    char *d;
+    size_t i;
+
+    buf_adds(&t, head);
+    for (i = 0; i < fill; i++)
+        buf_addch(&t, 'x');
+    buf_adds(&t, tail);
+    error_init(err);
+    d = dump_n(t.data, t.len, err);
+    buf_release(&t);
+    return d;
+}
+
+#define CHECK_LONG(head, fill, tail, first_line)                                                   \
+    do {                                                                                           \
+        struct error e_;                                                                           \
+        char *d_ = dump_long((head), (fill), (tail), &e_);                                         \
+        if (*(first_line))                                                                         \
+            CHECK_FAIL(d_ ? 0 : -1, e_, (first_line));                                             \
+        else                                                                                       \
+            CHECK_OK(d_ ? 0 : -1, e_);                                                             \
+        free(d_);                                                                                  \
+    } while (0)
+
+/*
+ * bufio.Scanner's 64 KiB token: a line may hold 65535 bytes before its
+ * "\n" (a BOM and CRs included), not one more, wherever it is.
+ */
+TEST(parse_line_length_limit)
+{
+    const char *too_long = "dockerfile line greater than max allowed size of 65535";
+    struct buf t = BUF_INIT;
+    struct error err;
+    char *d;
+    size_t i;
+
+    CHECK_LONG("FROM a\nRUN ", 65531, "\n", "");
+    CHECK_LONG("FROM a\nRUN ", 65531, "", "");
+    CHECK_LONG("FROM a\nRUN ", 65532, "\n", "Recipe:2:1: dockerfile line greater");
+    CHECK_LONG("FROM a\nRUN ", 65532, "", too_long);
+    CHECK_LONG("FROM a\nRUN ", 65530, "\r\n", "");
+    CHECK_LONG("FROM a\nRUN ", 65531, "\r\n", too_long);
+    CHECK_LONG("\xef\xbb\xbf"
+               "FROM ",
+               65527, "\n", "");
+    CHECK_LONG("\xef\xbb\xbf"
+               "FROM ",
+               65528, "\n", "Recipe:1:1: dockerfile line greater");
+    /* a long line inside a heredoc body or a comment counts too */
+    buf_reset(&t);
+    buf_adds(&t, "FROM a\nRUN <<E\n#");
+    for (i = 0; i < 65535; i++)
+        buf_addch(&t, 'x');
+    buf_adds(&t, "\nE\n");
+    d = dump_n(t.data, t.len, &err);
+    CHECK_FAIL(d ? 0 : -1, err,
+               "Recipe:3:1: dockerfile line greater than max allowed size of 65535");
+    free(d);
+    buf_release(&t);
 }
 
 TEST(parse_error_flag_quote)
