@@ -425,7 +425,9 @@ step_copy_execute(struct step_copy_plan *p, struct scratch *d, struct error *err
     p->c.d = d;
     p->c.job.src_root = src_fd >= 0 ? src_fd : b->ctx.fd;
     p->c.job.ignore = p->from || src_fd >= 0 ? NULL : &b->ctx;
-    p->c.job.extract = in->kind == INSTR_ADD && !p->url_dir;
+    /* ADD --unpack (Dockerfile 1.17): local archives unpack unless false, URLs only if true */
+    p->c.job.extract = in->kind == INSTR_ADD &&
+                       (in->f.unpack ? strcasecmp(in->f.unpack, "false") != 0 : !p->url_dir);
     p->c.job.sources = &p->srcs;
     p->c.job.chown = p->chown_v;
     p->c.job.keep_owner = p->from != NULL;

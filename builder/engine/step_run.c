@@ -173,6 +173,38 @@ step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, c
     return r;
 }
 
+/*
+ * RUN --device=name[,required[=bool]] (Dockerfile reference, 1.14 labs, stable
+ * in 1.27): CDI devices. strata has none to give: a required one fails the
+ * step, an optional one is skipped with a warning, as BuildKit skips a
+ * device it does not find.
+ */
+static int
+step_run_devices(const struct parse_instr *in, const char *where, struct error *err)
+{
+    size_t i;
+
+    for (i = 0; i < in->flags.n; i++) {
+        const char *v = in->flags.v[i], *f;
+        int required = 0;
+        if (strncmp(v, "--device=", 9))
+            continue;
+        v += 9;
+        for (f = strchr(v, ','); f; f = strchr(f, ',')) {
+            f++;
+            if (!strncasecmp(f, "required", 8) &&
+                (f[8] == '\0' || f[8] == ',' || !strncasecmp(f + 8, "=true", 5)))
+                required = 1;
+        }
+        if (required)
+            return error_input(
+                err, "%s: RUN --device=%s: no such device (strata has no CDI devices)", where, v);
+        log_warn("%s: RUN --device=%s: no such device, skipped (strata has no CDI devices)", where,
+                 v);
+    }
+    return 0;
+}
+
 int
 step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
 {
@@ -200,6 +232,8 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     if (in->f.security && strcmp(in->f.security, "sandbox"))
         return error_input(err, "%s: RUN --security=%s is not supported (only sandbox)", where,
                            in->f.security);
+    if (step_run_devices(in, where, err) < 0)
+        return -1;
     step_run_argv(st, in, &argv);
     step_run_env(st, &env);
     cachekey_init(&k, st->key);

@@ -138,10 +138,10 @@ int parse_recipe(const char *file, const char *text, size_t len, struct parse_re
  * turns the tree into instructions, so its parser test cases violate them):
  * only ARG may come before the first FROM and there must be a FROM; every
  * flag is known for its instruction (FROM --platform; RUN --mount --network
- * --security; COPY --from --chown --chmod --link --parents --exclude; ADD
- * those plus --checksum --keep-git-dir; HEALTHCHECK --interval --timeout
+ * --security --device; COPY --from --chown --chmod --link --parents --exclude;
+ * ADD those plus --checksum --keep-git-dir --unpack; HEALTHCHECK --interval --timeout
  * --start-period --start-interval --retries), has a value when it needs one
- * and is not repeated (--mount and --exclude may be); HEALTHCHECK is NONE
+ * and is not repeated (--mount, --device and --exclude may be); HEALTHCHECK is NONE
  * alone or CMD with a command; stage names are valid; exec-form arguments
  * hold no NUL byte; every word that the build expands has valid syntax
  * (quotes closed, ${...} well formed). Returns 0, or -1 with an input error

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Heredocs and empty RUNs as BuildKit builds them: "<< EOF" with blanks, a lone heredoc as the
 # script, COPY heredoc bodies expanded with quotes left alone, ONBUILD RUN <<EOF keeping its body,
-# and RUN with no command at all.
+# and RUN with no command at all; ADD --unpack and RUN --device, which --check accepts too.
 . "$(dirname "$0")/lib.sh"
 require root
 expect_success 'import the busybox base' 'import_busybox'
@@ -19,7 +19,8 @@ RUN \
 # only a comment follows
 R
 expect_success 'empty RUNs (bare, with only a flag, only a comment) build and succeed' '
-  strata build -q -f "$T/r-empty" -t empty:1 "$T/ctx" && flat empty:1
+  strata build -q -f "$T/r-empty" -t empty:1 "$T/ctx"
+  flat empty:1
   [ "$(cat "$T/flat-empty:1/after")" = after ]
   strata inspect empty:1 | python3 -c "
 import json, sys
@@ -49,7 +50,8 @@ second
 X
 R
 expect_success 'heredocs written with blanks after << are heredocs (RUN << EOF runs its body)' '
-  strata build -q -f "$T/r-blank" -t blank:1 "$T/ctx" && flat blank:1
+  strata build -q -f "$T/r-blank" -t blank:1 "$T/ctx"
+  flat blank:1
   F="$T/flat-blank:1"
   [ "$(cat "$F/lone")" = lone-heredoc ]
   [ "$(cat "$F/quoted")" = "\$HOME stays" ]
@@ -108,7 +110,8 @@ Hello "${name}"!
 EOF
 R
 expect_success 'COPY heredoc bodies: variables expand, quotes are plain, escapes as BuildKit' '
-  strata build -q -f "$T/r-copy" -t copy:1 "$T/ctx" && flat copy:1
+  strata build -q -f "$T/r-copy" -t copy:1 "$T/ctx"
+  flat copy:1
   D="$T/flat-copy:1/d"
   [ "$(cat "$D/quotefile")" = "\"quotes in file\"" ]
   [ "$(od -An -c "$D/slashfile1" | tr -d " ")" = "\\n" ]
@@ -137,7 +140,32 @@ expect_success 'ONBUILD RUN <<EOF keeps its body for the child build (BuildKit t
 import json, sys
 ob = json.load(sys.stdin)[\"config\"][\"OnBuild\"]
 assert ob == [\"RUN <<EOF\\necho \\\"hello world\\\" >> /dest\\nEOF\"], ob"
-  strata build -q -f "$T/r-child" -t onbuild:child "$T/ctx" && flat onbuild:child
+  strata build -q -f "$T/r-child" -t onbuild:child "$T/ctx"
+  flat onbuild:child
   [ "$(cat "$T/flat-onbuild:child/dest")" = "hello world" ]'
+
+mkdir -p "$T/arch" && echo inside > "$T/arch/f" && tar -C "$T/arch" -cf "$T/ctx/a.tar" f
+cat > "$T/r-flags" <<'R'
+FROM localhost/busybox:latest
+ADD a.tar /unpacked/
+ADD --unpack=false a.tar /kept/
+ADD --unpack=true a.tar /unpacked2/
+RUN --device=vendor.example/gpu=all echo optional-device-skipped > /dev-ok
+R
+expect_success 'ADD --unpack=false keeps the archive, true/default unpack; an optional --device is skipped' '
+  strata parse --check "$T/r-flags" > /dev/null
+  strata build -q -f "$T/r-flags" -t flags:1 "$T/ctx" 2> "$T/flags.err"
+  flat flags:1
+  F="$T/flat-flags:1"
+  [ "$(cat "$F/unpacked/f")" = inside ]
+  [ "$(cat "$F/unpacked2/f")" = inside ]
+  cmp "$F/kept/a.tar" "$T/ctx/a.tar"
+  [ ! -e "$F/kept/f" ]
+  [ "$(cat "$F/dev-ok")" = optional-device-skipped ]
+  grep -q "RUN --device=vendor.example/gpu=all: no such device, skipped" "$T/flags.err"'
+
+printf 'FROM localhost/busybox:latest\nRUN --device=vendor.example/gpu=all,required true\n' > "$T/r-dev"
+expect_fail 2 'r-dev:2:1: RUN --device=vendor.example/gpu=all,required: no such device' \
+  'a required --device that does not exist fails the step' 'strata build -q -f "$T/r-dev" "$T/ctx"'
 
 e2e_done

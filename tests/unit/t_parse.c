@@ -546,6 +546,8 @@ TEST(parse_validate_accepts_good_recipe)
                        "RUN --mount=type=cache,target=/c --mount=type=tmpfs,target=/t make\n"
                        "COPY --link --from=build --exclude=*.o --exclude=*.a src dst\n"
                        "ADD --checksum=sha256:00 --keep-git-dir=true x y\n"
+                       "ADD --unpack a.tar /a/\nADD --unpack=FALSE b.tar /b/\n"
+                       "RUN --device=vendor.com/gpu=all --device=other,required true\n"
                        "HEALTHCHECK --interval=5s CMD true\nHEALTHCHECK NONE\n"
                        "ENV A=\"quoted ${V:-x}\"\n";
 
@@ -586,6 +588,18 @@ TEST(parse_validate_errors)
                        "while looking for matching single-quote");
     CHECK_VALIDATE_ERR("FROM a\nWORKDIR ${}\n",
                        "Recipe:2:9: failed to process \"${}\": syntax error: bad substitution");
+}
+
+/* ADD --unpack is a boolean (BFlags: true, false, or nothing), RUN --device may repeat. */
+TEST(parse_validate_unpack_device)
+{
+    CHECK_VALIDATE_ERR("FROM a\nADD --unpack=yes x y\n",
+                       "Recipe:2:5: flag --unpack takes true or false, not \"yes\"");
+    CHECK_VALIDATE_ERR("FROM a\nADD --unpack= x y\n",
+                       "Recipe:2:5: flag --unpack takes true or false, not \"\"");
+    CHECK_VALIDATE_ERR("FROM a\nRUN --device true\n",
+                       "Recipe:2:5: flag --device needs a value (--device=...)");
+    CHECK_VALIDATE_ERR("FROM a\nCOPY --unpack x y\n", "Recipe:2:6: unknown flag --unpack for COPY");
 }
 
 TEST(parse_stage_names)
