@@ -165,13 +165,36 @@ parse_suggest(const char *word, const char *const *names, size_t n)
     return best <= limit ? pick : NULL;
 }
 
+/*
+ * Whether s (n bytes) is name under Go's strings.ToLower, which BuildKit
+ * applies to the keyword: ASCII letters, and also U+0130 (to 'i') and the
+ * Kelvin sign U+212A (to 'k'), the only other runes it lowers into ASCII.
+ */
+static int
+parse_keyword_is(const char *s, size_t n, const char *name)
+{
+    size_t j = 0;
+
+    for (; *name; name++) {
+        if (j < n && (unsigned char)s[j] < 0x80 && tolower((unsigned char)s[j]) == *name)
+            j++;
+        else if (*name == 'i' && n - j >= 2 && !memcmp(s + j, "\xc4\xb0", 2))
+            j += 2;
+        else if (*name == 'k' && n - j >= 3 && !memcmp(s + j, "\xe2\x84\xaa", 3))
+            j += 3;
+        else
+            return 0;
+    }
+    return j == n;
+}
+
 static const struct parse_kw *
 parse_keyword(const char *s, size_t n)
 {
     size_t i;
 
     for (i = 0; i < PARSE_NKWS; i++)
-        if (strlen(parse_kws[i].name) == n && !strncasecmp(s, parse_kws[i].name, n))
+        if (parse_keyword_is(s, n, parse_kws[i].name))
             return &parse_kws[i];
     return NULL;
 }
@@ -204,7 +227,7 @@ struct parse_flagscan {
     enum parse_phase phase;
     char quote;
     int blank_ok;
-    size_t start, quote_at;
+    size_t start;
 };
 
 static int
@@ -214,18 +237,33 @@ parse_flag_is_dashes(const struct buf *w)
 }
 
 /*
+ * Go's word += string(rune(line[pos])): extractBuilderFlags reads the line
+ * byte by byte, so a byte of 0x80 or more becomes U+0080..U+00FF, written as
+ * two bytes of UTF-8 (BuildKit's flags hold "\xc3\x83\xc2\xa9" for "é").
+ */
+static void
+parse_flag_byte(struct buf *w, unsigned char ch)
+{
+    if (ch < 0x80) {
+        buf_addch(w, (char)ch);
+        return;
+    }
+    buf_addch(w, (char)(0xC0 | (ch >> 6)));
+    buf_addch(w, (char)(0x80 | (ch & 0x3F)));
+}
+
+/*
  * Collects the leading "--flag[=value]" words of t[a, b) into flags (quotes
  * removed, `\` escapes as BuildKit does regardless of the escape directive)
  * and sets *args to where the arguments start. A lone "--" ends the flags.
+ * As in BuildKit, a quote left open takes the rest of the line into the flag.
  */
-static int
-parse_flags(const struct parse_ctx *c, size_t a, size_t b, struct lex_words *flags, size_t *args,
-            struct error *err)
+static void
+parse_flags(const struct parse_ctx *c, size_t a, size_t b, struct lex_words *flags, size_t *args)
 {
     const char *t = c->line.text.data;
-    struct parse_flagscan s = {BUF_INIT, PHASE_SPACE, 0, 0, a, a};
+    struct parse_flagscan s = {BUF_INIT, PHASE_SPACE, 0, 0, a};
     size_t pos;
-    int rc = 0;
 
     *args = b;
     for (pos = a; pos < b; pos++) {
@@ -255,7 +293,6 @@ parse_flags(const struct parse_ctx *c, size_t a, size_t b, struct lex_words *fla
             }
             if (ch == '\'' || ch == '"') {
                 s.quote = ch;
-                s.quote_at = pos;
                 s.blank_ok = 1;
                 s.phase = PHASE_QUOTE;
                 continue;
@@ -271,15 +308,12 @@ parse_flags(const struct parse_ctx *c, size_t a, size_t b, struct lex_words *fla
             }
             ch = t[++pos];
         }
-        buf_addch(&s.word, ch);
+        parse_flag_byte(&s.word, (unsigned char)ch);
     }
-    if (s.phase == PHASE_QUOTE)
-        rc = parse_error_at(c, err, s.quote_at, "unterminated quote in flag");
-    else if (s.phase == PHASE_WORD && !parse_flag_is_dashes(&s.word) && (s.blank_ok || s.word.len))
+    if (s.phase != PHASE_SPACE && !parse_flag_is_dashes(&s.word) && (s.blank_ok || s.word.len))
         lex_words_push(flags, buf_cstr(&s.word), s.word.len, s.start);
 out:
     buf_release(&s.word);
-    return rc;
 }
 
 /* ---- argument forms (line_parsers.go) ---- */
@@ -300,7 +334,7 @@ parse_put_char(struct buf *w, const char *t, size_t cw, long cp)
 static void
 parse_words(const char *t, size_t a, size_t b, char esc, struct lex_words *out)
 {
-    struct parse_flagscan s = {BUF_INIT, PHASE_SPACE, 0, 0, a, a};
+    struct parse_flagscan s = {BUF_INIT, PHASE_SPACE, 0, 0, a};
     size_t pos, cw = 1;
     long ch = 0;
 
@@ -602,11 +636,10 @@ parse_instr_text(struct parse_ctx *c, size_t a, size_t b, struct parse_instr *in
     for (rest = k; rest < b && parse_tok_space(t[rest]); rest++)
         ;
     args_a = b;
-    rc = parse_flags(c, rest, b, &pa.flags, &args_a, err);
+    parse_flags(c, rest, b, &pa.flags, &args_a);
     args_b = b;
     parse_trim(t, &args_a, &args_b);
-    if (rc == 0)
-        rc = parse_dispatch(c, kw, args_a, args_b, &pa, err);
+    rc = parse_dispatch(c, kw, args_a, args_b, &pa, err);
     if (rc < 0 && pa.sub) {
         parse_instr_release(pa.sub);
         free(pa.sub);

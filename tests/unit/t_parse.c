@@ -353,6 +353,15 @@ TEST(parse_onbuild_heredoc)
     parse_recipe_release(&r);
 }
 
+/* strings.ToLower folds U+0130 to 'i' and U+212A (Kelvin) to 'k': BuildKit knows these keywords. */
+TEST(parse_keyword_go_lower)
+{
+    CHECK_DUMP("FROM a\nONBU\xc4\xb0LD RUN x\nHEALTHCHEC\xe2\x84\xaa NONE\nrUn y\n",
+               "(from \"a\")\n(onbuild (run \"x\"))\n(healthcheck \"NONE\")\n(run \"y\")\n");
+    CHECK_PARSE_ERR("FROM a\nR\xc3\x9cN x\n",
+                    "Recipe:2:1: unknown instruction \"R\xc3\x9cN\" (did you mean \"RUN\"?)");
+}
+
 TEST(parse_error_unknown_instruction)
 {
     CHECK_PARSE_ERR("FROM a\nRUN echo\nRUNN x\n",
@@ -535,7 +544,18 @@ TEST(parse_line_length_limit)
 
 TEST(parse_error_flag_quote)
 {
-    CHECK_PARSE_ERR("FROM a\nCOPY --from=\"x y\n", "Recipe:2:13: unterminated quote in flag");
+    /* extractBuilderFlags: an open quote takes the rest of the line into the flag */
+    CHECK_DUMP("FROM a\nRUN --mount=\"type=tmpfs x\n",
+               "(from \"a\")\n(run [\"--mount=type=tmpfs x\"])\n");
+    CHECK_PARSE_ERR("FROM a\nCOPY --from=\"x y\n",
+                    "Recipe:2:1: COPY requires at least two arguments");
+    /* it reads bytes: one of 0x80 or more becomes a rune U+0080..U+00FF */
+    CHECK_DUMP("FROM a\nCOPY --chown=\xc3\xa9 a b\n",
+               "(from \"a\")\n(copy [\"--chown=\xc3\x83\xc2\xa9\"] \"a\" \"b\")\n");
+    /* and so takes the byte 0xa0 (of U+00A0) for a blank */
+    CHECK_DUMP("FROM a\nCOPY --link\xc2\xa0"
+               "a b\n",
+               "(from \"a\")\n(copy [\"--link\xc3\x82\"] \"a\" \"b\")\n");
 }
 
 TEST(parse_validate_accepts_good_recipe)
