@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs strata's tests and ends with "N passed, N failed[, N skipped]".
-#   tests/run.sh all|unit|e2e [e2e-name-filter]
+#   tests/run.sh all|unit|e2e|parser [e2e-name-filter]
 # Environment (set by the Makefile): STRATA_BIN, STRATA_UNIT, STRATA_TINIT.
 # STRATA_MUST_WORK=1 (set by .ci/run) turns every skip into a failure.
 set -u
@@ -81,12 +81,26 @@ run_conformance() {
   [ "$f" -eq 0 ] || failed_names+=("conformance: $f cases")
 }
 
+# tests/parser: the parser cases and the corpus of real Dockerfiles, each with BuildKit's dump.
+run_parser() {
+  local out p f
+  echo "# parser cases and corpus"
+  out=$(sh "$here/parser/run.sh" "$STRATA_BIN" 2>&1)
+  printf '%s\n' "$out" | sed 's/^/#   /'
+  p=$(printf '%s\n' "$out" | tail -n 1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+  f=$(printf '%s\n' "$out" | tail -n 1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+  if [ -z "$p" ]; then fail=$((fail + 1)); failed_names+=("parser: no summary"); return; fi
+  pass=$((pass + p)); fail=$((fail + f))
+  [ "$f" -eq 0 ] || failed_names+=("parser: $f files")
+}
+
 cd "$top" || exit 2
 case "$what" in
   unit) run_unit ;;
   e2e) run_e2e ;;
-  all) run_unit; run_fuzz_replay; run_e2e; run_conformance ;;
-  *) echo "usage: tests/run.sh all|unit|e2e [filter]" >&2; exit 2 ;;
+  parser) run_parser ;;
+  all) run_unit; run_fuzz_replay; run_e2e; run_conformance; run_parser ;;
+  *) echo "usage: tests/run.sh all|unit|e2e|parser [filter]" >&2; exit 2 ;;
 esac
 
 if [ ${#failed_names[@]} -gt 0 ]; then

@@ -1,0 +1,3 @@
+FROM docker.io/ubuntu
+ENV LIB="$(PREFIX)/lib"
+

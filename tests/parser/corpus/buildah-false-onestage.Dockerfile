@@ -1,0 +1,4 @@
+FROM alpine
+ENV FOO=bar
+ENV BAR=foo
+RUN /bin/false

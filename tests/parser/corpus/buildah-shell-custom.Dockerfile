@@ -1,0 +1,3 @@
+FROM ubuntu
+SHELL [ "/bin/bash", "-c" ]
+RUN echo "SHELL=$0"
