@@ -1,4 +1,7 @@
-/* strata parse: prints a recipe the way BuildKit's parser test dumps it. */
+/*
+ * strata parse: prints a recipe the way BuildKit's parser test dumps it,
+ * accepting what BuildKit's parser accepts; --check adds what a build checks.
+ */
 #include "builder/cli/cli.h"
 
 #include <fcntl.h>
@@ -19,7 +22,8 @@ cmd_parse_usage(FILE *out)
     fputs("usage: strata parse [--check] FILE\n\n"
           "Prints the parsed recipe in BuildKit's dump format, one instruction a line:\n"
           "  (name [\"--flag\"...] \"arg\"...)\n\n"
-          "  --check   also run the checks a build makes (FROM first, known flags, ...)\n"
+          "  --check   also run the checks a build makes (known instructions, argument\n"
+          "            counts, FROM first, known flags, ...)\n"
           "FILE may be - for standard input.\n",
           out);
 }

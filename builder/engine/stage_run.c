@@ -60,7 +60,7 @@ stage_onbuild(struct build *b, struct stage *st, const char *ref, struct error *
     }
     cJSON_DeleteItemFromObjectCaseSensitive(cfg, "OnBuild");
     if (parse_recipe(name, buf_cstr(&text), text.len, &st->onbuild, err) < 0 ||
-        parse_type(&st->onbuild, err) < 0)
+        parse_validate_triggers(&st->onbuild, err) < 0)
         return -1;
     (void)b;
     st->nsteps += st->onbuild.n;

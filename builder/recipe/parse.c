@@ -28,7 +28,7 @@ enum parse_form {
 struct parse_kw {
     const char *name;
     enum parse_form form;
-    int min_args; /* checked by parse_recipe; 0 when BuildKit's parser tests need none */
+    int min_args; /* BuildKit's instructions package's minimum, checked by parse_validate */
     int heredoc;  /* may carry heredocs */
 };
 
@@ -90,6 +90,19 @@ parse_upper(const char *s, char *out, size_t n)
     for (i = 0; s[i] && i + 1 < n; i++)
         out[i] = s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - 'a' + 'A') : s[i];
     out[i] = '\0';
+}
+
+/* The keyword as BuildKit's dump prints it: lower case (ASCII letters; others as written). */
+static char *
+parse_lower(const char *s, size_t n)
+{
+    char *out = xstrndup(s, n);
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (out[i] >= 'A' && out[i] <= 'Z')
+            out[i] = (char)(out[i] - 'A' + 'a');
+    return out;
 }
 
 /* BuildKit's tokenWhitespace, [\t\v\f\r ], separates the keyword. */
@@ -197,25 +210,6 @@ parse_keyword(const char *s, size_t n)
         if (parse_keyword_is(s, n, parse_kws[i].name))
             return &parse_kws[i];
     return NULL;
-}
-
-static int
-parse_unknown(const struct parse_ctx *c, size_t a, size_t n, struct error *err)
-{
-    const char *names[PARSE_NKWS];
-    char word[80], upper[16];
-    const char *pick;
-    size_t i;
-
-    for (i = 0; i < PARSE_NKWS; i++)
-        names[i] = parse_kws[i].name;
-    snprintf(word, sizeof(word), "%.*s", (int)n, c->line.text.data + a);
-    pick = parse_suggest(word, names, PARSE_NKWS);
-    if (!pick)
-        return parse_error_at(c, err, a, "unknown instruction \"%s\"", word);
-    parse_upper(pick, upper, sizeof(upper));
-    return parse_error_at(c, err, a, "unknown instruction \"%s\" (did you mean \"%s\"?)", word,
-                          upper);
 }
 
 /* ---- flags (extractBuilderFlags) ---- */
@@ -582,37 +576,6 @@ parse_fill(const struct parse_ctx *c, struct parse_instr *in, struct parse_args 
 
 static void parse_instr_release(struct parse_instr *in);
 
-/* The argument counts BuildKit checks after parsing, where no parser test case needs leniency. */
-static int
-parse_check_args(const struct parse_ctx *c, const struct parse_kw *kw, size_t kw_at,
-                 const struct parse_instr *in, struct error *err)
-{
-    char upper[16], sub[16];
-
-    parse_upper(kw->name, upper, sizeof(upper));
-    if (in->args.n < (size_t)kw->min_args)
-        return parse_error_at(c, err, kw_at, "%s requires at least %s", upper,
-                              kw->min_args == 1 ? "one argument" : "two arguments");
-    if (kw->form == PARSE_SUB && !in->sub)
-        return parse_error_at(c, err, kw_at, "ONBUILD requires at least one argument");
-    if (in->sub && (!strcmp(in->sub->keyword, "onbuild") || !strcmp(in->sub->keyword, "from") ||
-                    !strcmp(in->sub->keyword, "maintainer"))) {
-        parse_upper(in->sub->keyword, sub, sizeof(sub));
-        return lex_error_at(err, c->file, c->src, c->len, in->sub->line, in->sub->col,
-                            "%s isn't allowed as an ONBUILD trigger", sub);
-    }
-    if (!strcmp(kw->name, "shell") && !in->json)
-        return parse_error_at(c, err, kw_at, "SHELL requires the arguments to be in JSON form");
-    if (!strcmp(kw->name, "from") && in->args.n != 1 && in->args.n != 3)
-        return parse_error_at(c, err, kw_at,
-                              "FROM requires either one or three arguments (FROM image "
-                              "[AS name])");
-    if (!strcmp(kw->name, "from") && in->args.n == 3 && strcasecmp(in->args.v[1], "as"))
-        return lex_error_at(err, c->file, c->src, c->len, in->arg_pos[1].line, in->arg_pos[1].col,
-                            "expected \"AS\" in FROM, found \"%s\"", in->args.v[1]);
-    return 0;
-}
-
 /* splitCommand + dispatch: one instruction from t[a, b) of the current line. */
 static int
 parse_instr_text(struct parse_ctx *c, size_t a, size_t b, struct parse_instr *in, struct error *err)
@@ -627,10 +590,8 @@ parse_instr_text(struct parse_ctx *c, size_t a, size_t b, struct parse_instr *in
     for (k = a; k < b && !parse_tok_space(t[k]); k++)
         ;
     kw = parse_keyword(t + a, k - a);
-    if (!kw)
-        return parse_unknown(c, a, k - a, err);
-    in->keyword = xstrdup(kw->name);
-    in->kind = (enum parse_kind)(kw - parse_kws);
+    in->keyword = kw ? xstrdup(kw->name) : parse_lower(t + a, k - a);
+    in->kind = kw ? (enum parse_kind)(kw - parse_kws) : INSTR_UNKNOWN;
     in->original = xstrndup(t + a, b - a);
     lex_line_pos(&c->line, a, &in->line, &in->col);
     for (rest = k; rest < b && parse_tok_space(t[rest]); rest++)
@@ -639,7 +600,13 @@ parse_instr_text(struct parse_ctx *c, size_t a, size_t b, struct parse_instr *in
     parse_flags(c, rest, b, &pa.flags, &args_a);
     args_b = b;
     parse_trim(t, &args_a, &args_b);
-    rc = parse_dispatch(c, kw, args_a, args_b, &pa, err);
+    if (kw) {
+        rc = parse_dispatch(c, kw, args_a, args_b, &pa, err);
+    } else {
+        /* parseIgnore: the parser keeps an unknown instruction, with one empty argument */
+        lex_words_push(&pa.args, "", 0, args_a);
+        rc = 0;
+    }
     if (rc < 0 && pa.sub) {
         parse_instr_release(pa.sub);
         free(pa.sub);
@@ -648,9 +615,7 @@ parse_instr_text(struct parse_ctx *c, size_t a, size_t b, struct parse_instr *in
     parse_fill(c, in, &pa);
     lex_words_release(&pa.flags);
     lex_words_release(&pa.args);
-    if (rc < 0)
-        return -1;
-    return parse_check_args(c, kw, a, in, err);
+    return rc;
 }
 
 /* ---- heredocs (parser.go heredocsFromLine, heredocFromMatch) ---- */
@@ -1140,6 +1105,70 @@ parse_validate_words(const struct parse_recipe *r, const struct parse_instr *in,
 }
 
 static int
+parse_unknown(const struct parse_recipe *r, const struct parse_instr *in, struct error *err)
+{
+    const char *names[PARSE_NKWS];
+    char word[80], upper[16];
+    const char *pick;
+    size_t i, n;
+
+    for (n = 0; in->original[n] && !parse_tok_space(in->original[n]); n++)
+        ;
+    for (i = 0; i < PARSE_NKWS; i++)
+        names[i] = parse_kws[i].name;
+    snprintf(word, sizeof(word), "%.*s", (int)n, in->original);
+    pick = parse_suggest(word, names, PARSE_NKWS);
+    if (!pick)
+        return parse_verr(r, err, parse_kw_pos(in), "unknown instruction \"%s\"", word);
+    parse_upper(pick, upper, sizeof(upper));
+    return parse_verr(r, err, parse_kw_pos(in), "unknown instruction \"%s\" (did you mean \"%s\"?)",
+                      word, upper);
+}
+
+/*
+ * What BuildKit's instructions package refuses once the parser is done
+ * (instructions/parse.go): an unknown instruction, too few arguments,
+ * ONBUILD without a trigger or with a forbidden one, SHELL not in JSON
+ * form, a FROM that is not "FROM image [AS name]".
+ */
+static int
+parse_validate_args(const struct parse_recipe *r, const struct parse_instr *in, struct error *err)
+{
+    const struct parse_kw *kw = parse_keyword(in->keyword, strlen(in->keyword));
+    struct parse_pos at = parse_kw_pos(in);
+    char upper[16], sub[16];
+
+    if (!kw)
+        return parse_unknown(r, in, err);
+    parse_upper(kw->name, upper, sizeof(upper));
+    if (in->args.n < (size_t)kw->min_args)
+        return parse_verr(r, err, at, "%s requires at least %s", upper,
+                          kw->min_args == 1 ? "one argument" : "two arguments");
+    if (kw->form == PARSE_SUB && !in->sub)
+        return parse_verr(r, err, at, "ONBUILD requires at least one argument");
+    if (in->sub && (!strcmp(in->sub->keyword, "onbuild") || !strcmp(in->sub->keyword, "from") ||
+                    !strcmp(in->sub->keyword, "maintainer"))) {
+        parse_upper(in->sub->keyword, sub, sizeof(sub));
+        return parse_verr(r, err, parse_kw_pos(in->sub), "%s isn't allowed as an ONBUILD trigger",
+                          sub);
+    }
+    if (!strcmp(kw->name, "shell") && !in->json)
+        return parse_verr(r, err, at, "SHELL requires the arguments to be in JSON form");
+    if (!strcmp(kw->name, "from") && in->args.n != 1 && in->args.n != 3)
+        return parse_verr(r, err, at,
+                          "FROM requires either one or three arguments (FROM image [AS name])");
+    if (!strcmp(kw->name, "from") && in->args.n == 3 && strcasecmp(in->args.v[1], "as"))
+        return parse_verr(r, err, in->arg_pos[1], "expected \"AS\" in FROM, found \"%s\"",
+                          in->args.v[1]);
+    return 0;
+}
+
+/*
+ * The flags, forms and words of one instruction. An ONBUILD trigger is not
+ * looked into: BuildKit stores it as text (parseOnBuild) and checks it when
+ * a child build runs it (parse_validate_triggers).
+ */
+static int
 parse_validate_instr(const struct parse_recipe *r, const struct parse_instr *in, struct error *err)
 {
     size_t i;
@@ -1151,9 +1180,7 @@ parse_validate_instr(const struct parse_recipe *r, const struct parse_instr *in,
         return -1;
     if (!strcmp(in->keyword, "from") && parse_validate_from(r, in, err) < 0)
         return -1;
-    if (parse_validate_words(r, in, err) < 0)
-        return -1;
-    return in->sub ? parse_validate_instr(r, in->sub, err) : 0;
+    return parse_validate_words(r, in, err);
 }
 
 int
@@ -1178,6 +1205,8 @@ parse_validate(struct parse_recipe *r, struct error *err)
 
     for (i = 0; i < r->n; i++) {
         const struct parse_instr *in = &r->instrs[i];
+        if (parse_validate_args(r, in, err) < 0)
+            return -1;
         if (!from && strcmp(in->keyword, "arg") && strcmp(in->keyword, "from")) {
             parse_upper(in->keyword, upper, sizeof(upper));
             return parse_verr(r, err, parse_kw_pos(in),
@@ -1192,6 +1221,26 @@ parse_validate(struct parse_recipe *r, struct error *err)
         if (r->n)
             p = parse_kw_pos(&r->instrs[0]);
         return parse_verr(r, err, p, "no FROM instruction");
+    }
+    return parse_type(r, err);
+}
+
+int
+parse_validate_triggers(struct parse_recipe *r, struct error *err)
+{
+    char upper[16];
+    size_t i;
+
+    for (i = 0; i < r->n; i++) {
+        const struct parse_instr *in = &r->instrs[i];
+        if (!strcmp(in->keyword, "onbuild") || !strcmp(in->keyword, "from") ||
+            !strcmp(in->keyword, "maintainer")) {
+            parse_upper(in->keyword, upper, sizeof(upper));
+            return parse_verr(r, err, parse_kw_pos(in), "%s isn't allowed as an ONBUILD trigger",
+                              upper);
+        }
+        if (parse_validate_args(r, in, err) < 0 || parse_validate_instr(r, in, err) < 0)
+            return -1;
     }
     return parse_type(r, err);
 }

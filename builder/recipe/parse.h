@@ -7,11 +7,12 @@
  * character, line continuations, comments, heredocs, JSON vs shell form).
  * It does no variable expansion; builder/expand does that per instruction.
  *
- * parse_recipe() accepts what BuildKit's parser accepts (plus checks that
- * BuildKit's parser leaves to its later stages but that no valid recipe
- * fails: unknown instructions, missing arguments, bad JSON arrays,
- * unterminated heredocs). parse_validate() adds the semantic checks a build
- * needs (FROM first, known flags, HEALTHCHECK forms, word syntax).
+ * The work is split as BuildKit splits it. parse_recipe() accepts exactly
+ * what BuildKit's parser accepts, unknown instructions and missing arguments
+ * included, so that `strata parse` prints BuildKit's dump of any file.
+ * parse_validate() adds what BuildKit's instructions package and build
+ * refuse (unknown instructions, argument counts, FROM first, known flags,
+ * HEALTHCHECK forms, word syntax); a build runs both.
  */
 
 #include <stddef.h>
@@ -54,6 +55,9 @@ enum parse_kind {
     INSTR_VOLUME,
     INSTR_WORKDIR,
     INSTR_NKINDS,
+    /* an instruction BuildKit does not know: parse_recipe keeps it as BuildKit's
+     * parser does, parse_validate refuses it, so no step ever sees it */
+    INSTR_UNKNOWN = INSTR_NKINDS,
 };
 
 /*
@@ -120,23 +124,26 @@ struct parse_recipe {
 /*
  * Parses text (len bytes, need not be NUL-terminated) named file. On failure
  * sets an input error "file:line:col: message" (followed by the quoted line
- * and a caret line) and leaves out empty. Fails on: an empty recipe (no
- * instructions), a line longer than BuildKit's 65535 bytes, a NUL byte
- * outside comment lines, a repeated or invalid directive, an unknown
- * instruction (with a "did you mean" suggestion), a missing argument
- * (FROM, COPY/ADD with fewer than two, ENV/LABEL without a value, ARG,
- * EXPOSE, VOLUME, WORKDIR, USER, STOPSIGNAL, MAINTAINER, SHELL, ONBUILD), a
- * FROM that is not "FROM image [AS name]", a JSON array holding a
- * non-string, SHELL not in JSON form, a forbidden ONBUILD trigger, an
- * unterminated quote in a flag or heredoc delimiter, an unterminated heredoc.
+ * and a caret line) and leaves out empty. Fails where BuildKit's parser
+ * fails: an empty recipe (no instructions), a line longer than 65535 bytes,
+ * a repeated or invalid directive, ENV/LABEL without a value, a JSON array
+ * holding a non-string, an unterminated heredoc; and on a NUL byte outside
+ * comment lines, which BuildKit's parser keeps but no build can use. An
+ * unknown instruction is kept with one empty argument, as BuildKit's
+ * parseIgnore keeps it.
  */
 int parse_recipe(const char *file, const char *text, size_t len, struct parse_recipe *out,
                  struct error *err);
 
 /*
- * The checks a build needs beyond parse_recipe (BuildKit makes them when it
- * turns the tree into instructions, so its parser test cases violate them):
- * only ARG may come before the first FROM and there must be a FROM; every
+ * The checks a build needs beyond parse_recipe, which BuildKit makes when it
+ * turns the tree into instructions (its parser test cases violate them):
+ * every instruction is known (with a "did you mean" suggestion); argument
+ * counts (FROM, COPY/ADD with fewer than two, ARG, ENV, LABEL, EXPOSE,
+ * VOLUME, WORKDIR, USER, STOPSIGNAL, MAINTAINER, SHELL, ONBUILD); FROM is
+ * "FROM image [AS name]"; SHELL is in JSON form; an ONBUILD trigger is not
+ * ONBUILD, FROM or MAINTAINER; only ARG may come before the first FROM and
+ * there must be a FROM; every
  * flag is known for its instruction (FROM --platform; RUN --mount --network
  * --security --device; COPY --from --chown --chmod --link --parents --exclude;
  * ADD those plus --checksum --keep-git-dir --unpack; HEALTHCHECK --interval --timeout
@@ -156,9 +163,16 @@ int parse_validate(struct parse_recipe *r, struct error *err);
  * error at the flag's position on an unknown --mount field, a field without
  * a value where one is needed, or a literal value that cannot be right
  * (type, sharing, mode, uid, gid). parse_validate calls it; ONBUILD triggers
- * read back from an image are typed with it alone.
+ * read back from an image are typed by parse_validate_triggers.
  */
 int parse_type(struct parse_recipe *r, struct error *err);
+
+/*
+ * parse_validate for ONBUILD triggers a child build runs (r parsed from the
+ * base image's OnBuild list): the same checks per instruction, with no FROM,
+ * and no ONBUILD, FROM or MAINTAINER among them; then parse_type.
+ */
+int parse_validate_triggers(struct parse_recipe *r, struct error *err);
 
 /*
  * BuildKit's ParseHeredoc: whether word, as a whole, opens a heredoc

@@ -55,11 +55,16 @@ expect_success 'parse --help prints its usage and exits 0' '
 
 printf 'FROM a\nRUN echo hi\nRUNN echo typo\n' > typo
 expect_fail 2 '^strata: typo:3:1: unknown instruction "RUNN" \(did you mean "RUN"\?\)$' \
-  'an unknown instruction is an input error with a suggestion' 'strata parse typo'
+  'parse --check: an unknown instruction is an input error with a suggestion' \
+  'strata parse --check typo'
+expect_success 'without --check, an unknown instruction is kept as BuildKit parser keeps it' '
+  strata parse typo > out.typo
+  printf "(from \"a\")\n(run \"echo hi\")\n(runn \"\")\n" | diff -u - out.typo
+'
 
 expect_success 'the error quotes the source line with a caret under the column' '
   printf "FROM a\n    COPPY x y\n" > caret
-  if strata parse caret 2> err; then exit 1; fi
+  if strata parse --check caret 2> err; then exit 1; fi
   grep -q "^     2 |     COPPY x y\$" err
   grep -q "^       |     ^\$" err
 '
@@ -72,11 +77,11 @@ expect_success 'RUN without a command is accepted, as BuildKit runs sh -c ""' '
 
 printf 'FROM a\nWORKDIR\n' > noarg2
 expect_fail 2 '^strata: noarg2:2:1: WORKDIR requires at least one argument$' \
-  'WORKDIR without a path is rejected' 'strata parse noarg2'
+  'parse --check rejects WORKDIR without a path' 'strata parse --check noarg2'
 
 printf 'FROM a\nCOPY onlyone\n' > copy1
 expect_fail 2 'copy1:2:1: COPY requires at least two arguments' \
-  'COPY with one argument is rejected' 'strata parse copy1'
+  'parse --check rejects COPY with one argument' 'strata parse --check copy1'
 
 printf 'FROM busybox\n\nENV PATH\n' > envnoval
 expect_fail 2 'envnoval:3:5: ENV must have two arguments' \

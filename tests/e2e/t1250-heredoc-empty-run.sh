@@ -144,6 +144,15 @@ assert ob == [\"RUN <<EOF\\necho \\\"hello world\\\" >> /dest\\nEOF\"], ob"
   flat onbuild:child
   [ "$(cat "$T/flat-onbuild:child/dest")" = "hello world" ]'
 
+# As BuildKit, a parent build stores an ONBUILD trigger as text; the child build checks it.
+printf 'FROM localhost/busybox:latest\nONBUILD XYZZY now\nONBUILD COPY onlyone\n' > "$T/r-badtrig"
+printf 'FROM badtrig:base\nRUN true\n' > "$T/r-badchild"
+expect_success 'a parent with unknown or short ONBUILD triggers builds (they are text until run)' '
+  strata build -q -f "$T/r-badtrig" -t badtrig:base "$T/ctx"'
+expect_fail 2 'ONBUILD of badtrig:base:1:1: unknown instruction "XYZZY"' \
+  'the child build refuses the unknown trigger, naming it' \
+  'strata build -q -f "$T/r-badchild" "$T/ctx"'
+
 mkdir -p "$T/arch" && echo inside > "$T/arch/f" && tar -C "$T/arch" -cf "$T/ctx/a.tar" f
 cat > "$T/r-flags" <<'R'
 FROM localhost/busybox:latest
