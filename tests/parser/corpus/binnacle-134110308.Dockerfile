@@ -1,0 +1,2 @@
+from    dockerfile/nodejs
+add     . /src
