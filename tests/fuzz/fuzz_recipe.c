@@ -1,5 +1,6 @@
 /*
- * Fuzz target: the recipe parser, the dump, the build checks and expansion
+ * Fuzz target: the recipe parser, the dump, the build checks (of a recipe
+ * and of ONBUILD triggers) and expansion
  * of every argument. Invariants: no crash, no leak, every failure is an
  * input error whose first line is "Recipe:LINE:COL: message".
  */
@@ -67,6 +68,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     error_init(&err);
     if (parse_validate(&r, &err) < 0)
+        fuzz_check_error(&err);
+    error_init(&err);
+    if (parse_validate_triggers(&r, &err) < 0)
         fuzz_check_error(&err);
     strvec_push(&vars, "A=a b");
     strvec_push(&vars, "E=");
