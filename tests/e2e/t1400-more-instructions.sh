@@ -79,7 +79,7 @@ expect_success 'heredocs: COPY files (expanded unless quoted, --chmod) and RUN s
   strata build -q -f "$T/r-heredoc" -t heredoc:1 "$T/ctx" && flat heredoc:1
   [ "$(cat "$T/flat/greeting.txt")" = "hello world" ]
   [ "$(sed -n 2p "$T/flat/scripts/A")" = "echo \$NAME" ] && [ "$(stat -c %a "$T/flat/scripts/A")" = 755 ]
-  [ "$(cat "$T/flat/scripts/B")" = "literal \\\$NAME and world" ]
+  [ "$(cat "$T/flat/scripts/B")" = "literal \$NAME and world" ] # \$ gives $, as in BuildKit
   [ "$(cat "$T/flat/script-out.txt")" = "from a heredoc script" ]
   [ "$(cat "$T/flat/cat-out.txt")" = "cat got world" ]
   [ "$(cat "$T/flat/awk-out.txt")" = "awk ran the heredoc" ] && [ -z "$(ls -A "$T/flat/dev")" ]'
