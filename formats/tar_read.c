@@ -17,6 +17,7 @@
 #include "formats/compress.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
+#include "formats/core/hashmap.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "formats/limits.h"
@@ -31,73 +32,6 @@
  */
 
 #define TR_BUF (256 * 1024)
-
-/* ---- a set of paths (entries this layer created; for opaque dirs in APPLY mode) ---- */
-
-struct strset {
-    char **slots;
-    size_t n, cap;
-};
-
-static size_t
-str_hash(const char *s)
-{
-    size_t h = 1469598103934665603ull; /* FNV-1a */
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-    return h;
-}
-
-static char **
-strset_slot(const struct strset *s, const char *key)
-{
-    size_t i;
-
-    for (i = str_hash(key) & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
-        if (!s->slots[i] || !strcmp(s->slots[i], key))
-            return &s->slots[i];
-}
-
-static bool
-strset_has(const struct strset *s, const char *key)
-{
-    return s->cap && *strset_slot(s, key);
-}
-
-static void
-strset_add(struct strset *s, const char *key)
-{
-    char **slot;
-
-    if (2 * (s->n + 1) > s->cap) {
-        struct strset big = {xcalloc(s->cap ? 2 * s->cap : 256, sizeof(char *)), s->n,
-                             s->cap ? 2 * s->cap : 256};
-        size_t i;
-
-        for (i = 0; i < s->cap; i++)
-            if (s->slots[i])
-                *strset_slot(&big, s->slots[i]) = s->slots[i];
-        free(s->slots);
-        *s = big;
-    }
-    slot = strset_slot(s, key);
-    if (!*slot) {
-        *slot = xstrdup(key);
-        s->n++;
-    }
-}
-
-static void
-strset_release(struct strset *s)
-{
-    size_t i;
-
-    for (i = 0; i < s->cap; i++)
-        free(s->slots[i]);
-    free(s->slots);
-    memset(s, 0, sizeof(*s));
-}
 
 /* ---- state ---- */
 
@@ -130,7 +64,7 @@ struct tr {
     bool cb_failed;
 
     struct dircache cache[2]; /* [0] entry parents, [1] hard link target parents */
-    struct strset created;
+    struct hashmap created;   /* a set: the values are unused */
     struct dirfix *dirs;
     size_t ndirs, adirs;
     const char *name; /* current entry's name as in the archive */
@@ -291,7 +225,7 @@ step(struct tr *t, int dirfd, const char *c, const char *sofar, bool create, str
             if (mkdirat(dirfd, c, 0755) < 0 && errno != EEXIST)
                 return sys_entry(t, err, "create parent directory");
             if (t->mode == TAR_READ_APPLY)
-                strset_add(&t->created, sofar);
+                hashmap_put(&t->created, sofar, strlen(sofar), NULL);
             continue;
         }
         if (errno == ENOENT) {
@@ -714,7 +648,7 @@ opaque_clear(struct tr *t, int dirfd, struct buf *path, struct error *err)
         buf_adds(path, names[i]);
         if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
             rc = errno == ENOENT ? 0 : sys_entry(t, err, "stat");
-        } else if (!strset_has(&t->created, path->data)) {
+        } else if (!hashmap_get(&t->created, path->data, strlen(path->data))) {
             rc = remove_existing(t, dirfd, names[i], path->data, &st, err);
         } else if (S_ISDIR(st.st_mode)) {
             /* a directory this layer also lists: clear what lower layers left in it */
@@ -790,12 +724,12 @@ mark_created(struct tr *t, const char *path)
     cleanup_free char *p = xstrdup(path);
     char *slash;
 
-    strset_add(&t->created, p);
+    hashmap_put(&t->created, p, strlen(p), NULL);
     while ((slash = strrchr(p, '/'))) {
         *slash = '\0';
-        if (strset_has(&t->created, p))
+        if (hashmap_get(&t->created, p, strlen(p)))
             break;
-        strset_add(&t->created, p);
+        hashmap_put(&t->created, p, strlen(p), NULL);
     }
 }
 
@@ -989,7 +923,7 @@ tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags, 
     compress_reader_free(t.cr);
     free(t.tarbuf);
     cache_release(&t);
-    strset_release(&t.created);
+    hashmap_release(&t.created, NULL);
     for (i = 0; i < t.ndirs; i++)
         free(t.dirs[i].path);
     free(t.dirs);

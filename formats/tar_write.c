@@ -14,6 +14,7 @@
 
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
+#include "formats/core/hashmap.h"
 #include "formats/core/mem.h"
 #include "formats/whiteout.h"
 
@@ -91,75 +92,22 @@ pipe_consumer(void *opaque)
     return NULL;
 }
 
-/* ---- hard link table: (dev, ino) -> first path ---- */
+/* ---- hard links: (dev, ino) -> the first path of the inode in the layer ---- */
 
-struct hl_slot {
+struct hl_key {
     dev_t dev;
     ino_t ino;
-    char *path; /* NULL: empty slot */
 };
 
-struct hl_table {
-    struct hl_slot *slots;
-    size_t n, cap; /* cap is a power of two */
-};
-
-static size_t
-hl_hash(dev_t dev, ino_t ino, size_t cap)
+static struct hl_key
+hl_key(const struct stat *st)
 {
-    unsigned long long h =
-        ((unsigned long long)ino * 0x9e3779b97f4a7c15ull) ^ (unsigned long long)dev;
-    return (size_t)(h ^ (h >> 29)) & (cap - 1);
-}
+    struct hl_key k;
 
-static struct hl_slot *
-hl_find(struct hl_table *t, dev_t dev, ino_t ino)
-{
-    size_t i;
-
-    if (!t->cap)
-        return NULL;
-    for (i = hl_hash(dev, ino, t->cap);; i = (i + 1) & (t->cap - 1)) {
-        struct hl_slot *s = &t->slots[i];
-        if (!s->path || (s->dev == dev && s->ino == ino))
-            return s;
-    }
-}
-
-static void
-hl_add(struct hl_table *t, dev_t dev, ino_t ino, const char *path)
-{
-    struct hl_slot *s;
-
-    if (2 * (t->n + 1) > t->cap) {
-        struct hl_table bigger = {xcalloc(t->cap ? 2 * t->cap : 64, sizeof(struct hl_slot)), 0,
-                                  t->cap ? 2 * t->cap : 64};
-        size_t i;
-
-        for (i = 0; i < t->cap; i++)
-            if (t->slots[i].path)
-                *hl_find(&bigger, t->slots[i].dev, t->slots[i].ino) = t->slots[i];
-        bigger.n = t->n;
-        free(t->slots);
-        *t = bigger;
-    }
-    s = hl_find(t, dev, ino);
-    s->dev = dev;
-    s->ino = ino;
-    s->path = xstrdup(path);
-    t->n++;
-}
-
-static void
-hl_release(struct hl_table *t)
-{
-    size_t i;
-
-    for (i = 0; i < t->cap; i++)
-        free(t->slots[i].path);
-    free(t->slots);
-    t->slots = NULL;
-    t->n = t->cap = 0;
+    memset(&k, 0, sizeof(k)); /* the key is hashed as bytes: no stray padding */
+    k.dev = st->st_dev;
+    k.ino = st->st_ino;
+    return k;
 }
 
 /* ---- xattrs ---- */
@@ -310,7 +258,7 @@ struct tw {
     uint64_t tar_size, entries;
     struct buf path;
     struct buf pax;
-    struct hl_table links;
+    struct hashmap links; /* struct hl_key -> first path (malloc'ed) */
     dev_t root_dev;
 };
 
@@ -677,17 +625,18 @@ emit_regular(struct tw *t, int dirfd, const struct child *c, struct error *err)
     struct tw_entry e;
     struct xattrs xa = {0};
     struct stat st;
-    struct hl_slot *link = NULL;
+    struct hl_key key = hl_key(&c->st);
+    void **link = NULL;
     cleanup_close int fd = -1;
     int rc;
 
     entry_from_stat(t, &c->st, '0', &e);
     if (c->st.st_nlink > 1) {
-        link = hl_find(&t->links, c->st.st_dev, c->st.st_ino);
-        if (link && link->path) {
+        link = hashmap_get(&t->links, &key, sizeof(key));
+        if (link) {
             /* a later name of an inode already in the layer: a tar hard link */
             e.type = '1';
-            e.linkname = link->path;
+            e.linkname = *link;
             return tw_header(t, &e, err);
         }
     }
@@ -711,7 +660,7 @@ emit_regular(struct tw *t, int dirfd, const struct child *c, struct error *err)
     if (rc < 0 || copy_file(t, fd, e.size, err) < 0)
         return -1;
     if (c->st.st_nlink > 1)
-        hl_add(&t->links, c->st.st_dev, c->st.st_ino, buf_cstr(&t->path));
+        *hashmap_put(&t->links, &key, sizeof(key), NULL) = xstrdup(buf_cstr(&t->path));
     return 0;
 }
 
@@ -939,7 +888,7 @@ tar_write_dir(int dirfd, const struct tar_write_opts *opts, int out_fd,
         res->entries = t.entries;
     }
     pipe_release(&t.pipe);
-    hl_release(&t.links);
+    hashmap_release(&t.links, free);
     buf_release(&t.path);
     buf_release(&t.pax);
     return rc == 0 ? 0 : error_wrap(err, "capture layer");

@@ -60,7 +60,7 @@ treediff_tree_release(struct treediff_tree *tree)
     for (i = 0; i < tree->n; i++)
         treediff_node_release(&tree->v[i]);
     free(tree->v);
-    free(tree->slots);
+    hashmap_release(&tree->index, NULL);
     memset(tree, 0, sizeof(*tree));
 }
 
@@ -291,71 +291,31 @@ treediff_layer_read(int fd, const char *what, struct treediff_layer *layer, stru
 
 /* ---- the tree ----------------------------------------------------------- */
 
-static size_t
-treediff_hash(const char *s)
-{
-    size_t h = 1469598103934665603ULL; /* FNV-1a */
-
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-/* Returns the slot of path: where it is, or the empty slot where it would go. */
-static size_t
-treediff_slot(const struct treediff_tree *t, const char *path)
-{
-    size_t i = treediff_hash(path) & (t->cap - 1);
-
-    while (t->slots[i] && strcmp(t->v[t->slots[i] - 1].path, path))
-        i = (i + 1) & (t->cap - 1);
-    return i;
-}
-
-static void
-treediff_rehash(struct treediff_tree *t)
-{
-    size_t i;
-
-    free(t->slots);
-    t->cap = t->cap ? t->cap * 2 : 64;
-    t->slots = xcalloc(t->cap, sizeof(*t->slots));
-    for (i = 0; i < t->n; i++)
-        t->slots[treediff_slot(t, t->v[i].path)] = i + 1;
-}
-
 const struct treediff_node *
 treediff_tree_get(const struct treediff_tree *tree, const char *path)
 {
-    size_t i;
+    void **slot = hashmap_get(&tree->index, path, strlen(path));
+    const struct treediff_node *n = slot ? &tree->v[(uintptr_t)*slot - 1] : NULL;
 
-    if (!tree->cap)
-        return NULL;
-    i = treediff_slot(tree, path);
-    if (!tree->slots[i] || tree->v[tree->slots[i] - 1].gone)
-        return NULL;
-    return &tree->v[tree->slots[i] - 1];
+    return n && !n->gone ? n : NULL;
 }
 
 /* Returns the node for path, reusing its slot: the caller fills it (path stays). */
 static struct treediff_node *
 treediff_put(struct treediff_tree *t, const char *path)
 {
+    void **slot = hashmap_put(&t->index, path, strlen(path), NULL);
     struct treediff_node *n;
-    size_t i;
 
-    if ((t->n + 1) * 2 > t->cap)
-        treediff_rehash(t);
-    i = treediff_slot(t, path);
-    if (t->slots[i]) {
-        n = &t->v[t->slots[i] - 1];
+    if (*slot) {
+        n = &t->v[(uintptr_t)*slot - 1];
         if (!n->gone)
             t->live--;
         treediff_node_release(n);
     } else {
         t->v = xgrow(t->v, sizeof(*t->v), t->n + 1, &t->alloc);
         n = &t->v[t->n++];
-        t->slots[i] = t->n;
+        *slot = (void *)(uintptr_t)t->n;
     }
     memset(n, 0, sizeof(*n));
     t->live++;

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "formats/core/error.h"
+#include "formats/core/hashmap.h"
 #include "formats/core/strvec.h"
 #include "formats/digest.h"
 
@@ -50,8 +51,7 @@ struct treediff_layer {
 struct treediff_tree {
     struct treediff_node *v;
     size_t n, alloc;
-    size_t *slots; /* open addressing: index + 1 into v, 0 = empty */
-    size_t cap;
+    struct hashmap index; /* path -> index + 1 into v */
     size_t live;
 };
 
@@ -61,7 +61,7 @@ struct treediff_tree {
     }
 #define TREEDIFF_TREE_INIT                                                                         \
     {                                                                                              \
-        NULL, 0, 0, NULL, 0, 0                                                                     \
+        NULL, 0, 0, HASHMAP_INIT, 0                                                                \
     }
 
 /*

@@ -19,37 +19,25 @@ hashmemo_ns(const struct timespec *ts)
     return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
 }
 
-static size_t
-hashmemo_slot(const struct hashmemo *m, uint64_t dev, uint64_t ino)
+/* The map key of (dev, ino): both as raw bytes. */
+static void
+hashmemo_key(uint64_t dev, uint64_t ino, uint64_t key[2])
 {
-    uint64_t h = (ino * 0x9e3779b97f4a7c15ULL) ^ (dev * 0xc2b2ae3d27d4eb4fULL);
-    size_t i = (size_t)(h & (m->cap - 1));
-
-    while (m->slots[i].ino && (m->slots[i].ino != ino || m->slots[i].dev != dev))
-        i = (i + 1) & (m->cap - 1);
-    return i;
+    key[0] = dev;
+    key[1] = ino;
 }
 
 static void
 hashmemo_insert(struct hashmemo *m, const struct hashmemo_entry *e)
 {
-    size_t i;
+    uint64_t key[2];
+    void **slot;
 
-    if ((m->n + 1) * 2 > m->cap) {
-        struct hashmemo_entry *old = m->slots;
-        size_t oldcap = m->cap, j;
-        m->cap = m->cap ? m->cap * 2 : 1024;
-        m->slots = xcalloc(m->cap, sizeof(*m->slots));
-        m->n = 0;
-        for (j = 0; j < oldcap; j++)
-            if (old[j].ino)
-                hashmemo_insert(m, &old[j]);
-        free(old);
-    }
-    i = hashmemo_slot(m, e->dev, e->ino);
-    if (!m->slots[i].ino)
-        m->n++;
-    m->slots[i] = *e;
+    hashmemo_key(e->dev, e->ino, key);
+    slot = hashmap_put(&m->entries, key, sizeof(key), NULL);
+    if (!*slot)
+        *slot = xmalloc(sizeof(*e));
+    memcpy(*slot, e, sizeof(*e));
 }
 
 void
@@ -85,15 +73,15 @@ int
 hashmemo_save(struct hashmemo *m, struct store *s, struct error *err)
 {
     struct buf b = BUF_INIT;
-    size_t i;
+    size_t pos = 0;
+    void *e;
     int rc;
 
     if (!m->dirty)
         return 0;
     buf_adds(&b, HASHMEMO_MAGIC);
-    for (i = 0; i < m->cap; i++)
-        if (m->slots[i].ino)
-            buf_add(&b, &m->slots[i], sizeof(m->slots[i]));
+    while (hashmap_next(&m->entries, &pos, NULL, NULL, &e))
+        buf_add(&b, e, sizeof(struct hashmemo_entry));
     rc = store_write_file(s, HASHMEMO_FILE, b.data, b.len, err);
     buf_release(&b);
     if (rc == 0)
@@ -106,7 +94,7 @@ hashmemo_release(struct hashmemo *m)
 {
     if (!m || !m->now_ns)
         return;
-    free(m->slots);
+    hashmap_release(&m->entries, free);
     pthread_mutex_destroy(&m->lock);
     memset(m, 0, sizeof(*m));
 }
@@ -115,15 +103,19 @@ int
 hashmemo_get(struct hashmemo *m, const struct stat *st, char out[DIGEST_STR_LEN + 1])
 {
     const struct hashmemo_entry *e;
+    uint64_t key[2];
+    void **slot;
     int hit = 0;
 
     if (!st->st_ino)
         return 0;
+    hashmemo_key((uint64_t)st->st_dev, (uint64_t)st->st_ino, key);
     pthread_mutex_lock(&m->lock);
-    if (m->cap) {
-        e = &m->slots[hashmemo_slot(m, (uint64_t)st->st_dev, (uint64_t)st->st_ino)];
-        hit = e->ino && e->size == (uint64_t)st->st_size &&
-              e->mtime_ns == hashmemo_ns(&st->st_mtim) && e->ctime_ns == hashmemo_ns(&st->st_ctim);
+    slot = hashmap_get(&m->entries, key, sizeof(key));
+    if (slot) {
+        e = *slot;
+        hit = e->size == (uint64_t)st->st_size && e->mtime_ns == hashmemo_ns(&st->st_mtim) &&
+              e->ctime_ns == hashmemo_ns(&st->st_ctim);
         if (hit)
             memcpy(out, e->digest, DIGEST_STR_LEN + 1);
     }

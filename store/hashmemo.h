@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "formats/core/error.h"
+#include "formats/core/hashmap.h"
 #include "formats/digest.h"
 #include "store/store.h"
 
@@ -25,8 +26,7 @@ struct hashmemo_entry {
 };
 
 struct hashmemo {
-    struct hashmemo_entry *slots; /* open addressing, ino == 0 means empty */
-    size_t cap, n;
+    struct hashmap entries; /* (dev, ino) -> struct hashmemo_entry (malloc'ed) */
     int dirty;
     int64_t now_ns;       /* when this build started hashing */
     pthread_mutex_t lock; /* stages hash in parallel */
