@@ -154,10 +154,24 @@ overlay_prepare_lowers(const struct overlay_spec *spec, struct overlay_prep *pre
     }
     prep->lowers = xcalloc(spec->nlowers, sizeof(char *));
     for (i = 0; i < spec->nlowers; i++) {
-        prep->lowers[i] = overlay_abs("lower dir", spec->lowers[i], err);
-        if (!prep->lowers[i])
+        char *abs = overlay_abs("lower dir", spec->lowers[i], err);
+        size_t j;
+        if (!abs)
             return -1;
-        prep->nlowers = i + 1;
+        /*
+         * overlayfs refuses a lower dir given twice (ELOOP), which two
+         * identical layers in one image make. Only the top-most copy is kept:
+         * it holds every path, whiteout and opaque marker of the lower copy,
+         * and hides whatever lies between them, so the merged view is the
+         * same.
+         */
+        for (j = 0; j < prep->nlowers && strcmp(prep->lowers[j], abs); j++)
+            ;
+        if (j < prep->nlowers) {
+            free(abs);
+            continue;
+        }
+        prep->lowers[prep->nlowers++] = abs;
     }
     return 0;
 }
