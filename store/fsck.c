@@ -244,3 +244,67 @@ fsck_snapshots(struct store *s, const struct reach *r, struct strvec *problems,
         fsck_snapshot(s, r, dirfd(d), de->d_name, problems, notes);
     }
 }
+
+/* Every file in blobs/sha256 must hash to its name. */
+static void
+fsck_blobs(const struct store *s, struct strvec *problems, size_t *count)
+{
+    cleanup_free char *dir = store_path(s, "blobs/sha256");
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (!d) {
+        strvec_pushf(problems, "blobs/sha256: %s", strerror(errno));
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        char want[DIGEST_STR_LEN + 1], got[DIGEST_STR_LEN + 1];
+        cleanup_free char *p = NULL;
+        struct error err;
+
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(want, sizeof(want), "sha256:%.64s", de->d_name);
+        error_init(&err);
+        if (strlen(de->d_name) != DIGEST_HEX_LEN || digest_validate(want, &err) < 0) {
+            strvec_pushf(problems, "blobs/sha256/%s: not a digest name", de->d_name);
+            continue;
+        }
+        (*count)++;
+        p = fs_join(dir, de->d_name);
+        if (digest_file(AT_FDCWD, p, got, &err) < 0)
+            strvec_pushf(problems, "blob %s: %s", want, err.msg);
+        else if (strcmp(got, want) != 0)
+            strvec_pushf(problems, "blob %s: content hashes to %s", want, got);
+    }
+    closedir(d);
+}
+
+void
+fsck_result_release(struct fsck_result *res)
+{
+    strvec_release(&res->problems);
+    strvec_release(&res->notes);
+}
+
+int
+fsck_run(struct store *s, int snapshots, struct fsck_result *res, struct error *err)
+{
+    struct reach r;
+    size_t i;
+
+    memset(res, 0, sizeof(*res));
+    res->swept = reach_sweep_tmp(s, 0);
+    fsck_blobs(s, &res->problems, &res->blobs);
+    if (reach_collect(s, &r, err) < 0)
+        return -1;
+    for (i = 0; i < r.problems.n; i++)
+        strvec_push(&res->problems, r.problems.v[i]);
+    fsck_layer_pairs(s, &r, &res->problems, &res->layers);
+    if (snapshots)
+        fsck_snapshots(s, &r, &res->problems, &res->notes, &res->snapshots);
+    res->images = r.images;
+    res->records = r.records;
+    reach_release(&r);
+    return 0;
+}

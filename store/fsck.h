@@ -2,8 +2,9 @@
 #define STRATA_STORE_FSCK_H
 
 /*
- * The deeper checks of `strata fsck` (blob hashes and references are
- * checked by the command with store/reach):
+ * `strata fsck`: every blob hashes to its name; every reference of names and
+ * cache records reaches something that exists (store/reach); and the deeper
+ * checks:
  *
  * - layer pairs: every layer blob an image or a cache record names is
  *   decompressed and its content hashed; it must be the diff_id they pair it
@@ -23,6 +24,23 @@
 #include "formats/core/strvec.h"
 #include "store/reach.h"
 #include "store/store.h"
+
+struct fsck_result {
+    struct strvec problems; /* one line each: what is broken */
+    struct strvec notes;    /* what could not be checked, and why */
+    size_t blobs, layers, snapshots, images, records;
+    size_t swept; /* stale tmp entries removed (their writer is gone) */
+};
+
+/*
+ * Runs every check on s (locked shared), sweeping stale tmp/ entries first;
+ * with snapshots, also every snapshot's tree. Returns 0 with res filled
+ * (problems found are in res, not an error), or -1 when the store cannot be
+ * read. The caller releases res.
+ */
+int fsck_run(struct store *s, int snapshots, struct fsck_result *res, struct error *err);
+
+void fsck_result_release(struct fsck_result *res);
 
 /* Checks the pairs of r (from reach_collect) and the diffids/ records. */
 void fsck_layer_pairs(const struct store *s, const struct reach *r, struct strvec *problems,

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "formats/archive_io.h"
 #include "formats/compress.h"
 #include "formats/core/fsutil.h"
+#include "formats/core/units.h"
 #include "formats/core/mem.h"
 #include "formats/docker_archive.h"
 #include "formats/json.h"
@@ -18,9 +20,12 @@
 #include "formats/oci.h"
 #include "formats/oci_archive.h"
 #include "formats/tar_read.h"
+#include "formats/tar_write.h"
 #include "store/blob.h"
 #include "store/diffid.h"
+#include "store/image.h"
 #include "store/index.h"
+#include "store/layer.h"
 #include "store/snapshot.h"
 #include "store/txn.h"
 
@@ -533,9 +538,98 @@ importer_stage(struct store *s, const char *path, char **dir, struct error *err)
     return archive_io_unpack(in, dfd, path, err);
 }
 
+static int
+importer_rootfs_layer(struct store *s, const char *file, enum compress_kind comp,
+                      struct layer_info *info, long long *newest, struct error *err)
+{
+    cleanup_close int in = open(file, O_RDONLY | O_CLOEXEC);
+    cleanup_close int dfd = -1;
+    cleanup_free char *dir = txn_tmp_path(s->tmp, "import");
+    struct tar_read_result res;
+    struct tar_write_opts opts;
+    long long sde;
+    int have_sde = units_source_date_epoch(&sde, err);
+
+    if (have_sde < 0) {
+        txn_unregister(dir);
+        return -1;
+    }
+    if (in < 0) {
+        txn_unregister(dir);
+        return error_input(err, "import %s: %s", file, strerror(errno));
+    }
+    if (mkdir(dir, 0755) < 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        error_set(err, errno, "mkdir %s", dir);
+        txn_discard(dir);
+        return -1;
+    }
+    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, file, &res,
+                         err) < 0) {
+        txn_discard(dir);
+        return -1;
+    }
+    *newest = res.max_mtime;
+    tar_write_opts_init(&opts);
+    opts.compression = comp;
+    if (have_sde == 0)
+        opts.clamp_mtime = sde;
+    if (layer_capture(s, dir, &opts, info, err) < 0) {
+        txn_discard(dir);
+        return -1;
+    }
+    if (!info->entries) {
+        txn_discard(dir);
+        return error_input(err, "import %s: the archive holds no files", file);
+    }
+    return 0;
+}
+
+/*
+ * A root file system tarball as a one-layer image, reproducible by default:
+ * its time is $SOURCE_DATE_EPOCH or else the newest file time in the archive.
+ */
+static int
+importer_rootfs(struct store *s, const char *file, enum compress_kind comp,
+                char digest[DIGEST_STR_LEN + 1], long long *size, struct error *err)
+{
+    cleanup_cjson cJSON *cfg = oci_config_new();
+    struct oci_manifest m;
+    struct oci_descriptor d = {0};
+    struct layer_info info;
+    long long sde = 0;
+    char when[32];
+    cJSON *h, *ids;
+    long long newest = 0;
+    int rc;
+
+    if (importer_rootfs_layer(s, file, comp, &info, &newest, err) < 0)
+        return -1;
+    if (units_source_date_epoch(&sde, err) == 1)
+        sde = newest;
+    /* reproducible by default: the same tarball gives the same image */
+    oci_time_format(sde, when);
+    json_set_string(cfg, "created", when);
+    ids = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg, "rootfs"),
+                                           "diff_ids");
+    cJSON_AddItemToArray(ids, cJSON_CreateString(info.diff_id));
+    h = cJSON_CreateObject();
+    cJSON_AddStringToObject(h, "created", when);
+    cJSON_AddStringToObject(h, "created_by", "strata import");
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(cfg, "history"), h);
+    oci_manifest_init(&m);
+    d.media_type = (char *)info.media_type;
+    memcpy(d.digest, info.digest, sizeof(d.digest));
+    d.size = info.size;
+    oci_manifest_add_layer(&m, &d);
+    rc = image_commit(s, cfg, &m, digest, size, err);
+    oci_manifest_release(&m);
+    return rc;
+}
+
 int
 importer_import(struct store *s, const char *path, enum importer_kind kind, const char *name,
-                char out_digest[DIGEST_STR_LEN + 1], struct error *err)
+                const struct importer_opts *o, char out_digest[DIGEST_STR_LEN + 1],
+                struct error *err)
 {
     cleanup_free char *stage = NULL;
     cleanup_free char *norm = index_normalize(name, err);
@@ -546,6 +640,14 @@ importer_import(struct store *s, const char *path, enum importer_kind kind, cons
 
     if (!norm)
         return -1;
+    if (kind == IMPORTER_ROOTFS) {
+        if (importer_rootfs(s, path, o->compression, digest, &size, err) < 0)
+            return -1;
+        if (index_set(s, norm, digest, size, err) < 0)
+            return -1;
+        memcpy(out_digest, digest, sizeof(digest));
+        return 0;
+    }
     if (kind == IMPORTER_OCI_ARCHIVE || kind == IMPORTER_DOCKER_ARCHIVE) {
         if (importer_stage(s, path, &stage, err) < 0) {
             if (stage)
@@ -561,7 +663,7 @@ importer_import(struct store *s, const char *path, enum importer_kind kind, cons
     } else if (kind == IMPORTER_DOCKER_ARCHIVE || kind == IMPORTER_DOCKER_DIR) {
         rc = importer_docker(s, dfd, name, norm, digest, &size, err);
     } else {
-        BUG("importer_import: rootfs kind");
+        BUG("importer_import: unknown kind");
     }
     if (stage)
         txn_discard(stage);

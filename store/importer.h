@@ -17,12 +17,13 @@
  * written (OCI, deterministic) over the config bytes as found.
  */
 
+#include "formats/compress.h"
 #include "formats/core/error.h"
 #include "formats/digest.h"
 #include "store/store.h"
 
 enum importer_kind {
-    IMPORTER_ROOTFS = 0,     /* a root file system tarball (not handled here) */
+    IMPORTER_ROOTFS = 0,     /* a root file system tarball: a one-layer image */
     IMPORTER_OCI_LAYOUT,     /* a directory with oci-layout and index.json */
     IMPORTER_OCI_ARCHIVE,    /* a tar of an OCI layout */
     IMPORTER_DOCKER_ARCHIVE, /* a `docker save` tar */
@@ -41,14 +42,22 @@ const char *importer_kind_name(enum importer_kind kind);
  */
 int importer_detect(const char *path, enum importer_kind *out, struct error *err);
 
+struct importer_opts {
+    enum compress_kind compression; /* of the layer made from a rootfs tarball */
+};
+
 /*
- * Imports the image at path (kind from importer_detect, not ROOTFS) and names
- * it name (normalised). name also picks the image when the source holds
- * several (by ref name / RepoTags); with one image it is taken whatever its
- * name. Writes the manifest digest to out_digest.
+ * Imports the image at path (kind from importer_detect) and names it name
+ * (normalised). name also picks the image when the source holds several (by
+ * ref name / RepoTags); with one image it is taken whatever its name. A
+ * rootfs tarball becomes a one-layer image (compressed as o says) whose time
+ * is $SOURCE_DATE_EPOCH, else the newest file time in the archive, so the same
+ * tarball always gives the same digest. Writes the manifest digest to
+ * out_digest.
  */
 int importer_import(struct store *s, const char *path, enum importer_kind kind, const char *name,
-                    char out_digest[DIGEST_STR_LEN + 1], struct error *err);
+                    const struct importer_opts *o, char out_digest[DIGEST_STR_LEN + 1],
+                    struct error *err);
 
 /*
  * Stores one layer read from in_fd: stages the bytes as a blob while hashing,

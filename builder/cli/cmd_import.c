@@ -2,28 +2,15 @@
  * strata import PATH NAME[:TAG]: a one-layer image from a rootfs tarball, or an
  * image from an OCI layout, an oci-archive or a docker-archive (detected).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "builder/cli/cli.h"
-#include "formats/core/units.h"
 #include "formats/core/mem.h"
-#include "formats/json.h"
 #include "formats/limits.h"
-#include "formats/oci.h"
-#include "formats/tar_read.h"
-#include "store/image.h"
 #include "store/importer.h"
 #include "store/index.h"
-#include "store/layer.h"
 #include "store/store.h"
-#include "store/txn.h"
 
 static const char import_usage[] =
     "usage: strata import [--compression zstd|gzip|none] [--max-unpack SIZE] PATH NAME[:TAG]\n"
@@ -44,93 +31,6 @@ static const char import_usage[] =
     "unpack to (file sizes, holes included; e.g. 20GB; 0 for no limit). By default\n"
     "that is 1G or 100 times the archive's size, whichever is more: a small archive\n"
     "that expands past it (sparse members, compressed zeros) is refused.\n";
-
-static int
-import_layer(struct store *s, const char *file, enum compress_kind comp, struct layer_info *info,
-             long long *newest, struct error *err)
-{
-    cleanup_close int in = open(file, O_RDONLY | O_CLOEXEC);
-    cleanup_close int dfd = -1;
-    cleanup_free char *dir = txn_tmp_path(s->tmp, "import");
-    struct tar_read_result res;
-    struct tar_write_opts opts;
-    long long sde;
-    int have_sde = units_source_date_epoch(&sde, err);
-
-    if (have_sde < 0) {
-        txn_unregister(dir);
-        return -1;
-    }
-    if (in < 0) {
-        txn_unregister(dir);
-        return error_input(err, "import %s: %s", file, strerror(errno));
-    }
-    if (mkdir(dir, 0755) < 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        error_set(err, errno, "mkdir %s", dir);
-        txn_discard(dir);
-        return -1;
-    }
-    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, file, &res,
-                         err) < 0) {
-        txn_discard(dir);
-        return -1;
-    }
-    *newest = res.max_mtime;
-    tar_write_opts_init(&opts);
-    opts.compression = comp;
-    if (have_sde == 0)
-        opts.clamp_mtime = sde;
-    if (layer_capture(s, dir, &opts, info, err) < 0) {
-        txn_discard(dir);
-        return -1;
-    }
-    if (!info->entries) {
-        txn_discard(dir);
-        return error_input(err, "import %s: the archive holds no files", file);
-    }
-    return 0;
-}
-
-static int
-import_rootfs(struct store *s, const char *file, const char *name, enum compress_kind comp,
-              struct error *err)
-{
-    cleanup_cjson cJSON *cfg = oci_config_new();
-    struct oci_manifest m;
-    struct oci_descriptor d = {0};
-    struct layer_info info;
-    long long sde = 0;
-    char when[32], digest[DIGEST_STR_LEN + 1];
-    cJSON *h, *ids;
-    long long size, newest = 0;
-    int rc;
-
-    if (import_layer(s, file, comp, &info, &newest, err) < 0)
-        return -1;
-    if (units_source_date_epoch(&sde, err) == 1)
-        sde = newest;
-    /* reproducible by default: the same tarball gives the same image */
-    oci_time_format(sde, when);
-    json_set_string(cfg, "created", when);
-    ids = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg, "rootfs"),
-                                           "diff_ids");
-    cJSON_AddItemToArray(ids, cJSON_CreateString(info.diff_id));
-    h = cJSON_CreateObject();
-    cJSON_AddStringToObject(h, "created", when);
-    cJSON_AddStringToObject(h, "created_by", "strata import");
-    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(cfg, "history"), h);
-    oci_manifest_init(&m);
-    d.media_type = (char *)info.media_type;
-    memcpy(d.digest, info.digest, sizeof(d.digest));
-    d.size = info.size;
-    oci_manifest_add_layer(&m, &d);
-    rc = image_commit(s, cfg, &m, digest, &size, err);
-    oci_manifest_release(&m);
-    if (rc < 0 || index_set(s, name, digest, size, err) < 0)
-        return -1;
-    printf("%s\n", digest);
-    return 0;
-}
 
 int
 cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
@@ -176,11 +76,10 @@ cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
         return -1;
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
         return -1;
-    if (kind == IMPORTER_ROOTFS) {
-        rc = import_rootfs(&s, pos[0], name, comp, err);
-    } else {
+    {
+        struct importer_opts io = {comp};
         char digest[DIGEST_STR_LEN + 1];
-        rc = importer_import(&s, pos[0], kind, pos[1], digest, err);
+        rc = importer_import(&s, pos[0], kind, pos[1], &io, digest, err);
         if (rc == 0)
             printf("%s\n", digest);
     }
