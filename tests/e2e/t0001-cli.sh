@@ -3,7 +3,9 @@
 . "$(dirname "$0")/lib.sh"
 
 expect_success 'strata --help lists the commands' '
-  strata --help > out && grep -q "^  build " out && grep -q "^  fsck " out'
+  strata --help > out
+  grep -q "^  build " out
+  grep -q "^  fsck " out'
 
 expect_fail 2 'unknown command "frobnicate"' 'unknown verb exits 2 and names it' '
   strata frobnicate'
@@ -15,14 +17,19 @@ expect_fail 2 'option --root needs a value' '--root without a value is a usage e
   strata images --root'
 
 expect_success '--root works before and after the verb' '
-  strata --root "$T/r1" images > /dev/null && test -f "$T/r1/oci-layout" &&
-  strata images --root "$T/r2" > /dev/null && test -f "$T/r2/index.json"'
+  strata --root "$T/r1" images > /dev/null
+  test -f "$T/r1/oci-layout"
+  strata images --root "$T/r2" > /dev/null
+  test -f "$T/r2/index.json"'
 
 expect_success 'STRATA_ROOT picks the store' '
-  STRATA_ROOT="$T/r3" strata images > /dev/null && test -d "$T/r3/blobs/sha256"'
+  STRATA_ROOT="$T/r3" strata images > /dev/null
+  test -d "$T/r3/blobs/sha256"'
 
 expect_success 'strata build --help documents the options' '
-  strata build --help > out && grep -q -- "--no-cache" out && grep -q -- "--compression" out'
+  strata build --help > out
+  grep -q -- "--no-cache" out
+  grep -q -- "--compression" out'
 
 require root
 expect_success 'build -f - reads the recipe from standard input; --iidfile gets the digest' '

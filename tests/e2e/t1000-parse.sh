@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # strata parse: the BuildKit dump of a recipe, and the errors a bad recipe gets.
 . "$(dirname "$0")/lib.sh"
-cd "$T" || exit 2
 
 cat > Recipe <<'RECIPE'
 # syntax=docker/dockerfile:1
@@ -64,7 +63,7 @@ expect_success 'without --check, an unknown instruction is kept as BuildKit pars
 
 expect_success 'the error quotes the source line with a caret under the column' '
   printf "FROM a\n    COPPY x y\n" > caret
-  if strata parse --check caret 2> err; then exit 1; fi
+  fails_with 2 strata parse --check caret 2> err
   grep -q "^     2 |     COPPY x y\$" err
   grep -q "^       |     ^\$" err
 '

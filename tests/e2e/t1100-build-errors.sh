@@ -2,11 +2,18 @@
 # Errors a user sees from `strata build`: bad recipes (exit 2, file:line:col, no store
 # change), failing RUN steps (exit 1, step, exit code, output), missing COPY sources.
 . "$(dirname "$0")/lib.sh"
-require root
+require_all root
 expect_success 'import the busybox base' 'import_busybox'
 
-mkdir -p "$T/ctx" && echo hi > "$T/ctx/a.txt"
-store_state() { (cd "$STRATA_ROOT" && find blobs snapshots cache -type f -o -type d | sort; cat index.json) | sha256sum; }
+mkdir -p "$T/ctx"
+echo hi > "$T/ctx/a.txt"
+store_state() {
+  (
+    cd "$STRATA_ROOT"
+    find blobs snapshots cache -type f -o -type d | sort
+    cat index.json
+  ) | sha256sum
+}
 
 printf 'FROM localhost/busybox:latest\nRUN true\nRUNN echo hi\n' > "$T/bad1"
 expect_fail 2 'bad1:3:1: .*RUNN' 'unknown instruction: exit 2 with file:line:col' '
@@ -14,7 +21,7 @@ expect_fail 2 'bad1:3:1: .*RUNN' 'unknown instruction: exit 2 with file:line:col
 
 expect_success 'a bad recipe changes nothing in the store' '
   before=$(store_state)
-  strata build -f "$T/bad1" "$T/ctx" >/dev/null 2>&1 || true
+  fails_with 2 strata build -f "$T/bad1" "$T/ctx" >/dev/null 2>&1
   [ "$(store_state)" = "$before" ]'
 
 printf 'RUN echo before from\nFROM localhost/busybox:latest\n' > "$T/bad2"
@@ -26,11 +33,13 @@ expect_fail 1 'fail:3:1: RUN echo two; exit 3: exit code 3' 'a failing RUN names
   strata build -f "$T/fail" "$T/ctx"'
 
 expect_success 'a failing RUN shows its last output and runs no later step' '
-  strata build -f "$T/fail" "$T/ctx" > out 2>&1 && exit 1
-  grep -q "two" out && ! grep -q "never" out'
+  fails_with 1 strata build -f "$T/fail" "$T/ctx" > out 2>&1
+  grep -q "two" out
+  not grep -q "never" out'
 
 expect_success 'after a failed build the store is consistent and has no tmp leftovers' '
-  strata fsck && [ -z "$(ls -A "$STRATA_ROOT/tmp")" ]'
+  strata fsck
+  [ -z "$(ls -A "$STRATA_ROOT/tmp")" ]'
 
 printf 'FROM localhost/busybox:latest\nCOPY nosuch.txt /x\n' > "$T/miss"
 expect_fail 2 'COPY source "nosuch.txt" not found' 'a missing COPY source is named' '
@@ -53,7 +62,9 @@ expect_fail 2 'cycle:2:1: --from=b: stage "b" comes later' 'a stage reading a la
 
 printf 'FROM localhost/busybox:latest\nRUN echo ran\nCOPY --from=nosuchstage /x /x\n' > "$T/nostage"
 expect_fail 2 'nostage:3:1: --from=nosuchstage: no stage or image of that name' 'an undefined --from is refused before any step' '
-  strata build -f "$T/nostage" "$T/ctx" && exit 1; ! strata build -f "$T/nostage" "$T/ctx" 2>&1 | grep -q "RUN echo ran"; strata build -f "$T/nostage" "$T/ctx"'
+  fails_with 2 strata build -f "$T/nostage" "$T/ctx" > first.log 2>&1
+  not grep -q "RUN echo ran" first.log
+  strata build -f "$T/nostage" "$T/ctx"'
 
 printf 'FROM localhost/busybox:latest\nCOPY --chown=nosuchuser a.txt /a.txt\n' > "$T/badchown"
 expect_fail 2 'unable to find user nosuchuser' 'a bad --chown user is named' '

@@ -2,7 +2,7 @@
 # Layer capture: overlay deletions become OCI whiteouts, layers are deterministic pax tars,
 # and applying all layers in order (an independent extractor) gives the merged tree.
 . "$(dirname "$0")/lib.sh"
-require root
+require_all root
 expect_success 'import the busybox base' 'import_busybox'
 H="$TOP/tests/helpers"
 mkdir -p "$T/ctx"
@@ -34,11 +34,13 @@ expect_success 'build the recipe' 'strata build -q -f "$T/recipe" -t wh:1 "$T/ct
 
 expect_success 'rm of a lower file gives a .wh. whiteout' '
   layer_list wh:1 3 > l3
-  grep -q "^data/.wh.gone.txt 0 " l3 && grep -q "^bin/.wh.vi 0 " l3'
+  grep -q "^data/.wh.gone.txt 0 " l3
+  grep -q "^bin/.wh.vi 0 " l3'
 
 expect_success 'rm -rf dir && mkdir dir gives an opaque dir with only the new content' '
-  grep -q "^data/redo/.wh..wh..opq 0 " l3 && grep -q "^data/redo/new 0 " l3 &&
-  ! grep -q "^data/redo/old" l3'
+  grep -q "^data/redo/.wh..wh..opq 0 " l3
+  grep -q "^data/redo/new 0 " l3
+  not grep -q "^data/redo/old" l3'
 
 expect_success 'layer entries are sorted, parents first, numeric ids, no atime/ctime' '
   layer_list wh:1 2 > l2
@@ -54,13 +56,15 @@ for n in names:
     assert parent is None or parent in seen, (n, "before its parent")
     seen.add(n)
 PY
-  ! grep -v " U= G= " l2
-  ! grep -E "pax=.*(atime|ctime)" l2
+  not grep -v " U= G= " l2
+  not grep -E "pax=.*(atime|ctime)" l2
   grep -q "^data/keep 5 12 34 " l2'
 
 expect_success 'setuid bits, symlinks, fifos and hard links are kept' '
-  grep -q "^data/hard 0 " l2 && grep -q "^data/keep/k 1 " l2 &&
-  grep -q "^data/link 2 " l2 && grep -q "^data/fifo 6 " l2'
+  grep -q "^data/hard 0 " l2
+  grep -q "^data/keep/k 1 " l2
+  grep -q "^data/link 2 " l2
+  grep -q "^data/fifo 6 " l2'
 
 expect_success 'applying all layers in order gives the tree of the merged overlay' '
   python3 "$H/flatten.py" "$STRATA_ROOT" wh:1 "$T/flat"
@@ -69,9 +73,12 @@ expect_success 'applying all layers in order gives the tree of the merged overla
   for id in $ids; do lower="$STRATA_ROOT/snapshots/$id${lower:+:$lower}"; done
   mkdir -p "$T/merged"
   mount -t overlay -o "ro,lowerdir=$lower" none "$T/merged"
-  python3 "$H/treelist.py" "$T/merged" > merged.list; umount "$T/merged"
+  python3 "$H/treelist.py" "$T/merged" > merged.list
+  umount "$T/merged"
   python3 "$H/treelist.py" "$T/flat" > flat.list
-  diff merged.list flat.list && grep -q "^data/redo/new f" flat.list && ! grep -q "^data/gone.txt" flat.list'
+  diff merged.list flat.list
+  grep -q "^data/redo/new f" flat.list
+  not grep -q "^data/gone.txt" flat.list'
 
 expect_success 'the same tree captured twice gives the same layer (determinism)' '
   strata build -q --no-cache -f "$T/recipe" -t wh:2 "$T/ctx"
@@ -79,9 +86,12 @@ expect_success 'the same tree captured twice gives the same layer (determinism)'
   cut -d" " -f1-4 l2 | diff - again'
 
 expect_success '--compression gzip and none give the matching media types' '
-  strata build -q --no-cache --compression gzip -f "$T/recipe" -t wh:gz "$T/ctx" &&
-  strata inspect --manifest wh:gz | grep -q "tar+gzip" &&
-  strata build -q --no-cache --compression none -f "$T/recipe" -t wh:raw "$T/ctx" &&
-  strata inspect --manifest wh:raw | grep -q "layer.v1.tar\"" && strata fsck >/dev/null'
+  strata build -q --no-cache --compression gzip -f "$T/recipe" -t wh:gz "$T/ctx"
+  strata inspect --manifest wh:gz > gz.json
+  grep -q "tar+gzip" gz.json
+  strata build -q --no-cache --compression none -f "$T/recipe" -t wh:raw "$T/ctx"
+  strata inspect --manifest wh:raw > raw.json
+  grep -q "layer.v1.tar\"" raw.json
+  strata fsck >/dev/null'
 
 e2e_done

@@ -11,26 +11,26 @@ mkdir -p "$ctx"
 cp "$STRATA_TINIT" "$ctx/tinit"
 
 # build NAME [strata build options...] < Recipe: builds $ctx, log in $T/NAME.log
+# (printed when the build fails, whose exit status it returns)
 build() {
-  local name=$1; shift
+  local name=$1 rc
+  shift
   cat > "$ctx/Recipe"
-  strata build "$@" -f "$ctx/Recipe" -t "x-$name:1" "$ctx" > "$T/$name.log" 2>&1
+  if strata build "$@" -f "$ctx/Recipe" -t "x-$name:1" "$ctx" > "$T/$name.log" 2>&1; then
+    return 0
+  else
+    rc=$?
+  fi
+  cat "$T/$name.log"
+  return "$rc"
 }
 
 host_ns() { stat -L -c %i "/proc/self/ns/$1"; }
 
-# need root|userns: like require, and also skips while strata has no build command
-need() {
-  require "$1"
-  if [ -z "$TEST_SKIP_NEXT" ] && strata build --help 2>&1 | grep -q 'unknown command'; then
-    TEST_SKIP_NEXT="strata build is not there yet"
-  fi
-}
-
-need root
+require root
 expect_success 'import the busybox base' 'import_busybox'
 
-need root
+require root
 expect_success 'the RUN command is PID 1 and sees no host process' '
   build pid1 <<EOF
 FROM localhost/busybox:latest
@@ -41,18 +41,19 @@ EOF
   grep -q "procs 1\$" "$T/pid1.log"
 '
 
-need root
+require root
 expect_success 'the hostname inside is not the host'"'"'s' '
   build hostname <<EOF
 FROM localhost/busybox:latest
 COPY tinit /tinit
 RUN echo "H=\$(/tinit hostname)"
 EOF
-  inside=$(sed -n "s/.*H=//p" "$T/hostname.log" | head -n 1)
-  [ -n "$inside" ] && [ "$inside" != "$(hostname)" ]
+  inside=$(sed -n "s/.*H=//p" "$T/hostname.log" | sed -n 1p)
+  [ -n "$inside" ]
+  [ "$inside" != "$(hostname)" ]
 '
 
-need root
+require root
 expect_success 'mount, pid, uts and ipc namespaces are new; network is the host'"'"'s' '
   build ns <<EOF
 FROM localhost/busybox:latest
@@ -61,13 +62,14 @@ RUN /tinit ns | sed "s/^/NS /"
 EOF
   for ns in mnt pid uts ipc; do
     v=$(sed -n "s/.*NS $ns \([0-9]*\)\$/\1/p" "$T/ns.log")
-    [ -n "$v" ] && [ "$v" != "$(host_ns $ns)" ]
+    [ -n "$v" ]
+    [ "$v" != "$(host_ns $ns)" ]
   done
   v=$(sed -n "s/.*NS net \([0-9]*\)\$/\1/p" "$T/ns.log")
   [ "$v" = "$(host_ns net)" ]
 '
 
-need root
+require root
 expect_success '--network none gives a new netns with only lo' '
   build netnone --network none <<EOF
 FROM localhost/busybox:latest
@@ -77,10 +79,11 @@ EOF
   [ "$(grep -c "| IF " "$T/netnone.log")" = 1 ]
   grep -q "IF lo\$" "$T/netnone.log"
   v=$(sed -n "s/.*NS net \([0-9]*\)\$/\1/p" "$T/netnone.log")
-  [ -n "$v" ] && [ "$v" != "$(host_ns net)" ]
+  [ -n "$v" ]
+  [ "$v" != "$(host_ns net)" ]
 '
 
-need root
+require root
 expect_success 'capabilities are Docker'"'"'s default set, no_new_privs is on' '
   build caps <<EOF
 FROM localhost/busybox:latest
@@ -92,7 +95,7 @@ EOF
   grep -q "NoNewPrivs 1" "$T/caps.log"
 '
 
-need root
+require root
 expect_success 'USER nobody and USER 65534:65534 switch uid and gid' '
   build user <<EOF
 FROM localhost/busybox:latest
@@ -106,36 +109,33 @@ EOF
   grep -q "B uid 65534 gid 65534" "$T/user.log"
 '
 
-need root
+require root
 expect_fail 1 'unable to find user nosuch: no matching entries in passwd file' 'an unknown USER fails clearly' '
   build nouser <<EOF
 FROM localhost/busybox:latest
 USER nosuch
 RUN true
 EOF
-  rc=$?; cat "$T/nouser.log"; exit $rc
 '
 
-need root
+require root
 expect_fail 1 'exec: "nosuchcmd": executable file not found in \$PATH' 'a missing command fails clearly' '
   build nocmd <<EOF
 FROM localhost/busybox:latest
 RUN ["nosuchcmd"]
 EOF
-  rc=$?; cat "$T/nocmd.log"; exit $rc
 '
 
-need root
+require root
 expect_fail 1 'code:? 3' 'the exit code of a failing RUN is reported' '
   build exit3 <<EOF
 FROM localhost/busybox:latest
 COPY tinit /tinit
 RUN /tinit exit 3
 EOF
-  rc=$?; cat "$T/exit3.log"; exit $rc
 '
 
-need root
+require root
 expect_success 'a background process left by a RUN does not hold the build' '
   start=$(date +%s)
   build bg <<EOF
@@ -146,7 +146,7 @@ EOF
   [ $(( $(date +%s) - start )) -lt 60 ]
 '
 
-need root
+require root
 expect_success 'a RUN cannot change the host' '
   before=$(sha256sum /etc/hosts /etc/resolv.conf 2>/dev/null; hostname)
   build host <<EOF
@@ -158,7 +158,7 @@ EOF
   [ "$before" = "$after" ]
 '
 
-need root
+require root
 expect_success 'a RUN that deletes and rewrites lower files leaves every lower snapshot unchanged' '
   snaps() { for d in "$STRATA_ROOT"/snapshots/*; do echo "$d $(tree_hash "$d")"; done; }
   before=$(snaps)
@@ -172,7 +172,7 @@ EOF
   [ "$(snaps | wc -l)" -gt "$(echo "$before" | wc -l)" ]
 '
 
-need userns
+require userns
 expect_success 'rootless (unshare -r): PID 1, default capabilities' '
   STRATA_ROOT=$T/rootless unshare -r "$STRATA_BIN" import "$(busybox_tar)" localhost/busybox:latest
   cat > "$ctx/Recipe" <<EOF

@@ -20,8 +20,8 @@ manifest_digest() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1
 
 for f in "oci:$T/lay:1" "oci:$T/lay-gz:1" "oci-archive:$T/img.oci.tar" "docker-archive:$T/img.docker.tar"; do
   require skopeo
-  expect_success "skopeo inspect reads ${f%%:*} (${f##*/})" '
-    skopeo inspect "'"$f"'" > "$T/insp.json"
+  REF=$f expect_success "skopeo inspect reads ${f%%:*} (${f##*/})" '
+    skopeo inspect "$REF" > "$T/insp.json"
     python3 -c "import json; j=json.load(open(\"$T/insp.json\")); assert j[\"Os\"]==\"linux\" and len(j[\"Layers\"])==1, j"
   '
 done
@@ -45,15 +45,16 @@ expect_success 'umoci unpack of the gzip OCI layout gives the tree strata extrac
 '
 
 why=$(podman_why)
-[ -z "$why" ] || TEST_SKIP_NEXT=$why
+skip_next_if "$why"
 expect_success 'podman loads the docker-archive and runs its CMD' '
-  pm load -i "$T/img.docker.tar" | grep -q "localhost/hello:1"
+  pm load -i "$T/img.docker.tar" > load.out
+  grep -q "localhost/hello:1" load.out
   out=$(pm run --rm localhost/hello:1)
   [ "$out" = "hello from a strata export" ]
   pm rmi -f localhost/hello:1 >/dev/null
 '
 
-[ -z "$why" ] || TEST_SKIP_NEXT=$why
+skip_next_if "$why"
 expect_success 'podman loads the oci-archive (zstd layers) and runs its CMD' '
   id=$(pm load -q -i "$T/img.oci.tar" | sed -n "s/^Loaded image[^:]*: *//p" | tail -1)
   [ -n "$id" ]
@@ -61,9 +62,10 @@ expect_success 'podman loads the oci-archive (zstd layers) and runs its CMD' '
   [ "$out" = "hello from a strata export" ]
 '
 
-[ -z "$why" ] || TEST_SKIP_NEXT=$why
+skip_next_if "$why"
 expect_success 'podman loads the gzip oci-archive and runs a command in it' '
   id=$(pm load -q -i "$T/img-gz.oci.tar" | sed -n "s/^Loaded image[^:]*: *//p" | tail -1)
+  [ -n "$id" ]
   out=$(pm run --rm "$id" /bin/sh -c "echo \$((6*7))")
   [ "$out" = 42 ]
 '

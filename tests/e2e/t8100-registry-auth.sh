@@ -7,24 +7,25 @@
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/helpers/registry.sh"
 H=$TOP/tests/helpers
-FAKE_PIDS=""
-_fake_exit() { for p in $FAKE_PIDS; do kill "$p" 2>/dev/null; done; registry_stop; _e2e_cleanup; }
-trap _fake_exit EXIT
 
 python3 "$H/mkarchive.py" "$T/base.tar" --rootfs "$(busybox_tar)" --extra a.txt=auth
 strata import "$T/base.tar" localhost/base:1 >/dev/null
-want=$(strata export localhost/base:1 --format oci -o "$T/lay" && python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$T/lay/index.json")
+strata export localhost/base:1 --format oci -o "$T/lay"
+want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$T/lay/index.json")
 
 why=$(registry_why)
-command -v htpasswd >/dev/null 2>&1 || why="htpasswd (apache2-utils) not installed"
+if ! command -v htpasswd >/dev/null 2>&1; then why="htpasswd (apache2-utils) not installed"; fi
 if [ -z "$why" ]; then
-  mkdir -p "$T/reg" && htpasswd -Bbn user 'pa:ss' > "$T/reg/htpasswd"
-  registry_start "$T/reg" "auth:
+  mkdir -p "$T/reg"
+  htpasswd -Bbn user 'pa:ss' > "$T/reg/htpasswd"
+  if ! registry_start "$T/reg" "auth:
   htpasswd:
     realm: strata-test
-    path: $T/reg/htpasswd" || why="docker-registry did not start"
+    path: $T/reg/htpasswd"; then
+    why="docker-registry did not start"
+  fi
 fi
-skip_next() { [ -z "$why" ] || TEST_SKIP_NEXT=$why; }
+skip_next() { skip_next_if "$why"; }
 
 skip_next
 expect_fail 1 'wants a user name and password' 'basic auth: no credentials is a clear error' '
@@ -46,8 +47,9 @@ expect_success 'basic auth with --creds pushes; ~/.docker/config.json credential
 
 fake() { # MODE -> FAKE=127.0.0.1:port
   rm -f "$T/port.$1"
-  python3 "$H/fakeregistry.py" "$T/lay" "$T/port.$1" "$1" 2>>"$T/fake.log" & FAKE_PIDS="$FAKE_PIDS $!"
-  for _ in $(seq 100); do [ -s "$T/port.$1" ] && break; sleep 0.05; done
+  python3 "$H/fakeregistry.py" "$T/lay" "$T/port.$1" "$1" 2>>"$T/fake.log" &
+  at_exit kill $!
+  wait_for 100 test -s "$T/port.$1"
   FAKE=127.0.0.1:$(cat "$T/port.$1")
 }
 
@@ -75,10 +77,11 @@ expect_fail 1 'too many requests \(HTTP 429\); rate limit 100 per 21600 s, remai
   STRATA_ROOT=$T/r2 timeout 20 "$STRATA_BIN" pull "$FAKE/x:1" r:1'
 
 fake baddigest
-expect_fail 1 'registry says sha256:0000' 'a manifest whose Docker-Content-Digest is wrong is refused' '
-  STRATA_ROOT=$T/d1 strata pull "$FAKE/x:1" d:1; rc=$?
-  STRATA_ROOT=$T/d1 strata images | grep -q "d:1" && exit 9
-  exit $rc
+expect_success 'a manifest whose Docker-Content-Digest is wrong is refused' '
+  STRATA_ROOT=$T/d1 fails_with 1 strata pull "$FAKE/x:1" d:1 2> err
+  grep -q "registry says sha256:0000" err
+  STRATA_ROOT=$T/d1 strata images > images
+  not grep -q "d:1" images
 '
 
 fake huge

@@ -41,5 +41,4 @@ dockerd_start() {
   return 1
 }
 
-_dockerd_exit() { dockerd_stop; _e2e_cleanup; }
-trap _dockerd_exit EXIT
+at_exit dockerd_stop

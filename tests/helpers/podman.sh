@@ -14,8 +14,8 @@ podman_env() {
   mkdir -p "$PM_DIR/tmp"
   local n u
   n=$(ulimit -Hn); u=$(ulimit -Hu)
-  [ "$n" = unlimited ] || [ "$n" -gt 4096 ] && n=4096
-  [ "$u" = unlimited ] || [ "$u" -gt 4096 ] && u=4096
+  if [ "$n" = unlimited ] || [ "$n" -gt 4096 ]; then n=4096; fi
+  if [ "$u" = unlimited ] || [ "$u" -gt 4096 ]; then u=4096; fi
   cat > "$PM_DIR/containers.conf" <<EOC
 [containers]
 netns = "none"

@@ -62,5 +62,4 @@ except urllib.error.HTTPError as e: raise SystemExit(0 if e.code == 401 else 1)"
   return 1
 }
 
-_registry_exit() { registry_stop; _e2e_cleanup; }
-trap _registry_exit EXIT
+at_exit registry_stop
