@@ -1,7 +1,9 @@
 # strata — plain GNU make, no configure step.
 #   make            build ./strata
-#   make test       unit + end-to-end + conformance tests, ends with "N passed, N failed"
+#   make test       unit + fuzz seeds + end-to-end + conformance tests, ends with "N passed, N failed"
 #   make SAN=1 ...  the same with ASan + UBSan
+#   make lint       formatting, layering, banned functions, shellcheck, the e2e line lint
+#   make fuzz-replay  every fuzz seed corpus through its libFuzzer build (clang)
 #   make deps       install missing Debian packages (root) or print the command
 #   make demo       build the busybox base and samples/hello end to end
 #   make bench      time strata on ../shared/bench recipes (hyperfine)
@@ -59,17 +61,26 @@ $(BUILD)/fuzz-replay/%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# libFuzzer builds with clang: make fuzz; make fuzz-smoke FUZZ_SECONDS=600
+# libFuzzer builds with clang: make fuzz; make fuzz-smoke FUZZ_SECONDS=600;
+# make fuzz-replay runs every seed corpus once through its libFuzzer build (.ci/run).
+# The library is compiled once (fuzzer-no-link) and linked into each target.
 FUZZ_SECONDS ?= 30
-FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
-fuzz:
-	@mkdir -p build-fuzz
-	@for t in $(FUZZ_NAMES); do \
-	  echo "  FUZZ    build-fuzz/$$t"; \
-	  clang -std=c11 $(CPPFLAGS) $(WARN) -Wno-unused-command-line-argument $(FUZZ_FLAGS) \
-	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o build-fuzz/$$t tests/fuzz/fuzz_$$t.c \
-	    $(LIB_SRC) $(LDLIBS) || exit 1; \
-	done
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=c11 $(WARN) -Wno-unused-command-line-argument $(FUZZ_SAN) \
+               -fsanitize=fuzzer-no-link -g -O1 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/%.o)
+FUZZ_BINS := $(FUZZ_NAMES:%=build-fuzz/%)
+
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $<"
+	$(Q)clang $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_BINS): build-fuzz/%: build-fuzz/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	@echo "  FUZZ    $@"
+	$(Q)clang $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
 
 fuzz-smoke: fuzz
 	@for t in $(FUZZ_NAMES); do \
@@ -78,6 +89,9 @@ fuzz-smoke: fuzz
 	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 build-fuzz/corpus-$$t \
 	    tests/fuzz/corpus/$$t || exit 1; \
 	done
+
+fuzz-replay: fuzz
+	@STRATA_LIBFUZZER=$(CURDIR)/build-fuzz tests/run.sh libfuzzer
 
 # The sandbox test helper is static so it runs inside a scratch rootfs.
 $(BUILD)/tinit: tests/helpers/tinit.c
@@ -117,8 +131,8 @@ lint:
 clean:
 	rm -rf build build-san build-fuzz strata strata-san
 
-.PHONY: all fuzz fuzz-smoke test test-run unit e2e deps demo bench lint clean
+.PHONY: all fuzz fuzz-smoke fuzz-replay test test-run unit e2e deps demo bench lint clean
 
--include $(FUZZ_SRC:%.c=$(BUILD)/%.d)
+-include $(FUZZ_SRC:%.c=$(BUILD)/%.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_SRC:%.c=build-fuzz/%.d)
 -include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/builder/cli/main.d
 .SECONDARY:

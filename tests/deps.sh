@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages strata needs to build and test (when root),
 # or prints the apt-get command to run. Quiet when everything is there.
+#   tests/deps.sh        what `make` and `make test` need
+#   tests/deps.sh --ci   also what the rest of .ci/run needs: clang (libFuzzer
+#                        replay of the fuzz corpora) and clang-format (make lint)
 set -u
 pkgs=(gcc make pkg-config libarchive-dev libssl-dev libzstd-dev libcjson-dev
       libcurl4-openssl-dev zlib1g-dev busybox-static skopeo umoci hyperfine
       python3 shellcheck zstd podman buildah docker.io docker-registry runc apache2-utils
       openssl bsdutils)
+if [ "${1:-}" = --ci ]; then pkgs+=(clang clang-format); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

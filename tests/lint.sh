@@ -1,9 +1,31 @@
 #!/usr/bin/env bash
-# make lint: formatting, self-contained headers, layering, banned functions, shellcheck.
+# make lint: layering, self-contained headers, banned functions, formatting, the
+# shell scripts (shellcheck) and the e2e line lint (no test line whose failure is ignored).
+# One "ok"/"not ok" per check, then "N passed, N failed". A missing tool is a
+# failure, never a skip (tests/deps.sh --ci installs them).
 set -u
-cd "$(dirname "$0")/.."
-fail=0
-note() { echo "lint: $*"; fail=1; }
+cd "$(dirname "$0")/.." || exit 2
+pass=0 fail=0
+
+# check NAME: runs lint_NAME, whose output lists the problems (none: it passes)
+check() {
+  local out
+  out=$("lint_$1" 2>&1)
+  if [ -z "$out" ]; then
+    pass=$((pass + 1))
+    echo "ok - $1"
+  else
+    fail=$((fail + 1))
+    echo "not ok - $1"
+    printf '%s\n' "$out" | sed 's/^/  /'
+  fi
+}
+
+need() { # TOOL: complains when TOOL is missing
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "$1 is not installed (tests/deps.sh --ci installs it)"
+  return 1
+}
 
 # layering: formats/ <- store/ <- builder/, and inside builder/:
 #   recipe/ (language) and sandbox/ (isolation) <- engine/ (the build) <- cli/ (commands)
@@ -12,32 +34,63 @@ note() { echo "lint: $*"; fail=1; }
 layer_rule() { # DIR FORBIDDEN-INCLUDE-REGEX
   local f
   for f in "$1"/*.[ch]; do
-    grep -nE "#include \"($2)/" "$f" && note "$f includes a higher layer ($2)"
+    if grep -nE "#include \"($2)/" "$f"; then echo "$f includes a higher layer ($2)"; fi
   done
 }
-layer_rule formats/core 'store|builder'
-layer_rule formats 'store|builder'
-layer_rule store 'builder'
-layer_rule builder/recipe 'store|builder/(sandbox|engine|cli)'
-layer_rule builder/sandbox 'store|builder/(recipe|engine|cli)'
-layer_rule builder/engine 'builder/cli'
-stray=$(find builder -maxdepth 1 -name '*.[ch]')
-[ -z "$stray" ] || note "source files directly under builder/ (use a room): $stray"
-# every header compiles on its own
-for h in formats/core/*.h formats/*.h store/*.h builder/*/*.h; do
-  echo "#include \"$h\"" | cc -std=c11 -D_GNU_SOURCE -I. $(pkg-config --cflags libcjson) \
-    -fsyntax-only -x c - 2>/dev/null || note "$h is not self-contained"
-done
-# banned functions (banned.h also stops them at compile time)
-grep -nE '\b(strcpy|strcat|strncpy|sprintf|vsprintf|strtok|gmtime|localtime|mktemp|tmpnam|system)\s*\(' \
-  formats/*.c formats/core/*.c store/*.c builder/*/*.c | grep -v banned.h && note "banned function"
-if command -v clang-format >/dev/null; then
-  for f in formats/*.[ch] formats/core/*.[ch] store/*.[ch] builder/*/*.[ch]; do
-    clang-format --dry-run "$f" 2>&1 | grep -q warning && note "format: $f (run clang-format -i)"
+lint_layering() {
+  local stray
+  layer_rule formats/core 'store|builder'
+  layer_rule formats 'store|builder'
+  layer_rule store 'builder'
+  layer_rule builder/recipe 'store|builder/(sandbox|engine|cli)'
+  layer_rule builder/sandbox 'store|builder/(recipe|engine|cli)'
+  layer_rule builder/engine 'builder/cli'
+  stray=$(find builder -maxdepth 1 -name '*.[ch]')
+  if [ -n "$stray" ]; then echo "source files directly under builder/ (use a room): $stray"; fi
+}
+
+lint_headers() { # every header compiles on its own
+  local h
+  for h in formats/core/*.h formats/*.h store/*.h builder/*/*.h; do
+    # shellcheck disable=SC2046 # pkg-config prints several flags
+    if ! echo "#include \"$h\"" | cc -std=c11 -D_GNU_SOURCE -I. $(pkg-config --cflags libcjson) \
+      -fsyntax-only -x c - >/dev/null 2>&1; then
+      echo "$h is not self-contained"
+    fi
   done
-fi
-if command -v shellcheck >/dev/null; then
-  shellcheck -S error tests/*.sh tests/e2e/*.sh samples/*.sh .ci/run || fail=1
-fi
-[ $fail -eq 0 ] && echo "lint ok"
-exit $fail
+}
+
+lint_banned() { # banned.h also stops them at compile time
+  grep -nE '\b(strcpy|strcat|strncpy|sprintf|vsprintf|strtok|gmtime|localtime|mktemp|tmpnam|system)\s*\(' \
+    formats/*.c formats/core/*.c store/*.c builder/*/*.c | grep -v banned.h
+}
+
+lint_format() {
+  local f
+  need clang-format || return
+  for f in formats/*.[ch] formats/core/*.[ch] store/*.[ch] builder/*/*.[ch]; do
+    if clang-format --dry-run "$f" 2>&1 | grep -q warning; then
+      echo "$f (run clang-format -i)"
+    fi
+  done
+}
+
+lint_shellcheck() {
+  need shellcheck || return
+  shellcheck -S error tests/*.sh tests/e2e/*.sh tests/conformance/*.sh tests/helpers/*.sh \
+    samples/*.sh .ci/run
+}
+
+lint_e2e_lines() { # tests/e2e/lintlines.py: no line whose failure is ignored
+  need python3 || return
+  python3 tests/e2e/lintlines.py file tests/e2e/t[0-9]*.sh
+}
+
+check layering
+check headers
+check banned
+check format
+check shellcheck
+check e2e_lines
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
