@@ -67,8 +67,7 @@ parity_build() {
   find "$ctx" -type f -perm /111 -exec chmod 0755 {} +
   find "$ctx" -type f ! -perm /111 -exec chmod 0644 {} +
   if [ -f "$P/$c/setup.sh" ]; then (cd "$ctx"; sh "$P/$c/setup.sh"); fi
-  if DOCKER_BUILDKIT=1 dk build --network=none -t "parity/$c" "${flags[@]}" \
-    -f "$ctx/Dockerfile" "$ctx" > "$w/bk.log" 2>&1; then
+  if bk_build "$w/bk.log" -t "parity/$c" "${flags[@]}" -f "$ctx/Dockerfile" "$ctx"; then
     dk save -o "$w/bk.tar" "parity/$c"
     parity_lists "$w" bk
   fi
@@ -77,6 +76,21 @@ parity_build() {
     strata export "parity/$c" --format docker-archive -o "$w/st.tar"
     parity_lists "$w" st
   fi
+}
+
+# bk_build LOG ARGS...: docker build with BuildKit, --network=none. BuildKit 20.10
+# now and then fails to hash a stage it has just built for a COPY --from ("failed to
+# compute cache key: readlink .../buildkit-mountNNN/...: no such file or directory",
+# a race of its own); only that failure is tried again, twice at most.
+bk_build() {
+  local log=$1 try
+  shift
+  for try in 1 2 3; do
+    if DOCKER_BUILDKIT=1 dk build --network=none "$@" > "$log" 2>&1; then return 0; fi
+    if ! grep -q "failed to compute cache key: readlink .*buildkit-mount" "$log"; then return 1; fi
+    echo "# BuildKit's cache-key race (try $try): building again"
+  done
+  return 1
 }
 
 # parity_lists DIR bk|st: flattens DIR/bk.tar, lists its tree, config and hard links
