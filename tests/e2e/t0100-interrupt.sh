@@ -4,9 +4,15 @@
 # The snippets are eval'ed by expect_*, hence the single quotes:
 # shellcheck disable=SC2016 source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
+require_all root
 
-# running COMMAND-PATTERN: how many processes match it right now
-running() { pgrep -f -c "$1" || true; }
+# running COMMAND-PATTERN: how many processes match it right now (pgrep -c prints 0
+# and exits 1 when none does)
+running() {
+  local rc
+  if pgrep -f -c "$1"; then return 0; else rc=$?; fi
+  [ "$rc" -eq 1 ]
+}
 
 # interrupt SIGNAL MARK: starts a build whose two stages each run `sleep MARK`, waits until
 # both sleeps run, sends SIGNAL to strata and records its exit status in $T/status
@@ -24,36 +30,30 @@ EOR
   "$STRATA_BIN" build -f "$T/Recipe" -t "int:$mark" "$T" > "$T/build.log" 2>&1 &
   pid=$!
   for i in $(seq 200); do
-    [ "$(running "^sleep $mark\$")" -ge 2 ] && break
+    if [ "$(running "^sleep $mark\$")" -ge 2 ]; then break; fi
     sleep 0.1
   done
   echo "sleeps before: $(running "^sleep $mark\$")"
   kill "-$sig" "$pid"
-  echo 0 > "$T/status"
-  wait "$pid" || echo $? > "$T/status"
+  if wait "$pid"; then echo 0 > "$T/status"; else echo $? > "$T/status"; fi
 }
 
-require_root() { require root; }
-
-require root
 expect_success 'import the busybox base' 'import_busybox'
 
 # marks unique to this run, so that sleeps of other runs do not count
 m1=$((10000 + $$ % 40000))
 m2=$((m1 + 50000))
 
-require root
 expect_success 'SIGINT in a parallel build: killed by SIGINT, nothing left behind' '
   interrupt INT $m1 > "$T/int.out"
   grep -qx "sleeps before: 2" "$T/int.out"
   test "$(cat "$T/status")" = 130
   sleep 0.5
   test "$(running "^sleep $m1\$")" = 0
-  test "$(grep -c " $STRATA_ROOT" /proc/mounts || true)" = 0
+  not grep -q " $STRATA_ROOT" /proc/mounts
   test -z "$(ls -A "$STRATA_ROOT/tmp")"
 '
 
-require root
 expect_success 'SIGTERM in a parallel build: killed by SIGTERM, nothing left behind' '
   interrupt TERM $m2 > "$T/term.out"
   grep -qx "sleeps before: 2" "$T/term.out"
@@ -63,7 +63,6 @@ expect_success 'SIGTERM in a parallel build: killed by SIGTERM, nothing left beh
   test -z "$(ls -A "$STRATA_ROOT/tmp")"
 '
 
-require root
 expect_success 'the store is consistent after the interrupted builds' '
   strata fsck
 '

@@ -3,11 +3,14 @@
 # script, COPY heredoc bodies expanded with quotes left alone, ONBUILD RUN <<EOF keeping its body,
 # and RUN with no command at all; ADD --unpack and RUN --device, which --check accepts too.
 . "$(dirname "$0")/lib.sh"
-require root
+require_all root
 expect_success 'import the busybox base' 'import_busybox'
 H="$TOP/tests/helpers"
 mkdir -p "$T/ctx"
-flat() { rm -rf "$T/flat-$1"; python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat-$1"; }
+flat() {
+  rm -rf "$T/flat-$1"
+  python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat-$1"
+}
 
 cat > "$T/r-empty" <<'R'
 FROM localhost/busybox:latest
@@ -153,7 +156,9 @@ expect_fail 2 'ONBUILD of badtrig:base:1:1: unknown instruction "XYZZY"' \
   'the child build refuses the unknown trigger, naming it' \
   'strata build -q -f "$T/r-badchild" "$T/ctx"'
 
-mkdir -p "$T/arch" && echo inside > "$T/arch/f" && tar -C "$T/arch" -cf "$T/ctx/a.tar" f
+mkdir -p "$T/arch"
+echo inside > "$T/arch/f"
+tar -C "$T/arch" -cf "$T/ctx/a.tar" f
 cat > "$T/r-flags" <<'R'
 FROM localhost/busybox:latest
 ADD a.tar /unpacked/

@@ -6,6 +6,7 @@
 # when it is opened. The "other user" is nobody, via setpriv.
 # shellcheck disable=SC2016
 . "$(dirname "$0")/lib.sh"
+require_all root
 
 # the test's own tmp dir is 0700: open a way to the store for other users,
 # so that only the store's own permissions keep them out
@@ -27,7 +28,6 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as tf:
     tf.addfile(ti)
 ' "$T/suid.tar"
 
-require root
 expect_success 'a new store is 0700 with private subdirectories and lock files' '
   strata import "$T/suid.tar" suid:1 >/dev/null
   [ "$(mode "$STRATA_ROOT")" = 700 ]
@@ -36,33 +36,28 @@ expect_success 'a new store is 0700 with private subdirectories and lock files' 
   [ "$(mode "$STRATA_ROOT/index.lock")" = 600 ]
 '
 
-snap=$STRATA_ROOT/snapshots/$(ls "$STRATA_ROOT/snapshots" 2>/dev/null | head -n 1)
+snap=$STRATA_ROOT/snapshots/$(ls "$STRATA_ROOT/snapshots" | sed -n 1p)
 
-require root
 expect_fail 126 'Permission denied' 'another user cannot run a setuid file of a snapshot' '
   [ -u "$snap/sid" ] || exit 9
   as_nobody sh -c "\"\$1\" -u" sh "$snap/sid"
 '
 
-require root
 expect_fail 2 'Permission denied' 'another user cannot open a device node of a snapshot' '
   [ -c "$snap/null" ] || exit 9
   as_nobody sh -c "echo x > \"\$1\"" sh "$snap/null"
 '
 
-require root
 expect_fail 1 'Permission denied' 'another user cannot read the blobs or list the store' '
-  blob=$(ls "$STRATA_ROOT/blobs/sha256" | head -n 1)
+  blob=$(ls "$STRATA_ROOT/blobs/sha256" | sed -n 1p)
   [ -n "$blob" ] || exit 9
   as_nobody cat "$STRATA_ROOT/blobs/sha256/$blob" > /dev/null
 '
 
-require root
 expect_fail 66 'Permission denied' 'another user cannot take the store lock' '
   as_nobody flock -n "$STRATA_ROOT/lock" true
 '
 
-require root
 expect_success 'an existing store that is too open is tightened when opened' '
   chmod 0755 "$STRATA_ROOT" "$STRATA_ROOT"/blobs "$STRATA_ROOT"/blobs/sha256 "$STRATA_ROOT"/snapshots "$STRATA_ROOT"/cache "$STRATA_ROOT"/tmp
   chmod 0644 "$STRATA_ROOT/lock" "$STRATA_ROOT/index.lock"
@@ -74,7 +69,6 @@ expect_success 'an existing store that is too open is tightened when opened' '
   as_nobody sh -c "ls \"\$1\" 2>/dev/null; test \$? -ne 0" sh "$STRATA_ROOT"
 '
 
-require root
 expect_success 'the owner still builds and checks the store' '
   strata fsck > /dev/null
   [ -u "$snap/sid" ]

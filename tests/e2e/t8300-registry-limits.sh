@@ -7,9 +7,6 @@
 # shellcheck disable=SC2016
 . "$(dirname "$0")/lib.sh"
 H=$TOP/tests/helpers
-FAKE_PIDS=""
-_fake_exit() { for p in $FAKE_PIDS; do kill "$p" 2>/dev/null; done; _e2e_cleanup; }
-trap _fake_exit EXIT
 
 python3 "$H/mkarchive.py" "$T/base.tar" --rootfs "$(busybox_tar)" --extra a.txt=limits
 strata import "$T/base.tar" localhost/base:1 >/dev/null
@@ -17,8 +14,9 @@ strata export localhost/base:1 --format oci -o "$T/lay"
 
 fake() { # MODE -> FAKE=127.0.0.1:port
   rm -f "$T/port.$1"
-  python3 "$H/fakeregistry.py" "$T/lay" "$T/port.$1" "$1" 2>>"$T/fake.log" & FAKE_PIDS="$FAKE_PIDS $!"
-  for _ in $(seq 100); do [ -s "$T/port.$1" ] && break; sleep 0.05; done
+  python3 "$H/fakeregistry.py" "$T/lay" "$T/port.$1" "$1" 2>>"$T/fake.log" &
+  at_exit kill $!
+  wait_for 100 test -s "$T/port.$1"
   FAKE=127.0.0.1:$(cat "$T/port.$1")
 }
 # pull ROOT REF NAME: a pull that may not take more than a minute (each try is bounded)
@@ -30,17 +28,19 @@ clean() {
 }
 
 fake trickle
-expect_fail 1 "GET http://$FAKE/v2/x/manifests/1: .*too slow" 'a trickling answer is cut by the low-speed limit' '
-  STRATA_REGISTRY_LOW_SPEED_TIME=1s pull t1 "$FAKE/x:1" t:1; rc=$?
-  clean t1 || exit 9
-  exit $rc
+expect_success 'a trickling answer is cut by the low-speed limit' '
+  STRATA_REGISTRY_LOW_SPEED_TIME=1s fails_with 1 pull t1 "$FAKE/x:1" t:1 2> err
+  cat err
+  grep -qE "GET http://$FAKE/v2/x/manifests/1: .*too slow" err
+  clean t1
 '
 
 fake flood
-expect_fail 1 "GET http://$FAKE/v2/x/manifests/1: .*timed out" 'an endless answer fast enough not to be slow is cut by the overall timeout' '
-  STRATA_REGISTRY_TIMEOUT=2s pull t2 "$FAKE/x:1" t:1; rc=$?
-  clean t2 || exit 9
-  exit $rc
+expect_success 'an endless answer fast enough not to be slow is cut by the overall timeout' '
+  STRATA_REGISTRY_TIMEOUT=2s fails_with 1 pull t2 "$FAKE/x:1" t:1 2> err
+  cat err
+  grep -qE "GET http://$FAKE/v2/x/manifests/1: .*timed out" err
+  clean t2
 '
 
 fake errflood
@@ -49,23 +49,26 @@ expect_fail 1 "GET http://$FAKE/v2/x/manifests/1: error answer \(HTTP 404\) long
 '
 
 fake overflow
-expect_fail 1 "GET http://$FAKE/v2/x/blobs/sha256:[0-9a-f]*: answer larger than" 'a blob longer than its descriptor is cut at its size, nothing kept' '
-  pull t4 "$FAKE/x:1" t:1; rc=$?
-  clean t4 || exit 9
-  exit $rc
+expect_success 'a blob longer than its descriptor is cut at its size, nothing kept' '
+  fails_with 1 pull t4 "$FAKE/x:1" t:1 2> err
+  cat err
+  grep -qE "GET http://$FAKE/v2/x/blobs/sha256:[0-9a-f]*: answer larger than" err
+  clean t4
 '
 
 fake bigdecl
-expect_fail 1 "layer sha256:[0-9a-f]*: declared size 1125899906842624 is over the limit of [0-9]* bytes \(STRATA_MAX_BLOB\)" 'a layer declared huge is refused before it is fetched' '
-  pull t5 "$FAKE/x:1" t:1; rc=$?
-  clean t5 || exit 9
-  exit $rc
+expect_success 'a layer declared huge is refused before it is fetched' '
+  fails_with 1 pull t5 "$FAKE/x:1" t:1 2> err
+  cat err
+  grep -qE "layer sha256:[0-9a-f]*: declared size 1125899906842624 is over the limit of [0-9]* bytes \(STRATA_MAX_BLOB\)" err
+  clean t5
 '
 
-expect_fail 1 "needs [0-9]* bytes for its layers, the store has [0-9]* free" 'layers that do not fit the free space are refused before they are fetched' '
-  STRATA_MAX_BLOB=0 pull t6 "$FAKE/x:1" t:1; rc=$?
-  clean t6 || exit 9
-  exit $rc
+expect_success 'layers that do not fit the free space are refused before they are fetched' '
+  STRATA_MAX_BLOB=0 fails_with 1 pull t6 "$FAKE/x:1" t:1 2> err
+  cat err
+  grep -qE "needs [0-9]* bytes for its layers, the store has [0-9]* free" err
+  clean t6
 '
 
 fake plain
