@@ -11,9 +11,10 @@
 # a failure there even when the outer command goes on). The forms bash lets
 # through -- `! cmd`, `a && b`, `a || b` -- are refused before the body runs
 # by tests/e2e/lintlines.py (also run by `make lint` over every test file),
-# and so is `cmd | grep -q`, which can kill cmd with SIGPIPE. Write one
-# command per line, `not cmd` where a command must fail, and `if` where a
-# failure is a branch. Code outside the tests that fails stops the file with
+# and so are `cmd | grep -q`, which can kill cmd with SIGPIPE, and `cmd;
+# rc=$?` ($? is always 0 there). Write one command per line, `not cmd` where
+# a command must fail, `fails_with CODE cmd` where it must fail with CODE,
+# and `if` where a failure is a branch. Code outside the tests that fails stops the file with
 # "not ok - test file code failed". Never call expect_* inside a condition
 # (if, while, a && list): bash would ignore set -e in the whole body.
 #

@@ -3,12 +3,13 @@
 
 lib.sh runs every test body (and the test file's own code) under
 `set -eE -o pipefail` with inherit_errexit and an ERR trap. Bash then stops
-at a failing command, with four holes this lint closes:
+at a failing command, with holes this lint closes:
 
   ! cmd         bash never stops on a negated pipeline       -> `not cmd`
   a && b        a failing a is ignored (unless last)          -> two lines
   a || b        a failing a is ignored on purpose             -> only `|| exit N`
   cmd | grep -q grep may stop early and cmd die of SIGPIPE   -> write to a file
+  cmd; rc=$?    $? is always 0 there: a failure stops first   -> fails_with CODE cmd
 
 Conditions (if/elif/while/until) are left alone: there a failure is a branch.
 `set +e` and friends, which would switch the checks off, are refused too.
@@ -50,6 +51,7 @@ class Word:
         self.val = ""        # after quote removal, expansions as PLACEHOLDER
         self.quoted = False  # any quoting (so not a reserved word)
         self.subs = []       # command lists inside: $(...), `...`, <(...)
+        self.status = False  # expands $? itself (not inside a substitution)
 
 
 class Redir:
@@ -358,6 +360,7 @@ class Parser:
                     self.adv()
             w.subs.extend(inner.subs)
             self.expansion(w, begin)
+            w.status = w.status or self.s[begin:self.i].startswith("${?")
         elif c1 == "'":                        # $'ANSI C'
             self.adv(2)
             text = ""
@@ -382,6 +385,7 @@ class Parser:
         elif c1 and c1 in "0123456789?#$!@*-":
             self.adv(2)
             self.expansion(w, begin)
+            w.status = w.status or c1 == "?"
         else:
             self.adv()
             self.literal(w, begin, "$")
@@ -722,6 +726,15 @@ def stops_reading_early(c):
     return None
 
 
+def reads_status(ao):
+    """True when the first command of ao reads $? (the status of the command before it)."""
+    c = ao.items[0].cmds[0]
+    if not isinstance(c, Simple):
+        return False
+    return any(w.status for w in c.words) or \
+        any(r.target is not None and r.target.status for r in c.redirs)
+
+
 def is_explicit_failure(p):
     """`exit`, `exit N`, `return`, `return N` (N not 0), or a { ...; } ending in one."""
     if p.bang or len(p.cmds) != 1:
@@ -744,7 +757,11 @@ class Checker:
         self.bodies = bodies          # also lint expect_* bodies found in the code
 
     def list(self, lst, checked, in_body):
-        for ao in lst.items:
+        for k, ao in enumerate(lst.items):
+            if checked and k > 0 and reads_status(ao):
+                self.report(ao.line, "`$?` after a command is always 0 under set -e (a failure "
+                                     "stops the test first): use `fails_with CODE cmd`, or "
+                                     "`if cmd; then ...; else rc=$?; fi`")
             self.andor(ao, checked, in_body)
 
     def andor(self, ao, checked, in_body):

@@ -160,7 +160,8 @@ expect_success 'make lint'"'"'s lintlines.py finds unchecked lines inside test b
   grep -q "static.sh:4: .! cmd. never fails" lint.out
   grep -q "static.sh:7: .| grep -q. may stop reading early" lint.out
   grep -q "static.sh:7: the last command of an expect_fail body" lint.out
-  [ "$(wc -l < lint.out)" = 4 ]'
+  grep -q "static.sh:10: .\$?. after a command is always 0 under set -e" lint.out
+  [ "$(wc -l < lint.out)" = 5 ]'
 
 # ---- tests/run.sh: plans, skips and known differences
 mkdir -p "$T/suite"

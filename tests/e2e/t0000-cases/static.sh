@@ -6,4 +6,8 @@ hidden() {
   X=$1 expect_fail 2 'pattern' 'title' '
     ls "$X" | grep -q nothing'
 }
+expect_success 'a status read after its command' '
+  ls no-such-file; rc=$?
+  [ "$rc" -eq 2 ]
+  if ls no-such-file; then exit 1; else rc=$?; fi'
 e2e_done
