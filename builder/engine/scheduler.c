@@ -79,22 +79,25 @@ scheduler_start_ready(struct scheduler *s, int max, struct error *err)
     int started = 0;
 
     for (i = 0; i < p->nstages && s->running < max; i++) {
+        struct stage *st = &p->stages[i];
         struct scheduler_job *j;
         pthread_t t;
         int rc;
-        if (!scheduler_ready(&p->stages[i]))
+        if (!scheduler_ready(st))
             continue;
         j = xmalloc(sizeof(*j));
         j->s = s;
-        j->st = &p->stages[i];
+        j->st = st;
+        /* before the thread starts: it frees j, maybe before pthread_create returns */
+        st->started = 1;
         rc = pthread_create(&t, NULL, scheduler_thread, j);
         if (rc != 0) {
             free(j);
+            st->started = 0;
             if (!s->running)
                 return error_set(err, rc, "cannot start a thread for stage %zu", i);
             break; /* retry when a running stage finishes and frees its resources */
         }
-        j->st->started = 1;
         s->running++;
         pthread_detach(t);
         started = 1;
