@@ -116,10 +116,19 @@ stage_start(struct build *b, struct stage *st, struct error *err)
     }
     if (rc < 0)
         return error_wrap(err, "%s: FROM %s", where, ref);
-    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(st->config, "config")))
-        cJSON_ReplaceItemInObjectCaseSensitive(st->config, "config", cJSON_CreateObject());
-    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(st->config, "history")))
+    /*
+     * An image config may lack "config" (it is optional in image-spec config.md)
+     * or hold something else there: replacing a missing key would fail and leak
+     * the new object, and the default PATH would have nowhere to go.
+     */
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(st->config, "config"))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(st->config, "config");
+        json_add_object(st->config, "config");
+    }
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(st->config, "history"))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(st->config, "history");
         json_add_array(st->config, "history");
+    }
     stage_default_path(st);
     st->step_no = 1;
     return stage_onbuild(b, st, ref, err) < 0 ? error_wrap(err, "%s: FROM %s", where, ref) : 0;
