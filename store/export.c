@@ -170,14 +170,14 @@ export_reencode(struct export_plan *p, size_t i, enum compress_kind from, enum c
 {
     struct export_layer *l = &p->layers[i];
     struct export_source in = {blob_open(p->s, p->img.manifest.layers[i].digest, err), {NULL}};
-    cleanup_close int in_fd = in.fd;
+    cleanup_close int in_fd = in.fd; /* closes in.fd on every return */
     cleanup_close int out = -1;
     struct export_sink k;
     struct compress_writer *w;
     char what[128];
     int rc;
 
-    if (in.fd < 0)
+    if (in_fd < 0)
         return -1;
     snprintf(what, sizeof(what), "layer %s", p->img.manifest.layers[i].digest);
     l->tmp = txn_tmp_path(p->s->tmp, "export-layer");
