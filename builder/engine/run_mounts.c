@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,13 +37,15 @@ run_mounts_release(struct run_mounts *set)
         run_mounts_free_one(&set->m[i]);
         if (set->preps)
             overlay_prep_release(&set->preps[i]);
-        if (set->locks && set->locks[i] >= 0)
-            close(set->locks[i]);
+        if (set->fds && set->fds[2 * i] >= 0)
+            close(set->fds[2 * i]);
+        if (set->fds && set->fds[2 * i + 1] >= 0)
+            close(set->fds[2 * i + 1]);
     }
     free(set->m);
     free(set->mounts);
     free(set->preps);
-    free(set->locks);
+    free(set->fds);
     strvec_release(&set->paths);
     memset(set, 0, sizeof(*set));
 }
@@ -288,6 +291,25 @@ run_mounts_parse(struct build *b, struct stage *st, const struct parse_instr *in
 
 /* ---- preparing for the run --------------------------------------------- */
 
+/* Opens (making it when missing) directory name in dirfd, never through a symlink. */
+static int
+run_mounts_open_dir(int dirfd, const char *name, const struct run_mount *m, struct error *err)
+{
+    mode_t mode = m->mode >= 0 ? (mode_t)m->mode : 0755;
+    int made = mkdirat(dirfd, name, mode) == 0, fd;
+
+    if (!made && errno != EEXIST)
+        return error_set(err, errno, "cache mount %s", name);
+    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return error_set(err, errno, "cache mount %s", name);
+    if (made && (fchown(fd, (uid_t)m->uid, (gid_t)m->gid) < 0 || fchmod(fd, mode) < 0)) {
+        close(fd);
+        return error_set(err, errno, "cache mount %s", name);
+    }
+    return fd;
+}
+
 static int
 run_mounts_cache_dir(struct build *b, struct run_mounts *set, size_t i, struct sandbox_mount *sm,
                      const char *scratch, struct error *err)
@@ -295,158 +317,187 @@ run_mounts_cache_dir(struct build *b, struct run_mounts *set, size_t i, struct s
     struct run_mount *m = &set->m[i];
     char hex[DIGEST_STR_LEN + 1];
     cleanup_free char *id = xstrdup(m->id ? m->id : m->target);
-    cleanup_free char *base = store_path(b->store, "cache-mounts");
-    cleanup_free char *dir = NULL, *lock = NULL;
+    cleanup_free char *name = NULL, *lock = NULL;
+    cleanup_close int basefd = -1;
     int how = 0;
 
     digest_bytes(id, strlen(id), hex);
-    dir = xasprintf("%s/%s", base, digest_hex(hex));
-    lock = xasprintf("%s.lock", dir);
-    if (fs_mkdir_p(AT_FDCWD, base, 0700, err) < 0)
-        return -1;
+    name = xstrdup(digest_hex(hex));
+    lock = xasprintf("%s.lock", name);
+    if (mkdirat(b->store->root_fd, "cache-mounts", 0700) < 0 && errno != EEXIST)
+        return error_set(err, errno, "cache mount %s", id);
+    basefd =
+        openat(b->store->root_fd, "cache-mounts", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (basefd < 0)
+        return error_set(err, errno, "cache mount %s", id);
     if (m->sharing && strcmp(m->sharing, "shared")) {
-        set->locks[i] = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (set->locks[i] < 0)
+        set->fds[2 * i + 1] = openat(basefd, lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (set->fds[2 * i + 1] < 0)
             return error_set(err, errno, "cache mount %s: lock", id);
         how = !strcmp(m->sharing, "locked") ? LOCK_EX : LOCK_EX | LOCK_NB;
-        while (flock(set->locks[i], how) < 0) {
+        while (flock(set->fds[2 * i + 1], how) < 0) {
             if (errno == EWOULDBLOCK) { /* private and busy: a fresh directory for this run */
-                free(dir);
-                dir = fs_join(scratch, "cache-private");
+                close(basefd);
+                basefd = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (basefd < 0)
+                    return error_set(err, errno, "open %s", scratch);
+                free(name);
+                name = xstrdup("cache-private");
                 break;
             }
             if (errno != EINTR)
                 return error_set(err, errno, "cache mount %s: lock", id);
         }
     }
-    if (mkdir(dir, m->mode >= 0 ? (mode_t)m->mode : 0755) == 0) {
-        if (chown(dir, (uid_t)m->uid, (gid_t)m->gid) < 0 ||
-            chmod(dir, m->mode >= 0 ? (mode_t)m->mode : 0755) < 0)
-            return error_set(err, errno, "cache mount %s", dir);
-    } else if (errno != EEXIST) {
-        return error_set(err, errno, "cache mount %s", dir);
-    }
-    strvec_push(&set->paths, dir);
-    sm->source = set->paths.v[set->paths.n - 1];
+    set->fds[2 * i] = run_mounts_open_dir(basefd, name, m, err);
+    if (set->fds[2 * i] < 0)
+        return -1;
+    sm->kind = SANDBOX_MOUNT_BIND;
+    sm->root_fd = set->fds[2 * i];
     return 0;
 }
 
-static int
-run_mounts_secret(struct build *b, struct run_mounts *set, size_t i, struct sandbox_mount *sm,
-                  const char *scratch, struct error *err)
-{
-    struct run_mount *m = &set->m[i];
-    const char *spec = run_mounts_secret_source(b, m->id);
-    const char *src = spec ? strstr(spec, ",src=") : NULL;
-    const char *env = spec ? strstr(spec, ",env=") : NULL;
-    cleanup_free char *file = xasprintf("%s/secret-%zu", scratch, i);
-    cleanup_free char *envname = NULL;
-    const char *val;
-    int fd;
+/* BuildKit's limit on a secret (secrets/secretsprovider, MaxSecretSize = 500 KiB) */
+#define RUN_MOUNTS_SECRET_MAX (500 * 1024)
 
-    if (!spec)
-        return 1; /* not given and not required: no mount */
+/* The secret's value into memfd, from a file (the user's own --secret src=) or a variable. */
+static int
+run_mounts_secret_fill(const struct run_mount *m, const char *src, const char *env, int memfd,
+                       struct error *err)
+{
+    cleanup_free char *envname = NULL;
+    cleanup_close int in = -1;
+    struct stat st;
+    const char *val;
+
     if (src) {
         cleanup_free char *path = xstrndup(src + 5, strcspn(src + 5, ","));
-        strvec_push(&set->paths, path);
-        sm->source = set->paths.v[set->paths.n - 1];
-        return access(path, R_OK) == 0 ? 0
-                                       : error_input(err, "secret %s: cannot read %s: %s", m->id,
-                                                     path, strerror(errno));
+        in = open(path, O_RDONLY | O_CLOEXEC);
+        if (in < 0 || fstat(in, &st) < 0)
+            return error_input(err, "secret %s: cannot read %s: %s", m->id, path, strerror(errno));
+        if (st.st_size > RUN_MOUNTS_SECRET_MAX)
+            return error_input(err, "secret %s: %s is larger than %d bytes", m->id, path,
+                               RUN_MOUNTS_SECRET_MAX);
+        if (fs_copy_fd(in, memfd, path, err) < 0)
+            return error_wrap(err, "secret %s", m->id);
+        if (fstat(memfd, &st) < 0 || st.st_size > RUN_MOUNTS_SECRET_MAX)
+            return error_input(err, "secret %s: %s is larger than %d bytes", m->id, path,
+                               RUN_MOUNTS_SECRET_MAX);
+        return 0;
     }
     envname = env ? xstrndup(env + 5, strcspn(env + 5, ",")) : xstrdup(m->id);
     val = getenv(envname);
     if (!val)
         return error_input(err, "secret %s: environment variable %s is not set", m->id, envname);
-    fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
-    if (fd < 0 || fs_write_all(fd, val, strlen(val), err) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return error_set(err, errno, "secret %s", m->id);
-    }
-    close(fd);
-    strvec_push(&set->paths, file);
-    sm->source = set->paths.v[set->paths.n - 1];
+    if (strlen(val) > RUN_MOUNTS_SECRET_MAX)
+        return error_input(err, "secret %s: $%s is larger than %d bytes", m->id, envname,
+                           RUN_MOUNTS_SECRET_MAX);
+    return fs_write_all(memfd, val, strlen(val), err) < 0 ? error_wrap(err, "secret %s", m->id) : 0;
+}
+
+/*
+ * A secret lives in a sealed memfd, never in a file on the store's disk (so
+ * nothing is left behind by kill -9); the sandbox copies it into a tmpfs.
+ */
+static int
+run_mounts_secret(struct build *b, struct run_mounts *set, size_t i, struct sandbox_mount *sm,
+                  struct error *err)
+{
+    struct run_mount *m = &set->m[i];
+    const char *spec = run_mounts_secret_source(b, m->id);
+    const char *src = spec ? strstr(spec, ",src=") : NULL;
+    const char *env = spec ? strstr(spec, ",env=") : NULL;
+    int fd;
+
+    if (!spec)
+        return 1; /* not given and not required: no mount */
+    fd = memfd_create("strata-secret", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return error_set(err, errno, "secret %s: memfd", m->id);
+    set->fds[2 * i] = fd;
+    if (run_mounts_secret_fill(m, src, env, fd, err) < 0)
+        return -1;
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+        return error_set(err, errno, "secret %s: seal", m->id);
+    sm->kind = SANDBOX_MOUNT_FILE;
+    sm->data_fd = fd;
+    sm->mode = m->mode >= 0 ? (unsigned)m->mode : 0400;
+    sm->uid = (unsigned)m->uid;
+    sm->gid = (unsigned)m->gid;
     return 0;
 }
 
 /*
- * The host path of context path src (resolved inside the context), into
- * real (PATH_MAX bytes); *is_dir tells whether it is a directory.
+ * An overlay view: another stage's tree, or the context's for a writable
+ * bind (its writes land in the view's upper dir and are dropped). The
+ * source is resolved inside the view by the sandbox.
  */
-static int
-run_mounts_context_path(struct build *b, const char *src, char *real, int *is_dir,
-                        struct error *err)
-{
-    cleanup_close int fd = fs_open_in_root(b->ctx.fd, src, O_PATH, err);
-    char link[64];
-    struct stat st;
-    ssize_t n;
-
-    if (fd < 0)
-        return error_wrap(err, "--mount source %s", src);
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-    n = readlink(link, real, PATH_MAX - 1);
-    if (n < 0 || fstat(fd, &st) < 0)
-        return error_set(err, errno, "--mount source %s", src);
-    real[n] = '\0';
-    *is_dir = S_ISDIR(st.st_mode);
-    return 0;
-}
-
-/* An overlay view for a bind from a stage, or a writable bind whose writes are dropped. */
 static int
 run_mounts_overlay(struct build *b, struct run_mounts *set, size_t i, struct sandbox_mount *sm,
                    const char *scratch, struct error *err)
 {
     struct run_mount *m = &set->m[i];
-    cleanup_free char *src = context_clean(m->source ? m->source : ".", err);
+    char *src = context_clean(m->source ? m->source : ".", err);
     struct overlay_spec o;
     struct scratch v;
+    struct stat st;
     int rc;
 
     if (!src)
         return -1;
+    strvec_push_owned(&set->paths, src);
     rc = scratch_init(&v, xasprintf("%s/mount-%zu", scratch, i), err);
     if (rc == 0 && m->from) {
         rc = scratch_lowers(b, m->from, &v.lowers, err);
-    } else if (rc == 0) { /* a writable bind of the context: writes land in v.upper */
-        char real[PATH_MAX];
-        int is_dir;
-        rc = run_mounts_context_path(b, src, real, &is_dir, err);
-        if (rc == 0) {
-            strvec_push(&v.lowers, real);
-            free(src);
-            src = xstrdup(".");
-        }
+    } else if (rc == 0) {
+        cleanup_close int fd = fs_open_in_root(b->ctx.fd, src, O_PATH, err);
+        if (fd < 0 || fstat(fd, &st) < 0)
+            rc = fd < 0 ? error_wrap(err, "--mount source %s", src)
+                        : error_set(err, errno, "--mount source %s", src);
+        else
+            sm->file = !S_ISDIR(st.st_mode);
+        strvec_push(&v.lowers, b->ctx.path); /* the context's root, as the user named it */
     }
     scratch_overlay(&v, &o);
     if (rc == 0)
         rc = overlay_prepare(&o, &set->preps[i], err);
     if (rc == 0) {
-        strvec_push_owned(&set->paths,
-                          strcmp(src, ".") ? fs_join(v.merged, src) : xstrdup(v.merged));
         sm->kind = SANDBOX_MOUNT_OVERLAY;
         sm->prep = &set->preps[i];
-        sm->source = set->paths.v[set->paths.n - 1];
+        sm->path = src;
     }
     scratch_forget(&v); /* the step's scratch dir goes with the step */
     return rc;
 }
 
 static int
-run_mounts_bind_context(struct build *b, struct run_mounts *set, size_t i, struct sandbox_mount *sm,
-                        struct error *err)
+run_mounts_prepare_one(struct build *b, struct run_mounts *set, size_t i, struct sandbox_mount *sm,
+                       const char *scratch, struct error *err)
 {
-    char real[PATH_MAX];
-    int is_dir;
+    struct run_mount *m = &set->m[i];
 
-    if (run_mounts_context_path(b, set->m[i].source ? set->m[i].source : ".", real, &is_dir, err) <
-        0)
-        return -1;
-    sm->file = !is_dir;
-    strvec_push(&set->paths, real);
-    sm->source = set->paths.v[set->paths.n - 1];
+    sm->target = m->target;
+    sm->readonly = !m->rw;
+    switch (m->type) {
+    case RUNMOUNT_CACHE:
+        sm->readonly = 0;
+        return run_mounts_cache_dir(b, set, i, sm, scratch, err);
+    case RUNMOUNT_TMPFS:
+        sm->kind = SANDBOX_MOUNT_TMPFS;
+        sm->readonly = 0;
+        sm->options = m->size;
+        return 0;
+    case RUNMOUNT_SECRET:
+        sm->readonly = 1;
+        return run_mounts_secret(b, set, i, sm, err);
+    case RUNMOUNT_BIND:
+        if (m->from || m->rw)
+            return run_mounts_overlay(b, set, i, sm, scratch, err);
+        sm->kind = SANDBOX_MOUNT_BIND;
+        sm->root_fd = b->ctx.fd;
+        sm->path = m->source;
+        return 0;
+    }
     return 0;
 }
 
@@ -459,43 +510,12 @@ run_mounts_prepare(struct build *b, struct run_mounts *set, const char *scratch,
         return 0;
     set->mounts = xcalloc(set->n, sizeof(*set->mounts));
     set->preps = xcalloc(set->n, sizeof(*set->preps));
-    set->locks = xmalloc(set->n * sizeof(*set->locks));
-    for (i = 0; i < set->n; i++)
-        set->locks[i] = -1;
+    set->fds = xmalloc(2 * set->n * sizeof(*set->fds));
+    for (i = 0; i < 2 * set->n; i++)
+        set->fds[i] = -1;
     for (i = 0; i < set->n; i++) {
-        struct run_mount *m = &set->m[i];
         struct sandbox_mount *sm = &set->mounts[out];
-        int r = 0;
-        sm->target = m->target;
-        sm->readonly = !m->rw;
-        switch (m->type) {
-        case RUNMOUNT_CACHE:
-            sm->kind = SANDBOX_MOUNT_BIND;
-            sm->readonly = 0;
-            r = run_mounts_cache_dir(b, set, i, sm, scratch, err);
-            break;
-        case RUNMOUNT_TMPFS:
-            sm->kind = SANDBOX_MOUNT_TMPFS;
-            sm->readonly = 0;
-            sm->source = m->size;
-            break;
-        case RUNMOUNT_SECRET:
-            sm->kind = SANDBOX_MOUNT_BIND;
-            sm->file = 1;
-            sm->readonly = 1;
-            r = run_mounts_secret(b, set, i, sm, scratch, err);
-            break;
-        case RUNMOUNT_BIND:
-            sm->kind = SANDBOX_MOUNT_BIND;
-            if (m->from || m->rw) {
-                sm->readonly = 0;
-                r = run_mounts_overlay(b, set, i, sm, scratch, err);
-                sm->readonly = !m->rw;
-            } else {
-                r = run_mounts_bind_context(b, set, i, sm, err);
-            }
-            break;
-        }
+        int r = run_mounts_prepare_one(b, set, i, sm, scratch, err);
         if (r < 0)
             return -1;
         if (r == 0)

@@ -41,7 +41,8 @@ struct run_mounts {
     size_t nmounts;
     struct overlay_prep *preps;
     struct strvec paths; /* strings the sandbox mounts point at */
-    int *locks;          /* flock fds held for the run, -1 when none */
+    int *fds;            /* two per mount, -1 when none: the source (a cache dir, a secret's
+                            memfd), and the flock held for the run */
 };
 
 /*
@@ -55,8 +56,10 @@ int run_mounts_parse(struct build *b, struct stage *st, const struct parse_instr
                      struct cachekey *k, struct error *err);
 
 /*
- * Makes the mounts ready for the sandbox below the step's scratch dir
- * (cache directories, locks, overlay views, secret files).
+ * Makes the mounts ready for the sandbox: cache directories (opened, never
+ * through a symlink) and their locks, overlay views below the step's
+ * scratch dir, secrets in sealed memfds. Sources are left for the sandbox
+ * to resolve inside their own trees.
  */
 int run_mounts_prepare(struct build *b, struct run_mounts *set, const char *scratch,
                        struct error *err);

@@ -20,8 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* ensure_at() result for a name that exists but does not resolve (a dangling symlink) */
-#define SFS_DANGLING (-2)
+#define SFS_DANGLING SANDBOX_DANGLING
 
 static int
 sfs_open(int rootfd, const char *path)
@@ -106,9 +105,15 @@ sfs_ensure(const struct sandbox_plan *plan, int rootfd, const char *path, int wa
     return fd;
 }
 
-/* Attaches detached mount mfd on top of the file or dir of target_fd. */
-static int
-sfs_attach(int mfd, int target_fd, const char *what, struct error *err)
+int
+sandbox_rootfs_ensure(const struct sandbox_plan *plan, int rootfd, const char *path, int want_dir,
+                      struct error *err)
+{
+    return sfs_ensure(plan, rootfd, path, want_dir, 0, err);
+}
+
+int
+sandbox_rootfs_attach(int mfd, int target_fd, const char *what, struct error *err)
 {
     int rc = move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 
@@ -118,13 +123,9 @@ sfs_attach(int mfd, int target_fd, const char *what, struct error *err)
     return rc;
 }
 
-/*
- * Mounts a fresh filesystem of type on target_fd. opts is "key=value,flag,..."
- * given to fsconfig one by one; attrs are MOUNT_ATTR_* flags.
- */
-static int
-sfs_mount_new(const char *type, const char *opts, unsigned attrs, int target_fd, const char *what,
-              struct error *err)
+int
+sandbox_rootfs_mount_new(const char *type, const char *opts, unsigned attrs, int target_fd,
+                         const char *what, struct error *err)
 {
     int fsfd = fsopen(type, FSOPEN_CLOEXEC), mfd;
     char buf[256];
@@ -161,7 +162,7 @@ sfs_mount_new(const char *type, const char *opts, unsigned attrs, int target_fd,
     close(fsfd);
     if (mfd < 0)
         return error_set(err, errno, "mount %s: fsmount", what);
-    return sfs_attach(mfd, target_fd, what, err);
+    return sandbox_rootfs_attach(mfd, target_fd, what, err);
 }
 
 /*
@@ -187,7 +188,7 @@ sfs_bind(int src_dirfd, const char *src, unsigned attrs, int recursive, int targ
             return error_set(err, e, "mount %s: set attributes", what);
         }
     }
-    return sfs_attach(mfd, target_fd, what, err);
+    return sandbox_rootfs_attach(mfd, target_fd, what, err);
 }
 
 #define SFS_RO_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
@@ -212,7 +213,7 @@ sfs_mask(int basefd, const char *name, const char *what, struct error *err)
     if (fstat(fd, &st) < 0)
         rc = error_set(err, errno, "mask %s/%s", what, name);
     else if (S_ISDIR(st.st_mode))
-        rc = sfs_mount_new("tmpfs", NULL, SFS_RO_ATTRS, fd, name, err);
+        rc = sandbox_rootfs_mount_new("tmpfs", NULL, SFS_RO_ATTRS, fd, name, err);
     else
         rc = sfs_bind(AT_FDCWD, "/dev/null", 0, 0, fd, name, err);
     close(fd);
@@ -227,8 +228,9 @@ sfs_proc(const struct sandbox_plan *plan, int rootfd, struct error *err)
 
     if (fd < 0)
         return fd == SFS_DANGLING ? error_set(err, ENOENT, "mount point /proc") : -1;
-    if (sfs_mount_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, fd,
-                      "/proc", err) < 0) {
+    if (sandbox_rootfs_mount_new("proc", NULL,
+                                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, fd,
+                                 "/proc", err) < 0) {
         close(fd);
         return -1;
     }
@@ -292,29 +294,31 @@ sfs_dev_populate(const struct sandbox_plan *plan, int devfd, struct error *err)
         return error_set(err, errno, "mkdir in /dev");
     /* gid=5 ("tty") only where it is mapped; in a user namespace only root is */
     fd = openat(devfd, "pts", O_PATH | O_CLOEXEC);
-    rc = fd < 0 ? error_set(err, errno, "open /dev/pts")
-                : sfs_mount_new("devpts",
-                                plan->privileged ? "newinstance,ptmxmode=0666,mode=0620,gid=5"
-                                                 : "newinstance,ptmxmode=0666,mode=0620",
-                                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, fd, "/dev/pts", err);
+    rc = fd < 0
+             ? error_set(err, errno, "open /dev/pts")
+             : sandbox_rootfs_mount_new("devpts",
+                                        plan->privileged
+                                            ? "newinstance,ptmxmode=0666,mode=0620,gid=5"
+                                            : "newinstance,ptmxmode=0666,mode=0620",
+                                        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, fd, "/dev/pts", err);
     if (fd >= 0)
         close(fd);
     if (rc < 0)
         return -1;
     fd = openat(devfd, "shm", O_PATH | O_CLOEXEC);
     rc = fd < 0 ? error_set(err, errno, "open /dev/shm")
-                : sfs_mount_new("tmpfs", "mode=1777,size=65536k",
-                                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, fd,
-                                "/dev/shm", err);
+                : sandbox_rootfs_mount_new("tmpfs", "mode=1777,size=65536k",
+                                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                                           fd, "/dev/shm", err);
     if (fd >= 0)
         close(fd);
     if (rc < 0)
         return -1;
     fd = openat(devfd, "mqueue", O_PATH | O_CLOEXEC);
     rc = fd < 0 ? error_set(err, errno, "open /dev/mqueue")
-                : sfs_mount_new("mqueue", NULL,
-                                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, fd,
-                                "/dev/mqueue", err);
+                : sandbox_rootfs_mount_new("mqueue", NULL,
+                                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                                           fd, "/dev/mqueue", err);
     if (fd >= 0)
         close(fd);
     return rc;
@@ -329,9 +333,9 @@ sfs_dev(const struct sandbox_plan *plan, int rootfd, struct error *err)
         return fd == SFS_DANGLING ? error_set(err, ENOENT, "mount point /dev") : -1;
     /* nodev: CAP_MKNOD stays (Docker's set) but a node made here cannot be opened; the
      * host's null, zero... are bind mounts of their own and keep working */
-    rc = sfs_mount_new("tmpfs", "mode=755,size=65536k",
-                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME, fd, "/dev",
-                       err);
+    rc = sandbox_rootfs_mount_new("tmpfs", "mode=755,size=65536k",
+                                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME, fd,
+                                  "/dev", err);
     close(fd);
     if (rc < 0)
         return -1;
@@ -359,7 +363,7 @@ sfs_sys(const struct sandbox_plan *plan, int rootfd, struct error *err)
      * locked below it, and every one of them is made read-only too.
      */
     if (plan->privileged || plan->spec->net == SANDBOX_NET_NONE)
-        rc = sfs_mount_new("sysfs", NULL, SFS_RO_ATTRS, fd, "/sys", err);
+        rc = sandbox_rootfs_mount_new("sysfs", NULL, SFS_RO_ATTRS, fd, "/sys", err);
     else
         rc = sfs_bind(AT_FDCWD, "/sys", SFS_RO_ATTRS, 1, fd, "/sys", err);
     close(fd);
@@ -390,43 +394,6 @@ sfs_etc_file(const struct sandbox_plan *plan, int rootfd, const char *rel, const
     rc = sfs_bind(AT_FDCWD, copy, SFS_RO_ATTRS, 0, fd, rel, err);
     close(fd);
     return rc;
-}
-
-/* RUN --mount: binds, tmpfs and overlay views, each on its stub in the rootfs. */
-static int
-sfs_extra(const struct sandbox_plan *plan, int rootfd, struct error *err)
-{
-    const struct sandbox_spec *spec = plan->spec;
-    size_t i;
-
-    for (i = 0; i < spec->nmounts; i++) {
-        const struct sandbox_mount *m = &spec->mounts[i];
-        unsigned attrs =
-            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
-        const char *rel = m->target;
-        int fd, rc;
-
-        while (*rel == '/')
-            rel++;
-        fd = sfs_ensure(plan, rootfd, *rel ? rel : ".", !m->file, 0, err);
-        if (fd == SFS_DANGLING)
-            return error_set(err, ENOENT, "RUN --mount target %s: a dangling symlink", m->target);
-        if (fd < 0)
-            return -1;
-        if (m->kind == SANDBOX_MOUNT_TMPFS) {
-            rc = sfs_mount_new("tmpfs", m->source ? m->source : "", attrs, fd, m->target, err);
-        } else {
-            rc = 0;
-            if (m->kind == SANDBOX_MOUNT_OVERLAY)
-                rc = overlay_mount_prepared(m->prep, err);
-            if (rc == 0)
-                rc = sfs_bind(AT_FDCWD, m->source, attrs, 1, fd, m->target, err);
-        }
-        close(fd);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
 }
 
 static int
@@ -461,7 +428,7 @@ sandbox_rootfs_setup(const struct sandbox_plan *plan, struct error *err)
     if (rc == 0)
         rc = sfs_etc_file(plan, rootfd, "etc/resolv.conf", plan->resolv, err);
     if (rc == 0)
-        rc = sfs_extra(plan, rootfd, err);
+        rc = sandbox_mounts_attach(plan, rootfd, err);
     if (rc == 0)
         rc = sfs_pivot(rootfd, err);
     close(rootfd);

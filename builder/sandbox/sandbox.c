@@ -64,8 +64,9 @@ sandbox_stub(int dfd, const char *rel, int file, struct error *err)
 
 /* The bottom-most lower with the mount points (see the top of this file). */
 static int
-sandbox_mountpoints(const char *dir, const struct sandbox_spec *spec, struct error *err)
+sandbox_mountpoints(const char *dir, const struct sandbox_plan *plan, struct error *err)
 {
+    const struct sandbox_spec *spec = plan->spec;
     static const char *const dirs[] = {"proc", "dev", "sys", "etc"};
     static const char *const files[] = {"etc/hosts", "etc/resolv.conf"};
     cleanup_close int dfd = -1;
@@ -89,7 +90,7 @@ sandbox_mountpoints(const char *dir, const struct sandbox_spec *spec, struct err
         const char *t = spec->mounts[i].target;
         while (*t == '/')
             t++;
-        if (*t && sandbox_stub(dfd, t, spec->mounts[i].file, err) < 0)
+        if (*t && sandbox_stub(dfd, t, !plan->src[i].is_dir, err) < 0)
             return error_wrap(err, "RUN --mount target %s", spec->mounts[i].target);
     }
     return 0;
@@ -155,6 +156,7 @@ sandbox_plan_release(struct sandbox_plan *plan)
     plan->env_home = NULL;
     overlay_prep_release(&plan->ov);
     cgroup_destroy(&plan->cg);
+    sandbox_mounts_release(plan);
 }
 
 static int
@@ -181,16 +183,24 @@ sandbox_plan_init(struct sandbox_plan *plan, const struct sandbox_spec *spec, st
     if (fs_mkdir_p(AT_FDCWD, ov.linkdir, 0700, err) < 0)
         return error_wrap(err, "sandbox scratch dir");
     mnt = fs_join(ov.linkdir, "mnt");
-    if (sandbox_mountpoints(mnt, spec, err) < 0)
+    if (sandbox_mounts_prepare(plan, err) < 0) {
+        sandbox_mounts_release(plan);
+        return -1;
+    }
+    if (sandbox_mountpoints(mnt, plan, err) < 0) {
+        sandbox_mounts_release(plan);
         return error_wrap(err, "sandbox mount points");
+    }
     lowers = xcalloc(ov.nlowers + 1, sizeof(*lowers));
     if (ov.nlowers)
         memcpy(lowers, ov.lowers, ov.nlowers * sizeof(*lowers));
     lowers[ov.nlowers] = mnt;
     ov.lowers = lowers;
     ov.nlowers++;
-    if (overlay_prepare(&ov, &plan->ov, err) < 0)
+    if (overlay_prepare(&ov, &plan->ov, err) < 0) {
+        sandbox_mounts_release(plan);
         return -1;
+    }
     plan->ov.nodev = 1;
     if (sandbox_etc_copies(plan, err) < 0 ||
         cgroup_create(&plan->cg, spec->memory_limit, spec->pids_limit, err) < 0) {
@@ -376,8 +386,9 @@ sandbox_mkdir_like(const struct sandbox_spec *spec, int ufd, const char *rel)
  * strata, for the same file tree.
  */
 static void
-sandbox_keep_mountpoints(const struct sandbox_spec *spec, const char *upper)
+sandbox_keep_mountpoints(const struct sandbox_plan *plan, const char *upper)
 {
+    const struct sandbox_spec *spec = plan->spec;
     static const char *const fixed[] = {"proc", "dev", "sys"};
     cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     size_t i, nfixed = sizeof(fixed) / sizeof(fixed[0]);
@@ -387,7 +398,7 @@ sandbox_keep_mountpoints(const struct sandbox_spec *spec, const char *upper)
         const char *t = i < nfixed ? fixed[i] : spec->mounts[i - nfixed].target;
         cleanup_free char *path = NULL;
         char *c;
-        if (i >= nfixed && spec->mounts[i - nfixed].file)
+        if (i >= nfixed && !plan->src[i - nfixed].is_dir)
             continue;
         while (*t == '/')
             t++;
@@ -488,7 +499,7 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     sandbox_remove_created(plan.ov.upper, &created);
-    sandbox_keep_mountpoints(spec, plan.ov.upper);
+    sandbox_keep_mountpoints(&plan, plan.ov.upper);
     sandbox_plan_release(&plan);
     if (!ran) {
         *err = cerr;

@@ -26,22 +26,37 @@ enum sandbox_net {
 
 #define SANDBOX_TAIL_LEN 4096
 
-/* RUN --mount: what to put at a path inside the rootfs for one run. */
+/*
+ * RUN --mount: what to put at a path inside the rootfs for one run. Every
+ * source is resolved inside its own tree (openat2 RESOLVE_IN_ROOT: symlinks,
+ * ".." and absolute names stay in that tree), never as a path on the host,
+ * and mounted from a file descriptor.
+ */
 enum sandbox_mount_kind {
-    SANDBOX_MOUNT_BIND = 0, /* source: a host file or directory */
-    SANDBOX_MOUNT_TMPFS,    /* a fresh tmpfs (source: its options, e.g. "size=64m", or NULL) */
-    SANDBOX_MOUNT_OVERLAY,  /* prep is mounted (outside the rootfs) first, then source, a path
-                               inside prep->merged, is bound: another stage's tree, or a
-                               writable view whose writes are discarded */
+    SANDBOX_MOUNT_BIND = 0, /* path inside the tree whose root is root_fd (the context, a
+                               cache directory) */
+    SANDBOX_MOUNT_TMPFS,    /* a fresh tmpfs (options, e.g. "size=64m", or NULL) */
+    SANDBOX_MOUNT_OVERLAY,  /* path inside the overlay prep, which the sandbox mounts in its
+                               own mount namespace only: another stage's tree, or a view
+                               whose writes are discarded */
+    SANDBOX_MOUNT_FILE,     /* a file holding what data_fd holds (a secret): written to a
+                               tmpfs of the sandbox, never to a disk */
 };
 
 struct sandbox_mount {
     enum sandbox_mount_kind kind;
-    const char *source;
     const char *target; /* absolute path in the rootfs, without ".." */
     int readonly;
-    int file;                        /* the target is a file (a secret), not a directory */
-    const struct overlay_prep *prep; /* SANDBOX_MOUNT_OVERLAY */
+    int root_fd;                     /* BIND: fd (O_PATH is enough) on the tree's root; borrowed */
+    const char *path;                /* BIND, OVERLAY: the source relative to the tree's root;
+                                        NULL or "." for the root itself */
+    int file;                        /* OVERLAY: the source is a file, not a directory (a BIND
+                                        finds out by itself) */
+    const struct overlay_prep *prep; /* OVERLAY */
+    const char *options;             /* TMPFS */
+    int data_fd;                     /* FILE: read from offset 0 to its end; borrowed */
+    unsigned mode;                   /* FILE: permission bits, uid and gid */
+    unsigned uid, gid;
 };
 #define SANDBOX_TAIL_LINES 20 /* at most this many lines are kept in sandbox_result.tail */
 

@@ -15,8 +15,20 @@
 #include "builder/sandbox/overlay.h"
 #include "builder/sandbox/sandbox.h"
 
+/* One RUN --mount as the parent prepared it (mounts.c). */
+struct sandbox_src {
+    int mfd;             /* a detached mount the parent made, or -1: the child makes it */
+    int is_dir;          /* what the mount point must be */
+    char root[PATH_MAX]; /* a BIND the child makes: its tree's root as the kernel names it */
+    dev_t dev;           /* ... and that root's identity, checked when the child reopens it */
+    ino_t ino;
+};
+
 struct sandbox_plan {
     const struct sandbox_spec *spec;
+    struct sandbox_src *src;  /* one per spec->mounts */
+    char files_dir[PATH_MAX]; /* scratch mount point of the tmpfs for SANDBOX_MOUNT_FILE */
+    char files_size[32];      /* its size option */
     struct overlay_prep ov;
     int privileged;  /* root in the initial user namespace */
     uid_t outer_uid; /* mapped to root when not privileged */
@@ -55,6 +67,38 @@ int sandbox_send(int fd, int kind, const char *path, const struct error *err);
  * had to create. No allocation.
  */
 int sandbox_rootfs_setup(const struct sandbox_plan *plan, struct error *err);
+
+/* rootfs.c helpers shared with mounts.c (no allocation) */
+
+/* sandbox_rootfs_ensure() result for a name that exists but does not resolve */
+#define SANDBOX_DANGLING (-2)
+
+/*
+ * Returns an O_PATH fd on path (relative to the rootfs, resolved inside it)
+ * after creating it (a dir, or an empty file) and any missing parent dirs,
+ * each reported to the parent. SANDBOX_DANGLING for a symlink to nowhere.
+ */
+int sandbox_rootfs_ensure(const struct sandbox_plan *plan, int rootfd, const char *path,
+                          int want_dir, struct error *err);
+
+/* Attaches detached mount mfd on the file or dir of target_fd; closes mfd. */
+int sandbox_rootfs_attach(int mfd, int target_fd, const char *what, struct error *err);
+
+/* Mounts a new filesystem of type ("key=value,flag" opts, MOUNT_ATTR_* attrs) on target_fd. */
+int sandbox_rootfs_mount_new(const char *type, const char *opts, unsigned attrs, int target_fd,
+                             const char *what, struct error *err);
+
+/*
+ * RUN --mount, parent side: resolves every source inside its tree and, when
+ * privileged, makes it a detached mount (mounts.c). Fills plan->src.
+ */
+int sandbox_mounts_prepare(struct sandbox_plan *plan, struct error *err);
+
+/* Closes what sandbox_mounts_prepare() opened and frees plan->src. */
+void sandbox_mounts_release(struct sandbox_plan *plan);
+
+/* RUN --mount, child side: mounts every one on its mount point in the rootfs. */
+int sandbox_mounts_attach(const struct sandbox_plan *plan, int rootfd, struct error *err);
 
 /* The child after clone(): sets everything up and execs, or reports and _exit(127)s. */
 __attribute__((noreturn)) void sandbox_child(const struct sandbox_plan *plan);
