@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "formats/core/buf.h"
@@ -127,6 +128,106 @@ context_leave_out(const struct context *c, const char *rel, int dirfd, const cha
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
         return dockerignore_skip_dir(&c->ignore, rel);
     return 1;
+}
+
+/* Makes mask dir rel and its missing parents, each like the context's own directory. */
+static int
+context_mask_parents(const struct context *c, int maskfd, const char *rel, struct error *err)
+{
+    cleanup_free char *p = xstrdup(rel);
+    char *s = p;
+
+    for (;;) {
+        char *slash = strchr(s, '/');
+        struct stat st;
+        if (slash)
+            *slash = '\0';
+        if (fstatat(maskfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            struct timespec ts[2];
+            if (fstatat(c->fd, p, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                return error_set(err, errno ? errno : ENOTDIR, "context mask %s", p);
+            ts[0] = st.st_atim;
+            ts[1] = st.st_mtim;
+            if (mkdirat(maskfd, p, st.st_mode & 07777) < 0 ||
+                fchownat(maskfd, p, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+                fchmodat(maskfd, p, st.st_mode & 07777, 0) < 0 ||
+                utimensat(maskfd, p, ts, AT_SYMLINK_NOFOLLOW) < 0)
+                return error_set(err, errno, "context mask %s", p);
+        }
+        if (!slash)
+            return 0;
+        *slash = '/';
+        s = slash + 1;
+    }
+}
+
+/* overlayfs.rst, "whiteouts and opaque directories": a 0/0 character device hides rel */
+static int
+context_mask_whiteout(const struct context *c, int maskfd, const char *rel, struct error *err)
+{
+    const char *slash = strrchr(rel, '/');
+
+    if (slash) {
+        cleanup_free char *parent = xstrndup(rel, (size_t)(slash - rel));
+        if (context_mask_parents(c, maskfd, parent, err) < 0)
+            return -1;
+    }
+    if (mknodat(maskfd, rel, S_IFCHR | 0000, makedev(0, 0)) < 0)
+        return error_set(err, errno, "context mask: whiteout %s", rel);
+    return 0;
+}
+
+static int
+context_mask_dir(const struct context *c, int maskfd, int dirfd, struct buf *rel, struct error *err)
+{
+    cleanup_strvec struct strvec names = STRVEC_INIT;
+    DIR *d = fdopendir(dup(dirfd));
+    struct dirent *de;
+    size_t i, rl = rel->len;
+
+    if (!d)
+        return error_set(err, errno, "read directory %s", rl ? buf_cstr(rel) : ".");
+    rewinddir(d); /* a dup shares the offset of an earlier walk */
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            strvec_push(&names, de->d_name);
+    closedir(d);
+    for (i = 0; i < names.n; i++) {
+        struct stat st;
+        int rc = 0;
+        if (rl)
+            buf_addch(rel, '/');
+        buf_adds(rel, names.v[i]);
+        if (context_leave_out(c, buf_cstr(rel), dirfd, names.v[i])) {
+            rc = context_mask_whiteout(c, maskfd, buf_cstr(rel), err);
+        } else if (fstatat(dirfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                   S_ISDIR(st.st_mode)) {
+            cleanup_close int sub =
+                openat(dirfd, names.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            rc = sub < 0 ? error_set(err, errno, "open %s", buf_cstr(rel))
+                         : context_mask_dir(c, maskfd, sub, rel, err);
+        }
+        rel->len = rl;
+        rel->data[rl] = '\0';
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+context_mask(const struct context *c, int maskfd, struct error *err)
+{
+    cleanup_buf struct buf rel = BUF_INIT;
+    cleanup_close int root = -1;
+
+    if (!c->has_ignore)
+        return 0;
+    root = openat(c->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return error_set(err, errno, "open build context %s", c->path);
+    buf_adds(&rel, "");
+    return context_mask_dir(c, maskfd, root, &rel, err);
 }
 
 static int

@@ -51,6 +51,16 @@ int context_ignored(const struct context *c, const char *rel);
 int context_leave_out(const struct context *c, const char *rel, int dirfd, const char *name);
 
 /*
+ * Fills maskfd (an empty directory) with a mask of the context for an
+ * overlay stacked on the context's root: a whiteout for every path a walk
+ * leaves out (context_leave_out), in directories that copy the context's
+ * own modes, owners and times. The overlay then shows what COPY would see
+ * (BuildKit does not send ignored files at all). Nothing is made when there
+ * is no ignore file. Symlinks are never followed.
+ */
+int context_mask(const struct context *c, int maskfd, struct error *err);
+
+/*
  * Adds the content of rel (a file, or a directory's whole tree minus ignored
  * paths) to k: relative names, types, permission bits, sizes, contents and
  * link targets. Not owners or times: a touched file is still a hit.

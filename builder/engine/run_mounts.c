@@ -282,6 +282,9 @@ run_mounts_parse(struct build *b, struct stage *st, const struct parse_instr *in
                 return error_wrap(err, "%s: --mount source", where);
             free(m->source);
             m->source = c;
+            if (context_ignored(&b->ctx, c))
+                return error_input(err, "%s: --mount source %s is excluded by .dockerignore", where,
+                                   c);
         }
         if (run_mounts_key(b, m, k, where, err) < 0)
             return -1;
@@ -427,6 +430,21 @@ run_mounts_secret(struct build *b, struct run_mounts *set, size_t i, struct sand
     return 0;
 }
 
+/* The whiteouts of the context's ignored files, as the top-most lower of view v. */
+static int
+run_mounts_mask(struct build *b, struct scratch *v, struct error *err)
+{
+    cleanup_free char *dir = fs_join(v->root, "mask");
+    cleanup_close int fd = -1;
+
+    if (mkdir(dir, 0755) < 0 || (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return error_set(err, errno, "mkdir %s", dir);
+    if (context_mask(&b->ctx, fd, err) < 0)
+        return error_wrap(err, "RUN --mount of the context");
+    strvec_push(&v->lowers, dir);
+    return 0;
+}
+
 /*
  * An overlay view: another stage's tree, or the context's for a writable
  * bind (its writes land in the view's upper dir and are dropped). The
@@ -456,6 +474,8 @@ run_mounts_overlay(struct build *b, struct run_mounts *set, size_t i, struct san
                         : error_set(err, errno, "--mount source %s", src);
         else
             sm->file = !S_ISDIR(st.st_mode);
+        if (rc == 0 && b->ctx.has_ignore) /* .dockerignore'd files hidden, as BuildKit does */
+            rc = run_mounts_mask(b, &v, err);
         strvec_push(&v.lowers, b->ctx.path); /* the context's root, as the user named it */
     }
     scratch_overlay(&v, &o);
@@ -491,7 +511,7 @@ run_mounts_prepare_one(struct build *b, struct run_mounts *set, size_t i, struct
         sm->readonly = 1;
         return run_mounts_secret(b, set, i, sm, err);
     case RUNMOUNT_BIND:
-        if (m->from || m->rw)
+        if (m->from || m->rw || b->ctx.has_ignore)
             return run_mounts_overlay(b, set, i, sm, scratch, err);
         sm->kind = SANDBOX_MOUNT_BIND;
         sm->root_fd = b->ctx.fd;
