@@ -19,23 +19,94 @@
 
 #define CONTEXT_IGNORE_MAX (4u << 20)
 
+/* path made absolute against the working directory and cleaned of ".", ".." and "//" */
+static char *
+context_abs_lexical(const char *path)
+{
+    cleanup_free char *cwd = path[0] == '/' ? NULL : getcwd(NULL, 0);
+    cleanup_free char *joined = cwd ? fs_join(cwd, path) : xstrdup(path);
+    struct error ignored;
+    char *clean;
+
+    if (path[0] != '/' && !cwd)
+        return NULL;
+    error_init(&ignored);
+    clean = context_clean(joined, &ignored); /* ".." past the root is an error there */
+    if (!clean)
+        return NULL;
+    if (!strcmp(clean, ".")) {
+        free(clean);
+        return xstrdup("/");
+    }
+    {
+        char *abs = xasprintf("/%s", clean);
+        free(clean);
+        return abs;
+    }
+}
+
+/* path's name relative to dir when it lies inside dir (both made absolute), else NULL */
+static char *
+context_inside(const char *dir, const char *path)
+{
+    cleanup_free char *d = context_abs_lexical(dir);
+    cleanup_free char *p = context_abs_lexical(path);
+    size_t dl;
+
+    if (!d || !p)
+        return NULL;
+    dl = strlen(d);
+    if (!strcmp(d, "/"))
+        return strcmp(p, "/") ? xstrdup(p + 1) : NULL;
+    if (strncmp(p, d, dl) || p[dl] != '/' || !p[dl + 1])
+        return NULL;
+    return xstrdup(p + dl + 1);
+}
+
+int
+context_read_file(const char *context_dir, const char *path, size_t max, struct buf *out,
+                  struct error *err)
+{
+    cleanup_free char *rel = context_inside(context_dir, path);
+    cleanup_close int root = -1, fd = -1;
+
+    if (!rel)
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    else if ((root = open(context_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
+        fd = fs_open_in_root(root, rel, O_RDONLY, err);
+    if (fd < 0) {
+        int e = rel && root >= 0 ? err->sys_errno : errno;
+        if (rel)
+            error_set(err, e, "open %s (inside the build context %s)", path, context_dir);
+        else
+            error_set(err, e, "open %s", path);
+        err->exit_code = 2; /* a recipe or ignore file that is not there is bad input */
+        return -1;
+    }
+    return fs_read_fd_max(fd, path, max, out, err);
+}
+
 static int
-context_load_ignore(struct context *c, const char *recipe_path, struct error *err)
+context_load_ignore(struct context *c, const char *context_dir, const char *recipe_path,
+                    struct error *err)
 {
     cleanup_buf struct buf b = BUF_INIT;
     cleanup_free char *beside =
         recipe_path && strcmp(recipe_path, "-") ? xasprintf("%s.dockerignore", recipe_path) : NULL;
+    cleanup_free char *inside = fs_join(context_dir, ".dockerignore");
     const char *file = NULL;
 
+    /* lstat only: whatever they are, both are read by context_read_file's rules */
     if (beside && fs_exists(AT_FDCWD, beside))
         file = beside;
     else if (fs_exists(c->fd, ".dockerignore"))
-        file = ".dockerignore";
+        file = inside;
     if (!file)
         return 0;
-    if (fs_read_file_max(file == beside ? AT_FDCWD : c->fd, file, CONTEXT_IGNORE_MAX, &b, err) < 0)
+    if (context_read_file(context_dir, file, CONTEXT_IGNORE_MAX, &b, err) < 0)
         return -1;
-    if (dockerignore_load(&c->ignore, buf_cstr(&b), b.len, file, err) < 0)
+    if (dockerignore_load(&c->ignore, buf_cstr(&b), b.len,
+                          file == beside ? beside : ".dockerignore", err) < 0)
         return -1;
     c->has_ignore = 1;
     return 0;
@@ -52,7 +123,7 @@ context_open(struct context *c, const char *dir, const char *recipe_path, struct
     c->fd = open(c->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (c->fd < 0)
         return error_input(err, "build context %s: %s", dir, strerror(errno));
-    if (context_load_ignore(c, recipe_path, err) < 0) {
+    if (context_load_ignore(c, dir, recipe_path, err) < 0) {
         context_release(c);
         return -1;
     }

@@ -10,6 +10,7 @@
 
 #include "builder/engine/cachekey.h"
 #include "builder/recipe/dockerignore.h"
+#include "formats/core/buf.h"
 #include "formats/core/error.h"
 #include "formats/core/strvec.h"
 #include "store/hashmemo.h"
@@ -21,6 +22,17 @@ struct context {
     int has_ignore;
     struct hashmemo *memo; /* content hashes remembered by stat data, or NULL */
 };
+
+/*
+ * Reads file path (the recipe, or its .dockerignore) into out, at most max
+ * bytes. A path inside the context directory (by name, as the default
+ * CONTEXT/Dockerfile is) is opened inside the context as if it were "/",
+ * like a COPY source, so a symlink there never makes the build read a host
+ * file; a path outside it is the user's own file and is read as it is.
+ * Errors name the path; a file that cannot be opened is an input error.
+ */
+int context_read_file(const char *context_dir, const char *path, size_t max, struct buf *out,
+                      struct error *err);
 
 /* Opens dir as the context and loads its ignore file (recipe-specific first). */
 int context_open(struct context *c, const char *dir, const char *recipe_path, struct error *err);

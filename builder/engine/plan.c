@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "builder/engine/context.h"
 #include "builder/recipe/expand.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
@@ -305,8 +306,9 @@ plan_read_recipe(struct plan *p, struct error *err)
     cleanup_buf struct buf text = BUF_INIT;
     int from_stdin = !strcmp(p->o->recipe, "-"); /* -f - : the recipe on standard input */
 
-    if ((from_stdin ? fs_read_fd_max(0, "standard input", PLAN_RECIPE_MAX, &text, err)
-                    : fs_read_file_max(AT_FDCWD, p->o->recipe, PLAN_RECIPE_MAX, &text, err)) < 0) {
+    if ((from_stdin
+             ? fs_read_fd_max(0, "standard input", PLAN_RECIPE_MAX, &text, err)
+             : context_read_file(p->o->context, p->o->recipe, PLAN_RECIPE_MAX, &text, err)) < 0) {
         if (err->sys_errno)
             err->exit_code = 2;
         return error_wrap(err, "recipe");
