@@ -320,103 +320,6 @@ sandbox_sync(int fd, struct strvec *created, struct error *err)
     return ready && !failed;
 }
 
-/* Removes from the upper dir the mount points the child had to create, newest first. */
-static void
-sandbox_remove_created(const char *upper, const struct strvec *created)
-{
-    cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    struct stat st;
-
-    if (ufd < 0)
-        return;
-    for (size_t i = created->n; i-- > 0;) {
-        const char *p = created->v[i];
-        if (fstatat(ufd, p, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        /* only what is still as the child left it: an empty file or dir */
-        if (S_ISDIR(st.st_mode))
-            unlinkat(ufd, p, AT_REMOVEDIR); /* fails, as it should, once not empty */
-        else if (S_ISREG(st.st_mode) && st.st_size == 0)
-            unlinkat(ufd, p, 0);
-    }
-}
-
-/* Does rel exist in one of the image's layers (not counting the mount-point stub lower)? */
-static int
-sandbox_in_lowers(const struct sandbox_spec *spec, const char *rel, struct stat *st)
-{
-    size_t i;
-
-    for (i = 0; i < spec->overlay.nlowers; i++) { /* top-most first */
-        cleanup_free char *p = fs_join(spec->overlay.lowers[i], rel);
-        if (lstat(p, st) < 0)
-            continue;
-        /* an overlay whiteout (0:0 character device) means the image deleted it */
-        return !(S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0));
-    }
-    return 0;
-}
-
-/* Makes dir rel in the upper dir, with the image's metadata when the image has it. */
-static int
-sandbox_mkdir_like(const struct sandbox_spec *spec, int ufd, const char *rel)
-{
-    struct stat st, lst;
-    int in_image;
-
-    if (fstatat(ufd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
-        return S_ISDIR(st.st_mode) ? 0 : -1;
-    in_image = sandbox_in_lowers(spec, rel, &lst);
-    if (in_image && !S_ISDIR(lst.st_mode))
-        return -1; /* a file or a link in the way: leave it */
-    if (mkdirat(ufd, rel, 0755) < 0)
-        return -1;
-    if (in_image) {
-        struct timespec ts[2] = {lst.st_atim, lst.st_mtim};
-        fchownat(ufd, rel, lst.st_uid, lst.st_gid, AT_SYMLINK_NOFOLLOW);
-        fchmodat(ufd, rel, lst.st_mode & 07777, 0);
-        utimensat(ufd, rel, ts, AT_SYMLINK_NOFOLLOW);
-    }
-    return 0;
-}
-
-/*
- * BuildKit (runc) leaves the directories it mounts on (/proc, /dev, /sys and
- * RUN --mount targets) in the image when the image lacked them; so does
- * strata, for the same file tree.
- */
-static void
-sandbox_keep_mountpoints(const struct sandbox_plan *plan, const char *upper)
-{
-    const struct sandbox_spec *spec = plan->spec;
-    static const char *const fixed[] = {"proc", "dev", "sys"};
-    cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    size_t i, nfixed = sizeof(fixed) / sizeof(fixed[0]);
-    struct stat st;
-
-    for (i = 0; ufd >= 0 && i < nfixed + spec->nmounts; i++) {
-        const char *t = i < nfixed ? fixed[i] : spec->mounts[i - nfixed].target;
-        cleanup_free char *path = NULL;
-        char *c;
-        if (i >= nfixed && !plan->src[i - nfixed].is_dir)
-            continue;
-        while (*t == '/')
-            t++;
-        if (!*t || fstatat(ufd, t, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
-            sandbox_in_lowers(spec, t, &st))
-            continue; /* the image has it, or the command made it */
-        path = xstrdup(t);
-        for (c = strchr(path, '/'); c; c = strchr(c + 1, '/')) { /* parents first */
-            *c = '\0';
-            if (sandbox_mkdir_like(spec, ufd, path) < 0)
-                break;
-            *c = '/';
-        }
-        if (!c)
-            sandbox_mkdir_like(spec, ufd, path);
-    }
-}
-
 static int
 sandbox_pipe(int fds[2], struct error *err)
 {
@@ -498,8 +401,7 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
     close(outp[0]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    sandbox_remove_created(plan.ov.upper, &created);
-    sandbox_keep_mountpoints(&plan, plan.ov.upper);
+    sandbox_tidy_upper(&plan, &created);
     sandbox_plan_release(&plan);
     if (!ran) {
         *err = cerr;

@@ -100,6 +100,16 @@ void sandbox_mounts_release(struct sandbox_plan *plan);
 /* RUN --mount, child side: mounts every one on its mount point in the rootfs. */
 int sandbox_mounts_attach(const struct sandbox_plan *plan, int rootfd, struct error *err);
 
+/*
+ * After the run (tidy.c): removes from the upper dir the mount points
+ * the child had to create (created: rootfs-relative paths, in order), then
+ * makes the mount-point directories BuildKit leaves in a layer. Works by
+ * file descriptor below the upper dir and never through a symlink, since
+ * the step may have planted some on the way.
+ */
+struct strvec;
+void sandbox_tidy_upper(const struct sandbox_plan *plan, const struct strvec *created);
+
 /* The child after clone(): sets everything up and execs, or reports and _exit(127)s. */
 __attribute__((noreturn)) void sandbox_child(const struct sandbox_plan *plan);
 
