@@ -9,7 +9,7 @@
 #   make bench      time strata on ../shared/bench recipes (hyperfine)
 
 Q := $(if $(V),,@)
-PKGS := libarchive libcrypto libzstd libcjson libcurl zlib
+PKGS := libarchive libcrypto libzstd libcjson libcurl zlib libseccomp
 CC ?= cc
 ifeq ($(SAN),1)
 BUILD := build-san

@@ -6,7 +6,7 @@
 #                        replay of the fuzz corpora) and clang-format (make lint)
 set -u
 pkgs=(gcc make pkg-config libarchive-dev libssl-dev libzstd-dev libcjson-dev
-      libcurl4-openssl-dev zlib1g-dev busybox-static skopeo umoci hyperfine
+      libcurl4-openssl-dev zlib1g-dev libseccomp-dev busybox-static skopeo umoci hyperfine
       python3 shellcheck zstd podman buildah docker.io docker-registry runc apache2-utils
       openssl bsdutils)
 if [ "${1:-}" = --ci ]; then pkgs+=(clang clang-format); fi
