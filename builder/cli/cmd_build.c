@@ -8,6 +8,9 @@
 #include "builder/engine/build.h"
 #include "builder/cli/cli.h"
 #include "builder/engine/progress.h"
+#include "builder/sandbox/caps.h"
+#include "builder/sandbox/syscall_filter.h"
+#include "formats/core/buf.h"
 #include "formats/core/units.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
@@ -45,6 +48,9 @@ static const char build_usage[] =
     "      --network host|none    default network for RUN (default host)\n"
     "  -m, --memory SIZE          memory limit of each RUN (cgroup), e.g. 512MiB\n"
     "      --pids-limit N         process limit of each RUN (cgroup)\n"
+    "      --security-opt seccomp=unconfined|PROFILE.json\n"
+    "                             RUN's seccomp filter (default: Docker's default profile;\n"
+    "                             PROFILE.json in Docker's format)\n"
     "      --compression zstd|gzip|none\n"
     "                             layer compression (default zstd; gzip for old runtimes)\n"
     "      --source-date-epoch N  reproducible output: times clamped to N\n"
@@ -93,6 +99,47 @@ build_output_parse(const char *text, struct build_outspec *out, struct error *er
     out->recompress = out->fmt == EXPORT_DOCKER_ARCHIVE || comp != NULL;
     out->dest = xstrdup(dest);
     out->type = xstrdup(type);
+    return 0;
+}
+
+/* build_opts_release() plus what the command line owns in o */
+static void
+build_cli_release(struct build_opts *o)
+{
+    syscall_filter_free(o->seccomp);
+    o->seccomp = NULL;
+    build_opts_release(o);
+}
+
+/* --security-opt: seccomp=unconfined|builtin|PROFILE.json; no-new-privileges is always on */
+static int
+build_security_opt(struct build_opts *o, const char *v, struct error *err)
+{
+    cleanup_buf struct buf text = BUF_INIT;
+    struct syscall_filter *f = NULL;
+    const char *p = v + 8;
+
+    if (!strcmp(v, "no-new-privileges") || !strcmp(v, "no-new-privileges=true"))
+        return 0;
+    if (strncmp(v, "seccomp=", 8) && strncmp(v, "seccomp:", 8))
+        return error_input(err, "--security-opt %s: use seccomp=unconfined|PROFILE.json", v);
+    if (!strcmp(p, "unconfined") || !strcmp(p, "builtin")) {
+        syscall_filter_free(o->seccomp);
+        o->seccomp = NULL;
+        o->seccomp_unconfined = !strcmp(p, "unconfined");
+        return 0;
+    }
+    if (fs_read_file_max(AT_FDCWD, p, 1 << 20, &text, err) < 0) {
+        err->exit_code = 2;
+        return error_wrap(err, "--security-opt seccomp");
+    }
+    if (syscall_filter_compile(buf_cstr(&text), text.len, p, CAPS_DEFAULT_MASK, &f, err) < 0) {
+        err->exit_code = 2;
+        return -1;
+    }
+    syscall_filter_free(o->seccomp);
+    o->seccomp = f;
+    o->seccomp_unconfined = 0;
     return 0;
 }
 
@@ -166,6 +213,9 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
         char *end;
         if (r > 0 && ((o->pids_limit = strtoll(v, &end, 10)) <= 0 || *end))
             return error_input(err, "--pids-limit=%s: expected a positive number", v);
+    } else if (OPT("--security-opt")) {
+        if (r > 0 && build_security_opt(o, v, err) < 0)
+            return -1;
     } else if (OPT("--iidfile")) {
         if (r > 0)
             o->iidfile = v;
@@ -283,24 +333,24 @@ cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
 
     build_opts_init(&o);
     if (units_source_date_epoch(&o.source_date_epoch, err) < 0) {
-        build_opts_release(&o);
+        build_cli_release(&o);
         return -1;
     }
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(build_usage, stdout);
-            build_opts_release(&o);
+            build_cli_release(&o);
             return 0;
         }
         if (argv[i][0] == '-' && argv[i][1]) {
             if (build_parse_opt(&o, argc, argv, &i, err) < 0) {
-                build_opts_release(&o);
+                build_cli_release(&o);
                 return -1;
             }
         } else if (!o.context) {
             o.context = argv[i];
         } else {
-            build_opts_release(&o);
+            build_cli_release(&o);
             return error_input(err, "build: more than one context given (\"%s\")", argv[i]);
         }
     }
@@ -309,7 +359,7 @@ cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
     if (!o.recipe)
         o.recipe = recipe = build_default_recipe(o.context);
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0) {
-        build_opts_release(&o);
+        build_cli_release(&o);
         return -1;
     }
     rc = build_run(&s, &o, digest, &ran, err);
@@ -323,6 +373,6 @@ cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
     store_release(&s);
     if (rc == 0 && ran)
         build_auto_prune(cli);
-    build_opts_release(&o);
+    build_cli_release(&o);
     return rc;
 }

@@ -36,6 +36,11 @@ struct build_opts {
     const char *cache_to;          /* --cache-to spec, or NULL */
     struct strvec no_cache_filter; /* stages whose steps always run */
     int explain_cache;             /* say why each first miss of a stage missed */
+
+    /* RUN's seccomp filter: --security-opt seccomp=PROFILE.json compiled (owned by the
+       caller), NULL for Docker's default profile; seccomp_unconfined: no filter at all */
+    struct syscall_filter *seccomp;
+    int seccomp_unconfined;
 };
 
 void build_opts_init(struct build_opts *o);

@@ -261,6 +261,8 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     spec.hostname = "strata";
     spec.memory_limit = b->o->memory_limit;
     spec.pids_limit = b->o->pids_limit;
+    spec.seccomp = b->o->seccomp;
+    spec.seccomp_unconfined = b->o->seccomp_unconfined;
     r = step_run_exec(b, st, in, key, &spec, &mounts, err);
     run_mounts_release(&mounts);
     return r;

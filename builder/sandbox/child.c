@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -146,6 +147,20 @@ sandbox_user(const struct sandbox_plan *plan, struct error *err)
     return caps_set(ids.uid == 0 ? CAPS_DEFAULT_MASK : 0, err);
 }
 
+/*
+ * A new, empty session keyring, as runc gives each container: the command
+ * never sees the caller's session keyring (and with seccomp keyctl is gone
+ * altogether). Joined after the uid change, so it belongs to the command's
+ * user.
+ */
+static int
+sandbox_keyring(struct error *err)
+{
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+        return error_set(err, errno, "join a new session keyring");
+    return 0;
+}
+
 /* stdin /dev/null, stdout and stderr the one output pipe; everything else closes on exec */
 static int
 sandbox_stdio(const struct sandbox_plan *plan, struct error *err)
@@ -197,7 +212,8 @@ sandbox_setup(const struct sandbox_plan *plan, struct error *err)
         return error_set(err, errno, "sethostname %s", spec->hostname);
     if (spec->net == SANDBOX_NET_NONE && sandbox_lo_up(err) < 0)
         return -1;
-    if (sandbox_workdir(spec->cwd, err) < 0 || sandbox_user(plan, err) < 0)
+    if (sandbox_workdir(spec->cwd, err) < 0 || sandbox_user(plan, err) < 0 ||
+        sandbox_keyring(err) < 0)
         return -1;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return error_set(err, errno, "set no_new_privs");
@@ -205,7 +221,10 @@ sandbox_setup(const struct sandbox_plan *plan, struct error *err)
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         return error_set(err, errno, "set parent death signal");
     sandbox_reset_signals();
-    return sandbox_stdio(plan, err);
+    if (sandbox_stdio(plan, err) < 0)
+        return -1;
+    /* last: from here on only what the profile allows (write, execve) is needed */
+    return plan->filter ? syscall_filter_load(plan->filter, err) : 0;
 }
 
 static char *const sandbox_no_env[] = {NULL};

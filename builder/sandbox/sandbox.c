@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "builder/sandbox/caps.h"
 #include "builder/sandbox/userns.h"
 #include "builder/sandbox/sandbox_internal.h"
 #include "formats/core/buf.h"
@@ -157,6 +158,8 @@ sandbox_plan_release(struct sandbox_plan *plan)
     overlay_prep_release(&plan->ov);
     cgroup_destroy(&plan->cg);
     sandbox_mounts_release(plan);
+    syscall_filter_free(plan->own_filter);
+    plan->own_filter = NULL;
 }
 
 static int
@@ -202,6 +205,15 @@ sandbox_plan_init(struct sandbox_plan *plan, const struct sandbox_spec *spec, st
         return -1;
     }
     plan->ov.nodev = 1;
+    /* Docker's default profile unless the caller brings one or asks for none */
+    if (!spec->seccomp && !spec->seccomp_unconfined &&
+        syscall_filter_default(CAPS_DEFAULT_MASK, &plan->own_filter, err) < 0) {
+        sandbox_plan_release(plan);
+        return -1;
+    }
+    plan->filter = spec->seccomp_unconfined ? NULL
+                   : spec->seccomp          ? spec->seccomp
+                                            : plan->own_filter;
     if (sandbox_etc_copies(plan, err) < 0 ||
         cgroup_create(&plan->cg, spec->memory_limit, spec->pids_limit, err) < 0) {
         sandbox_plan_release(plan);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "builder/sandbox/overlay.h"
+#include "builder/sandbox/syscall_filter.h"
 #include "formats/core/error.h"
 
 enum sandbox_net {
@@ -69,9 +70,12 @@ struct sandbox_spec {
                                     rootfs's /etc/passwd and /etc/group */
     const char *hostname;        /* UTS hostname inside */
     enum sandbox_net net;
-    long long memory_limit;             /* bytes, 0 = none (cgroup v1 memory controller) */
-    long long pids_limit;               /* 0 = none */
-    const struct sandbox_mount *mounts; /* RUN --mount, in order */
+    long long memory_limit;               /* bytes, 0 = none (cgroup v1 memory controller) */
+    long long pids_limit;                 /* 0 = none */
+    const struct syscall_filter *seccomp; /* the seccomp filter (syscall_filter.h); NULL:
+                                             Docker's default profile */
+    int seccomp_unconfined;               /* no seccomp filter at all */
+    const struct sandbox_mount *mounts;   /* RUN --mount, in order */
     size_t nmounts;
     /* called for every line (without '\n') the command writes to stdout/stderr */
     void (*on_output)(void *opaque, const char *line, size_t len);

@@ -37,8 +37,10 @@ struct sandbox_plan {
     char resolv[PATH_MAX]; /* private copy to bind on /etc/resolv.conf, or "" */
     const char *path;      /* PATH for the command lookup */
     struct cgroup cg;
-    int sync_fd; /* child's end: struct sandbox_msg records, CLOEXEC */
-    int out_fd;  /* child's end of the output pipe */
+    const struct syscall_filter *filter; /* installed last before exec, or NULL */
+    struct syscall_filter *own_filter;   /* Docker's default, compiled for this run */
+    int sync_fd;                         /* child's end: struct sandbox_msg records, CLOEXEC */
+    int out_fd;                          /* child's end of the output pipe */
     /* When the command's environment has no HOME, the child sets it from the user's
        passwd entry (as runc does): env_home is spec->env plus one free slot. */
     char **env_home;

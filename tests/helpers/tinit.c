@@ -18,11 +18,25 @@
  *   tinit spawn SECONDS   forks a child that sleeps SECONDS with stdout open, then exits 0
  *   tinit lines N         prints "line 1" .. "line N"
  *   tinit segv            dies of SIGSEGV (a fault kills even a PID 1)
+ *   tinit sys CALL [ARG]  tries one system call, prints "CALL ok" or "CALL errno N":
+ *                         userns (unshare CLONE_NEWUSER, then "CapEff HEX" when it worked),
+ *                         clone-userns (clone CLONE_NEWUSER), clone3, add-key (a user key in
+ *                         the session keyring), socket FAMILY, personality PERSONA (hex)
+ *   tinit keyring         "keyring ID": the session keyring's serial, or "keyring errno N"
+ *   tinit join-keyring CMD [ARG...]  joins a new session keyring, prints it as tinit keyring
+ *                         does, then execs CMD
  *
  * It is deliberately independent of strata's sources (built with plain gcc -static).
  */
 
 #include <dirent.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -203,10 +217,75 @@ cmd_spawn(const char *secs)
 }
 
 static int
+report(const char *call, long rc)
+{
+    if (rc < 0)
+        printf("%s errno %d\n", call, errno);
+    else
+        printf("%s ok\n", call);
+    return 0;
+}
+
+static int
+cmd_sys(const char *call, const char *arg)
+{
+    long rc;
+
+    if (!strcmp(call, "userns")) {
+        rc = unshare(CLONE_NEWUSER);
+        report(call, rc);
+        return rc < 0 ? 0 : grep_status((const char *const[]){"CapEff", NULL});
+    }
+    if (!strcmp(call, "clone-userns")) {
+        rc = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+        if (rc == 0)
+            _exit(0);
+        if (rc > 0)
+            waitpid((pid_t)rc, NULL, 0);
+        return report(call, rc);
+    }
+    if (!strcmp(call, "clone3")) {
+        char args[88] = {0}; /* struct clone_args, flags 0, exit signal SIGCHLD */
+        args[32] = SIGCHLD;
+        rc = syscall(SYS_clone3, args, sizeof(args));
+        if (rc == 0)
+            _exit(0);
+        if (rc > 0)
+            waitpid((pid_t)rc, NULL, 0);
+        return report(call, rc);
+    }
+    if (!strcmp(call, "add-key"))
+        return report(
+            call, syscall(SYS_add_key, "user", "strata-test", "x", 1, KEY_SPEC_SESSION_KEYRING));
+    if (!strcmp(call, "socket") && arg) {
+        rc = socket(atoi(arg), SOCK_STREAM, 0);
+        if (rc >= 0)
+            close((int)rc);
+        return report(call, rc);
+    }
+    if (!strcmp(call, "personality") && arg)
+        return report(call, syscall(SYS_personality, strtoul(arg, NULL, 16)));
+    return 2;
+}
+
+static int
+cmd_keyring(void)
+{
+    long id = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+
+    if (id < 0)
+        printf("keyring errno %d\n", errno);
+    else
+        printf("keyring %ld\n", id);
+    return 0;
+}
+
+static int
 usage(void)
 {
     fprintf(stderr, "usage: tinit pid1|hostname|ns|netifs|caps|nnp|id|mounts|"
-                    "stat PATH|write PATH TEXT|exit N|spawn SECONDS|lines N|segv\n");
+                    "stat PATH|write PATH TEXT|exit N|spawn SECONDS|lines N|segv|"
+                    "sys CALL [ARG]|keyring|join-keyring CMD...\n");
     return 2;
 }
 
@@ -249,6 +328,19 @@ main(int argc, char **argv)
         for (int i = 1; i <= atoi(argv[2]); i++)
             printf("line %d\n", i);
         rc = 0;
+    } else if (!strcmp(cmd, "sys") && argc >= 3) {
+        rc = cmd_sys(argv[2], argc > 3 ? argv[3] : NULL);
+        if (rc == 2)
+            rc = usage();
+    } else if (!strcmp(cmd, "keyring")) {
+        rc = cmd_keyring();
+    } else if (!strcmp(cmd, "join-keyring") && argc >= 3) {
+        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "strata-test") < 0)
+            return die("join a session keyring");
+        cmd_keyring();
+        fflush(stdout);
+        execvp(argv[2], argv + 2);
+        return die(argv[2]);
     } else
         rc = usage();
     fflush(stdout);
