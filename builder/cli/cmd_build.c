@@ -45,7 +45,11 @@ static const char build_usage[] =
     "                             export the steps of this build (min: the final image's,\n"
     "                             max: every stage's) with their layers\n"
     "      --explain-cache        say which input changed when a step is not cached\n"
-    "      --network host|none    default network for RUN (default host)\n"
+    "      --network default|none|host\n"
+    "                             RUN's network: default, a private network namespace with\n"
+    "                             outbound access through slirp4netns and no way to the\n"
+    "                             host's loopback; none; host, the host's (an opt-in)\n"
+    "      --allow network.host   let RUN --network=host steps use the host's network\n"
     "  -m, --memory SIZE          memory limit of each RUN (cgroup), e.g. 512MiB\n"
     "      --pids-limit N         process limit of each RUN (cgroup)\n"
     "      --security-opt seccomp=unconfined|PROFILE.json\n"
@@ -99,6 +103,23 @@ build_output_parse(const char *text, struct build_outspec *out, struct error *er
     out->recompress = out->fmt == EXPORT_DOCKER_ARCHIVE || comp != NULL;
     out->dest = xstrdup(dest);
     out->type = xstrdup(type);
+    return 0;
+}
+
+/* --network default|none|host; host is also the opt-in for RUN --network=host */
+static int
+build_network(struct build_opts *o, const char *v, struct error *err)
+{
+    if (!strcmp(v, "none")) {
+        o->network = SANDBOX_NET_NONE;
+    } else if (!strcmp(v, "host")) {
+        o->network = SANDBOX_NET_HOST;
+        o->allow_network_host = 1;
+    } else if (!strcmp(v, "default")) {
+        o->network = SANDBOX_NET_PRIVATE;
+    } else {
+        return error_input(err, "--network=%s: use default, none or host", v);
+    }
     return 0;
 }
 
@@ -223,10 +244,13 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
         if (r > 0)
             o->target = v;
     } else if (OPT("--network")) {
-        if (r > 0 && !strcmp(v, "none"))
-            o->network = SANDBOX_NET_NONE;
-        else if (r > 0 && strcmp(v, "host") && strcmp(v, "default"))
-            return error_input(err, "--network=%s: use host or none", v);
+        if (r > 0 && build_network(o, v, err) < 0)
+            return -1;
+    } else if (OPT("--allow")) {
+        if (r > 0 && strcmp(v, "network.host"))
+            return error_input(err, "--allow %s: only network.host is supported", v);
+        if (r > 0)
+            o->allow_network_host = 1;
     } else if (OPT("--compression")) {
         if (r > 0 && compress_parse(v, &o->compression, err) < 0)
             return -1;

@@ -41,6 +41,9 @@ struct build_opts {
        caller), NULL for Docker's default profile; seccomp_unconfined: no filter at all */
     struct syscall_filter *seccomp;
     int seccomp_unconfined;
+    /* RUN --network=host may run (BuildKit's network.host entitlement): --allow
+       network.host, or --network host, which makes it every RUN's default */
+    int allow_network_host;
 };
 
 void build_opts_init(struct build_opts *o);

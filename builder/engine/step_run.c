@@ -124,7 +124,7 @@ step_run_inputs(struct stage *st, const struct strvec *argv, const struct strvec
         cJSON_AddItemToArray(e, cJSON_CreateString(env->v[i]));
     cJSON_AddStringToObject(st->inputs, "user", user ? user : "");
     cJSON_AddStringToObject(st->inputs, "workdir", wd ? wd : "/");
-    cJSON_AddStringToObject(st->inputs, "network", net == SANDBOX_NET_NONE ? "none" : "host");
+    cJSON_AddStringToObject(st->inputs, "network", sandbox_net_name(net));
 }
 
 static int
@@ -227,7 +227,14 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     spec.net = b->o->network;
     if (net && !strcmp(net, "none"))
         spec.net = SANDBOX_NET_NONE;
-    else if (net && strcmp(net, "host") && strcmp(net, "default"))
+    else if (net && !strcmp(net, "host") && !b->o->allow_network_host)
+        return error_input(err,
+                           "%s: RUN --network=host needs the network.host entitlement: build "
+                           "with --allow network.host",
+                           where);
+    else if (net && !strcmp(net, "host"))
+        spec.net = SANDBOX_NET_HOST;
+    else if (net && strcmp(net, "default"))
         return error_input(err, "%s: RUN --network=%s: use none, host or default", where, net);
     if (in->f.security && strcmp(in->f.security, "sandbox"))
         return error_input(err, "%s: RUN --security=%s is not supported (only sandbox)", where,
@@ -242,7 +249,7 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     cachekey_add_vec(&k, "env", &env);
     cachekey_add(&k, "user", user ? user : "");
     cachekey_add(&k, "workdir", wd ? wd : "/");
-    cachekey_add(&k, "network", spec.net == SANDBOX_NET_NONE ? "none" : "host");
+    cachekey_add(&k, "network", sandbox_net_name(spec.net));
     step_run_inputs(st, &argv, &env, user, wd, spec.net);
     if (run_mounts_parse(b, st, in, &env, wd, &mounts, &k, err) < 0) {
         digest_release(&k.d);

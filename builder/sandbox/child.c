@@ -74,6 +74,22 @@ sandbox_lo_up(struct error *err)
     return rc;
 }
 
+/* Waits for the parent's word that slirp4netns has configured tap0. */
+static int
+sandbox_wait_network(const struct sandbox_plan *plan, struct error *err)
+{
+    char c;
+    ssize_t n;
+
+    do
+        n = read(plan->go_r, &c, 1);
+    while (n < 0 && errno == EINTR);
+    close(plan->go_r);
+    if (n != 1)
+        return error_set(err, 0, "RUN's network could not be set up");
+    return 0;
+}
+
 /* mkdir -p and chdir inside the new root, as root (like Docker's WORKDIR). */
 static int
 sandbox_workdir(const char *cwd, struct error *err)
@@ -124,7 +140,7 @@ sandbox_user(const struct sandbox_plan *plan, struct error *err)
             n++;
         p->env_home[n] = p->home_var;
     }
-    if (caps_limit_bounding(CAPS_DEFAULT_MASK, err) < 0)
+    if (caps_limit_bounding(plan->caps, err) < 0)
         return -1;
     if (!plan->privileged) {
         /* only root is mapped in a rootless user namespace, and setgroups is denied */
@@ -144,7 +160,7 @@ sandbox_user(const struct sandbox_plan *plan, struct error *err)
     if (syscall(SYS_setresuid, ids.uid, ids.uid, ids.uid) < 0)
         return error_set(err, errno, "setuid %u", (unsigned)ids.uid);
     /* a non-root uid has lost its capabilities already; keep them lost */
-    return caps_set(ids.uid == 0 ? CAPS_DEFAULT_MASK : 0, err);
+    return caps_set(ids.uid == 0 ? plan->caps : 0, err);
 }
 
 /*
@@ -196,6 +212,8 @@ sandbox_setup(const struct sandbox_plan *plan, struct error *err)
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         return error_set(err, errno, "set parent death signal");
+    if (plan->go_w >= 0)
+        close(plan->go_w); /* only the parent may say "go" */
     if (setsid() < 0)
         return error_set(err, errno, "setsid");
     umask(022);
@@ -204,13 +222,19 @@ sandbox_setup(const struct sandbox_plan *plan, struct error *err)
     /* nothing mounted from here on may propagate back to the host */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return error_set(err, errno, "make / private");
+    /* the namespaces exist: the parent starts the user-mode network meanwhile */
+    if (spec->net == SANDBOX_NET_PRIVATE &&
+        sandbox_send(plan->sync_fd, SANDBOX_MSG_NETNS, NULL, NULL) < 0)
+        return error_set(err, errno, "tell the parent about the network namespace");
     if (cgroup_enter(&plan->cg, err) < 0 || overlay_mount_prepared(&plan->ov, err) < 0 ||
         sandbox_rootfs_setup(plan, err) < 0)
         return -1;
     if (spec->hostname && *spec->hostname &&
         sethostname(spec->hostname, strlen(spec->hostname)) < 0)
         return error_set(err, errno, "sethostname %s", spec->hostname);
-    if (spec->net == SANDBOX_NET_NONE && sandbox_lo_up(err) < 0)
+    if (spec->net != SANDBOX_NET_HOST && sandbox_lo_up(err) < 0)
+        return -1;
+    if (spec->net == SANDBOX_NET_PRIVATE && sandbox_wait_network(plan, err) < 0)
         return -1;
     if (sandbox_workdir(spec->cwd, err) < 0 || sandbox_user(plan, err) < 0 ||
         sandbox_keyring(err) < 0)

@@ -362,7 +362,7 @@ sfs_sys(const struct sandbox_plan *plan, int rootfd, struct error *err)
      * recursively: the kernel refuses to clone a tree without the mounts
      * locked below it, and every one of them is made read-only too.
      */
-    if (plan->privileged || plan->spec->net == SANDBOX_NET_NONE)
+    if (plan->privileged || plan->spec->net != SANDBOX_NET_HOST)
         rc = sandbox_rootfs_mount_new("sysfs", NULL, SFS_RO_ATTRS, fd, "/sys", err);
     else
         rc = sfs_bind(AT_FDCWD, "/sys", SFS_RO_ATTRS, 1, fd, "/sys", err);

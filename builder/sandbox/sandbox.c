@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "builder/sandbox/caps.h"
+#include "builder/sandbox/slirp.h"
 #include "builder/sandbox/userns.h"
 #include "builder/sandbox/sandbox_internal.h"
 #include "formats/core/buf.h"
@@ -37,9 +39,6 @@
 #define SANDBOX_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* a line longer than this is handed on in pieces */
 #define SANDBOX_MAX_LINE (64 * 1024)
-
-static const char sandbox_hosts_none[] =
-    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
 
 /* An empty file or directory at dir/rel (rel relative, parents made as directories). */
 static int
@@ -97,44 +96,6 @@ sandbox_mountpoints(const char *dir, const struct sandbox_plan *plan, struct err
     return 0;
 }
 
-/*
- * Writes a private copy of a host file (or fallback text when it is
- * missing). A scratch file: no fsync, nothing depends on it surviving a crash.
- */
-static int
-sandbox_copy_etc(const char *host, const char *fallback, const char *dst, struct error *err)
-{
-    cleanup_buf struct buf b = BUF_INIT;
-    cleanup_close int fd = -1;
-    struct error ignored;
-
-    if (!host || fs_read_file_max(AT_FDCWD, host, 1 << 20, &b, &ignored) < 0) {
-        buf_reset(&b);
-        buf_adds(&b, fallback);
-    }
-    fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0)
-        return error_set(err, errno, "create %s", dst);
-    if (fs_write_all(fd, buf_cstr(&b), b.len, err) < 0)
-        return error_wrap(err, "%s", dst);
-    return 0;
-}
-
-static int
-sandbox_etc_copies(struct sandbox_plan *plan, struct error *err)
-{
-    const char *ld = plan->ov.linkdir;
-
-    if ((size_t)snprintf(plan->hosts, sizeof(plan->hosts), "%s/hosts", ld) >= sizeof(plan->hosts))
-        return error_input(err, "link dir path too long");
-    if (plan->spec->net == SANDBOX_NET_NONE)
-        return sandbox_copy_etc(NULL, sandbox_hosts_none, plan->hosts, err);
-    snprintf(plan->resolv, sizeof(plan->resolv), "%s/resolv.conf", ld);
-    if (sandbox_copy_etc("/etc/hosts", sandbox_hosts_none, plan->hosts, err) < 0)
-        return -1;
-    return sandbox_copy_etc("/etc/resolv.conf", "", plan->resolv, err);
-}
-
 /* An env array with room for HOME, when the command's environment lacks it. */
 static void
 sandbox_env_home(struct sandbox_plan *plan)
@@ -175,7 +136,10 @@ sandbox_plan_init(struct sandbox_plan *plan, const struct sandbox_spec *spec, st
     plan->privileged = userns_privileged();
     plan->outer_uid = geteuid();
     plan->outer_gid = getegid();
-    plan->sync_fd = plan->out_fd = -1;
+    plan->sync_fd = plan->out_fd = plan->go_r = plan->go_w = -1;
+    /* in the host's network namespace CAP_NET_RAW would let a step sniff its traffic */
+    plan->caps =
+        CAPS_DEFAULT_MASK & (spec->net == SANDBOX_NET_HOST ? ~(1ULL << CAP_NET_RAW) : ~0ULL);
     plan->path = SANDBOX_DEFAULT_PATH;
     for (char *const *e = spec->env; e && *e; e++)
         if (!strncmp(*e, "PATH=", 5))
@@ -214,7 +178,7 @@ sandbox_plan_init(struct sandbox_plan *plan, const struct sandbox_spec *spec, st
     plan->filter = spec->seccomp_unconfined ? NULL
                    : spec->seccomp          ? spec->seccomp
                                             : plan->own_filter;
-    if (sandbox_etc_copies(plan, err) < 0 ||
+    if (sandbox_net_etc(plan, err) < 0 ||
         cgroup_create(&plan->cg, spec->memory_limit, spec->pids_limit, err) < 0) {
         sandbox_plan_release(plan);
         return -1;
@@ -305,12 +269,38 @@ sandbox_read_msg(int fd, struct sandbox_msg *m)
     return (ssize_t)got;
 }
 
+/* The parent's side of a run, while the child sets up. */
+struct sandbox_wait {
+    struct strvec created; /* mount points the child made */
+    pid_t pid;
+    int go_w;   /* SANDBOX_NET_PRIVATE: where to say the network is up, -1 once said */
+    int userns; /* the child has a user namespace of its own */
+    struct slirp slirp;
+    struct error net_err;
+    int net_failed;
+};
+
+/* The child's namespaces exist: start slirp4netns on them, then let the child go on. */
+static void
+sandbox_net_go(struct sandbox_wait *w)
+{
+    if (w->go_w < 0)
+        return;
+    error_init(&w->net_err);
+    if (slirp_start(&w->slirp, w->pid, w->userns, &w->net_err) < 0)
+        w->net_failed = 1;
+    else if (write(w->go_w, "1", 1) != 1)
+        w->net_failed = error_set(&w->net_err, errno, "start RUN's network") < 0;
+    close(w->go_w); /* on failure the child reads EOF and gives up */
+    w->go_w = -1;
+}
+
 /*
  * Reads the child's records until exec closes the pipe. Returns 1 when
  * exec happened, 0 with err set when setup failed.
  */
 static int
-sandbox_sync(int fd, struct strvec *created, struct error *err)
+sandbox_sync(int fd, struct sandbox_wait *w, struct error *err)
 {
     struct sandbox_msg m;
     int ready = 0, failed = 0;
@@ -318,7 +308,9 @@ sandbox_sync(int fd, struct strvec *created, struct error *err)
     while (sandbox_read_msg(fd, &m) == (ssize_t)sizeof(m)) {
         if (m.kind == SANDBOX_MSG_CREATED) {
             m.path[sizeof(m.path) - 1] = '\0';
-            strvec_push(created, m.path);
+            strvec_push(&w->created, m.path);
+        } else if (m.kind == SANDBOX_MSG_NETNS) {
+            sandbox_net_go(w);
         } else if (m.kind == SANDBOX_MSG_READY) {
             ready = 1;
         } else if (m.kind == SANDBOX_MSG_ERROR && !failed) {
@@ -327,9 +319,11 @@ sandbox_sync(int fd, struct strvec *created, struct error *err)
             failed = 1;
         }
     }
-    if (!failed && !ready)
+    if (w->net_failed) /* the real reason, rather than the child's "could not be set up" */
+        *err = w->net_err;
+    else if (!failed && !ready)
         error_set(err, 0, "sandbox setup died before running the command");
-    return ready && !failed;
+    return ready && !failed && !w->net_failed;
 }
 
 static int
@@ -354,7 +348,7 @@ sandbox_clone(const struct sandbox_plan *plan)
 {
     unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
 
-    if (plan->spec->net == SANDBOX_NET_NONE)
+    if (plan->spec->net != SANDBOX_NET_HOST)
         flags |= CLONE_NEWNET;
     if (!plan->privileged)
         flags |= CLONE_NEWUSER;
@@ -377,43 +371,64 @@ sandbox_status(int status, struct sandbox_result *res)
     }
 }
 
+static void
+sandbox_close_pair(int p[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (p[i] >= 0)
+            close(p[i]);
+}
+
 int
 sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct error *err)
 {
-    cleanup_strvec struct strvec created = STRVEC_INIT;
+    struct sandbox_wait w;
     struct sandbox_plan plan;
     struct error cerr;
-    int syncp[2] = {-1, -1}, outp[2] = {-1, -1}, status = 0, ran;
-    pid_t pid;
+    int syncp[2] = {-1, -1}, outp[2] = {-1, -1}, gop[2] = {-1, -1}, status = 0, ran;
 
     memset(res, 0, sizeof(*res));
+    memset(&w, 0, sizeof(w));
+    w.go_w = -1;
+    slirp_init(&w.slirp);
     if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
         return error_input(err, "RUN: empty command");
     if (sandbox_plan_init(&plan, spec, err) < 0)
         return -1;
-    if (sandbox_pipe(syncp, err) < 0 || sandbox_pipe(outp, err) < 0)
+    if (sandbox_pipe(syncp, err) < 0 || sandbox_pipe(outp, err) < 0 ||
+        (spec->net == SANDBOX_NET_PRIVATE && sandbox_pipe(gop, err) < 0))
         goto close_pipes;
     plan.sync_fd = syncp[1];
     plan.out_fd = outp[1];
-    pid = sandbox_clone(&plan);
-    if (pid == 0)
+    plan.go_r = gop[0];
+    plan.go_w = gop[1];
+    w.pid = sandbox_clone(&plan);
+    if (w.pid == 0)
         sandbox_child(&plan);
-    if (pid < 0) {
+    if (w.pid < 0) {
         error_set(err, errno, "clone the sandbox");
         goto close_pipes;
     }
     close(syncp[1]);
     close(outp[1]);
-    syncp[1] = outp[1] = -1;
+    if (gop[0] >= 0)
+        close(gop[0]);
+    syncp[1] = outp[1] = gop[0] = -1;
+    w.go_w = gop[1];
+    w.userns = !plan.privileged;
     error_init(&cerr);
-    ran = sandbox_sync(syncp[0], &created, &cerr);
+    ran = sandbox_sync(syncp[0], &w, &cerr);
+    if (w.go_w >= 0) /* the child never got that far */
+        close(w.go_w);
     if (ran)
         sandbox_pump(outp[0], spec, res);
     close(syncp[0]);
     close(outp[0]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR)
         ;
-    sandbox_tidy_upper(&plan, &created);
+    slirp_stop(&w.slirp);
+    sandbox_tidy_upper(&plan, &w.created);
+    strvec_release(&w.created);
     sandbox_plan_release(&plan);
     if (!ran) {
         *err = cerr;
@@ -422,12 +437,9 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
     sandbox_status(status, res);
     return 0;
 close_pipes:
-    for (int i = 0; i < 2; i++) {
-        if (syncp[i] >= 0)
-            close(syncp[i]);
-        if (outp[i] >= 0)
-            close(outp[i]);
-    }
+    sandbox_close_pair(syncp);
+    sandbox_close_pair(outp);
+    sandbox_close_pair(gop);
     sandbox_plan_release(&plan);
     return -1;
 }

@@ -2,13 +2,15 @@
 #define STRATA_BUILDER_SANDBOX_SANDBOX_H
 
 /*
- * The RUN sandbox (DESIGN.md "RUN sandbox"): new mount, PID, UTS and IPC
- * namespaces (network too with SANDBOX_NET_NONE; a user namespace when not
- * root), rooted by pivot_root in an overlay of the earlier layers; fresh
- * /proc, a minimal /dev (null zero full random urandom tty, pts, shm, fd
- * links), read-only /sys, private copies of /etc/hosts and /etc/resolv.conf
- * for host networking; capability bounding set limited to the usual
- * container default; no_new_privs. The command runs as PID 1 of its PID
+ * The RUN sandbox (DESIGN.md "RUN sandbox"): new mount, PID, UTS, IPC and
+ * network namespaces (the network one with a user-mode network unless the
+ * caller asks for none or for the host's; a user namespace when not root),
+ * rooted by pivot_root in an overlay of the earlier layers; fresh /proc, a
+ * minimal /dev (null zero full random urandom tty, pts, shm, fd links),
+ * read-only /sys, private /etc/hosts and /etc/resolv.conf; capability
+ * bounding set limited to the usual container default; no_new_privs; a new
+ * session keyring; a seccomp filter (Docker's default profile unless told
+ * otherwise). The command runs as PID 1 of its PID
  * namespace. Mount points the sandbox had to create in the rootfs are removed
  * from the upper dir afterwards, so the upper dir holds only what the command
  * changed.
@@ -21,9 +23,16 @@
 #include "formats/core/error.h"
 
 enum sandbox_net {
-    SANDBOX_NET_HOST = 0, /* the host's network namespace */
-    SANDBOX_NET_NONE,     /* a new network namespace with only lo, up */
+    SANDBOX_NET_PRIVATE = 0, /* a new network namespace with lo and a user-mode network
+                                (slirp.h): outbound access, the host's loopback and abstract
+                                unix sockets out of reach */
+    SANDBOX_NET_NONE,        /* a new network namespace with only lo, up */
+    SANDBOX_NET_HOST,        /* the host's network namespace (the caller opted in); then
+                                without CAP_NET_RAW, so no sniffing of the host's traffic */
 };
+
+/* "default", "none" or "host", as RUN --network names them */
+const char *sandbox_net_name(enum sandbox_net net);
 
 #define SANDBOX_TAIL_LEN 4096
 

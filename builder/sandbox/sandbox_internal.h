@@ -9,6 +9,7 @@
  */
 
 #include <limits.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "builder/sandbox/cgroup.h"
@@ -39,8 +40,13 @@ struct sandbox_plan {
     struct cgroup cg;
     const struct syscall_filter *filter; /* installed last before exec, or NULL */
     struct syscall_filter *own_filter;   /* Docker's default, compiled for this run */
-    int sync_fd;                         /* child's end: struct sandbox_msg records, CLOEXEC */
-    int out_fd;                          /* child's end of the output pipe */
+    /* the command's capability set: CAPS_DEFAULT_MASK, less NET_RAW on the host's network */
+    uint64_t caps;
+    /* SANDBOX_NET_PRIVATE: a byte arrives on go_r once the network is up; go_w is the
+       parent's end, which the child closes */
+    int go_r, go_w;
+    int sync_fd; /* child's end: struct sandbox_msg records, CLOEXEC */
+    int out_fd;  /* child's end of the output pipe */
     /* When the command's environment has no HOME, the child sets it from the user's
        passwd entry (as runc does): env_home is spec->env plus one free slot. */
     char **env_home;
@@ -52,6 +58,7 @@ enum sandbox_msg_kind {
     SANDBOX_MSG_CREATED = 1, /* path: a mount point the child created in the rootfs */
     SANDBOX_MSG_ERROR,       /* err: setup failed, the child exits 127 */
     SANDBOX_MSG_READY,       /* the child is about to execve */
+    SANDBOX_MSG_NETNS,       /* its namespaces are made: the parent may start slirp4netns */
 };
 
 struct sandbox_msg {
@@ -69,6 +76,15 @@ int sandbox_send(int fd, int kind, const char *path, const struct error *err);
  * had to create. No allocation.
  */
 int sandbox_rootfs_setup(const struct sandbox_plan *plan, struct error *err);
+
+/*
+ * The private /etc/hosts and /etc/resolv.conf for plan->spec->net, written
+ * in the scratch dir (net.c): the host's copies for the host's network;
+ * localhost and the hostname, and slirp4netns's DNS forwarder (with the
+ * host's search and options lines) for the user-mode network; localhost
+ * only, and the image's own resolv.conf, for none.
+ */
+int sandbox_net_etc(struct sandbox_plan *plan, struct error *err);
 
 /* rootfs.c helpers shared with mounts.c (no allocation) */
 

@@ -54,18 +54,23 @@ EOF
 '
 
 require root
-expect_success 'mount, pid, uts and ipc namespaces are new; network is the host'"'"'s' '
+expect_success 'mount, pid, uts, ipc and network namespaces are new (host network: --network host)' '
   build ns <<EOF
 FROM localhost/busybox:latest
 COPY tinit /tinit
 RUN /tinit ns | sed "s/^/NS /"
 EOF
-  for ns in mnt pid uts ipc; do
+  for ns in mnt pid uts ipc net; do
     v=$(sed -n "s/.*NS $ns \([0-9]*\)\$/\1/p" "$T/ns.log")
     [ -n "$v" ]
     [ "$v" != "$(host_ns $ns)" ]
   done
-  v=$(sed -n "s/.*NS net \([0-9]*\)\$/\1/p" "$T/ns.log")
+  build nshost --network host <<EOF
+FROM localhost/busybox:latest
+COPY tinit /tinit
+RUN /tinit ns | sed "s/^/NS /"
+EOF
+  v=$(sed -n "s/.*NS net \([0-9]*\)\$/\1/p" "$T/nshost.log")
   [ "$v" = "$(host_ns net)" ]
 '
 

@@ -23,6 +23,11 @@
  *                         clone-userns (clone CLONE_NEWUSER), clone3, add-key (a user key in
  *                         the session keyring), socket FAMILY, personality PERSONA (hex)
  *   tinit keyring         "keyring ID": the session keyring's serial, or "keyring errno N"
+ *   tinit connect ADDR PORT        TCP connect to an IPv4/IPv6 literal: "connect ok" or
+ *                                  "connect errno N"
+ *   tinit connect-abstract NAME    connect to the abstract unix socket NAME, likewise
+ *   tinit http ADDR PORT HOST PATH "http STATUS-LINE" of GET PATH (HTTP/1.1, Host: HOST),
+ *                                  or "http errno N"
  *   tinit join-keyring CMD [ARG...]  joins a new session keyring, prints it as tinit keyring
  *                         does, then execs CMD
  *
@@ -34,7 +39,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/personality.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <errno.h>
@@ -268,6 +276,86 @@ cmd_sys(const char *call, const char *arg)
     return 2;
 }
 
+/* A connected socket to ADDR:PORT (numeric: no resolver in a static binary), or -1. */
+static int
+tcp_connect(const char *addr, const char *port)
+{
+    struct sockaddr_in6 a6;
+    struct sockaddr_in a4;
+    int fd;
+
+    memset(&a4, 0, sizeof(a4));
+    memset(&a6, 0, sizeof(a6));
+    if (inet_pton(AF_INET, addr, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons((unsigned short)atoi(port));
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&a4, sizeof(a4)) == 0)
+            return fd;
+    } else if (inet_pton(AF_INET6, addr, &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons((unsigned short)atoi(port));
+        fd = socket(AF_INET6, SOCK_STREAM, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&a6, sizeof(a6)) == 0)
+            return fd;
+    } else {
+        errno = EINVAL;
+        return -1;
+    }
+    if (fd >= 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return -1;
+}
+
+static int
+cmd_connect_abstract(const char *name)
+{
+    struct sockaddr_un a;
+    size_t n = strlen(name);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0), rc;
+
+    memset(&a, 0, sizeof(a));
+    a.sun_family = AF_UNIX;
+    if (n + 1 > sizeof(a.sun_path))
+        n = sizeof(a.sun_path) - 1;
+    memcpy(a.sun_path + 1, name, n); /* a leading NUL: the abstract namespace */
+    rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&a, (socklen_t)(sizeof(sa_family_t) + 1 + n));
+    report("connect-abstract", rc);
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+static int
+cmd_http(const char *addr, const char *port, const char *host, const char *path)
+{
+    char req[512], line[256];
+    size_t got = 0;
+    int fd = tcp_connect(addr, port);
+
+    if (fd < 0)
+        return report("http", -1);
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tinit\r\nConnection: close\r\n\r\n", path,
+             host);
+    if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+        close(fd);
+        return report("http", -1);
+    }
+    while (got + 1 < sizeof(line)) {
+        ssize_t n = read(fd, line + got, 1);
+        if (n <= 0 || line[got] == '\n' || line[got] == '\r')
+            break;
+        got++;
+    }
+    line[got] = '\0';
+    close(fd);
+    printf("http %s\n", line);
+    return 0;
+}
+
 static int
 cmd_keyring(void)
 {
@@ -285,7 +373,8 @@ usage(void)
 {
     fprintf(stderr, "usage: tinit pid1|hostname|ns|netifs|caps|nnp|id|mounts|"
                     "stat PATH|write PATH TEXT|exit N|spawn SECONDS|lines N|segv|"
-                    "sys CALL [ARG]|keyring|join-keyring CMD...\n");
+                    "sys CALL [ARG]|keyring|join-keyring CMD...|connect ADDR PORT|"
+                    "connect-abstract NAME|http ADDR PORT HOST PATH\n");
     return 2;
 }
 
@@ -332,6 +421,15 @@ main(int argc, char **argv)
         rc = cmd_sys(argv[2], argc > 3 ? argv[3] : NULL);
         if (rc == 2)
             rc = usage();
+    } else if (!strcmp(cmd, "connect") && argc == 4) {
+        int fd = tcp_connect(argv[2], argv[3]);
+        rc = report("connect", fd);
+        if (fd >= 0)
+            close(fd);
+    } else if (!strcmp(cmd, "connect-abstract") && argc == 3) {
+        rc = cmd_connect_abstract(argv[2]);
+    } else if (!strcmp(cmd, "http") && argc == 6) {
+        rc = cmd_http(argv[2], argv[3], argv[4], argv[5]);
     } else if (!strcmp(cmd, "keyring")) {
         rc = cmd_keyring();
     } else if (!strcmp(cmd, "join-keyring") && argc >= 3) {

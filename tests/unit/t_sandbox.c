@@ -402,12 +402,18 @@ TEST(sandbox_capabilities_and_no_new_privs)
 
     if (!sbx_init(&s, 0))
         return;
+    s.spec.net = SANDBOX_NET_NONE; /* Docker's set where the network is the step's own */
     snprintf(want, sizeof(want), "%016llx", (unsigned long long)CAPS_DEFAULT_MASK);
     sbx_ok(&s, caps, &res);
     CHECK_STR(sbx_field(&s, "CapBnd"), want);
     CHECK_STR(sbx_field(&s, "CapEff"), want);
     CHECK_STR(sbx_field(&s, "CapPrm"), want);
     CHECK_STR(sbx_field(&s, "CapInh"), "0000000000000000");
+    s.spec.net = SANDBOX_NET_HOST; /* on the host's network, no NET_RAW (bit 13) */
+    snprintf(want, sizeof(want), "%016llx", (unsigned long long)CAPS_DEFAULT_MASK & ~(1ULL << 13));
+    sbx_ok(&s, caps, &res);
+    CHECK_STR(sbx_field(&s, "CapBnd"), want);
+    CHECK_STR(sbx_field(&s, "CapEff"), want);
     sbx_ok(&s, nnp, &res);
     CHECK_STR(sbx_field(&s, "NoNewPrivs"), "1");
     strvec_release(&s.lines);
@@ -435,6 +441,7 @@ TEST(sandbox_user_switching)
         return;
     }
     s.spec.user = "nobody";
+    s.spec.net = SANDBOX_NET_NONE; /* the full default set (the host's network drops NET_RAW) */
     sbx_ok(&s, id, &res);
     CHECK_STR(sbx_line(&s, 0), "uid 65534 gid 65534 groups");
     sbx_ok(&s, caps, &res);
@@ -676,7 +683,7 @@ TEST(sandbox_created_mount_points_are_removed)
     CHECK(only_mount_dirs("upper"));
     s.spec.net = SANDBOX_NET_NONE;
     sbx_ok(&s, hosts, &res);
-    CHECK_STR(sbx_line(&s, 0), "127.0.0.1\tlocalhost");
+    CHECK_STR(sbx_line(&s, 0), "127.0.0.1\tlocalhost strata-sandbox");
     CHECK(only_mount_dirs("upper"));
     strvec_release(&s.lines);
 }
@@ -801,7 +808,7 @@ TEST(sandbox_etc_hosts_and_resolv)
     s.spec.net = SANDBOX_NET_NONE;
     sbx_ok(&s, hosts, &res);
     CHECK_INT(s.lines.n, 2);
-    CHECK_STR(sbx_line(&s, 0), "127.0.0.1\tlocalhost");
+    CHECK_STR(sbx_line(&s, 0), "127.0.0.1\tlocalhost strata-sandbox");
     buf_release(&host);
     strvec_release(&s.lines);
 }
