@@ -59,8 +59,27 @@ http_name(CURL *c, char *out, size_t n)
     }
 }
 
+/* CURLOPT_OPENSOCKETFUNCTION: the socket comes from the caller's http_sockets */
+static curl_socket_t
+http_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    const struct http_sockets *via = clientp;
+    int fd;
+
+    (void)purpose;
+    fd = via->open(via->arg, addr->family, addr->socktype, addr->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : (curl_socket_t)fd;
+}
+
 int
 http_download(const char *url, int out_fd, struct http_result *res, struct error *err)
+{
+    return http_download_via(url, out_fd, NULL, res, err);
+}
+
+int
+http_download_via(const char *url, int out_fd, const struct http_sockets *via,
+                  struct http_result *res, struct error *err)
 {
     struct http_sink s = {out_fd, {NULL}, 0, err, 0};
     char curl_err[CURL_ERROR_SIZE] = "";
@@ -85,6 +104,10 @@ http_download(const char *url, int out_fd, struct http_result *res, struct error
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    if (via) {
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, (void *)via);
+    }
     rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(c, CURLINFO_FILETIME, &filetime);

@@ -26,4 +26,17 @@ struct http_result {
  */
 int http_download(const char *url, int out_fd, struct http_result *res, struct error *err);
 
+/*
+ * Where a download's sockets come from: open() returns a new socket (or -1
+ * with errno set), for instance one made in another network namespace.
+ */
+struct http_sockets {
+    int (*open)(void *arg, int domain, int type, int protocol);
+    void *arg;
+};
+
+/* http_download() with every socket from via (NULL: socket(2) as usual). */
+int http_download_via(const char *url, int out_fd, const struct http_sockets *via,
+                      struct http_result *res, struct error *err);
+
 #endif

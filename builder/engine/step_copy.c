@@ -19,6 +19,7 @@
 #include "builder/engine/copy.h"
 #include "builder/engine/progress.h"
 #include "builder/recipe/expand.h"
+#include "builder/sandbox/netbroker.h"
 #include "builder/sandbox/overlay.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
@@ -124,10 +125,58 @@ step_copy_sources(struct build *b, const struct parse_instr *in, const struct st
 }
 
 /*
+ * Downloads the URLs of words into dfd (dir names it in errors), each
+ * socket from via (NULL: the host's network), and adds their names and
+ * contents to the key of the sources.
+ */
+static int
+step_url_fetch(const struct parse_instr *in, const struct strvec *words, int dfd, const char *dir,
+               const struct http_sockets *via, struct strvec *names, struct cachekey *sk,
+               const char *where, struct error *err)
+{
+    const char *checksum = parse_flag(in, "checksum");
+    size_t i;
+
+    for (i = 0; i + 1 < words->n; i++) {
+        struct http_result res;
+        cleanup_close int fd = -1;
+        cleanup_free char *tmpname = xasprintf("download-%zu", i);
+        if (!step_is_url(words->v[i]))
+            return error_input(err, "%s: ADD mixes URLs and local files", where);
+        fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return error_set(err, errno, "%s/%s", dir, tmpname);
+        if (http_download_via(words->v[i], fd, via, &res, err) < 0)
+            return error_wrap(err, "%s", where);
+        if (checksum && strcmp(checksum, res.digest))
+            return error_input(err, "%s: ADD %s: content is %s, --checksum says %s", where,
+                               words->v[i], res.digest, checksum);
+        if (!res.name[0] || strchr(res.name, '/'))
+            snprintf(res.name, sizeof(res.name), "download");
+        if (renameat(dfd, tmpname, dfd, res.name) < 0)
+            return error_set(err, errno, "%s/%s", dir, res.name);
+        if (res.last_modified >= 0) {
+            struct timespec ts[2] = {{(time_t)res.last_modified, 0},
+                                     {(time_t)res.last_modified, 0}};
+            utimensat(dfd, res.name, ts, 0);
+        }
+        strvec_push(names, res.name);
+        cachekey_add(sk, res.name, res.digest);
+    }
+    return 0;
+}
+
+/*
  * ADD <url>... (Dockerfile reference, "ADD"): the files are downloaded into
  * dir (created here); their content (or --checksum, which is also verified)
  * is the step's input. Downloaded files get mode 0600 and the server's
  * Last-Modified time; archives are not unpacked.
+ *
+ * The download happens from the step's network position, as a RUN's would:
+ * by default through sockets made in a private network namespace with a
+ * user-mode network (netbroker.h), so a URL naming a service that listens
+ * only on the host's loopback reaches nothing; with --network host from
+ * the host's network; with --network none not at all.
  */
 static int
 step_url_sources(struct build *b, const struct parse_instr *in, const struct strvec *words,
@@ -136,51 +185,32 @@ step_url_sources(struct build *b, const struct parse_instr *in, const struct str
 {
     const char *checksum = in->f.checksum;
     cleanup_close int dfd = -1;
+    struct netbroker nb;
+    struct http_sockets via = {netbroker_socket, &nb};
     struct cachekey sk;
-    size_t i;
+    int rc;
 
     if (in->kind != INSTR_ADD)
         return error_input(err, "%s: COPY does not download URLs (use ADD)", where);
     if (checksum && (digest_validate(checksum, err) < 0 || words->n != 2))
         return error_input(err, "%s: ADD --checksum=%s: needs one URL and a sha256:<hex> digest",
                            where, checksum);
+    if (b->o->network == SANDBOX_NET_NONE)
+        return error_input(err, "%s: ADD %s: the build has no network (--network none)", where,
+                           words->v[0]);
     if (mkdir(dir, 0700) < 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return error_set(err, errno, "mkdir %s", dir);
+    netbroker_init(&nb);
+    if (b->o->network == SANDBOX_NET_PRIVATE && netbroker_start(&nb, err) < 0)
+        return error_wrap(err, "%s: ADD", where);
     cachekey_init(&sk, "urls");
-    for (i = 0; i + 1 < words->n; i++) {
-        struct http_result res;
-        cleanup_close int fd = -1;
-        cleanup_free char *tmpname = xasprintf("download-%zu", i);
-        if (!step_is_url(words->v[i])) {
-            digest_release(&sk.d);
-            return error_input(err, "%s: ADD mixes URLs and local files", where);
-        }
-        fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0 || http_download(words->v[i], fd, &res, err) < 0) {
-            digest_release(&sk.d);
-            return fd < 0 ? error_set(err, errno, "%s/%s", dir, tmpname)
-                          : error_wrap(err, "%s", where);
-        }
-        if (checksum && strcmp(checksum, res.digest)) {
-            digest_release(&sk.d);
-            return error_input(err, "%s: ADD %s: content is %s, --checksum says %s", where,
-                               words->v[i], res.digest, checksum);
-        }
-        if (!res.name[0] || strchr(res.name, '/'))
-            snprintf(res.name, sizeof(res.name), "download");
-        if (renameat(dfd, tmpname, dfd, res.name) < 0) {
-            digest_release(&sk.d);
-            return error_set(err, errno, "%s/%s", dir, res.name);
-        }
-        if (res.last_modified >= 0) {
-            struct timespec ts[2] = {{(time_t)res.last_modified, 0},
-                                     {(time_t)res.last_modified, 0}};
-            utimensat(dfd, res.name, ts, 0);
-        }
-        strvec_push(names, res.name);
-        cachekey_add(&sk, res.name, res.digest);
+    rc = step_url_fetch(in, words, dfd, dir, b->o->network == SANDBOX_NET_PRIVATE ? &via : NULL,
+                        names, &sk, where, err);
+    netbroker_stop(&nb);
+    if (rc < 0) {
+        digest_release(&sk.d);
+        return -1;
     }
-    (void)b;
     cachekey_final(&sk, srcd);
     cachekey_add(k, "sources", srcd);
     return 0;

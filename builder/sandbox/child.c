@@ -11,11 +11,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/keyctl.h>
-#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -50,28 +48,6 @@ sandbox_send(int fd, int kind, const char *path, const struct error *err)
         n -= (size_t)w;
     }
     return 0;
-}
-
-/* ioctl(SIOCSIFFLAGS): a new network namespace starts with lo down */
-static int
-sandbox_lo_up(struct error *err)
-{
-    struct ifreq ifr;
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
-
-    if (s < 0)
-        return error_set(err, errno, "socket for lo");
-    memset(&ifr, 0, sizeof(ifr));
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-        rc = error_set(err, errno, "get lo flags");
-    else {
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-            rc = error_set(err, errno, "bring lo up");
-    }
-    close(s);
-    return rc;
 }
 
 /* Waits for the parent's word that slirp4netns has configured tap0. */
@@ -232,7 +208,7 @@ sandbox_setup(const struct sandbox_plan *plan, struct error *err)
     if (spec->hostname && *spec->hostname &&
         sethostname(spec->hostname, strlen(spec->hostname)) < 0)
         return error_set(err, errno, "sethostname %s", spec->hostname);
-    if (spec->net != SANDBOX_NET_HOST && sandbox_lo_up(err) < 0)
+    if (spec->net != SANDBOX_NET_HOST && sandbox_net_lo_up(err) < 0)
         return -1;
     if (spec->net == SANDBOX_NET_PRIVATE && sandbox_wait_network(plan, err) < 0)
         return -1;

@@ -8,8 +8,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "builder/sandbox/slirp.h"
@@ -21,6 +24,28 @@ const char *
 sandbox_net_name(enum sandbox_net net)
 {
     return net == SANDBOX_NET_NONE ? "none" : net == SANDBOX_NET_HOST ? "host" : "default";
+}
+
+/* ioctl(SIOCSIFFLAGS): a new network namespace starts with lo down */
+int
+sandbox_net_lo_up(struct error *err)
+{
+    struct ifreq ifr;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+
+    if (s < 0)
+        return error_set(err, errno, "socket for lo");
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+        rc = error_set(err, errno, "get lo flags");
+    else {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+            rc = error_set(err, errno, "bring lo up");
+    }
+    close(s);
+    return rc;
 }
 
 static int

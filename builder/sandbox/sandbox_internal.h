@@ -86,6 +86,9 @@ int sandbox_rootfs_setup(const struct sandbox_plan *plan, struct error *err);
  */
 int sandbox_net_etc(struct sandbox_plan *plan, struct error *err);
 
+/* Brings lo up in the caller's (new) network namespace; no allocation. */
+int sandbox_net_lo_up(struct error *err);
+
 /* rootfs.c helpers shared with mounts.c (no allocation) */
 
 /* sandbox_rootfs_ensure() result for a name that exists but does not resolve */

@@ -109,7 +109,8 @@ expect_success 'ADD unpacks a local archive; COPY does not' '
   [ -f "$T/flat/raw/pkg.tar.gz" ]
   cmp "$T/flat/raw/pkg.tar.gz" "$T/ctx/pkg.tar.gz"'
 
-# a local web server for ADD <url>
+# a local web server for ADD <url>; on the host's loopback, so the builds opt in to the host's
+# network (by default ADD fetches from the step's own network: t4150)
 mkdir -p "$T/www"
 echo "served over http" > "$T/www/file.txt"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -119,22 +120,22 @@ wait_for 50 curl -sf -o /dev/null "http://127.0.0.1:$port/file.txt"
 sum=$(sha256sum "$T/www/file.txt" | cut -d" " -f1)
 printf 'FROM localhost/busybox:latest\nADD --checksum=sha256:%s http://127.0.0.1:%s/file.txt /dl/\n' "$sum" "$port" > "$T/r-url"
 expect_success 'ADD <url> downloads the file (mode 0600) and checks --checksum' '
-  strata build -q -f "$T/r-url" -t url:1 "$T/ctx"
+  strata build -q --network host -f "$T/r-url" -t url:1 "$T/ctx"
   flat url:1
   [ "$(cat "$T/flat/dl/file.txt")" = "served over http" ]
   [ "$(stat -c %a "$T/flat/dl/file.txt")" = 600 ]'
 
 printf 'FROM localhost/busybox:latest\nADD --checksum=sha256:%064d http://127.0.0.1:%s/file.txt /dl/\n' 0 "$port" > "$T/r-badsum"
 expect_fail 2 'content is sha256:.*, --checksum says' 'a wrong --checksum fails' '
-  strata build -f "$T/r-badsum" "$T/ctx"'
+  strata build --network host -f "$T/r-badsum" "$T/ctx"'
 
 printf 'FROM localhost/busybox:latest\nADD http://127.0.0.1:1/nothing /x\n' > "$T/r-down"
 expect_fail 1 'download http://127.0.0.1:1/nothing: .*' 'an unreachable URL gives a clear error' '
-  strata build -f "$T/r-down" "$T/ctx"'
+  strata build --network host -f "$T/r-down" "$T/ctx"'
 
 printf 'FROM localhost/busybox:latest\nADD http://127.0.0.1:%s/missing.txt /x\n' "$port" > "$T/r-404"
 expect_fail 1 'HTTP status 404' 'a missing URL names the HTTP status' '
-  strata build -f "$T/r-404" "$T/ctx"'
+  strata build --network host -f "$T/r-404" "$T/ctx"'
 
 mkdir -p "$T/ign/keep" "$T/ign/logs" "$T/ign/deep/a/b"
 echo k > "$T/ign/keep/k.txt"
