@@ -51,7 +51,7 @@ static const char build_usage[] =
     "                             host's loopback; none; host, the host's (an opt-in)\n"
     "      --allow network.host   let RUN --network=host steps use the host's network\n"
     "  -m, --memory SIZE          memory limit of each RUN (cgroup), e.g. 512MiB\n"
-    "      --pids-limit N         process limit of each RUN (cgroup)\n"
+    "      --pids-limit N         process limit of each RUN (cgroup; default 4096, 0: none)\n"
     "      --security-opt seccomp=unconfined|PROFILE.json\n"
     "                             RUN's seccomp filter (default: Docker's default profile;\n"
     "                             PROFILE.json in Docker's format)\n"
@@ -232,8 +232,8 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
             return error_input(err, "--memory=%s: expected a size such as 512MiB", v);
     } else if (OPT("--pids-limit")) {
         char *end;
-        if (r > 0 && ((o->pids_limit = strtoll(v, &end, 10)) <= 0 || *end))
-            return error_input(err, "--pids-limit=%s: expected a positive number", v);
+        if (r > 0 && ((o->pids_limit = strtoll(v, &end, 10)) < 0 || !*v || *end))
+            return error_input(err, "--pids-limit=%s: expected a number (0: no limit)", v);
     } else if (OPT("--security-opt")) {
         if (r > 0 && build_security_opt(o, v, err) < 0)
             return -1;

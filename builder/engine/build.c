@@ -26,6 +26,7 @@ build_opts_init(struct build_opts *o)
     memset(o, 0, sizeof(*o));
     o->compression = COMPRESS_ZSTD;
     o->network = SANDBOX_NET_PRIVATE; /* a network namespace of its own, see sandbox.h */
+    o->pids_limit = SANDBOX_PIDS_DEFAULT;
     o->source_date_epoch = -1;
     o->tls_verify = 1;
 }

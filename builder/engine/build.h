@@ -29,7 +29,7 @@ struct build_opts {
     int tls_verify;                /* for base images pulled from a registry */
     enum remote_pull_policy pull;  /* --pull: when a base image is pulled */
     long long memory_limit;        /* RUN memory limit in bytes (cgroup), 0: none */
-    long long pids_limit;          /* RUN process limit (cgroup), 0: none */
+    long long pids_limit;          /* RUN process limit (cgroup), 0: none; default 4096 */
     const char *iidfile;           /* --iidfile: where to write the manifest digest */
     const char *output;            /* --output type=oci|oci-archive|docker-archive,dest=PATH */
     struct strvec cache_from;      /* --cache-from specs, tried in order */

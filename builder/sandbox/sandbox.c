@@ -33,6 +33,7 @@
 #include "builder/sandbox/sandbox_internal.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
+#include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "formats/core/strvec.h"
 
@@ -93,6 +94,27 @@ sandbox_mountpoints(const char *dir, const struct sandbox_plan *plan, struct err
         if (*t && sandbox_stub(dfd, t, !plan->src[i].is_dir, err) < 0)
             return error_wrap(err, "RUN --mount target %s", spec->mounts[i].target);
     }
+    return 0;
+}
+
+/* The run's cgroup limits; the default pids limit only where a pids controller is usable. */
+static int
+sandbox_cgroup(struct sandbox_plan *plan, struct error *err)
+{
+    static int warned;
+    const struct sandbox_spec *spec = plan->spec;
+    int dflt = spec->pids_limit == SANDBOX_PIDS_DEFAULT;
+    struct error why;
+
+    error_init(&why);
+    if (cgroup_create(&plan->cg, spec->memory_limit,
+                      dflt ? SANDBOX_PIDS_DEFAULT_MAX : spec->pids_limit, dflt ? &why : err) == 0)
+        return 0;
+    if (!dflt || cgroup_create(&plan->cg, spec->memory_limit, 0, err) < 0)
+        return -1;
+    if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+        log_warn("RUN steps have no process limit: %s%s%s", why.msg, why.sys_errno ? ": " : "",
+                 why.sys_errno ? strerror(why.sys_errno) : "");
     return 0;
 }
 
@@ -178,8 +200,7 @@ sandbox_plan_init(struct sandbox_plan *plan, const struct sandbox_spec *spec, st
     plan->filter = spec->seccomp_unconfined ? NULL
                    : spec->seccomp          ? spec->seccomp
                                             : plan->own_filter;
-    if (sandbox_net_etc(plan, err) < 0 ||
-        cgroup_create(&plan->cg, spec->memory_limit, spec->pids_limit, err) < 0) {
+    if (sandbox_net_etc(plan, err) < 0 || sandbox_cgroup(plan, err) < 0) {
         sandbox_plan_release(plan);
         return -1;
     }

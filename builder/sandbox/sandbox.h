@@ -37,6 +37,16 @@ const char *sandbox_net_name(enum sandbox_net net);
 #define SANDBOX_TAIL_LEN 4096
 
 /*
+ * spec.pids_limit for the default process limit: SANDBOX_PIDS_DEFAULT_MAX
+ * processes (a fork bomb stops there), where a pids cgroup controller is
+ * usable; where none is (a rootless build, a host without the v1 pids
+ * controller), no limit and a warning, once. A limit the caller names
+ * explicitly fails the run instead.
+ */
+#define SANDBOX_PIDS_DEFAULT (-1)
+#define SANDBOX_PIDS_DEFAULT_MAX 4096
+
+/*
  * RUN --mount: what to put at a path inside the rootfs for one run. Every
  * source is resolved inside its own tree (openat2 RESOLVE_IN_ROOT: symlinks,
  * ".." and absolute names stay in that tree), never as a path on the host,
@@ -80,7 +90,7 @@ struct sandbox_spec {
     const char *hostname;        /* UTS hostname inside */
     enum sandbox_net net;
     long long memory_limit;               /* bytes, 0 = none (cgroup v1 memory controller) */
-    long long pids_limit;                 /* 0 = none */
+    long long pids_limit;                 /* 0 = none; SANDBOX_PIDS_DEFAULT: the default */
     const struct syscall_filter *seccomp; /* the seccomp filter (syscall_filter.h); NULL:
                                              Docker's default profile */
     int seccomp_unconfined;               /* no seccomp filter at all */
