@@ -39,7 +39,6 @@ struct sandbox_plan {
     const char *path;      /* PATH for the command lookup */
     struct cgroup cg;
     const struct syscall_filter *filter; /* installed last before exec, or NULL */
-    struct syscall_filter *own_filter;   /* Docker's default, compiled for this run */
     /* the command's capability set: CAPS_DEFAULT_MASK, less NET_RAW on the host's network */
     uint64_t caps;
     /* SANDBOX_NET_PRIVATE: a byte arrives on go_r once the network is up; go_w is the
