@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/sysmacros.h>
@@ -979,4 +980,57 @@ TEST(passwd_resolve_without_files)
     CHECK_INT(ids.uid, 65534);
     CHECK_INT(ids.gid, 65534);
     CHECK_FAIL(passwd_resolve(r, "nobody", &ids, &err), err, "unable to find user nobody");
+}
+
+TEST(sandbox_mount_sources_resolve_inside_their_tree)
+{
+    char marker[PATH_MAX];
+    const char *argv[] = {"/bin/sh", "-c", NULL, NULL};
+    cleanup_free char *script = NULL;
+    struct sandbox_mount m[3];
+    struct sandbox_result res;
+    cleanup_close int tree = -1, data = -1;
+    struct sbx s;
+
+    if (!sbx_init(&s, 0))
+        return;
+    /* a tree with links that lead out on the host: to / and up past its root */
+    mkdirs("tree");
+    put("tree/inside", "in the tree");
+    CHECK_INT(symlink("/", "tree/abs"), 0);
+    CHECK_INT(symlink("../../../../../../../../../../../../..", "tree/up"), 0);
+    snprintf(marker, sizeof(marker), "%s/host-marker", harness_tmpdir());
+    put(marker, "on the host");
+    tree = open("tree", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    data = memfd_create("secret", MFD_CLOEXEC);
+    CHECK(tree >= 0 && data >= 0);
+    CHECK_INT(write(data, "s3cr3t", 6), 6);
+    memset(m, 0, sizeof(m));
+    m[0] = (struct sandbox_mount){
+        .kind = SANDBOX_MOUNT_BIND, .target = "/a", .readonly = 1, .root_fd = tree, .path = "abs"};
+    m[1] = (struct sandbox_mount){.kind = SANDBOX_MOUNT_BIND,
+                                  .target = "/u",
+                                  .readonly = 1,
+                                  .root_fd = tree,
+                                  .path = "up/inside"};
+    m[2] = (struct sandbox_mount){.kind = SANDBOX_MOUNT_FILE,
+                                  .target = "/run/s",
+                                  .readonly = 1,
+                                  .data_fd = data,
+                                  .mode = 0440,
+                                  .uid = 0,
+                                  .gid = 0};
+    s.spec.mounts = m;
+    s.spec.nmounts = 3;
+    script = xasprintf("/tinit stat /a/inside; /tinit stat /a%s; /tinit stat /u; "
+                       "/tinit stat /run/s; cat /run/s; echo",
+                       marker);
+    argv[2] = script;
+    sbx_ok(&s, argv, &res);
+    CHECK_STR(sbx_line(&s, 0), "file 644 0 0 11"); /* the tree's root at /a */
+    CHECK_STR(sbx_line(&s, 1), "missing");         /* not the host's root */
+    CHECK_STR(sbx_line(&s, 2), "file 644 0 0 11"); /* up/inside: the tree's own file */
+    CHECK_STR(sbx_line(&s, 3), "file 440 0 0 6");
+    CHECK_STR(sbx_line(&s, 4), "s3cr3t");
+    strvec_release(&s.lines);
 }
