@@ -10,6 +10,7 @@
 #include "formats/oci.h"
 #include "formats/reference.h"
 #include "formats/registries_conf.h"
+#include "store/attest.h"
 #include "store/blob.h"
 #include "store/txn.h"
 
@@ -32,7 +33,7 @@ index_release(struct index *idx)
 }
 
 static int
-index_add_entry(struct index *idx, const cJSON *m, struct error *err)
+index_add_entry(const struct store *s, struct index *idx, const cJSON *m, struct error *err)
 {
     const cJSON *ann = cJSON_GetObjectItemCaseSensitive(m, "annotations");
     const char *name = json_string(ann, INDEX_REF_ANNOTATION, 0, "index.json", err);
@@ -53,6 +54,16 @@ index_add_entry(struct index *idx, const cJSON *m, struct error *err)
     memcpy(e->digest, dg, sizeof(e->digest));
     e->size = size;
     e->media_type = xstrdup(mt);
+    e->index_digest[0] = '\0';
+    e->index_size = 0;
+    if (!strcmp(mt, OCI_MEDIA_INDEX)) {
+        struct error ie;
+        error_init(&ie);
+        memcpy(e->index_digest, dg, sizeof(e->index_digest));
+        e->index_size = size;
+        if (attest_index_image(s, dg, e->digest, &e->size, &ie) < 0)
+            memcpy(e->digest, dg, sizeof(e->digest)); /* damaged: fsck says why */
+    }
     return 0;
 }
 
@@ -73,7 +84,7 @@ index_load(const struct store *s, struct index *idx, struct error *err)
         return error_wrap(err, "store %s", s->root);
     cJSON_ArrayForEach(m, ms)
     {
-        if (index_add_entry(idx, m, err) < 0) {
+        if (index_add_entry(s, idx, m, err) < 0) {
             index_release(idx);
             return error_wrap(err, "store %s", s->root);
         }
@@ -217,7 +228,9 @@ index_by_digest(const struct index *idx, const char *name, char out[DIGEST_STR_L
     if (len < 4)
         return 1;
     for (i = 0; i < idx->n; i++) {
-        if (!strncmp(digest_hex(idx->entries[i].digest), hex, len)) {
+        if (!strncmp(digest_hex(idx->entries[i].digest), hex, len) ||
+            (idx->entries[i].index_digest[0] &&
+             !strncmp(digest_hex(idx->entries[i].index_digest), hex, len))) {
             if (hits && strcmp(out, idx->entries[i].digest))
                 return 1; /* ambiguous prefix */
             memcpy(out, idx->entries[i].digest, DIGEST_STR_LEN + 1);

@@ -43,6 +43,10 @@ int cmd_diff(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_fsck(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_export(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_push(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_provenance(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_sbom(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_blame(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_verify(struct cli *cli, int argc, char **argv, struct error *err);
 
 /*
  * Options push and pull share (cmd_push.c): --tls-verify, --creds, --chunk-size,

@@ -11,6 +11,7 @@
 #include "builder/sandbox/caps.h"
 #include "builder/sandbox/syscall_filter.h"
 #include "formats/core/buf.h"
+#include "builder/engine/provenance.h"
 #include "formats/core/units.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
@@ -50,6 +51,13 @@ static const char build_usage[] =
     "                             outbound access through slirp4netns and no way to the\n"
     "                             host's loopback; none; host, the host's (an opt-in)\n"
     "      --allow network.host   let RUN --network=host steps use the host's network\n"
+    "      --provenance[=true|false|mode=min|mode=max]\n"
+    "                             attach SLSA provenance v1 (default off; --provenance: min;\n"
+    "                             min leaves out the build args and the steps)\n"
+    "      --sbom[=true|false]    attach an SPDX 2.3 SBOM of the image's packages (dpkg, apk)\n"
+    "      --attest-format index|referrers\n"
+    "                             how push attaches them: in the image index beside the image\n"
+    "                             (BuildKit's way, default) or as OCI 1.1 referrers\n"
     "  -m, --memory SIZE          memory limit of each RUN (cgroup), e.g. 512MiB\n"
     "      --pids-limit N         process limit of each RUN (cgroup; default 4096, 0: none)\n"
     "      --security-opt seccomp=unconfined|PROFILE.json\n"
@@ -225,6 +233,28 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
     } else if (OPT("--no-cache-filter")) {
         if (r > 0)
             strvec_push(&o->no_cache_filter, v);
+    } else if (!strcmp(argv[*i], "--provenance") &&
+               (*i + 1 >= argc || provenance_parse(argv[*i + 1], &o->provenance, err) < 0)) {
+        error_init(err);
+        o->provenance = PROVENANCE_MIN; /* buildx: --provenance alone is true, mode=min */
+    } else if (!strcmp(argv[*i], "--provenance")) {
+        (*i)++; /* the value, already parsed */
+    } else if (OPT("--provenance")) {
+        if (r > 0 && provenance_parse(v, &o->provenance, err) < 0)
+            return -1;
+    } else if (!strcmp(argv[*i], "--sbom") && (*i + 1 >= argc || (strcmp(argv[*i + 1], "true") &&
+                                                                  strcmp(argv[*i + 1], "false")))) {
+        o->sbom = 1;
+    } else if (OPT("--sbom")) {
+        if (r > 0 && strcmp(v, "true") && strcmp(v, "false"))
+            return error_input(err, "--sbom=%s: use true or false", v);
+        if (r > 0)
+            o->sbom = !strcmp(v, "true");
+    } else if (OPT("--attest-format")) {
+        if (r > 0 && strcmp(v, "index") && strcmp(v, "referrers"))
+            return error_input(err, "--attest-format=%s: use index or referrers", v);
+        if (r > 0)
+            o->attest_referrers = !strcmp(v, "referrers");
     } else if (!strcmp(argv[*i], "--explain-cache")) {
         o->explain_cache = 1;
     } else if (OPT("--memory") || OPT("-m")) {

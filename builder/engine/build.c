@@ -13,6 +13,7 @@
 
 #include "builder/engine/engine.h"
 #include "builder/engine/progress.h"
+#include "builder/engine/provenance.h"
 #include "builder/engine/scheduler.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
@@ -110,10 +111,13 @@ build_set_created(struct stage *st)
 }
 
 static int
-build_finish(struct build *b, struct stage *st, char out[DIGEST_STR_LEN + 1], struct error *err)
+build_finish(struct build *b, struct stage *st, long long started, char out[DIGEST_STR_LEN + 1],
+             struct error *err)
 {
-    long long size = 0;
+    char top[DIGEST_STR_LEN + 1];
+    long long size = 0, top_size = 0;
     size_t i;
+    int rc;
 
     build_set_created(st);
     for (i = 0; i < st->layers.nlayers; i++) /* layers hit in an imported cache */
@@ -121,8 +125,13 @@ build_finish(struct build *b, struct stage *st, char out[DIGEST_STR_LEN + 1], st
             return -1;
     if (image_commit(b->store, st->config, &st->layers, out, &size, err) < 0)
         return -1;
+    /* with attestations, the names point at the index that holds them beside the image */
+    rc = provenance_attach(b, st, out, started, top, &top_size, err);
+    if (rc < 0)
+        return -1;
     for (i = 0; i < b->o->tags.n; i++) {
-        if (index_set(b->store, b->o->tags.v[i], out, size, err) < 0)
+        if (index_set(b->store, b->o->tags.v[i], rc == 0 ? top : out, rc == 0 ? top_size : size,
+                      err) < 0)
             return -1;
     }
     return 0;
@@ -163,11 +172,12 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
     struct stage *target;
     cleanup_free unsigned char *final = NULL;
     double t0 = log_now_ms();
+    long long started = o->source_date_epoch >= 0 ? o->source_date_epoch : (long long)time(NULL);
     int rc = -1;
 
     build_init(&b, s, o);
     if (!(target = build_prepare(&b, err)) || scheduler_run(&b, target, err) < 0 ||
-        build_finish(&b, target, out, err) < 0 || hashmemo_save(&b.memo, s, err) < 0)
+        build_finish(&b, target, started, out, err) < 0 || hashmemo_save(&b.memo, s, err) < 0)
         goto out;
     final = build_final_stages(&b, target);
     if (o->cache_to && cachebook_export(&b.book, final, err) < 0)

@@ -27,6 +27,7 @@ cachebook_init(struct cachebook *cb, struct store *s, const struct build_opts *o
     cb->used = cJSON_CreateObject();
     cb->used_stage = cJSON_CreateObject();
     cb->now_keys = cJSON_CreateObject();
+    cb->ran = cJSON_CreateObject();
 }
 
 void
@@ -44,6 +45,7 @@ cachebook_release(struct cachebook *cb)
     cJSON_Delete(cb->used_stage);
     cJSON_Delete(cb->last);
     cJSON_Delete(cb->now_keys);
+    cJSON_Delete(cb->ran);
     pthread_mutex_destroy(&cb->lock);
     memset(cb, 0, sizeof(*cb));
 }
@@ -69,6 +71,15 @@ cachebook_note(struct cachebook *cb, const struct stage *st, const char *key, co
     if (!keys)
         keys = json_add_array(cb->now_keys, id);
     cJSON_AddItemToArray(keys, cJSON_CreateString(key));
+    pthread_mutex_unlock(&cb->lock);
+}
+
+void
+cachebook_ran(struct cachebook *cb, const char *key)
+{
+    pthread_mutex_lock(&cb->lock);
+    if (!cJSON_GetObjectItemCaseSensitive(cb->ran, key))
+        cJSON_AddTrueToObject(cb->ran, key);
     pthread_mutex_unlock(&cb->lock);
 }
 

@@ -30,6 +30,7 @@ struct cachebook {
     cJSON *used_stage;                     /* key -> index of the stage that used it */
     cJSON *last;                           /* the previous build of this recipe: stage -> [keys] */
     cJSON *now_keys;                       /* this build's: stage -> [keys] */
+    cJSON *ran;                            /* keys of the steps this build ran: key -> true */
     struct cache_transfer_source *sources; /* --cache-from, opened */
     pthread_mutex_t *source_locks;         /* one per source: its client is not shared */
     size_t nsources;
@@ -49,6 +50,9 @@ int cachebook_open(struct cachebook *cb, struct error *err);
 /* Remembers that st used (or made) record rec of key. */
 void cachebook_note(struct cachebook *cb, const struct stage *st, const char *key,
                     const cJSON *rec);
+
+/* Remembers that the step of key ran in this build (was not a cache hit), for provenance. */
+void cachebook_ran(struct cachebook *cb, const char *key);
 
 /* With --explain-cache, says why the first miss of stage st (at in) missed. */
 void cachebook_explain_miss(struct cachebook *cb, struct stage *st, const struct parse_instr *in,

@@ -20,6 +20,7 @@ void
 stage_release(struct stage *st)
 {
     free(st->name);
+    free(st->base_ref);
     free(st->label);
     free(st->deps);
     parse_recipe_release(&st->onbuild);
@@ -102,6 +103,8 @@ stage_from_image(struct build *b, struct stage *st, const char *ref, struct erro
     strvec_copy(&st->diff_ids, &img.diff_ids);
     memcpy(st->key, img.digest, sizeof(st->key));
     memcpy(st->base, img.digest, sizeof(st->base));
+    free(st->base_ref);
+    st->base_ref = xstrdup(ref);
     image_release(&img);
     return 0;
 }
@@ -117,5 +120,7 @@ stage_from_stage(struct stage *st, const struct stage *src)
     strvec_copy(&st->diff_ids, &src->diff_ids);
     memcpy(st->key, src->key, sizeof(st->key));
     memcpy(st->base, src->base, sizeof(st->base));
+    free(st->base_ref);
+    st->base_ref = src->base_ref ? xstrdup(src->base_ref) : NULL;
     return 0;
 }

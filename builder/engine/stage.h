@@ -36,6 +36,7 @@ struct stage {
     struct strvec diff_ids;
     char key[DIGEST_STR_LEN + 1];  /* cache key of the last step */
     char base[DIGEST_STR_LEN + 1]; /* base manifest digest (provenance), or "" */
+    char *base_ref;                /* the base image's name as FROM gave it, or NULL */
     struct strvec args;            /* ARGs in scope, "K=V" */
     cJSON *inputs;                 /* what the current step reads (for --explain-cache) */
     int explained;                 /* this stage's first miss was explained */

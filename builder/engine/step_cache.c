@@ -192,6 +192,7 @@ step_commit(struct build *b, struct stage *st, const char *key, struct step_out 
     if (cache_put(b->store, key, text, err) < 0)
         return -1;
     b->book.wrote = 1;
+    cachebook_ran(&b->book, key);
     step_apply(st, rec, key);
     cachebook_note(&b->book, st, key, rec);
     return 0;

@@ -126,15 +126,16 @@ step_copy_sources(struct build *b, const struct parse_instr *in, const struct st
 
 /*
  * Downloads the URLs of words into dfd (dir names it in errors), each
- * socket from via (NULL: the host's network), and adds their names and
- * contents to the key of the sources.
+ * socket from via (NULL: the host's network), adds their names and
+ * contents to the key of the sources, and records each (url, digest, file)
+ * in urls for the step's record (provenance, blame).
  */
 static int
 step_url_fetch(const struct parse_instr *in, const struct strvec *words, int dfd, const char *dir,
                const struct http_sockets *via, struct strvec *names, struct cachekey *sk,
-               const char *where, struct error *err)
+               cJSON *urls, const char *where, struct error *err)
 {
-    const char *checksum = parse_flag(in, "checksum");
+    const char *checksum = in->f.checksum;
     size_t i;
 
     for (i = 0; i + 1 < words->n; i++) {
@@ -162,6 +163,13 @@ step_url_fetch(const struct parse_instr *in, const struct strvec *words, int dfd
         }
         strvec_push(names, res.name);
         cachekey_add(sk, res.name, res.digest);
+        {
+            cJSON *u = cJSON_CreateObject();
+            cJSON_AddStringToObject(u, "url", words->v[i]);
+            cJSON_AddStringToObject(u, "digest", res.digest);
+            cJSON_AddStringToObject(u, "file", res.name);
+            cJSON_AddItemToArray(urls, u);
+        }
     }
     return 0;
 }
@@ -181,7 +189,7 @@ step_url_fetch(const struct parse_instr *in, const struct strvec *words, int dfd
 static int
 step_url_sources(struct build *b, const struct parse_instr *in, const struct strvec *words,
                  const char *dir, struct strvec *names, struct cachekey *k,
-                 char srcd[DIGEST_STR_LEN + 1], const char *where, struct error *err)
+                 char srcd[DIGEST_STR_LEN + 1], cJSON *urls, const char *where, struct error *err)
 {
     const char *checksum = in->f.checksum;
     cleanup_close int dfd = -1;
@@ -205,7 +213,7 @@ step_url_sources(struct build *b, const struct parse_instr *in, const struct str
         return error_wrap(err, "%s: ADD", where);
     cachekey_init(&sk, "urls");
     rc = step_url_fetch(in, words, dfd, dir, b->o->network == SANDBOX_NET_PRIVATE ? &via : NULL,
-                        names, &sk, where, err);
+                        names, &sk, urls, where, err);
     netbroker_stop(&nb);
     if (rc < 0) {
         digest_release(&sk.d);
@@ -300,6 +308,7 @@ struct step_copy_plan {
     char *url_dir;             /* ADD <url>: the downloads (a registered tmp path) */
     char *chmod_s, *chown_v;
     const struct stage *from;        /* --from stage or image, or NULL */
+    char *from_ref;                  /* --from as expanded */
     struct stage image_src;          /* --from=IMAGE: its state */
     struct dockerignore exclude;     /* --exclude patterns */
     const struct dockerignore *excl; /* &exclude when there are any */
@@ -317,6 +326,7 @@ step_copy_plan_release(struct step_copy_plan *p)
     step_discard(&p->url_dir);
     free(p->chmod_s);
     free(p->chown_v);
+    free(p->from_ref);
     free((char *)p->c.job.dest);
     stage_release(&p->image_src);
     dockerignore_release(&p->exclude);
@@ -345,6 +355,7 @@ step_copy_resolve(struct step_copy_plan *p, struct error *err)
         cleanup_free char *ref = NULL;
         if (expand_word(in->f.from, b->plan.recipe.escape, &p->vars, &ref, err) < 0)
             return error_wrap(err, "%s", p->where);
+        p->from_ref = xstrdup(ref);
         p->from = plan_find_stage(&b->plan, ref);
         if (p->from && (p->from->index >= p->st->index || !p->from->done))
             return error_input(err, "%s: --from=%s: a stage can only copy from an earlier one",
@@ -386,8 +397,8 @@ step_copy_hash(struct step_copy_plan *p, const char *workdir, struct error *err)
     cachekey_add(&k, "workdir", workdir);
     if (step_is_url(p->words.v[0])) {
         p->url_dir = txn_tmp_path(p->b->store->tmp, "add-url");
-        rc =
-            step_url_sources(p->b, in, &p->words, p->url_dir, &p->srcs, &k, p->srcd, p->where, err);
+        rc = step_url_sources(p->b, in, &p->words, p->url_dir, &p->srcs, &k, p->srcd,
+                              json_add_array(p->st->inputs, "urls"), p->where, err);
     } else if (in->nheredocs) {
         rc = step_heredoc_sources(in, &p->vars, &p->words, &p->srcs, &p->hd_bodies, &k, p->srcd,
                                   p->where, err);
@@ -429,6 +440,32 @@ step_copy_dest(struct step_copy_plan *p, const char *workdir, struct error *err)
     return 0;
 }
 
+/*
+ * What blame needs to map a file of the layer back to its input: the
+ * destination, the resolved sources and where they were read from.
+ */
+static void
+step_copy_record(const struct step_copy_plan *p, cJSON *prov)
+{
+    cJSON *c = json_add_object(prov, "copy");
+    cJSON *srcs = json_add_array(c, "sources");
+    size_t i;
+
+    cJSON_AddStringToObject(c, "dest", p->c.job.dest);
+    cJSON_AddBoolToObject(c, "dest_is_dir", p->c.job.dest_is_dir);
+    cJSON_AddBoolToObject(c, "parents", p->in->f.parents != 0);
+    for (i = 0; i < p->srcs.n; i++)
+        cJSON_AddItemToArray(srcs, cJSON_CreateString(p->srcs.v[i]));
+    if (p->from_ref)
+        cJSON_AddStringToObject(c, "from", p->from_ref);
+    if (p->from == &p->image_src)
+        cJSON_AddStringToObject(c, "from_image", p->image_src.base);
+    else if (p->from && p->from->name)
+        cJSON_AddStringToObject(c, "from_stage", p->from->name);
+    if (p->in->nheredocs)
+        cJSON_AddTrueToObject(c, "heredoc");
+}
+
 /* Copies through an overlay of the stage in a private mount namespace, then captures. */
 static int
 step_copy_execute(struct step_copy_plan *p, struct scratch *d, struct error *err)
@@ -468,6 +505,7 @@ step_copy_execute(struct step_copy_plan *p, struct scratch *d, struct error *err
         return error_wrap(err, "%s: %s", p->where, in->original);
     prov = step_provenance(p->st, in, p->key);
     cJSON_AddStringToObject(prov, "sources", p->srcd);
+    step_copy_record(p, prov);
     return step_capture(b, p->st, in, p->key, d, in->original, prov, NULL, err);
 }
 
