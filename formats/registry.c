@@ -1,5 +1,7 @@
 #include "formats/registry.h"
 
+#define OCI_MEDIA_INDEX_ACCEPT "application/vnd.oci.image.index.v1+json"
+
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -1247,6 +1249,28 @@ registry_manifest_push(struct registry_client *c, const char *ref, const char *m
     if (rc == 0 && q.digest_hdr.len && strcmp(buf_cstr(&q.digest_hdr), d) != 0)
         rc = error_set(err, 0, "PUT %s: registry says the manifest is %s, it is %s", url,
                        buf_cstr(&q.digest_hdr), d);
+    registry_req_release(&q);
+    return rc;
+}
+
+int
+registry_referrers_fetch(struct registry_client *c, const char *digest, struct buf *out,
+                         struct error *err)
+{
+    cleanup_free char *url = xasprintf("%s/v2/%s/referrers/%s", c->base, c->repo, digest);
+    struct registry_req q;
+    int rc;
+
+    /* distribution-spec 1.1 "Listing Referrers": 404 means the API is not there */
+    registry_req_init(&q, "GET", url);
+    q.accept = OCI_MEDIA_INDEX_ACCEPT;
+    q.out = out;
+    q.out_max = REGISTRY_MANIFEST_MAX;
+    rc = registry_do(c, &q, err);
+    if (rc == 0 && q.status == 404)
+        rc = 1;
+    else if (rc == 0 && q.status != 200)
+        rc = registry_status_error(c, &q, "referrers", err);
     registry_req_release(&q);
     return rc;
 }

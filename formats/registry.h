@@ -179,6 +179,14 @@ int registry_blob_fetch(struct registry_client *c, const char *digest, long long
 int registry_manifest_fetch(struct registry_client *c, const char *ref, struct buf *out,
                             char **media_type, char digest[DIGEST_STR_LEN + 1], struct error *err);
 
+/*
+ * GET /v2/<repo>/referrers/<digest> (distribution-spec 1.1): appends the
+ * image index of the manifests whose subject is digest to out. Returns 0,
+ * 1 when the registry has no referrers API (404), -1 on error.
+ */
+int registry_referrers_fetch(struct registry_client *c, const char *digest, struct buf *out,
+                             struct error *err);
+
 /* PUT /v2/<repo>/manifests/<ref> with Content-Type media_type; expects 201. */
 int registry_manifest_push(struct registry_client *c, const char *ref, const char *media_type,
                            const void *data, size_t n, struct error *err);

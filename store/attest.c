@@ -313,15 +313,18 @@ attest_index_of(const struct store *s, const char *ref, char out[DIGEST_STR_LEN 
     const struct index_entry *e = NULL;
     int rc;
 
+    struct error le;
+
     if (index_load(s, &idx, err) < 0)
         return -1;
-    rc = index_lookup(&idx, ref, &e, err);
+    error_init(&le);
+    rc = index_lookup(&idx, ref, &e, &le); /* a digest is no name: the caller resolves it */
     if (rc == 0 && e->index_digest[0])
         memcpy(out, e->index_digest, DIGEST_STR_LEN + 1);
     else if (rc == 0)
         rc = 1;
     index_release(&idx);
-    return rc < 0 ? -1 : rc;
+    return rc == 0 ? 0 : 1;
 }
 
 int

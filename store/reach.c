@@ -10,6 +10,7 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
+#include "store/attest.h"
 #include "store/blob.h"
 #include "store/cache.h"
 #include "store/image.h"
@@ -99,6 +100,39 @@ reach_image(const struct store *s, const struct index_entry *e, struct reach *r)
     image_release(&img);
 }
 
+/* A name pointing at an index: the index and its attestation manifests with their blobs. */
+static void
+reach_index(const struct store *s, const struct index_entry *e, struct reach *r)
+{
+    struct attest_index ai;
+    struct error err;
+    size_t i, k;
+
+    error_init(&err);
+    strvec_push(&r->blobs, e->index_digest);
+    if (attest_load(s, e->index_digest, &ai, &err) < 0) {
+        strvec_pushf(&r->problems, "image %s: %s", e->name, err.msg);
+        return;
+    }
+    r->logical += ai.size;
+    for (i = 0; i < ai.n; i++) {
+        if (!ai.m[i].ref[0])
+            continue;
+        strvec_push(&r->blobs, ai.m[i].digest);
+        r->logical += ai.m[i].size;
+        for (k = 0; k < ai.m[i].blobs.n; k++) {
+            long long have = blob_size(s, ai.m[i].blobs.v[k]);
+            strvec_push(&r->blobs, ai.m[i].blobs.v[k]);
+            if (have < 0)
+                strvec_pushf(&r->problems, "image %s: attestation blob %s is missing", e->name,
+                             ai.m[i].blobs.v[k]);
+            else
+                r->logical += have;
+        }
+    }
+    attest_index_release(&ai);
+}
+
 static void
 reach_record(const struct store *s, const char *name, struct reach *r)
 {
@@ -143,8 +177,11 @@ reach_collect(const struct store *s, struct reach *r, struct error *err)
     memset(r, 0, sizeof(*r));
     if (index_load(s, &idx, err) < 0)
         return -1;
-    for (i = 0; i < idx.n; i++)
+    for (i = 0; i < idx.n; i++) {
         reach_image(s, &idx.entries[i], r);
+        if (idx.entries[i].index_digest[0])
+            reach_index(s, &idx.entries[i], r);
+    }
     index_release(&idx);
     d = opendir(cdir);
     while (d && (de = readdir(d)) != NULL) {

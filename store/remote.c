@@ -17,6 +17,8 @@
 #include "formats/oci_archive.h"
 #include "formats/reference.h"
 #include "formats/registries_conf.h"
+#include "formats/intoto.h"
+#include "store/attest.h"
 #include "store/blob.h"
 #include "store/diffid.h"
 #include "store/image.h"
@@ -173,10 +175,178 @@ remote_push_blob(struct store *s, struct registry_client *c, const cJSON *rec,
     return registry_blob_push(c, digest, fd, size, err);
 }
 
+/* A manifest of the store, byte for byte, to ref (a tag or its digest). */
+static int
+remote_push_manifest(struct store *s, struct registry_client *c, const char *digest,
+                     const char *ref, const char *media_type, struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+
+    if (blob_read(s, digest, REGISTRY_MANIFEST_MAX, &b, err) < 0)
+        return -1;
+    return registry_manifest_push(c, ref ? ref : digest, media_type, b.data, b.len, err);
+}
+
+/* BuildKit's way: the attestation manifests by digest, then the index under the tag. */
+static int
+remote_push_index(struct store *s, struct registry_client *c, const cJSON *rec,
+                  const struct registry_ref *r, const struct attest_index *ai, const char *tag,
+                  const struct registry_opts *o, struct strvec *sent, struct error *err)
+{
+    size_t i, k;
+
+    for (i = 0; i < ai->n; i++) {
+        const struct attest_manifest *m = &ai->m[i];
+        if (!m->ref[0] && strcmp(m->digest, ai->image) != 0)
+            continue; /* another platform's image: not in this store */
+        for (k = 0; k < m->blobs.n; k++) {
+            if (remote_push_blob(s, c, rec, r, m->blobs.v[k], o, err) < 0)
+                return -1;
+            strvec_push(sent, m->blobs.v[k]);
+        }
+        if (remote_push_manifest(s, c, m->digest, NULL, m->media_type, err) < 0)
+            return -1;
+    }
+    return remote_push_manifest(s, c, ai->digest, tag, OCI_MEDIA_INDEX, err);
+}
+
+#define REMOTE_EMPTY_DIGEST                                                                        \
+    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+#define REMOTE_EMPTY_MEDIA "application/vnd.oci.empty.v1+json"
+
+/*
+ * image-spec manifest.md "Guidelines for Artifact Usage": an artifact
+ * manifest with the empty config, the statement as its layer and the image
+ * manifest as its subject. Returns its descriptor (for a fallback index).
+ */
+static cJSON *
+remote_referrer(struct store *s, struct registry_client *c, const struct attest_index *ai,
+                const char *blob, const char *ptype, struct error *err)
+{
+    cleanup_cjson cJSON *m = cJSON_CreateObject();
+    cleanup_free char *text = NULL;
+    cJSON *d, *l, *subj, *desc;
+    char dg[DIGEST_STR_LEN + 1];
+
+    cJSON_AddNumberToObject(m, "schemaVersion", 2);
+    cJSON_AddStringToObject(m, "mediaType", OCI_MEDIA_MANIFEST);
+    cJSON_AddStringToObject(m, "artifactType", INTOTO_MEDIA_TYPE);
+    d = json_add_object(m, "config");
+    cJSON_AddStringToObject(d, "mediaType", REMOTE_EMPTY_MEDIA);
+    cJSON_AddStringToObject(d, "digest", REMOTE_EMPTY_DIGEST);
+    cJSON_AddNumberToObject(d, "size", 2);
+    l = cJSON_CreateObject();
+    cJSON_AddStringToObject(l, "mediaType", INTOTO_MEDIA_TYPE);
+    cJSON_AddStringToObject(l, "digest", blob);
+    cJSON_AddNumberToObject(l, "size", (double)blob_size(s, blob));
+    cJSON_AddStringToObject(json_add_object(l, "annotations"), INTOTO_PREDICATE_ANNOTATION, ptype);
+    cJSON_AddItemToArray(json_add_array(m, "layers"), l);
+    subj = json_add_object(m, "subject");
+    cJSON_AddStringToObject(subj, "mediaType", OCI_MEDIA_MANIFEST);
+    cJSON_AddStringToObject(subj, "digest", ai->image);
+    cJSON_AddNumberToObject(subj, "size", (double)ai->image_size);
+    cJSON_AddStringToObject(json_add_object(m, "annotations"), INTOTO_PREDICATE_ANNOTATION, ptype);
+    text = json_print(m);
+    digest_bytes(text, strlen(text), dg);
+    if (registry_manifest_push(c, dg, OCI_MEDIA_MANIFEST, text, strlen(text), err) < 0)
+        return NULL;
+    desc = cJSON_CreateObject();
+    cJSON_AddStringToObject(desc, "mediaType", OCI_MEDIA_MANIFEST);
+    cJSON_AddStringToObject(desc, "digest", dg);
+    cJSON_AddNumberToObject(desc, "size", (double)strlen(text));
+    cJSON_AddStringToObject(desc, "artifactType", INTOTO_MEDIA_TYPE);
+    cJSON_AddStringToObject(json_add_object(desc, "annotations"), INTOTO_PREDICATE_ANNOTATION,
+                            ptype);
+    return desc;
+}
+
+/*
+ * distribution-spec "Referrers Tag Schema": without the referrers API the
+ * referrers are listed in an image index tagged sha256-<hex of the subject>,
+ * merged with what that tag already lists.
+ */
+static int
+remote_referrers_fallback(struct registry_client *c, const char *subject, cJSON *descs,
+                          struct error *err)
+{
+    cleanup_buf struct buf old = BUF_INIT;
+    cleanup_cjson cJSON *idx = NULL;
+    cleanup_free char *mt = NULL, *tag = xasprintf("sha256-%s", digest_hex(subject));
+    cleanup_free char *text = NULL;
+    char dg[DIGEST_STR_LEN + 1];
+    struct error e;
+    cJSON *ms, *d;
+
+    error_init(&e);
+    if (registry_manifest_fetch(c, tag, &old, &mt, dg, &e) == 0)
+        idx = cJSON_ParseWithLength(buf_cstr(&old), old.len);
+    else if (e.kind != ERROR_NOT_FOUND)
+        return *err = e, -1;
+    ms = idx ? cJSON_GetObjectItemCaseSensitive(idx, "manifests") : NULL;
+    if (!cJSON_IsArray(ms)) {
+        cJSON_Delete(idx);
+        idx = cJSON_CreateObject();
+        cJSON_AddNumberToObject(idx, "schemaVersion", 2);
+        cJSON_AddStringToObject(idx, "mediaType", OCI_MEDIA_INDEX);
+        ms = json_add_array(idx, "manifests");
+    }
+    while ((d = cJSON_DetachItemFromArray(descs, 0))) {
+        const cJSON *e2;
+        const char *want = cJSON_GetObjectItemCaseSensitive(d, "digest")->valuestring;
+        int dup = 0;
+        cJSON_ArrayForEach(e2, ms)
+        {
+            const cJSON *x = cJSON_GetObjectItemCaseSensitive(e2, "digest");
+            dup |= cJSON_IsString(x) && !strcmp(x->valuestring, want);
+        }
+        if (dup)
+            cJSON_Delete(d);
+        else
+            cJSON_AddItemToArray(ms, d);
+    }
+    text = json_print(idx);
+    return registry_manifest_push(c, tag, OCI_MEDIA_INDEX, text, strlen(text), err);
+}
+
+/* OCI 1.1: the image under the tag, each statement as a referrer of it. */
+static int
+remote_push_referrers(struct store *s, struct registry_client *c, const cJSON *rec,
+                      const struct registry_ref *r, const struct attest_index *ai, const char *tag,
+                      const struct registry_opts *o, struct strvec *sent, struct error *err)
+{
+    cleanup_cjson cJSON *descs = cJSON_CreateArray();
+    cleanup_buf struct buf api = BUF_INIT;
+    char empty[DIGEST_STR_LEN + 1];
+    size_t i, k;
+    int rc;
+
+    if (remote_push_manifest(s, c, ai->image, tag, OCI_MEDIA_MANIFEST, err) < 0 ||
+        blob_put(s, "{}", 2, empty, err) < 0 || remote_push_blob(s, c, rec, r, empty, o, err) < 0)
+        return -1;
+    for (i = 0; i < ai->n; i++) {
+        const struct attest_manifest *m = &ai->m[i];
+        for (k = 0; m->ref[0] && k < m->predicate_types.n; k++) {
+            cJSON *d;
+            if (remote_push_blob(s, c, rec, r, m->blobs.v[k], o, err) < 0)
+                return -1;
+            strvec_push(sent, m->blobs.v[k]);
+            if (!(d = remote_referrer(s, c, ai, m->blobs.v[k], m->predicate_types.v[k], err)))
+                return -1;
+            cJSON_AddItemToArray(descs, d);
+        }
+    }
+    rc = registry_referrers_fetch(c, ai->image, &api, err);
+    if (rc < 0)
+        return -1;
+    return rc == 1 ? remote_referrers_fallback(c, ai->image, descs, err) : 0;
+}
+
 int
 remote_push(struct store *s, const char *image, const char *dest, const struct registry_opts *o,
             char out_digest[DIGEST_STR_LEN + 1], struct error *err)
 {
+    struct attest_index ai;
+    char top[DIGEST_STR_LEN + 1];
     struct registry_ref r;
     struct image img;
     struct registry_client *c = NULL;
@@ -206,9 +376,22 @@ remote_push(struct store *s, const char *image, const char *dest, const struct r
             goto out;
         strvec_push(&sent, d);
     }
-    if (registry_manifest_push(c, r.digest[0] && !r.tag ? img.digest : r.tag,
-                               img.manifest.media_type, man.data, man.len, err) < 0)
+    /* an image with attestations: its index, or (--attest-format referrers) its referrers */
+    if (attest_index_of(s, image, top, err) == 0) {
+        if (attest_load(s, top, &ai, err) < 0)
+            goto out;
+        rc = ai.referrers ? remote_push_referrers(s, c, rec, &r, &ai, r.tag, o, &sent, err)
+                          : remote_push_index(s, c, rec, &r, &ai, r.tag, o, &sent, err);
+        if (rc == 0)
+            memcpy(img.digest, ai.referrers ? ai.image : ai.digest, sizeof(img.digest));
+        attest_index_release(&ai);
+        if (rc < 0)
+            goto out;
+        rc = -1;
+    } else if (registry_manifest_push(c, r.digest[0] && !r.tag ? img.digest : r.tag,
+                                      img.manifest.media_type, man.data, man.len, err) < 0) {
         goto out;
+    }
     where = xasprintf("%s/%s", r.host, r.repo);
     if (remote_record_save(s, &sent, where, err) < 0)
         goto out;
