@@ -16,6 +16,7 @@
 #include "formats/json.h"
 #include "formats/oci.h"
 #include "formats/oci_archive.h"
+#include "store/attest.h"
 #include "store/blob.h"
 #include "store/image.h"
 #include "store/index.h"
@@ -40,6 +41,12 @@ struct export_plan {
     char manifest_digest[DIGEST_STR_LEN + 1];
     const char *manifest_type;
     char *name; /* for tags, or NULL */
+    /*
+     * The index the name points at (the image's attestations beside it),
+     * written as is when the image manifest is: attest.n is 0 otherwise.
+     */
+    struct attest_index attest;
+    struct strvec attest_blobs; /* the index, its attestation manifests and their blobs */
 };
 
 int
@@ -80,6 +87,8 @@ export_plan_release(struct export_plan *p)
     free(p->name);
     buf_release(&p->config);
     image_release(&p->img);
+    attest_index_release(&p->attest);
+    strvec_release(&p->attest_blobs);
 }
 
 /* A blob streamed out must be the one its descriptor names: the store may be damaged. */
@@ -313,6 +322,32 @@ export_name(struct export_plan *p, const char *ref, const char *name_for_tags, s
     return 0;
 }
 
+/* An image with attestations keeps them: its index and what the index holds beside it. */
+static int
+export_attestations(struct export_plan *p, const char *ref, struct error *err)
+{
+    char top[DIGEST_STR_LEN + 1];
+    size_t i, k;
+
+    if (attest_index_of(p->s, ref, top, err) != 0)
+        return 0;
+    if (attest_load(p->s, top, &p->attest, err) < 0)
+        return -1;
+    if (strcmp(p->attest.image, p->manifest_digest) != 0) {
+        attest_index_release(&p->attest);
+        return 0;
+    }
+    strvec_push(&p->attest_blobs, top);
+    for (i = 0; i < p->attest.n; i++) {
+        if (!p->attest.m[i].ref[0])
+            continue;
+        strvec_push(&p->attest_blobs, p->attest.m[i].digest);
+        for (k = 0; k < p->attest.m[i].blobs.n; k++)
+            strvec_push(&p->attest_blobs, p->attest.m[i].blobs.v[k]);
+    }
+    return 0;
+}
+
 static int
 export_plan_make(struct export_plan *p, const char *ref, enum export_format fmt,
                  enum compress_kind comp, int recompress, const char *name_for_tags,
@@ -330,7 +365,11 @@ export_plan_make(struct export_plan *p, const char *ref, enum export_format fmt,
     changed = export_layers(p, comp, recompress, err);
     if (changed < 0 || export_name(p, ref, name_for_tags, err) < 0)
         return -1;
-    return fmt == EXPORT_DOCKER_ARCHIVE ? 0 : export_manifest(p, changed, err);
+    if (fmt == EXPORT_DOCKER_ARCHIVE)
+        return 0;
+    if (export_manifest(p, changed, err) < 0)
+        return -1;
+    return changed ? 0 : export_attestations(p, ref, err);
 }
 
 /* Opens the bytes of layer i for reading. */
@@ -358,6 +397,11 @@ export_index_json(struct export_plan *p)
     d.media_type = (char *)p->manifest_type;
     memcpy(d.digest, p->manifest_digest, sizeof(d.digest));
     d.size = (long long)p->manifest_len;
+    if (p->attest.n) { /* the name goes to the index, as in the store */
+        d.media_type = (char *)OCI_MEDIA_INDEX;
+        memcpy(d.digest, p->attest.digest, sizeof(d.digest));
+        d.size = p->attest.size;
+    }
     oci_archive_index_add(&idx, &d, p->name);
     out = oci_archive_index_write(&idx);
     oci_archive_index_release(&idx);
@@ -433,8 +477,14 @@ export_write_dir(struct export_plan *p, int dirfd, struct error *err)
     }
     if (export_dir_blob(dirfd, p->img.manifest.config.digest, -1, p->config.data, p->config.len,
                         err) < 0 ||
-        export_dir_blob(dirfd, p->manifest_digest, -1, p->manifest, p->manifest_len, err) < 0 ||
-        export_dir_file(dirfd, "oci-layout", -1, NULL, layout, strlen(layout), err) < 0 ||
+        export_dir_blob(dirfd, p->manifest_digest, -1, p->manifest, p->manifest_len, err) < 0)
+        return -1;
+    for (i = 0; i < p->attest_blobs.n; i++) {
+        cleanup_close int in = blob_open(p->s, p->attest_blobs.v[i], err);
+        if (in < 0 || export_dir_blob(dirfd, p->attest_blobs.v[i], in, NULL, 0, err) < 0)
+            return -1;
+    }
+    if (export_dir_file(dirfd, "oci-layout", -1, NULL, layout, strlen(layout), err) < 0 ||
         export_dir_file(dirfd, "index.json", -1, NULL, index, strlen(index), err) < 0)
         return -1;
     if (fs_fsync_dir(dirfd, "blobs/sha256", err) < 0 || fs_fsync_dir(dirfd, ".", err) < 0)
@@ -490,6 +540,25 @@ export_write_oci_tar(struct export_plan *p, struct archive_io_writer *w, struct 
         if (archive_io_add_bytes(w, c, p->config.data, p->config.len, err) < 0 ||
             archive_io_add_bytes(w, m, p->manifest, p->manifest_len, err) < 0)
             return -1;
+    }
+    for (i = 0; i < p->attest_blobs.n; i++) {
+        cleanup_free char *name = xasprintf("blobs/sha256/%s", digest_hex(p->attest_blobs.v[i]));
+        cleanup_close int in = blob_open(p->s, p->attest_blobs.v[i], err);
+        struct digest_ctx d;
+        int dup = 0;
+        for (k = 0; k < done.n; k++)
+            dup |= !strcmp(done.v[k], name);
+        if (dup)
+            continue;
+        digest_init(&d);
+        if (in < 0 || archive_io_add_fd(w, name, in, (uint64_t)blob_size(p->s, p->attest_blobs.v[i]),
+                                        &d, err) < 0) {
+            digest_release(&d);
+            return -1;
+        }
+        if (export_check(&d, p->attest_blobs.v[i], err) < 0)
+            return -1;
+        strvec_push(&done, name);
     }
     if (archive_io_add_bytes(w, "oci-layout", layout, strlen(layout), err) < 0 ||
         archive_io_add_bytes(w, "index.json", index, strlen(index), err) < 0)
