@@ -25,6 +25,7 @@ attest_manifest_release(struct attest_manifest *m)
     free(m->media_type);
     free(m->os);
     free(m->arch);
+    free(m->sizes);
     strvec_release(&m->blobs);
     strvec_release(&m->predicate_types);
 }
@@ -87,15 +88,21 @@ attest_read_manifest(const struct store *s, struct attest_manifest *m, struct er
         const cJSON *ann = cJSON_GetObjectItemCaseSensitive(l, "annotations");
         const char *dg = json_string(l, "digest", 1, what, err);
         const char *pt = json_string(ann, INTOTO_PREDICATE_ANNOTATION, 0, what, err);
-        if (!dg || digest_validate(dg, err) < 0)
+        long long size = 0;
+        if (!dg || digest_validate(dg, err) < 0 || json_int(l, "size", 1, &size, what, err) < 0)
             return error_wrap(err, "%s: layers[]", what);
+        m->sizes = xrealloc(m->sizes, (m->blobs.n + 2) * sizeof(*m->sizes));
+        m->sizes[m->blobs.n] = size;
         strvec_push(&m->blobs, dg);
         strvec_push(&m->predicate_types, pt ? pt : "");
     }
     {
         const char *dg = json_string(cfg, "digest", 1, what, err);
-        if (!dg || digest_validate(dg, err) < 0)
+        long long size = 0;
+        if (!dg || digest_validate(dg, err) < 0 || json_int(cfg, "size", 1, &size, what, err) < 0)
             return error_wrap(err, "%s: config", what);
+        m->sizes = xrealloc(m->sizes, (m->blobs.n + 2) * sizeof(*m->sizes));
+        m->sizes[m->blobs.n] = size;
         strvec_push(&m->blobs, dg);
     }
     return 0;
@@ -368,4 +375,46 @@ attest_find(const struct store *s, const char *ref, const char *predicate_type, 
         memcpy(image, ai.image, sizeof(ai.image));
     attest_index_release(&ai);
     return rc;
+}
+
+int
+attest_adopt(struct store *s, const char *index_json, size_t len, const char *image,
+             attest_fetch_fn fetch, void *arg, char out_digest[DIGEST_STR_LEN + 1],
+             long long *out_size, struct error *err)
+{
+    struct oci_archive_index idx;
+    size_t i, k;
+    int rc = 0, with = 0;
+
+    if (oci_archive_index_parse(index_json, len, "image index", &idx, err) < 0)
+        return -1;
+    for (i = 0; i < idx.n && rc == 0; i++) {
+        const char *ref = attest_annotation(&idx.entries[i].desc.annotations, INTOTO_REF_DIGEST);
+        int att = attest_is_attestation(&idx.entries[i].desc.annotations);
+        if ((!att && strcmp(idx.entries[i].desc.digest, image) != 0) ||
+            (att && (!ref || strcmp(ref, image) != 0)))
+            rc = 1; /* another image, or attestations of one */
+        with |= att;
+    }
+    for (i = 0; i < idx.n && rc == 0 && with; i++) {
+        struct attest_manifest m;
+        if (!attest_is_attestation(&idx.entries[i].desc.annotations))
+            continue;
+        memset(&m, 0, sizeof(m));
+        memcpy(m.digest, idx.entries[i].desc.digest, sizeof(m.digest));
+        if (fetch(arg, m.digest, idx.entries[i].desc.size, 1, err) < 0 ||
+            attest_read_manifest(s, &m, err) < 0)
+            rc = -1;
+        for (k = 0; rc == 0 && k < m.blobs.n; k++)
+            if (!blob_exists(s, m.blobs.v[k]) && fetch(arg, m.blobs.v[k], m.sizes[k], 0, err) < 0)
+                rc = -1;
+        attest_manifest_release(&m);
+    }
+    oci_archive_index_release(&idx);
+    if (rc != 0 || !with)
+        return rc < 0 ? -1 : 1;
+    if (blob_put(s, index_json, len, out_digest, err) < 0)
+        return -1;
+    *out_size = (long long)len;
+    return 0;
 }

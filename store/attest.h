@@ -43,7 +43,8 @@ struct attest_manifest {
     char *media_type;
     char ref[DIGEST_STR_LEN + 1];  /* attestation manifests: the image they are about; else "" */
     char *os, *arch;               /* platform, NULL when absent */
-    struct strvec blobs;           /* config and layer digests (attestation manifests only) */
+    struct strvec blobs;           /* layer digests, then the config (attestation manifests only) */
+    long long *sizes;              /* the size of each of blobs */
     struct strvec predicate_types; /* of each layer (attestation manifests only) */
 };
 
@@ -104,6 +105,23 @@ int attest_index_of(const struct store *s, const char *ref, char out[DIGEST_STR_
  */
 int attest_index_image(const struct store *s, const char *digest, char out[DIGEST_STR_LEN + 1],
                        long long *out_size, struct error *err);
+
+/*
+ * Brings the attestations of an index read from elsewhere (an OCI layout, a
+ * registry) into the store: fetch(arg, digest, size, manifest, err) must
+ * store the blob digest (size -1 when unknown; checked against the digest;
+ * manifest set for a manifest, which a registry serves apart). When the
+ * index (index_json, len bytes) holds image manifest image and, beside
+ * it, only attestation manifests about it, they and their blobs are
+ * fetched and the index is stored: writes its digest and size and returns
+ * 0. Returns 1 (nothing stored) for an index of several images, whose
+ * other platforms the store does not get.
+ */
+typedef int (*attest_fetch_fn)(void *arg, const char *digest, long long size, int manifest,
+                               struct error *err);
+int attest_adopt(struct store *s, const char *index_json, size_t len, const char *image,
+                 attest_fetch_fn fetch, void *arg, char out_digest[DIGEST_STR_LEN + 1],
+                 long long *out_size, struct error *err);
 
 /* Returns 1 when an index descriptor's annotations ("k=v") mark an attestation manifest. */
 int attest_is_attestation(const struct strvec *annotations);

@@ -551,8 +551,9 @@ export_write_oci_tar(struct export_plan *p, struct archive_io_writer *w, struct 
         if (dup)
             continue;
         digest_init(&d);
-        if (in < 0 || archive_io_add_fd(w, name, in, (uint64_t)blob_size(p->s, p->attest_blobs.v[i]),
-                                        &d, err) < 0) {
+        if (in < 0 ||
+            archive_io_add_fd(w, name, in, (uint64_t)blob_size(p->s, p->attest_blobs.v[i]), &d,
+                              err) < 0) {
             digest_release(&d);
             return -1;
         }

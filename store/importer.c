@@ -23,6 +23,7 @@
 #include "formats/tar_write.h"
 #include "store/blob.h"
 #include "store/diffid.h"
+#include "store/attest.h"
 #include "store/image.h"
 #include "store/index.h"
 #include "store/layer.h"
@@ -320,6 +321,52 @@ discard_dir:
     return -1;
 }
 
+struct importer_fetch_ctx {
+    struct store *s;
+    int dirfd;
+};
+
+/* Stores blob digest of the layout (attest_adopt's fetch): read inside the layout, checked. */
+static int
+importer_fetch(void *arg, const char *digest, long long size, int manifest, struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_free char *rel = xasprintf("blobs/sha256/%s", digest_hex(digest));
+    struct importer_fetch_ctx *f = arg;
+    char got[DIGEST_STR_LEN + 1];
+
+    (void)manifest; /* a layout keeps manifests among the blobs */
+    if (importer_read(f->dirfd, rel, OCI_ARCHIVE_DOC_MAX * 16, &b, err) < 0)
+        return -1;
+    if (size >= 0 && (long long)b.len != size)
+        return error_input(err, "blob %s: %zu bytes, its descriptor says %lld", digest, b.len,
+                           size);
+    if (blob_put(f->s, buf_cstr(&b), b.len, got, err) < 0)
+        return -1;
+    if (strcmp(got, digest) != 0)
+        return error_input(err, "blob %s: content hashes to %s", digest, got);
+    return 0;
+}
+
+/*
+ * An index naming one image and its attestations (strata's and BuildKit's
+ * way) comes in whole: the name then points at it, as it did where it
+ * came from.
+ */
+static int
+importer_oci_attest(struct store *s, int dirfd, const struct oci_descriptor *top, const char *image,
+                    char out[DIGEST_STR_LEN + 1], long long *out_size, struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    struct importer_fetch_ctx f = {s, dirfd};
+
+    if (strcmp(top->media_type, OCI_MEDIA_INDEX) != 0)
+        return 1;
+    if (importer_blob(dirfd, top, OCI_ARCHIVE_DOC_MAX, "index", &b, err) < 0)
+        return -1;
+    return attest_adopt(s, buf_cstr(&b), b.len, image, importer_fetch, &f, out, out_size, err);
+}
+
 /* Follows nested indexes (at most 4 deep) to the manifest for this machine. */
 static int
 importer_oci_resolve(int dirfd, struct oci_descriptor *d, struct error *err)
@@ -374,7 +421,8 @@ importer_oci_layers(struct store *s, int dirfd, const struct oci_manifest *m,
 
 static int
 importer_oci(struct store *s, int dirfd, const char *name, const char *norm,
-             char out[DIGEST_STR_LEN + 1], long long *out_size, struct error *err)
+             char out[DIGEST_STR_LEN + 1], long long *out_size, char idx_dg[DIGEST_STR_LEN + 1],
+             long long *idx_size, struct error *err)
 {
     cleanup_buf struct buf lb = BUF_INIT;
     cleanup_buf struct buf ib = BUF_INIT;
@@ -383,7 +431,7 @@ importer_oci(struct store *s, int dirfd, const char *name, const char *norm,
     cleanup_cjson cJSON *cfg = NULL;
     cleanup_strvec struct strvec diff_ids = STRVEC_INIT;
     struct oci_archive_index idx;
-    struct oci_descriptor d = {0};
+    struct oci_descriptor d = {0}, top = {0};
     struct oci_manifest m;
     char what[128], dg[DIGEST_STR_LEN + 1];
     long k;
@@ -398,8 +446,10 @@ importer_oci(struct store *s, int dirfd, const char *name, const char *norm,
     k = oci_archive_index_select(&idx, name, err);
     if (k < 0)
         k = oci_archive_index_select(&idx, norm, err);
-    if (k >= 0)
+    if (k >= 0) {
         oci_descriptor_copy(&d, &idx.entries[k].desc);
+        oci_descriptor_copy(&top, &idx.entries[k].desc);
+    }
     oci_archive_index_release(&idx);
     if (k < 0)
         return -1;
@@ -419,10 +469,14 @@ importer_oci(struct store *s, int dirfd, const char *name, const char *norm,
         blob_put(s, buf_cstr(&mb), mb.len, out, err) < 0)
         goto out;
     *out_size = (long long)mb.len;
-    rc = 0;
+    rc = importer_oci_attest(s, dirfd, &top, out, idx_dg, idx_size, err);
+    if (rc == 1)
+        idx_dg[0] = '\0';
+    rc = rc < 0 ? -1 : 0;
 out:
     oci_manifest_release(&m);
     oci_descriptor_release(&d);
+    oci_descriptor_release(&top);
     return rc;
 }
 
@@ -634,8 +688,8 @@ importer_import(struct store *s, const char *path, enum importer_kind kind, cons
     cleanup_free char *stage = NULL;
     cleanup_free char *norm = index_normalize(name, err);
     cleanup_close int dfd = -1;
-    char digest[DIGEST_STR_LEN + 1];
-    long long size = 0;
+    char digest[DIGEST_STR_LEN + 1], top[DIGEST_STR_LEN + 1] = "";
+    long long size = 0, top_size = 0;
     int rc;
 
     if (!norm)
@@ -659,7 +713,7 @@ importer_import(struct store *s, const char *path, enum importer_kind kind, cons
     if (dfd < 0) {
         rc = error_input(err, "import %s: %s", path, strerror(errno));
     } else if (kind == IMPORTER_OCI_LAYOUT || kind == IMPORTER_OCI_ARCHIVE) {
-        rc = importer_oci(s, dfd, name, norm, digest, &size, err);
+        rc = importer_oci(s, dfd, name, norm, digest, &size, top, &top_size, err);
     } else if (kind == IMPORTER_DOCKER_ARCHIVE || kind == IMPORTER_DOCKER_DIR) {
         rc = importer_docker(s, dfd, name, norm, digest, &size, err);
     } else {
@@ -670,7 +724,7 @@ importer_import(struct store *s, const char *path, enum importer_kind kind, cons
     if (rc < 0)
         return error_wrap(err, "import %s", path);
     /* the name last: a failed import leaves nothing tagged */
-    if (index_set(s, norm, digest, size, err) < 0)
+    if (index_set(s, norm, top[0] ? top : digest, top[0] ? top_size : size, err) < 0)
         return -1;
     memcpy(out_digest, digest, sizeof(digest));
     return 0;

@@ -516,7 +516,7 @@ remote_is_index(const char *mt, const struct buf *body)
 /* Fetches the manifest of r, resolving an index to this machine's platform. */
 static int
 remote_fetch_manifest(struct registry_client *c, const struct registry_ref *r, struct buf *body,
-                      char digest[DIGEST_STR_LEN + 1], struct error *err)
+                      char digest[DIGEST_STR_LEN + 1], struct buf *top, struct error *err)
 {
     cleanup_free char *ref = xstrdup(r->digest[0] ? r->digest : r->tag);
     long long want_size = -1;
@@ -540,6 +540,8 @@ remote_fetch_manifest(struct registry_client *c, const struct registry_ref *r, s
                              want_size);
         if (!remote_is_index(mt, body))
             return 0;
+        if (depth == 0 && top) /* the index itself: it may carry attestations */
+            buf_add(top, body->data, body->len);
         snprintf(what, sizeof(what), "%s/%s index %s", registry_client_base(c), r->repo, digest);
         if (oci_archive_index_parse(buf_cstr(body), body->len, what, &idx, err) < 0)
             return -1;
@@ -596,7 +598,7 @@ remote_check_sizes(const struct store *s, const struct oci_manifest *m, struct e
 static int
 remote_pull_parts(struct store *s, struct registry_client *c, const struct registry_ref *r,
                   const struct registry_opts *o, struct buf *body, char digest[DIGEST_STR_LEN + 1],
-                  struct strvec *got, struct error *err)
+                  struct buf *top, struct strvec *got, struct error *err)
 {
     cleanup_cjson cJSON *cfg = NULL;
     cleanup_strvec struct strvec diff_ids = STRVEC_INIT;
@@ -605,7 +607,7 @@ remote_pull_parts(struct store *s, struct registry_client *c, const struct regis
     size_t i;
     int rc = -1;
 
-    if (remote_fetch_manifest(c, r, body, digest, err) < 0)
+    if (remote_fetch_manifest(c, r, body, digest, top, err) < 0)
         return -1;
     snprintf(what, sizeof(what), "%s/%s manifest %s", registry_client_base(c), r->repo, digest);
     if (oci_manifest_parse(buf_cstr(body), body->len, what, &m, err) < 0) {
@@ -631,6 +633,46 @@ out:
     return rc;
 }
 
+struct remote_fetch_ctx {
+    struct store *s;
+    struct registry_client *c;
+    struct strvec *got;
+};
+
+/* attest_adopt's fetch: an attestation manifest or one of its blobs, checked and stored. */
+static int
+remote_fetch_attest(void *arg, const char *digest, long long size, int manifest, struct error *err)
+{
+    struct remote_fetch_ctx *f = arg;
+    struct blob_writer w = {NULL, NULL, -1};
+    char got[DIGEST_STR_LEN + 1];
+
+    if (blob_exists(f->s, digest))
+        return 0;
+    if (manifest) {
+        cleanup_buf struct buf b = BUF_INIT;
+        cleanup_free char *mt = NULL;
+        if (registry_manifest_fetch(f->c, digest, &b, &mt, got, err) < 0)
+            return -1;
+        if (size >= 0 && (long long)b.len != size)
+            return error_set(err, 0, "manifest %s: %zu bytes, index says %lld", digest, b.len,
+                             size);
+        return blob_put(f->s, b.data, b.len, got, err);
+    }
+    if (blob_writer_open(f->s, &w, err) < 0)
+        return -1;
+    if (size < 0 || size > (long long)(64u << 20)) {
+        blob_writer_abort(&w);
+        return error_set(err, 0, "attestation blob %s: size %lld is over the limit", digest, size);
+    }
+    if (registry_blob_fetch(f->c, digest, size, w.fd, err) < 0) {
+        blob_writer_abort(&w);
+        return -1;
+    }
+    strvec_push(f->got, digest);
+    return blob_writer_commit(&w, digest, err);
+}
+
 /* Pulls r from its host into the store, named name (a full name). */
 static int
 remote_pull_from(struct store *s, const struct registry_ref *r, const char *name,
@@ -639,18 +681,30 @@ remote_pull_from(struct store *s, const struct registry_ref *r, const char *name
 {
     struct registry_client *c = NULL;
     cleanup_buf struct buf body = BUF_INIT;
+    cleanup_buf struct buf top = BUF_INIT;
     cleanup_strvec struct strvec got = STRVEC_INIT;
     cleanup_free char *norm = index_normalize(name, err);
     cleanup_free char *where = NULL;
-    char digest[DIGEST_STR_LEN + 1];
-    int rc = -1;
+    char digest[DIGEST_STR_LEN + 1], top_dg[DIGEST_STR_LEN + 1];
+    long long top_size = 0;
+    int rc = -1, have_top = 0;
 
     if (!norm || !(c = registry_client_new(r->host, r->repo, o, 0, err)))
         goto out;
-    if (remote_pull_parts(s, c, r, o, &body, digest, &got, err) < 0)
+    if (remote_pull_parts(s, c, r, o, &body, digest, &top, &got, err) < 0)
         goto out;
+    /* an index of this image and its attestations comes whole; the name points at it */
+    if (top.len) {
+        struct remote_fetch_ctx f = {s, c, &got};
+        int ar = attest_adopt(s, buf_cstr(&top), top.len, digest, remote_fetch_attest, &f, top_dg,
+                              &top_size, err);
+        if (ar < 0)
+            goto out;
+        have_top = ar == 0;
+    }
     /* the name last: a failed pull leaves nothing tagged */
-    if (index_set(s, norm, digest, (long long)body.len, err) < 0)
+    if (index_set(s, norm, have_top ? top_dg : digest, have_top ? top_size : (long long)body.len,
+                  err) < 0)
         goto out;
     where = xasprintf("%s/%s", r->host, r->repo);
     if (remote_record_save(s, &got, where, err) < 0)
