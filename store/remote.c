@@ -673,6 +673,105 @@ remote_fetch_attest(void *arg, const char *digest, long long size, int manifest,
     return blob_writer_commit(&w, digest, err);
 }
 
+/* One referrer (an artifact manifest about image): its in-toto statement, read and checked. */
+static int
+remote_referrer_statement(struct store *s, struct registry_client *c, const char *digest,
+                          const char *image, struct strvec *types, struct strvec *texts,
+                          struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_buf struct buf st = BUF_INIT;
+    cleanup_cjson cJSON *m = NULL;
+    cleanup_free char *mt = NULL;
+    struct remote_fetch_ctx f = {s, c, NULL};
+    const cJSON *l, *subj;
+    const char *pt, *ld;
+    long long size = 0;
+    char got[DIGEST_STR_LEN + 1];
+    struct strvec none = STRVEC_INIT;
+
+    f.got = &none;
+    if (registry_manifest_fetch(c, digest, &b, &mt, got, err) < 0 ||
+        !(m = json_parse(buf_cstr(&b), b.len, "referrer", err)))
+        return -1;
+    subj = cJSON_GetObjectItemCaseSensitive(m, "subject");
+    l = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "layers"), 0);
+    pt = json_string(cJSON_GetObjectItemCaseSensitive(l, "annotations"),
+                     INTOTO_PREDICATE_ANNOTATION, 0, "", NULL);
+    ld = json_string(l, "digest", 0, "", NULL);
+    if (!pt || !ld || json_int(l, "size", 1, &size, "referrer layer", err) < 0 ||
+        strcmp(json_string(l, "mediaType", 0, "", NULL) ? json_string(l, "mediaType", 0, "", NULL)
+                                                        : "",
+               INTOTO_MEDIA_TYPE) != 0 ||
+        !json_string(subj, "digest", 0, "", NULL) ||
+        strcmp(json_string(subj, "digest", 0, "", NULL), image) != 0 ||
+        digest_validate(ld, err) < 0) {
+        strvec_release(&none);
+        return 0; /* not an in-toto statement about this image: not ours to keep */
+    }
+    if (remote_fetch_attest(&f, ld, size, 0, err) < 0 ||
+        blob_read(s, ld, 64u << 20, &st, err) < 0) {
+        strvec_release(&none);
+        return -1;
+    }
+    strvec_release(&none);
+    strvec_push(types, pt);
+    strvec_push_owned(texts, buf_detach(&st));
+    return 0;
+}
+
+/*
+ * OCI 1.1 referrers of a pulled image (the referrers API, else the
+ * sha256-<hex> fallback tag): in-toto statements about it become a local
+ * index as a build with --attest-format referrers makes. Returns 0 with
+ * the index in out, 1 when there is none.
+ */
+static int
+remote_pull_referrers(struct store *s, struct registry_client *c, const char *image,
+                      char out[DIGEST_STR_LEN + 1], long long *out_size, struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_cjson cJSON *idx = NULL;
+    cleanup_strvec struct strvec types = STRVEC_INIT;
+    cleanup_strvec struct strvec texts = STRVEC_INIT;
+    cleanup_free char *tag = xasprintf("sha256-%s", digest_hex(image));
+    cleanup_free struct attest_statement *st = NULL;
+    const cJSON *d;
+    struct error e;
+    size_t i;
+    int rc = registry_referrers_fetch(c, image, &b, err);
+
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        cleanup_free char *mt = NULL;
+        char dg[DIGEST_STR_LEN + 1];
+        error_init(&e);
+        buf_reset(&b);
+        if (registry_manifest_fetch(c, tag, &b, &mt, dg, &e) < 0)
+            return e.kind == ERROR_NOT_FOUND ? 1 : (*err = e, -1);
+    }
+    if (!(idx = json_parse(buf_cstr(&b), b.len, "referrers index", err)))
+        return -1;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests"))
+    {
+        const char *at = json_string(d, "artifactType", 0, "", NULL);
+        const char *dg = json_string(d, "digest", 0, "", NULL);
+        if (at && dg && !strcmp(at, INTOTO_MEDIA_TYPE) && digest_validate(dg, err) == 0 &&
+            remote_referrer_statement(s, c, dg, image, &types, &texts, err) < 0)
+            return -1;
+    }
+    if (!types.n)
+        return 1;
+    st = xcalloc(types.n, sizeof(*st));
+    for (i = 0; i < types.n; i++) {
+        st[i].predicate_type = types.v[i];
+        st[i].json = texts.v[i];
+        st[i].len = strlen(texts.v[i]);
+    }
+    return attest_attach(s, image, st, types.n, 1, out, out_size, err);
+}
+
 /* Pulls r from its host into the store, named name (a full name). */
 static int
 remote_pull_from(struct store *s, const struct registry_ref *r, const char *name,
@@ -698,6 +797,11 @@ remote_pull_from(struct store *s, const struct registry_ref *r, const char *name
         struct remote_fetch_ctx f = {s, c, &got};
         int ar = attest_adopt(s, buf_cstr(&top), top.len, digest, remote_fetch_attest, &f, top_dg,
                               &top_size, err);
+        if (ar < 0)
+            goto out;
+        have_top = ar == 0;
+    } else {
+        int ar = remote_pull_referrers(s, c, digest, top_dg, &top_size, err);
         if (ar < 0)
             goto out;
         have_top = ar == 0;
