@@ -250,12 +250,19 @@ blame_step(const struct blame *b, const struct blame_layer *l, struct buf *out)
     buf_adds(out, ins);
 }
 
-/* For a COPY: the source that gave dest path p (context-relative, or in the --from tree). */
+/*
+ * For a COPY: the source that gave dest path p (context-relative, or in the
+ * --from tree). Dockerfile reference, "COPY": a file source lands at
+ * dest/<its name> (or at dest itself), a directory's content lands in dest.
+ * files (the context files the step hashed) tells which it was; without it
+ * (--from) a name match wins, else the directory reading.
+ */
 static char *
-blame_copy_source(const cJSON *copy, const char *p)
+blame_copy_source(const cJSON *copy, const cJSON *files, const char *p)
 {
     const char *dest = json_string(copy, "dest", 0, "", NULL);
     const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(copy, "sources"), *s;
+    char *guess = NULL;
     size_t dl;
 
     if (!dest)
@@ -272,13 +279,22 @@ blame_copy_source(const cJSON *copy, const char *p)
     {
         const char *v = cJSON_IsString(s) ? s->valuestring : "";
         const char *base = strrchr(v, '/') ? strrchr(v, '/') + 1 : v;
-        size_t bl = strlen(base);
-        if (!strcmp(v, "."))
-            return xstrdup(p); /* the context's content */
-        if (!strncmp(p, base, bl) && (p[bl] == '\0' || p[bl] == '/'))
-            return xasprintf("%s%s", v, p + bl);
+        char *inside = !strcmp(v, ".") ? xstrdup(p) : xasprintf("%s/%s", v, p);
+        if (!strcmp(p, base) && (!files || cJSON_GetObjectItemCaseSensitive(files, v))) {
+            free(inside);
+            free(guess);
+            return xstrdup(v);
+        }
+        if (files && cJSON_GetObjectItemCaseSensitive(files, inside)) {
+            free(guess);
+            return inside;
+        }
+        if (!guess)
+            guess = inside;
+        else
+            free(inside);
     }
-    return NULL;
+    return guess;
 }
 
 /* The input the step read for path p: a context file, a stage's path, a URL or a command. */
@@ -289,7 +305,10 @@ blame_input(const struct blame_layer *l, const char *p, struct buf *out)
     const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(prov, "inputs");
     const cJSON *copy = cJSON_GetObjectItemCaseSensitive(prov, "copy");
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(inputs, "command"), *u, *a;
-    cleanup_free char *src = copy ? blame_copy_source(copy, p) : NULL;
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(inputs, "files");
+    cleanup_free char *src =
+        copy ? blame_copy_source(copy, json_string(copy, "from", 0, "", NULL) ? NULL : files, p)
+             : NULL;
 
     cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(inputs, "urls"))
     {
