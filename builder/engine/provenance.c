@@ -353,7 +353,7 @@ provenance_attach(struct build *b, const struct stage *target, const char *image
     free(texts[0]);
     free(texts[1]);
     if (rc == 0)
-        progress_line("attestations (%s%s%s) attached in %.2fs",
+        progress_line("attestations (%s%s%s) attached in %.3fs",
                       b->o->provenance != PROVENANCE_OFF ? "provenance" : "", n == 2 ? ", " : "",
                       b->o->sbom ? "sbom" : "", (log_now_ms() - t0) / 1000.0);
     return rc;
