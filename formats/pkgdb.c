@@ -5,6 +5,7 @@
 #include "formats/pkgdb.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -184,8 +185,10 @@ pkgdb_parse_apk(const char *text, size_t len, const char *what, struct pkgdb *db
         more = pkgdb_line(text, len, &pos, &line, &n);
         lineno += more;
         if (!more || n == 0) {
-            if (name)
-                pkgdb_add(db, name, version, arch, lic, origin);
+            if (name) {
+                cleanup_free char *expr = lic ? pkgdb_spdx_expression(lic) : NULL;
+                pkgdb_add(db, name, version, arch, expr, origin);
+            }
             free(name);
             free(version);
             free(arch);
@@ -281,6 +284,15 @@ pkgdb_license_id(struct buf *out, const char *name, size_t n)
             buf_adds(out, pkgdb_spdx_map[i][1]);
             return;
         }
+        /* already an SPDX id (apk and rpm databases often use them) */
+        if (strlen(pkgdb_spdx_map[i][1]) == n && !strncmp(pkgdb_spdx_map[i][1], name, n)) {
+            buf_add(out, name, n);
+            return;
+        }
+    }
+    if (n > 11 && !strncmp(name, "LicenseRef-", 11)) {
+        buf_add(out, name, n);
+        return;
     }
     /* idstring: letters, digits, "." and "-" only; DEP-5's "+" is "or later" */
     buf_adds(out, "LicenseRef-");
@@ -329,6 +341,19 @@ pkgdb_license_expr(struct buf *out, const char *name)
         }
         p += n;
     }
+}
+
+char *
+pkgdb_spdx_expression(const char *license)
+{
+    struct buf b = BUF_INIT;
+
+    pkgdb_license_expr(&b, license);
+    if (!b.len) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b);
 }
 
 static int
@@ -413,4 +438,97 @@ pkgdb_purl(const struct pkgdb *db, const struct pkgdb_package *p, const char *di
         pkgdb_purl_add(&b, p->arch);
     }
     return buf_detach(&b);
+}
+
+/* rpm's tags and types (rpm's header format: rpmtag.h, "Header Format" in rpm's docs) */
+#define PKGDB_RPMTAG_NAME 1000
+#define PKGDB_RPMTAG_VERSION 1001
+#define PKGDB_RPMTAG_RELEASE 1002
+#define PKGDB_RPMTAG_EPOCH 1003
+#define PKGDB_RPMTAG_LICENSE 1014
+#define PKGDB_RPMTAG_ARCH 1022
+#define PKGDB_RPM_INT32 4
+#define PKGDB_RPM_STRING 6
+#define PKGDB_RPM_I18NSTRING 9
+
+static uint32_t
+pkgdb_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+struct pkgdb_rpm {
+    const char *name, *version, *release, *license, *arch;
+    long long epoch;
+};
+
+/* One index entry: a string (the first of an i18n array) or the epoch. */
+static int
+pkgdb_rpm_entry(const unsigned char *e, const unsigned char *data, uint32_t dl, struct pkgdb_rpm *r)
+{
+    uint32_t tag = pkgdb_be32(e), type = pkgdb_be32(e + 4), off = pkgdb_be32(e + 8);
+    const char **slot = NULL;
+
+    switch (tag) {
+    case PKGDB_RPMTAG_NAME:
+        slot = &r->name;
+        break;
+    case PKGDB_RPMTAG_VERSION:
+        slot = &r->version;
+        break;
+    case PKGDB_RPMTAG_RELEASE:
+        slot = &r->release;
+        break;
+    case PKGDB_RPMTAG_LICENSE:
+        slot = &r->license;
+        break;
+    case PKGDB_RPMTAG_ARCH:
+        slot = &r->arch;
+        break;
+    case PKGDB_RPMTAG_EPOCH:
+        if (type != PKGDB_RPM_INT32 || off > dl || dl - off < 4)
+            return -1;
+        r->epoch = pkgdb_be32(data + off);
+        return 0;
+    default:
+        return 0;
+    }
+    if ((type != PKGDB_RPM_STRING && type != PKGDB_RPM_I18NSTRING) || off >= dl ||
+        !memchr(data + off, '\0', dl - off))
+        return -1;
+    *slot = (const char *)(data + off);
+    return 0;
+}
+
+int
+pkgdb_parse_rpm_header(const unsigned char *blob, size_t len, const char *what, struct pkgdb *db,
+                       struct error *err)
+{
+    struct pkgdb_rpm r = {NULL, NULL, NULL, NULL, NULL, -1};
+    cleanup_free char *version = NULL, *expr = NULL;
+    uint32_t il, dl, i;
+
+    if (len < 8)
+        return error_input(err, "%s: rpm header of %zu bytes", what, len);
+    il = pkgdb_be32(blob);
+    dl = pkgdb_be32(blob + 4);
+    if (il > len / 16 || dl > len || 8 + 16 * (uint64_t)il + dl > len)
+        return error_input(err, "%s: rpm header: %u entries and %u data bytes do not fit in %zu",
+                           what, il, dl, len);
+    for (i = 0; i < il; i++) {
+        if (pkgdb_rpm_entry(blob + 8 + 16 * (size_t)i, blob + 8 + 16 * (size_t)il, dl, &r) < 0)
+            return error_input(err, "%s: rpm header: entry %u (tag %u) is malformed", what, i,
+                               pkgdb_be32(blob + 8 + 16 * (size_t)i));
+    }
+    if (!r.name || !r.version)
+        return error_input(err, "%s: rpm header without a name and a version", what);
+    if (!strcmp(r.name, "gpg-pubkey"))
+        return 0;
+    version = r.epoch >= 0 ? xasprintf("%lld:%s%s%s", r.epoch, r.version, r.release ? "-" : "",
+                                       r.release ? r.release : "")
+                           : xasprintf("%s%s%s", r.version, r.release ? "-" : "",
+                                       r.release ? r.release : "");
+    expr = r.license ? pkgdb_spdx_expression(r.license) : NULL;
+    pkgdb_add(db, r.name, version, r.arch, expr, NULL);
+    return 0;
 }

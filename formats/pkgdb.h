@@ -7,6 +7,8 @@
  *         Status is "install ok installed" count)
  *   apk   lib/apk/db/installed (apk's "P:", "V:", "A:", "L:" lines, one
  *         blank-line separated block per package)
+ *   rpm   the header blobs of rpm's Packages table (formats/sqlite_ro.h reads
+ *         the sqlite database they are in)
  * and Debian's machine-readable copyright files
  * (/usr/share/doc/PKG/copyright, DEP-5), whose License fields give a
  * package's licenses.
@@ -56,6 +58,16 @@ int pkgdb_parse_apk(const char *text, size_t len, const char *what, struct pkgdb
                     struct error *err);
 
 /*
+ * Parses one rpm header blob (a row of rpm's sqlite Packages table: the
+ * index entry count, the data length, the index entries and the data store,
+ * without the lead magic) and adds its package to db (initialised with
+ * PKGDB_RPM): NAME, [EPOCH:]VERSION-RELEASE, ARCH and LICENSE. The
+ * gpg-pubkey pseudo-packages rpm keeps its keys as are left out.
+ */
+int pkgdb_parse_rpm_header(const unsigned char *blob, size_t len, const char *what,
+                           struct pkgdb *db, struct error *err);
+
+/*
  * The licenses of a Debian copyright file as one SPDX license expression
  * (malloc'ed), or NULL when the file is not machine-readable (no DEP-5
  * Format field) or names no license. Each License field's short name is
@@ -65,6 +77,14 @@ int pkgdb_parse_apk(const char *text, size_t len, const char *what, struct pkgdb
  * AND, in order of first appearance.
  */
 char *pkgdb_debian_license(const char *text, size_t len);
+
+/*
+ * A license field of a package database as an SPDX license expression
+ * (malloc'ed; NULL when empty): "and"/"or" become AND/OR, names side by
+ * side are joined with AND, known DEP-5 names map to SPDX ids, SPDX ids
+ * stay, anything else becomes LicenseRef-<name>.
+ */
+char *pkgdb_spdx_expression(const char *license);
 
 /* Package URL (purl spec) of p: pkg:deb/NAMESPACE/NAME@VERSION?arch=ARCH; malloc'ed. */
 char *pkgdb_purl(const struct pkgdb *db, const struct pkgdb_package *p, const char *distro);

@@ -15,6 +15,7 @@
 #include "formats/core/mem.h"
 #include "formats/pkgdb.h"
 #include "formats/spdx.h"
+#include "formats/sqlite_ro.h"
 #include "store/image.h"
 #include "store/snapshot.h"
 
@@ -28,10 +29,13 @@ static const struct {
     {PKGDB_DPKG, "var/lib/dpkg/status"},
     {PKGDB_APK, "lib/apk/db/installed"},
 };
+#define SBOM_NDBS (sizeof(sbom_dbs) / sizeof(sbom_dbs[0]))
 
-/* rpm's databases (rpm 4.16+ sqlite, older Berkeley DB): seen, not read. */
-static const char *const sbom_rpm_dbs[] = {
-    "var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite", "var/lib/rpm/Packages"};
+/* rpm's sqlite databases (rpm 4.16 and later), read with formats/sqlite_ro.h */
+static const char *const sbom_rpm_dbs[] = {"var/lib/rpm/rpmdb.sqlite",
+                                           "usr/lib/sysimage/rpm/rpmdb.sqlite"};
+/* rpm's Berkeley DB (before 4.16): seen, not read */
+static const char *const sbom_rpm_bdb[] = {"var/lib/rpm/Packages", "usr/lib/sysimage/rpm/Packages"};
 
 /*
  * Reads rel inside root when it is a regular file (never a device node or
@@ -96,6 +100,59 @@ sbom_update(struct sbom_db *d, struct pkgdb *fresh, size_t i)
     memset(fresh, 0, sizeof(*fresh));
 }
 
+struct sbom_rpm_rows {
+    struct pkgdb *db;
+    const char *what;
+};
+
+static int
+sbom_rpm_row(void *arg, int64_t rowid, const struct sqlite_ro_value *c, size_t n, struct error *err)
+{
+    struct sbom_rpm_rows *r = arg;
+    char what[300];
+
+    if (n < 2 || c[1].type != 3)
+        return 0; /* (hnum, blob): a row without a blob is no package */
+    snprintf(what, sizeof(what), "%s: package %lld", r->what, (long long)rowid);
+    return pkgdb_parse_rpm_header(c[1].p, c[1].n, what, r->db, err);
+}
+
+/* rpm's sqlite database at rel in layer root, when the layer has it. */
+static int
+sbom_rpm(int root, size_t i, const char *what, const char *rel, struct sbom_db *d,
+         struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_buf struct buf wal = BUF_INIT;
+    cleanup_free char *walrel = xasprintf("%s-wal", rel);
+    char name[256];
+    struct sqlite_ro db;
+    struct pkgdb fresh;
+    struct sbom_rpm_rows rows;
+    uint32_t table;
+    int rc = sbom_read(root, rel, SBOM_DB_MAX, &b, err);
+
+    if (rc != 0)
+        return rc < 0 ? error_wrap(err, "%s", what) : 0;
+    snprintf(name, sizeof(name), "%s: /%s", what, rel);
+    if (sbom_read(root, walrel, SBOM_DB_MAX, &wal, err) == 0 && wal.len)
+        log_warn("%s: a write-ahead log is not applied: the latest changes may be missing", name);
+    if (sqlite_ro_open(&db, b.data, b.len, name, err) < 0)
+        return -1;
+    rc = sqlite_ro_table_root(&db, "Packages", &table, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : error_input(err, "%s: no Packages table", name);
+    pkgdb_init(&fresh, PKGDB_RPM);
+    rows.db = &fresh;
+    rows.what = name;
+    if (sqlite_ro_scan(&db, table, 2, sbom_rpm_row, &rows, err) < 0) {
+        pkgdb_release(&fresh);
+        return -1;
+    }
+    sbom_update(d, &fresh, i);
+    return 0;
+}
+
 static int
 sbom_layer(int root, size_t i, const char *what, struct sbom_db *dbs, struct error *err)
 {
@@ -122,9 +179,12 @@ sbom_layer(int root, size_t i, const char *what, struct sbom_db *dbs, struct err
         sbom_update(&dbs[k], &fresh, i);
     }
     for (k = 0; k < sizeof(sbom_rpm_dbs) / sizeof(sbom_rpm_dbs[0]); k++)
-        if (faccessat(root, sbom_rpm_dbs[k], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-            log_warn("%s: /%s: rpm databases are not read; rpm packages are not in the SBOM", what,
-                     sbom_rpm_dbs[k]);
+        if (sbom_rpm(root, i, what, sbom_rpm_dbs[k], &dbs[SBOM_NDBS], err) < 0)
+            return -1;
+    for (k = 0; k < sizeof(sbom_rpm_bdb) / sizeof(sbom_rpm_bdb[0]); k++)
+        if (faccessat(root, sbom_rpm_bdb[k], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            log_warn("%s: /%s: rpm's Berkeley DB is not read; its packages are not in the SBOM",
+                     what, sbom_rpm_bdb[k]);
     return 0;
 }
 
@@ -235,7 +295,7 @@ sbom_collect(struct sbom_items *it, const struct sbom_db *d, const struct image 
 cJSON *
 sbom_generate(struct store *s, const char *digest, const struct sbom_opts *o, struct error *err)
 {
-    struct sbom_db dbs[sizeof(sbom_dbs) / sizeof(sbom_dbs[0])];
+    struct sbom_db dbs[SBOM_NDBS + 1]; /* the text databases, then rpm's */
     struct sbom_items it;
     struct spdx_subject subj;
     struct image img;
@@ -264,9 +324,10 @@ sbom_generate(struct store *s, const char *digest, const struct sbom_opts *o, st
             goto out;
     }
     distro = sbom_distro(roots, img.manifest.nlayers);
-    for (k = 0; k < sizeof(dbs) / sizeof(dbs[0]); k++)
+    for (k = 0; k < SBOM_NDBS + 1; k++)
         if (dbs[k].seen)
-            sbom_collect(&it, &dbs[k], &img, o, roots, distro, sbom_dbs[k].path);
+            sbom_collect(&it, &dbs[k], &img, o, roots, distro,
+                         k < SBOM_NDBS ? sbom_dbs[k].path : "var/lib/rpm/rpmdb.sqlite");
     ns = xasprintf("https://strata.invalid/spdx/%s", digest_hex(digest));
     subj.name = o->name ? o->name : digest;
     subj.digest = digest;

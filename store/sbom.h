@@ -3,13 +3,13 @@
 
 /*
  * An SPDX 2.3 SBOM of an image of the store, made from the package
- * databases in its layers (formats/pkgdb.h: dpkg, apk), without running
+ * databases in its layers (formats/pkgdb.h: dpkg, apk; rpm's sqlite
+ * database through formats/sqlite_ro.h), without running
  * anything from the image. Each layer's snapshot is read inside its own
  * root (openat2 RESOLVE_IN_ROOT), regular files only. A package is
  * attributed to the first layer whose copy of its database lists it with
  * its final version: the layer that installed (or last upgraded) it.
- * rpm databases are named in a warning: strata does not read them (see
- * README, "SBOM").
+ * rpm's older Berkeley DB databases are named in a warning, not read.
  */
 
 #include <cjson/cJSON.h>
