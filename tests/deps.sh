@@ -8,7 +8,7 @@ set -u
 pkgs=(gcc make pkg-config libarchive-dev libssl-dev libzstd-dev libcjson-dev
       libcurl4-openssl-dev zlib1g-dev libseccomp-dev busybox-static skopeo umoci hyperfine
       python3 shellcheck zstd slirp4netns podman buildah docker.io docker-registry runc
-      apache2-utils openssl bsdutils python3-jsonschema debootstrap)
+      apache2-utils openssl bsdutils python3-jsonschema debootstrap rpm sqlite3)
 if [ "${1:-}" = --ci ]; then pkgs+=(clang clang-format); fi
 missing=()
 for p in "${pkgs[@]}"; do
