@@ -62,6 +62,7 @@ verify_copy_images(struct store *s, struct store *t, const cJSON *deps, struct e
             json_string(cJSON_GetObjectItemCaseSensitive(d, "digest"), "sha256", 0, "", NULL);
         cleanup_free char *ref = uri ? verify_ref(uri) : NULL;
         cleanup_free char *dg = NULL, *dir = NULL;
+        struct importer_opts io = {COMPRESS_ZSTD}; /* rootfs tarballs only: unused here */
         char got[DIGEST_STR_LEN + 1];
         if (!ref || !hex)
             continue;
@@ -69,7 +70,7 @@ verify_copy_images(struct store *s, struct store *t, const cJSON *deps, struct e
         dir = xasprintf("%s/image-%zu", t->tmp, n++);
         if (export_image(s, dg, EXPORT_OCI, COMPRESS_NONE, 0, dir, ref, err) < 0)
             return error_wrap(err, "the recorded image %s (%s)", ref, dg);
-        if (importer_import(t, dir, IMPORTER_OCI_LAYOUT, ref, got, err) < 0)
+        if (importer_import(t, dir, IMPORTER_OCI_LAYOUT, ref, &io, got, err) < 0)
             return error_wrap(err, "copying %s for the rebuild", ref);
         if (strcmp(got, dg) != 0)
             return error_set(err, 0, "copying %s for the rebuild gave %s, not %s", ref, got, dg);
