@@ -44,9 +44,9 @@ struct build_opts {
     /* RUN --network=host may run (BuildKit's network.host entitlement): --allow
        network.host, or --network host, which makes it every RUN's default */
     int allow_network_host;
-    int provenance;                /* PROVENANCE_* (builder/engine/provenance.h) */
-    int sbom;                      /* attach an SPDX SBOM */
-    int attest_referrers;          /* push attestations as OCI 1.1 referrers */
+    int provenance;       /* PROVENANCE_* (builder/engine/provenance.h) */
+    int sbom;             /* attach an SPDX SBOM */
+    int attest_referrers; /* push attestations as OCI 1.1 referrers */
 };
 
 void build_opts_init(struct build_opts *o);

@@ -10,8 +10,10 @@ H=$TOP/tests/helpers
 SCH=$TOP/tests/schemas
 
 why=$(registry_why)
-if [ -z "$why" ]; then registry_start "$T/reg" || why="docker-registry did not start"; fi
-skip_next() { [ -z "$why" ] || TEST_SKIP_NEXT=$why; }
+if [ -z "$why" ]; then
+  if registry_start "$T/reg"; then :; else why="docker-registry did not start"; fi
+fi
+skip_next() { skip_next_if "$why"; }
 # jpath FILE EXPR: prints the Python expression EXPR over the JSON document d
 jpath() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 

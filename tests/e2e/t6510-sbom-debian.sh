@@ -24,10 +24,14 @@ debian_tar() {
 }
 
 why=$(require_root_tools)
-if [ -z "$why" ]; then debian_tar > "$T/debian-tar" || why="debootstrap from the Debian mirror failed"; fi
+if [ -z "$why" ]; then
+  if debian_tar > "$T/debian-tar"; then :; else why="debootstrap from the Debian mirror failed"; fi
+fi
 if [ -z "$why" ]; then why=$(registry_why); fi
-if [ -z "$why" ]; then registry_start "$T/reg" || why="docker-registry did not start"; fi
-skip_next() { [ -z "$why" ] || TEST_SKIP_NEXT=$why; }
+if [ -z "$why" ]; then
+  if registry_start "$T/reg"; then :; else why="docker-registry did not start"; fi
+fi
+skip_next() { skip_next_if "$why"; }
 jpath() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 mkdir -p "$T/ctx"

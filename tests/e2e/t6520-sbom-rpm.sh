@@ -10,7 +10,7 @@ why=""
 for tool in rpmbuild sqlite3; do
   if ! command -v "$tool" > /dev/null 2>&1; then why="$tool not installed"; fi
 done
-skip_next() { [ -z "$why" ] || TEST_SKIP_NEXT=$why; }
+skip_next() { skip_next_if "$why"; }
 
 jpath() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 mkdir -p "$T/rpm/SPECS" "$T/db" "$T/ctx"
