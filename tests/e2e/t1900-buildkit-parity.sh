@@ -215,14 +215,19 @@ _lines() {
 # points of /dev, /proc and /sys in the layer of the first RUN on a base that
 # lacks them ("dev d 0755 0:0", "proc d 0755 0:0", "sys d 0755 0:0" in the
 # tree); strata's sandbox leaves nothing. Left out of the tree comparisons and
-# asserted once below.
-MOUNTPOINTS='^(dev|proc|sys) d '
+# asserted once below. BuildKit also creates empty stubs for the /etc/hosts and
+# /etc/resolv.conf it mounts, and removes them after the step; on this busy
+# machine the removal sometimes loses a race and an empty 0755 stub stays in
+# the layer (seen in about one full run in four). Those exact stubs are left
+# out too; any other etc/hosts or etc/resolv.conf is still compared.
+DEVPOINTS='^(dev|proc|sys) d '
+MOUNTPOINTS='^((dev|proc|sys) d |etc/(hosts|resolv\.conf) f 0755 0:0 0 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855$)'
 
 # ---- compile: build stage -> test stage -> slim final stage, USER, COPY --from --chown
 parity_build compile
 expect_success 'compile: same file tree' "same_tree compile '$MOUNTPOINTS'"
 expect_success 'compile: same config' 'same_config compile'
-expect_success 'compile: /dev, /proc and /sys as BuildKit leaves them' "same_tree_only compile '$MOUNTPOINTS'"
+expect_success 'compile: /dev, /proc and /sys as BuildKit leaves them' "same_tree_only compile '$DEVPOINTS'"
 
 # ---- workdir: relative WORKDIRs, WORKDIR through ENV, WORKDIR created after USER
 parity_build workdir
