@@ -21,13 +21,21 @@ SANFLAGS :=
 OPT := -O2
 endif
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+# As git does, the user's CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS (e.g. `make CFLAGS=-O0`) only
+# add to the project's own flags: the language level, the warnings and the libraries stay.
+# Warnings are errors with DEVELOPER=1 (set by .ci/run), not for people building a release.
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wvla -Wpointer-arith -Wwrite-strings -Wimplicit-fallthrough -fno-common
-CPPFLAGS += -D_GNU_SOURCE -I. -include formats/core/banned.h
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
 CFLAGS ?= $(OPT) -g
-CFLAGS += -std=c11 $(WARN) $(SANFLAGS) -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
-LDFLAGS += $(SANFLAGS)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CPPFLAGS = -D_GNU_SOURCE -I. -include formats/core/banned.h $(CPPFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) $(SANFLAGS) -pthread $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+ALL_LDLIBS = $(PKG_LIBS) -pthread $(LDLIBS)
 
 LIB_SRC := $(wildcard formats/core/*.c formats/*.c store/*.c builder/recipe/*.c \
              builder/sandbox/*.c builder/engine/*.c builder/cli/*.c)
@@ -44,22 +52,22 @@ all: $(BIN)
 
 $(BIN): $(BUILD)/builder/cli/main.o $(LIB_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 # Each fuzz target linked with a small main() that replays its seed corpus (make test).
 $(BUILD)/fuzz-replay/%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 # libFuzzer builds with clang: make fuzz; make fuzz-smoke FUZZ_SECONDS=600;
 # make fuzz-replay runs every seed corpus once through its libFuzzer build (.ci/run).
@@ -74,11 +82,11 @@ FUZZ_BINS := $(FUZZ_NAMES:%=build-fuzz/%)
 build-fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   $<"
-	$(Q)clang $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)clang $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(FUZZ_BINS): build-fuzz/%: build-fuzz/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
 	@echo "  FUZZ    $@"
-	$(Q)clang $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(Q)clang $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(ALL_LDLIBS)
 
 fuzz: $(FUZZ_BINS)
 

@@ -86,7 +86,20 @@ lint_e2e_lines() { # tests/e2e/lintlines.py: no line whose failure is ignored
   python3 tests/e2e/lintlines.py file tests/e2e/t[0-9]*.sh
 }
 
+# make CFLAGS=... keeps the project's language level and warnings (git's split)
+lint_flags() {
+  local cmd
+  cmd=$(make -s -n -B CFLAGS=-O0 build/formats/core/buf.o 2>&1 | grep -- ' -c ')
+  case "$cmd" in *-std=c11*) ;; *) echo "make CFLAGS=-O0 drops -std=c11: $cmd" ;; esac
+  case "$cmd" in *"-Wall -Wextra"*) ;; *) echo "make CFLAGS=-O0 drops the warnings: $cmd" ;; esac
+  case "$cmd" in *-O0*) ;; *) echo "make CFLAGS=-O0 ignores the user's CFLAGS: $cmd" ;; esac
+  case "$(make -s -n -B DEVELOPER=1 build/formats/core/buf.o 2>&1)" in
+    *-Werror*) ;; *) echo "make DEVELOPER=1 does not add -Werror" ;;
+  esac
+}
+
 check layering
+check flags
 check headers
 check banned
 check format
