@@ -270,6 +270,30 @@ oci_config_new(void)
 }
 
 void
+oci_config_set_platform(cJSON *config, const struct platform *p)
+{
+    json_set_string(config, "architecture", p->arch);
+    json_set_string(config, "os", p->os);
+    if (p->variant[0])
+        json_set_string(config, "variant", p->variant);
+    else
+        cJSON_DeleteItemFromObjectCaseSensitive(config, "variant");
+}
+
+int
+oci_config_platform(const cJSON *config, struct platform *out)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(config, "architecture");
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(config, "os");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(config, "variant");
+
+    if (!cJSON_IsString(a) || !cJSON_IsString(o))
+        return -1;
+    return platform_set(out, o->valuestring, a->valuestring,
+                        cJSON_IsString(v) ? v->valuestring : NULL);
+}
+
+void
 oci_time_format(long long t, char out[32])
 {
     struct tm tm;

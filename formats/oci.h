@@ -15,6 +15,7 @@
 #include "formats/core/error.h"
 #include "formats/core/strvec.h"
 #include "formats/digest.h"
+#include "formats/platform.h"
 
 #define OCI_MEDIA_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define OCI_MEDIA_INDEX "application/vnd.oci.image.index.v1+json"
@@ -74,6 +75,18 @@ void oci_config_diff_ids(const cJSON *config, struct strvec *out);
 
 /* Returns a new empty config: architecture/os of this machine, rootfs, history. */
 cJSON *oci_config_new(void);
+
+/*
+ * Sets the config's platform members (config.md: architecture, os, variant;
+ * variant removed when p has none).
+ */
+void oci_config_set_platform(cJSON *config, const struct platform *p);
+
+/*
+ * Reads the config's platform into out (normalised). Returns -1 when
+ * architecture or os is missing.
+ */
+int oci_config_platform(const cJSON *config, struct platform *out);
 
 /* Formats a Unix time as RFC 3339 UTC ("2026-11-29T06:30:00Z") into out (32 bytes). */
 void oci_time_format(long long t, char out[32]);

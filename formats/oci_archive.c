@@ -27,9 +27,12 @@ oci_archive_index_release(struct oci_archive_index *idx)
         free(e->os);
         free(e->arch);
         free(e->variant);
+        free(e->os_version);
+        strvec_release(&e->os_features);
     }
     free(idx->entries);
     free(idx->media_type);
+    strvec_release(&idx->annotations);
     oci_archive_index_init(idx);
 }
 
@@ -58,6 +61,8 @@ oci_archive_dup_string(const cJSON *obj, const char *key)
     return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
 }
 
+static void oci_archive_annotations(const cJSON *ann, struct strvec *out);
+
 /* image-spec descriptor.md: mediaType, digest and size are required. */
 static int
 oci_archive_entry_parse(const cJSON *j, const char *ctx, struct oci_archive_entry *e,
@@ -81,18 +86,37 @@ oci_archive_entry_parse(const cJSON *j, const char *ctx, struct oci_archive_entr
     memcpy(e->desc.digest, dg, DIGEST_STR_LEN + 1);
     e->desc.size = size;
     ann = json_object(j, "annotations", 0, ctx, err);
-    cJSON_ArrayForEach(a, ann)
-    {
-        if (cJSON_IsString(a))
-            strvec_pushf(&e->desc.annotations, "%s=%s", a->string, a->valuestring);
-    }
+    oci_archive_annotations(ann, &e->desc.annotations);
     e->ref_name = oci_archive_dup_string(ann, OCI_ARCHIVE_REF_NAME);
     e->full_name = oci_archive_dup_string(ann, OCI_ARCHIVE_FULL_NAME);
     plat = cJSON_GetObjectItemCaseSensitive(j, "platform");
     e->os = oci_archive_dup_string(plat, "os");
     e->arch = oci_archive_dup_string(plat, "architecture");
     e->variant = oci_archive_dup_string(plat, "variant");
+    e->os_version = oci_archive_dup_string(plat, "os.version");
+    a = cJSON_IsObject(plat) ? cJSON_GetObjectItemCaseSensitive(plat, "os.features") : NULL;
+    if (cJSON_IsArray(a)) {
+        const cJSON *f;
+        cJSON_ArrayForEach(f, a)
+        {
+            if (cJSON_IsString(f))
+                strvec_push(&e->os_features, f->valuestring);
+        }
+    }
     return 0;
+}
+
+/* The string members of an "annotations" object, as "key=value". */
+static void
+oci_archive_annotations(const cJSON *ann, struct strvec *out)
+{
+    const cJSON *a;
+
+    cJSON_ArrayForEach(a, ann)
+    {
+        if (cJSON_IsString(a))
+            strvec_pushf(out, "%s=%s", a->string, a->valuestring);
+    }
 }
 
 int
@@ -120,6 +144,7 @@ oci_archive_index_parse(const char *json, size_t len, const char *what,
     if (!ms)
         return -1;
     idx->media_type = oci_archive_dup_string(j, "mediaType");
+    oci_archive_annotations(cJSON_GetObjectItemCaseSensitive(j, "annotations"), &idx->annotations);
     idx->entries = xcalloc((size_t)cJSON_GetArraySize(ms) + 1, sizeof(*idx->entries));
     cJSON_ArrayForEach(m, ms)
     {
@@ -165,12 +190,68 @@ oci_archive_index_add(struct oci_archive_index *idx, const struct oci_descriptor
     }
 }
 
+void
+oci_archive_index_add_platform(struct oci_archive_index *idx, const struct oci_descriptor *d,
+                               const struct platform *p)
+{
+    struct oci_archive_entry *e;
+
+    oci_archive_index_add(idx, d, NULL);
+    e = &idx->entries[idx->n - 1];
+    if (!p)
+        return;
+    e->os = xstrdup(p->os);
+    e->arch = xstrdup(p->arch);
+    if (p->variant[0])
+        e->variant = xstrdup(p->variant);
+}
+
+/* "key=value" entries as a JSON object (a later key replaces an earlier one). */
+static void
+oci_archive_add_annotations(cJSON *o, const struct strvec *ann)
+{
+    cJSON *a;
+    size_t k;
+
+    if (!ann->n)
+        return;
+    a = json_add_object(o, "annotations");
+    for (k = 0; k < ann->n; k++) {
+        const char *kv = ann->v[k];
+        const char *eq = strchr(kv, '=');
+        cleanup_free char *key = xstrndup(kv, eq ? (size_t)(eq - kv) : strlen(kv));
+        json_set_string(a, key, eq ? eq + 1 : "");
+    }
+}
+
+static void
+oci_archive_add_platform(cJSON *o, const struct oci_archive_entry *e)
+{
+    cJSON *p;
+    size_t k;
+
+    if (!e->os && !e->arch)
+        return;
+    p = json_add_object(o, "platform");
+    cJSON_AddStringToObject(p, "architecture", e->arch ? e->arch : "");
+    cJSON_AddStringToObject(p, "os", e->os ? e->os : "");
+    if (e->os_version)
+        cJSON_AddStringToObject(p, "os.version", e->os_version);
+    if (e->os_features.n) {
+        cJSON *f = json_add_array(p, "os.features");
+        for (k = 0; k < e->os_features.n; k++)
+            cJSON_AddItemToArray(f, cJSON_CreateString(e->os_features.v[k]));
+    }
+    if (e->variant)
+        cJSON_AddStringToObject(p, "variant", e->variant);
+}
+
 char *
 oci_archive_index_write(const struct oci_archive_index *idx)
 {
     cleanup_cjson cJSON *j = cJSON_CreateObject();
     cJSON *ms;
-    size_t i, k;
+    size_t i;
 
     cJSON_AddNumberToObject(j, "schemaVersion", 2);
     cJSON_AddStringToObject(j, "mediaType", OCI_MEDIA_INDEX);
@@ -181,18 +262,49 @@ oci_archive_index_write(const struct oci_archive_index *idx)
         cJSON_AddStringToObject(o, "mediaType", d->media_type);
         cJSON_AddStringToObject(o, "digest", d->digest);
         cJSON_AddNumberToObject(o, "size", (double)d->size);
-        if (d->annotations.n) {
-            cJSON *a = json_add_object(o, "annotations");
-            for (k = 0; k < d->annotations.n; k++) {
-                const char *kv = d->annotations.v[k];
-                const char *eq = strchr(kv, '=');
-                cleanup_free char *key = xstrndup(kv, eq ? (size_t)(eq - kv) : strlen(kv));
-                json_set_string(a, key, eq ? eq + 1 : "");
-            }
-        }
+        oci_archive_add_annotations(o, &d->annotations);
+        oci_archive_add_platform(o, &idx->entries[i]);
         cJSON_AddItemToArray(ms, o);
     }
+    oci_archive_add_annotations(j, &idx->annotations);
     return json_print(j);
+}
+
+int
+oci_archive_entry_platform(const struct oci_archive_entry *e, struct platform *out)
+{
+    return platform_set(out, e->os, e->arch, e->variant);
+}
+
+static int
+oci_archive_is_attestation(const struct oci_archive_entry *e)
+{
+    size_t k, l = strlen(OCI_ARCHIVE_REF_TYPE);
+
+    for (k = 0; k < e->desc.annotations.n; k++) {
+        const char *kv = e->desc.annotations.v[k];
+        if (!strncmp(kv, OCI_ARCHIVE_REF_TYPE, l) && kv[l] == '=' &&
+            !strcmp(kv + l + 1, OCI_ARCHIVE_REF_TYPE_ATTESTATION))
+            return 1;
+    }
+    return 0;
+}
+
+int
+oci_archive_entry_is_image(const struct oci_archive_entry *e)
+{
+    const char *mt = e->desc.media_type;
+
+    return mt && (!strcmp(mt, OCI_MEDIA_MANIFEST) || !strcmp(mt, DOCKER_MEDIA_MANIFEST)) &&
+           !oci_archive_is_attestation(e);
+}
+
+int
+oci_archive_entry_is_index(const struct oci_archive_entry *e)
+{
+    const char *mt = e->desc.media_type;
+
+    return mt && (!strcmp(mt, OCI_MEDIA_INDEX) || !strcmp(mt, DOCKER_MEDIA_LIST));
 }
 
 static int
@@ -239,26 +351,52 @@ oci_archive_index_select(const struct oci_archive_index *idx, const char *name, 
                             : "name one of them");
 }
 
-long
-oci_archive_index_platform(const struct oci_archive_index *idx, const char *os, const char *arch,
-                           const char *what, struct error *err)
+void
+oci_archive_index_platforms(const struct oci_archive_index *idx, char *out, size_t n)
 {
-    char have[512] = "";
+    size_t i, l;
+
+    out[0] = '\0';
+    for (i = 0; i < idx->n; i++) {
+        const struct oci_archive_entry *e = &idx->entries[i];
+        if (oci_archive_is_attestation(e))
+            continue;
+        l = strlen(out);
+        if (l + 80 >= n) {
+            snprintf(out + l, n - l, "%s...", l ? ", " : "");
+            return;
+        }
+        snprintf(out + l, n - l, "%s%.20s/%.20s%s%.20s", l ? ", " : "", e->os ? e->os : "?",
+                 e->arch ? e->arch : "?", e->variant ? "/" : "", e->variant ? e->variant : "");
+    }
+}
+
+long
+oci_archive_index_match(const struct oci_archive_index *idx, const struct platform *want,
+                        const char *what, struct error *err)
+{
+    char have[512], w[PLATFORM_STR_MAX];
+    long best = -1;
+    int best_rank = -1;
     size_t i;
 
     for (i = 0; i < idx->n; i++) {
         const struct oci_archive_entry *e = &idx->entries[i];
-        if (e->os && e->arch && !strcmp(e->os, os) && !strcmp(e->arch, arch))
-            return (long)i;
+        struct platform p;
+        int r;
+        if (oci_archive_is_attestation(e) || oci_archive_entry_platform(e, &p) < 0)
+            continue;
+        r = platform_match(want, &p);
+        if (r >= 0 && (best < 0 || r < best_rank)) {
+            best = (long)i;
+            best_rank = r;
+        }
     }
-    for (i = 0; i < idx->n && strlen(have) < sizeof(have) - 80; i++) {
-        const struct oci_archive_entry *e = &idx->entries[i];
-        size_t l = strlen(have);
-        snprintf(have + l, sizeof(have) - l, "%s%.20s/%.20s", i ? ", " : "", e->os ? e->os : "?",
-                 e->arch ? e->arch : "?");
-    }
-    return error_input(err, "%s: no image for %s/%s (has: %s)", what, os, arch,
-                       idx->n ? have : "nothing");
+    if (best >= 0)
+        return best;
+    oci_archive_index_platforms(idx, have, sizeof(have));
+    platform_format(want, w);
+    return error_input(err, "%s: no image for %s (has: %s)", what, w, have[0] ? have : "nothing");
 }
 
 int

@@ -135,6 +135,16 @@ TEST(oci_layout_index_round_trip_and_select)
     oci_archive_index_release(&back);
 }
 
+static long
+match(const struct oci_archive_index *idx, const char *want, struct error *err)
+{
+    struct platform p;
+
+    if (platform_parse(want, &p, err) < 0)
+        return -2;
+    return oci_archive_index_match(idx, &p, "list", err);
+}
+
 TEST(oci_layout_index_single_and_platform)
 {
     const char *json = "{\"schemaVersion\":2,\"manifests\":["
@@ -147,10 +157,81 @@ TEST(oci_layout_index_single_and_platform)
 
     error_init(&err);
     CHECK_OK(oci_archive_index_parse(json, strlen(json), "list", &idx, &err), err);
-    CHECK_INT(oci_archive_index_platform(&idx, "linux", "amd64", "list", &err), 1);
-    CHECK_INT(oci_archive_index_platform(&idx, "linux", "arm64", "list", &err), 0);
-    CHECK_FAIL(oci_archive_index_platform(&idx, "linux", "s390x", "list", &err), err,
-               "has: linux/arm64, linux/amd64");
+    CHECK_INT(match(&idx, "linux/amd64", &err), 1);
+    CHECK_INT(match(&idx, "linux/arm64", &err), 0);
+    CHECK_INT(match(&idx, "linux/arm64/v8", &err), 0);
+    CHECK_FAIL(match(&idx, "linux/s390x", &err), err,
+               "list: no image for linux/s390x (has: linux/arm64, linux/amd64)");
+    oci_archive_index_release(&idx);
+}
+
+/* A Docker Hub style index: arm64 written with variant v8, arm/v7 and arm/v5, an attestation. */
+TEST(oci_index_match_variants_and_attestations)
+{
+    const char *json =
+        "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_INDEX "\",\"manifests\":["
+        "{\"mediaType\":\"" OCI_MEDIA_MANIFEST "\",\"digest\":\"" D1 "\",\"size\":1,"
+        "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v5\"}},"
+        "{\"mediaType\":\"" OCI_MEDIA_MANIFEST "\",\"digest\":\"" D1 "\",\"size\":2,"
+        "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}},"
+        "{\"mediaType\":\"" OCI_MEDIA_MANIFEST "\",\"digest\":\"" D1 "\",\"size\":3,"
+        "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
+        "{\"mediaType\":\"" OCI_MEDIA_MANIFEST "\",\"digest\":\"" D2 "\",\"size\":4,"
+        "\"annotations\":{\"vnd.docker.reference.digest\":\"" D1 "\","
+        "\"vnd.docker.reference.type\":\"attestation-manifest\"},"
+        "\"platform\":{\"architecture\":\"unknown\",\"os\":\"unknown\"}}],"
+        "\"annotations\":{\"org.opencontainers.image.created\":\"2024-01-01T00:00:00Z\"}}";
+    struct oci_archive_index idx;
+    struct error err;
+    char have[256];
+    char *out;
+
+    error_init(&err);
+    CHECK_OK(oci_archive_index_parse(json, strlen(json), "list", &idx, &err), err);
+    CHECK_INT(match(&idx, "linux/arm64", &err), 2);
+    CHECK_INT(match(&idx, "linux/aarch64", &err), 2);
+    CHECK_INT(match(&idx, "linux/arm", &err), 1);
+    CHECK_INT(match(&idx, "linux/arm/v6", &err), 0);
+    CHECK_FAIL(match(&idx, "linux/arm/v4", &err), err,
+               "no image for linux/arm/v4 (has: linux/arm/v5, linux/arm/v7, linux/arm64/v8)");
+    CHECK_FAIL(match(&idx, "unknown/unknown", &err), err, "no image for unknown/unknown");
+    CHECK_INT(oci_archive_entry_is_image(&idx.entries[2]), 1);
+    CHECK_INT(oci_archive_entry_is_image(&idx.entries[3]), 0);
+    oci_archive_index_platforms(&idx, have, sizeof(have));
+    CHECK_STR(have, "linux/arm/v5, linux/arm/v7, linux/arm64/v8");
+    /* written back: every descriptor, its annotations and platform, the index's annotations */
+    out = oci_archive_index_write(&idx);
+    CHECK_STR(out, json);
+    free(out);
+    oci_archive_index_release(&idx);
+}
+
+TEST(oci_index_add_platform_writes_normalised_platform)
+{
+    struct oci_archive_index idx;
+    struct oci_descriptor d = {0};
+    struct platform p;
+    struct error err;
+    char *out;
+
+    error_init(&err);
+    oci_archive_index_init(&idx);
+    d.media_type = (char *)OCI_MEDIA_MANIFEST;
+    memcpy(d.digest, D1, sizeof(D1));
+    d.size = 7;
+    CHECK_OK(platform_parse("linux/aarch64/v8", &p, &err), err);
+    oci_archive_index_add_platform(&idx, &d, &p);
+    CHECK_OK(platform_parse("linux/arm", &p, &err), err);
+    oci_archive_index_add_platform(&idx, &d, &p);
+    strvec_push(&idx.annotations, "a=b");
+    out = oci_archive_index_write(&idx);
+    CHECK_STR(out, "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MEDIA_INDEX "\",\"manifests\":["
+                   "{\"mediaType\":\"" OCI_MEDIA_MANIFEST "\",\"digest\":\"" D1 "\",\"size\":7,"
+                   "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}},"
+                   "{\"mediaType\":\"" OCI_MEDIA_MANIFEST "\",\"digest\":\"" D1 "\",\"size\":7,"
+                   "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}}],"
+                   "\"annotations\":{\"a\":\"b\"}}");
+    free(out);
     oci_archive_index_release(&idx);
 }
 
