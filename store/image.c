@@ -5,6 +5,7 @@
 
 #include "formats/core/buf.h"
 #include "formats/core/mem.h"
+#include "formats/oci_archive.h"
 #include "formats/json.h"
 #include "store/blob.h"
 #include "store/index.h"
@@ -52,15 +53,138 @@ fail:
 }
 
 int
-image_load(const struct store *s, const char *ref, struct image *img, struct error *err)
+image_is_index(const struct store *s, const char *digest, struct error *err)
 {
-    char digest[DIGEST_STR_LEN + 1];
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_cjson cJSON *j = NULL;
+    const cJSON *mt;
+
+    if (blob_read(s, digest, IMAGE_DOC_MAX, &b, err) < 0)
+        return -1;
+    j = json_parse(buf_cstr(&b), b.len, digest, err);
+    if (!j)
+        return -1;
+    mt = cJSON_GetObjectItemCaseSensitive(j, "mediaType");
+    if (cJSON_IsString(mt))
+        return !strcmp(mt->valuestring, OCI_MEDIA_INDEX) ||
+               !strcmp(mt->valuestring, DOCKER_MEDIA_LIST);
+    /* image-spec image-index.md: mediaType SHOULD be there; "manifests" tells */
+    return cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "manifests"));
+}
+
+int
+image_index_load(const struct store *s, const char *digest, struct oci_archive_index *idx,
+                 struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    char what[128];
+
+    snprintf(what, sizeof(what), "index %s", digest);
+    if (blob_read(s, digest, OCI_ARCHIVE_DOC_MAX, &b, err) < 0)
+        return -1;
+    return oci_archive_index_parse(buf_cstr(&b), b.len, what, idx, err);
+}
+
+int
+image_pick(const struct store *s, const char *digest, const struct platform *want, const char *what,
+           char out[DIGEST_STR_LEN + 1], struct error *err)
+{
+    struct platform host;
+    char cur[DIGEST_STR_LEN + 1];
+    int depth;
+
+    if (!want) {
+        platform_host(&host);
+        want = &host;
+    }
+    memcpy(cur, digest, sizeof(cur));
+    for (depth = 0; depth < 4; depth++) {
+        struct oci_archive_index idx;
+        int rc = image_is_index(s, cur, err);
+        long k;
+        if (rc <= 0) {
+            if (rc == 0)
+                memcpy(out, cur, DIGEST_STR_LEN + 1);
+            return rc;
+        }
+        if (image_index_load(s, cur, &idx, err) < 0)
+            return -1;
+        k = oci_archive_index_match(&idx, want, what, err);
+        if (k >= 0)
+            memcpy(cur, idx.entries[k].desc.digest, sizeof(cur));
+        oci_archive_index_release(&idx);
+        if (k < 0)
+            return -1;
+    }
+    return error_input(err, "%s: image indexes nested too deep", what);
+}
+
+/* A single image asked for a platform must be one that serves it. */
+static int
+image_check_platform(const struct image *img, const char *ref, const struct platform *want,
+                     struct error *err)
+{
+    struct platform have;
+    char w[PLATFORM_STR_MAX], h[PLATFORM_STR_MAX];
+
+    if (oci_config_platform(img->config, &have) < 0 || platform_match(want, &have) >= 0)
+        return 0;
+    platform_format(want, w);
+    platform_format(&have, h);
+    return error_input(err, "image %s: no image for %s (has: %s)", ref, w, h);
+}
+
+int
+image_load_platform(const struct store *s, const char *ref, const struct platform *want,
+                    struct image *img, struct error *err)
+{
+    char digest[DIGEST_STR_LEN + 1], pick[DIGEST_STR_LEN + 1], what[300];
     int rc = index_resolve(s, ref, digest, err);
 
     if (rc != 0)
         return rc;
-    if (image_load_digest(s, digest, img, err) < 0)
+    snprintf(what, sizeof(what), "image %s", ref);
+    if (image_pick(s, digest, want, what, pick, err) < 0)
+        return -1;
+    if (!blob_exists(s, pick)) {
+        char w[PLATFORM_STR_MAX];
+        struct platform host;
+        platform_host(&host);
+        platform_format(want ? want : &host, w);
+        return error_set(err, 0, "%s: the %s image %s was not pulled (strata pull --platform %s)",
+                         what, w, pick, w);
+    }
+    if (image_load_digest(s, pick, img, err) < 0)
         return error_wrap(err, "image %s", ref);
+    if (want && image_check_platform(img, ref, want, err) < 0) {
+        image_release(img);
+        return -1;
+    }
+    return 0;
+}
+
+int
+image_load(const struct store *s, const char *ref, struct image *img, struct error *err)
+{
+    return image_load_platform(s, ref, NULL, img, err);
+}
+
+int
+image_commit_index(struct store *s, const struct oci_archive_index *idx,
+                   char out_digest[DIGEST_STR_LEN + 1], long long *out_size, struct error *err)
+{
+    cleanup_free char *text = oci_archive_index_write(idx);
+    size_t i;
+
+    for (i = 0; i < idx->n; i++) {
+        const struct oci_archive_entry *e = &idx->entries[i];
+        if (oci_archive_entry_is_image(e) && !blob_exists(s, e->desc.digest))
+            return error_set(err, 0, "image index: manifest %s is not in the store",
+                             e->desc.digest);
+    }
+    if (blob_put(s, text, strlen(text), out_digest, err) < 0)
+        return error_wrap(err, "image index");
+    *out_size = (long long)strlen(text);
     return 0;
 }
 
