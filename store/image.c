@@ -139,7 +139,7 @@ image_load_platform(const struct store *s, const char *ref, const struct platfor
                     struct image *img, struct error *err)
 {
     char digest[DIGEST_STR_LEN + 1], pick[DIGEST_STR_LEN + 1], what[300];
-    int rc = index_resolve(s, ref, digest, err);
+    int rc = index_resolve_top(s, ref, digest, err);
 
     if (rc != 0)
         return rc;

@@ -240,6 +240,60 @@ index_by_digest(const struct index *idx, const char *name, char out[DIGEST_STR_L
     return hits ? 0 : 1;
 }
 
+/* A digest or prefix of an entry's own target (the index when it points at one). */
+static int
+index_top_by_digest(const struct index *idx, const char *name, char out[DIGEST_STR_LEN + 1])
+{
+    size_t i, len = strlen(name), hits = 0;
+    const char *hex = digest_hex(name);
+
+    if (!strncmp(name, "sha256:", 7))
+        len -= 7;
+    if (len < 4)
+        return 1;
+    for (i = 0; i < idx->n; i++) {
+        const struct index_entry *e = &idx->entries[i];
+        const char *top = e->index_digest[0] ? e->index_digest : e->digest;
+        const char *d = !strncmp(digest_hex(top), hex, len)         ? top
+                        : !strncmp(digest_hex(e->digest), hex, len) ? e->digest
+                                                                    : NULL;
+        if (!d)
+            continue;
+        if (hits && strcmp(out, d))
+            return 1; /* ambiguous prefix */
+        memcpy(out, d, DIGEST_STR_LEN + 1);
+        hits++;
+    }
+    return hits ? 0 : 1;
+}
+
+int
+index_resolve_top(const struct store *s, const char *name, char out[DIGEST_STR_LEN + 1],
+                  struct error *err)
+{
+    struct index idx;
+    const struct index_entry *e = NULL;
+    struct error perr;
+    int rc;
+
+    if (!*name)
+        return error_input(err, "invalid image reference \"\": empty");
+    if (index_load(s, &idx, err) < 0)
+        return -1;
+    error_init(&perr);
+    rc = index_lookup(&idx, name, &e, &perr);
+    if (rc == 0)
+        memcpy(out, e->index_digest[0] ? e->index_digest : e->digest, DIGEST_STR_LEN + 1);
+    else if (rc == 1 || perr.exit_code == 2)
+        rc = index_top_by_digest(&idx, name, out);
+    index_release(&idx);
+    if (rc == 1 && perr.msg[0]) {
+        *err = perr;
+        return -1;
+    }
+    return rc;
+}
+
 int
 index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_LEN + 1],
               struct error *err)

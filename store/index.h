@@ -82,6 +82,15 @@ int index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_L
                   struct error *err);
 
 /*
+ * index_resolve, but to what the name itself points at: the image index
+ * when it points at one (a multi-platform image, an image with
+ * attestations), where index_resolve gives the index's image for this
+ * machine. A digest or prefix of either resolves to itself.
+ */
+int index_resolve_top(const struct store *s, const char *name, char out[DIGEST_STR_LEN + 1],
+                      struct error *err);
+
+/*
  * Points name (checked, stored in its index_normalize form) at the manifest,
  * replacing any entry that spells the same name differently. No write when
  * unchanged.

@@ -187,27 +187,96 @@ remote_push_manifest(struct store *s, struct registry_client *c, const char *dig
     return registry_manifest_push(c, ref ? ref : digest, media_type, b.data, b.len, err);
 }
 
-/* BuildKit's way: the attestation manifests by digest, then the index under the tag. */
+/* The blobs a manifest lists (config and layers, whatever their media types). */
+static int
+remote_manifest_blobs(const struct buf *man, const char *digest, struct strvec *blobs,
+                      char **media_type, struct error *err)
+{
+    cleanup_cjson cJSON *j = json_parse(buf_cstr(man), man->len, digest, err);
+    const cJSON *cfg, *layers, *l, *mt;
+
+    if (!j)
+        return -1;
+    cfg = cJSON_GetObjectItemCaseSensitive(j, "config");
+    layers = cJSON_GetObjectItemCaseSensitive(j, "layers");
+    cJSON_ArrayForEach(l, layers)
+    {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(l, "digest");
+        if (!cJSON_IsString(d) || digest_validate(d->valuestring, err) < 0)
+            return error_wrap(err, "manifest %s: layers", digest);
+        strvec_push(blobs, d->valuestring);
+    }
+    l = cJSON_GetObjectItemCaseSensitive(cfg, "digest");
+    if (!cJSON_IsString(l) || digest_validate(l->valuestring, err) < 0)
+        return error_wrap(err, "manifest %s: config", digest);
+    strvec_push(blobs, l->valuestring);
+    mt = cJSON_GetObjectItemCaseSensitive(j, "mediaType");
+    *media_type = xstrdup(cJSON_IsString(mt) ? mt->valuestring : OCI_MEDIA_MANIFEST);
+    return 0;
+}
+
+/* Pushes manifest digest of the store with its blobs, as ref (a tag, or NULL: its digest). */
+static int
+remote_push_with_blobs(struct store *s, struct registry_client *c, const cJSON *rec,
+                       const struct registry_ref *r, const char *digest, const char *ref,
+                       const struct registry_opts *o, struct strvec *sent, struct error *err)
+{
+    cleanup_buf struct buf man = BUF_INIT;
+    cleanup_strvec struct strvec blobs = STRVEC_INIT;
+    cleanup_free char *mt = NULL;
+    size_t i;
+
+    if (blob_read(s, digest, REGISTRY_MANIFEST_MAX, &man, err) < 0 ||
+        remote_manifest_blobs(&man, digest, &blobs, &mt, err) < 0)
+        return -1;
+    for (i = 0; i < blobs.n; i++) {
+        if (remote_push_blob(s, c, rec, r, blobs.v[i], o, err) < 0)
+            return -1;
+        strvec_push(sent, blobs.v[i]);
+    }
+    return registry_manifest_push(c, ref ? ref : digest, mt, man.data, man.len, err);
+}
+
+/*
+ * An image index (several platforms' images, attestation manifests beside
+ * them): every manifest it lists with its blobs, by digest, then the index
+ * byte for byte under the tag, as BuildKit pushes it. An index a pull left
+ * partial cannot be pushed: the registry would hold an index of manifests
+ * it does not have.
+ */
 static int
 remote_push_index(struct store *s, struct registry_client *c, const cJSON *rec,
-                  const struct registry_ref *r, const struct attest_index *ai, const char *tag,
-                  const struct registry_opts *o, struct strvec *sent, struct error *err)
+                  const struct registry_ref *r, const char *image, const char *digest,
+                  const char *ref, const struct registry_opts *o, struct strvec *sent,
+                  struct error *err)
 {
-    size_t i, k;
+    struct oci_archive_index idx;
+    size_t i;
+    int rc = -1;
 
-    for (i = 0; i < ai->n; i++) {
-        const struct attest_manifest *m = &ai->m[i];
-        if (!m->ref[0] && strcmp(m->digest, ai->image) != 0)
-            continue; /* another platform's image: not in this store */
-        for (k = 0; k < m->blobs.n; k++) {
-            if (remote_push_blob(s, c, rec, r, m->blobs.v[k], o, err) < 0)
-                return -1;
-            strvec_push(sent, m->blobs.v[k]);
+    if (image_index_load(s, digest, &idx, err) < 0)
+        return -1;
+    for (i = 0; i < idx.n; i++) {
+        const struct oci_archive_entry *e = &idx.entries[i];
+        if (!blob_exists(s, e->desc.digest)) {
+            error_input(err,
+                        "push: %s lists manifest %s, which is not in the store (a pull fetches "
+                        "one platform: strata pull --all-platforms)",
+                        image, e->desc.digest);
+            goto out;
         }
-        if (remote_push_manifest(s, c, m->digest, NULL, m->media_type, err) < 0)
-            return -1;
+        if (oci_archive_entry_is_index(e)) {
+            error_input(err, "push: %s: nested image indexes are not supported", image);
+            goto out;
+        }
+        if (remote_push_with_blobs(s, c, rec, r, e->desc.digest, NULL, o, sent, err) < 0)
+            goto out;
     }
-    return remote_push_manifest(s, c, ai->digest, tag, OCI_MEDIA_INDEX, err);
+    rc = remote_push_manifest(s, c, digest, ref, idx.media_type ? idx.media_type : OCI_MEDIA_INDEX,
+                              err);
+out:
+    oci_archive_index_release(&idx);
+    return rc;
 }
 
 #define REMOTE_EMPTY_DIGEST                                                                        \
@@ -346,60 +415,56 @@ remote_push(struct store *s, const char *image, const char *dest, const struct r
             char out_digest[DIGEST_STR_LEN + 1], struct error *err)
 {
     struct attest_index ai;
-    char top[DIGEST_STR_LEN + 1];
     struct registry_ref r;
-    struct image img;
     struct registry_client *c = NULL;
     cleanup_cjson cJSON *rec = NULL;
-    cleanup_buf struct buf man = BUF_INIT;
     cleanup_strvec struct strvec sent = STRVEC_INIT;
     cleanup_free char *where = NULL;
-    size_t i;
-    int rc = -1;
+    char digest[DIGEST_STR_LEN + 1], pushed[DIGEST_STR_LEN + 1];
+    const char *ref;
+    int rc, is_index;
 
     if (registry_ref_parse(dest, &r, err) < 0)
         return -1;
-    rc = image_load(s, image, &img, err);
+    rc = index_resolve_top(s, image, digest, err);
     if (rc != 0) {
         registry_ref_release(&r);
         return rc < 0 ? -1 : error_input(err, "push: no such image \"%s\"", image);
     }
     rc = -1;
-    if (blob_read(s, img.digest, REGISTRY_MANIFEST_MAX, &man, err) < 0 ||
+    memcpy(pushed, digest, sizeof(pushed));
+    ref = r.digest[0] && !r.tag ? digest : r.tag;
+    if ((is_index = image_is_index(s, digest, err)) < 0 ||
         !(c = registry_client_new(r.host, r.repo, o, 1, err)))
         goto out;
     rec = remote_record_load(s);
-    for (i = 0; i <= img.manifest.nlayers; i++) {
-        const char *d =
-            i < img.manifest.nlayers ? img.manifest.layers[i].digest : img.manifest.config.digest;
-        if (remote_push_blob(s, c, rec, &r, d, o, err) < 0)
+    if (!is_index) {
+        if (remote_push_with_blobs(s, c, rec, &r, digest, ref, o, &sent, err) < 0)
             goto out;
-        strvec_push(&sent, d);
-    }
-    /* an image with attestations: its index, or (--attest-format referrers) its referrers */
-    if (attest_index_of(s, image, top, err) == 0) {
-        if (attest_load(s, top, &ai, err) < 0)
+    } else {
+        /* an image with attestations may go as OCI 1.1 referrers (--attest-format) */
+        if (attest_load(s, digest, &ai, err) < 0)
             goto out;
-        rc = ai.referrers ? remote_push_referrers(s, c, rec, &r, &ai, r.tag, o, &sent, err)
-                          : remote_push_index(s, c, rec, &r, &ai, r.tag, o, &sent, err);
-        if (rc == 0)
-            memcpy(img.digest, ai.referrers ? ai.image : ai.digest, sizeof(img.digest));
+        if (ai.referrers) {
+            memcpy(pushed, ai.image, sizeof(pushed));
+            rc = remote_push_with_blobs(s, c, rec, &r, ai.image, NULL, o, &sent, err);
+            if (rc == 0)
+                rc = remote_push_referrers(s, c, rec, &r, &ai, r.tag, o, &sent, err);
+        } else {
+            rc = remote_push_index(s, c, rec, &r, image, digest, ref, o, &sent, err);
+        }
         attest_index_release(&ai);
         if (rc < 0)
             goto out;
         rc = -1;
-    } else if (registry_manifest_push(c, r.digest[0] && !r.tag ? img.digest : r.tag,
-                                      img.manifest.media_type, man.data, man.len, err) < 0) {
-        goto out;
     }
     where = xasprintf("%s/%s", r.host, r.repo);
     if (remote_record_save(s, &sent, where, err) < 0)
         goto out;
-    memcpy(out_digest, img.digest, sizeof(img.digest));
+    memcpy(out_digest, pushed, sizeof(pushed));
     rc = 0;
 out:
     registry_client_free(c);
-    image_release(&img);
     registry_ref_release(&r);
     return rc;
 }
@@ -513,51 +578,24 @@ remote_is_index(const char *mt, const struct buf *body)
     return cJSON_IsArray(m);
 }
 
-/* Fetches the manifest of r, resolving an index to this machine's platform. */
+/*
+ * Fetches the manifest ref of r (a tag or a digest) into body. With
+ * want_size >= 0 (a descriptor's size) the body must have that size.
+ */
 static int
-remote_fetch_manifest(struct registry_client *c, const struct registry_ref *r, struct buf *body,
-                      char digest[DIGEST_STR_LEN + 1], struct buf *top, struct error *err)
+remote_fetch_one(struct registry_client *c, const char *ref, long long want_size, struct buf *body,
+                 char **mt, char digest[DIGEST_STR_LEN + 1], struct error *err)
 {
-    cleanup_free char *ref = xstrdup(r->digest[0] ? r->digest : r->tag);
-    long long want_size = -1;
-    int depth;
-
-    for (depth = 0; depth < 3; depth++) {
-        cleanup_free char *mt = NULL;
-        struct oci_archive_index idx;
-        char what[160];
-        long k;
-
-        buf_reset(body);
-        if (want_size > (long long)REGISTRY_MANIFEST_MAX)
-            return error_set(err, 0,
-                             "manifest %s: declared size %lld is over the limit of %u bytes", ref,
-                             want_size, REGISTRY_MANIFEST_MAX);
-        if (registry_manifest_fetch(c, ref, body, &mt, digest, err) < 0)
-            return -1;
-        if (want_size >= 0 && (long long)body->len != want_size)
-            return error_set(err, 0, "manifest %s: %zu bytes, index says %lld", digest, body->len,
-                             want_size);
-        if (!remote_is_index(mt, body))
-            return 0;
-        if (depth == 0 && top) /* the index itself: it may carry attestations */
-            buf_add(top, body->data, body->len);
-        snprintf(what, sizeof(what), "%s/%s index %s", registry_client_base(c), r->repo, digest);
-        if (oci_archive_index_parse(buf_cstr(body), body->len, what, &idx, err) < 0)
-            return -1;
-        k = oci_archive_index_platform(&idx, "linux", oci_arch(), what, err);
-        if (k >= 0) {
-            free(ref);
-            ref = xstrdup(idx.entries[k].desc.digest);
-            want_size = idx.entries[k].desc.size;
-        }
-        oci_archive_index_release(&idx);
-        if (k < 0) {
-            err->exit_code = 1;
-            return -1;
-        }
-    }
-    return error_set(err, 0, "%s: image indexes nested too deep", r->repo);
+    buf_reset(body);
+    if (want_size > (long long)REGISTRY_MANIFEST_MAX)
+        return error_set(err, 0, "manifest %s: declared size %lld is over the limit of %u bytes",
+                         ref, want_size, REGISTRY_MANIFEST_MAX);
+    if (registry_manifest_fetch(c, ref, body, mt, digest, err) < 0)
+        return -1;
+    if (want_size >= 0 && (long long)body->len != want_size)
+        return error_set(err, 0, "manifest %s: %zu bytes, index says %lld", digest, body->len,
+                         want_size);
+    return 0;
 }
 
 /*
@@ -595,10 +633,11 @@ remote_check_sizes(const struct store *s, const struct oci_manifest *m, struct e
     return 0;
 }
 
+/* Pulls the image manifest in body (digest) with its config and layers. */
 static int
-remote_pull_parts(struct store *s, struct registry_client *c, const struct registry_ref *r,
-                  const struct registry_opts *o, struct buf *body, char digest[DIGEST_STR_LEN + 1],
-                  struct buf *top, struct strvec *got, struct error *err)
+remote_pull_image(struct store *s, struct registry_client *c, const struct registry_ref *r,
+                  const struct registry_opts *o, const struct buf *body, const char *digest,
+                  struct strvec *got, struct error *err)
 {
     cleanup_cjson cJSON *cfg = NULL;
     cleanup_strvec struct strvec diff_ids = STRVEC_INIT;
@@ -607,13 +646,9 @@ remote_pull_parts(struct store *s, struct registry_client *c, const struct regis
     size_t i;
     int rc = -1;
 
-    if (remote_fetch_manifest(c, r, body, digest, top, err) < 0)
-        return -1;
     snprintf(what, sizeof(what), "%s/%s manifest %s", registry_client_base(c), r->repo, digest);
-    if (oci_manifest_parse(buf_cstr(body), body->len, what, &m, err) < 0) {
-        err->exit_code = 1; /* the registry's fault, not the user's */
+    if (oci_manifest_parse(buf_cstr(body), body->len, what, &m, err) < 0)
         return -1;
-    }
     if (remote_check_sizes(s, &m, err) < 0 || !(cfg = remote_pull_config(s, c, &m, o, err)))
         goto out;
     strvec_push(got, m.config.digest);
@@ -625,12 +660,53 @@ remote_pull_parts(struct store *s, struct registry_client *c, const struct regis
     }
     if (blob_put(s, buf_cstr(body), body->len, stored, err) < 0)
         goto out;
+    strvec_push(got, stored);
     rc = 0;
 out:
-    if (rc < 0 && err->exit_code == 2)
-        err->exit_code = 1;
     oci_manifest_release(&m);
     return rc;
+}
+
+/* The entries of idx a pull fetches: those serving each wanted platform, or all images. */
+static int
+remote_index_wanted(const struct oci_archive_index *idx, const struct remote_platforms *want,
+                    const char *what, unsigned char *take, struct error *err)
+{
+    struct platform host;
+    size_t i;
+
+    if (want && want->all) {
+        for (i = 0; i < idx->n; i++)
+            take[i] = oci_archive_entry_is_image(&idx->entries[i]);
+        return 0;
+    }
+    if (!want || !want->n) {
+        long k;
+        platform_host(&host);
+        if ((k = oci_archive_index_match(idx, &host, what, err)) < 0)
+            return -1;
+        take[k] = 1;
+        return 0;
+    }
+    for (i = 0; i < want->n; i++) {
+        long k = oci_archive_index_match(idx, &want->v[i], what, err);
+        if (k < 0)
+            return -1;
+        take[k] = 1;
+    }
+    return 0;
+}
+
+/* The annotation key of a descriptor ("k=v" list), or NULL. */
+static const char *
+remote_annotation(const struct strvec *ann, const char *key)
+{
+    size_t i, n = strlen(key);
+
+    for (i = 0; i < ann->n; i++)
+        if (!strncmp(ann->v[i], key, n) && ann->v[i][n] == '=')
+            return ann->v[i] + n + 1;
+    return NULL;
 }
 
 struct remote_fetch_ctx {
@@ -638,6 +714,123 @@ struct remote_fetch_ctx {
     struct registry_client *c;
     struct strvec *got;
 };
+
+static int remote_fetch_attest(void *arg, const char *digest, long long size, int manifest,
+                               struct error *err);
+
+/*
+ * An attestation manifest about an image being pulled (BuildKit's
+ * attestation storage): the manifest, then its config and statements, each
+ * checked against its digest and size.
+ */
+static int
+remote_pull_attestation(struct store *s, struct registry_client *c, const struct oci_descriptor *d,
+                        struct strvec *got, struct error *err)
+{
+    struct remote_fetch_ctx f = {s, c, got};
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_cjson cJSON *j = NULL;
+    const cJSON *l, *dg;
+    long long size = 0;
+
+    if (remote_fetch_attest(&f, d->digest, d->size, 1, err) < 0 ||
+        blob_read(s, d->digest, REGISTRY_MANIFEST_MAX, &b, err) < 0 ||
+        !(j = json_parse(buf_cstr(&b), b.len, d->digest, err)))
+        return -1;
+    strvec_push(got, d->digest);
+    l = cJSON_GetObjectItemCaseSensitive(j, "config");
+    for (;;) {
+        dg = cJSON_GetObjectItemCaseSensitive(l, "digest");
+        if (!cJSON_IsString(dg) || digest_validate(dg->valuestring, err) < 0 ||
+            json_int(l, "size", 1, &size, d->digest, err) < 0)
+            return error_wrap(err, "attestation manifest %s", d->digest);
+        if (remote_fetch_attest(&f, dg->valuestring, size, 0, err) < 0)
+            return -1;
+        l = l == cJSON_GetObjectItemCaseSensitive(j, "config")
+                ? cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "layers"), 0)
+                : l->next;
+        if (!l)
+            return 0;
+    }
+}
+
+/*
+ * Pulls an index: the images wanted (each checked against its descriptor)
+ * with the attestation manifests about them, then the index itself, byte
+ * for byte. What is not wanted stays absent.
+ */
+static int
+remote_pull_index(struct store *s, struct registry_client *c, const struct registry_ref *r,
+                  const struct remote_platforms *want, const struct registry_opts *o,
+                  const struct buf *body, const char *digest, struct strvec *got, struct error *err)
+{
+    struct oci_archive_index idx;
+    cleanup_free unsigned char *take = NULL;
+    cleanup_buf struct buf child = BUF_INIT;
+    char what[160], stored[DIGEST_STR_LEN + 1];
+    size_t i, k;
+    int rc = -1;
+
+    snprintf(what, sizeof(what), "%s/%s index %s", registry_client_base(c), r->repo, digest);
+    if (oci_archive_index_parse(buf_cstr(body), body->len, what, &idx, err) < 0)
+        return -1;
+    take = xcalloc(idx.n + 1, 1);
+    if (remote_index_wanted(&idx, want, what, take, err) < 0)
+        goto out;
+    for (i = 0; i < idx.n; i++) {
+        const struct oci_descriptor *d = &idx.entries[i].desc;
+        cleanup_free char *mt = NULL;
+        char dg[DIGEST_STR_LEN + 1];
+        if (!take[i])
+            continue;
+        if (oci_archive_entry_is_index(&idx.entries[i])) {
+            error_set(err, 0, "%s: manifests[%zu] is itself an index (not supported)", what, i);
+            goto out;
+        }
+        if (remote_fetch_one(c, d->digest, d->size, &child, &mt, dg, err) < 0 ||
+            remote_pull_image(s, c, r, o, &child, dg, got, err) < 0)
+            goto out;
+    }
+    for (i = 0; i < idx.n; i++) {
+        const struct oci_archive_entry *e = &idx.entries[i];
+        const char *about = remote_annotation(&e->desc.annotations, INTOTO_REF_DIGEST);
+        if (take[i] || oci_archive_entry_is_image(e) || oci_archive_entry_is_index(e) || !about)
+            continue;
+        for (k = 0; k < idx.n && (!take[k] || strcmp(idx.entries[k].desc.digest, about)); k++)
+            ;
+        if (k < idx.n && remote_pull_attestation(s, c, &e->desc, got, err) < 0)
+            goto out;
+    }
+    if (blob_put(s, buf_cstr(body), body->len, stored, err) < 0)
+        goto out;
+    strvec_push(got, stored);
+    rc = 0;
+out:
+    oci_archive_index_release(&idx);
+    return rc;
+}
+
+/* The manifest r names: an image, or an index (*is_index set) of images. */
+static int
+remote_pull_parts(struct store *s, struct registry_client *c, const struct registry_ref *r,
+                  const struct remote_platforms *want, const struct registry_opts *o,
+                  struct buf *body, char digest[DIGEST_STR_LEN + 1], int *is_index,
+                  struct strvec *got, struct error *err)
+{
+    cleanup_free char *mt = NULL;
+    int rc;
+
+    if (remote_fetch_one(c, r->digest[0] ? r->digest : r->tag, -1, body, &mt, digest, err) < 0)
+        return -1;
+    *is_index = remote_is_index(mt, body);
+    if (*is_index)
+        rc = remote_pull_index(s, c, r, want, o, body, digest, got, err);
+    else
+        rc = remote_pull_image(s, c, r, o, body, digest, got, err);
+    if (rc < 0 && err->exit_code == 2)
+        err->exit_code = 1; /* the registry's fault, not the user's */
+    return rc;
+}
 
 /* attest_adopt's fetch: an attestation manifest or one of its blobs, checked and stored. */
 static int
@@ -775,32 +968,24 @@ remote_pull_referrers(struct store *s, struct registry_client *c, const char *im
 /* Pulls r from its host into the store, named name (a full name). */
 static int
 remote_pull_from(struct store *s, const struct registry_ref *r, const char *name,
-                 const struct registry_opts *o, char out_digest[DIGEST_STR_LEN + 1],
-                 struct error *err)
+                 const struct remote_platforms *want, const struct registry_opts *o,
+                 char out_digest[DIGEST_STR_LEN + 1], struct error *err)
 {
     struct registry_client *c = NULL;
     cleanup_buf struct buf body = BUF_INIT;
-    cleanup_buf struct buf top = BUF_INIT;
     cleanup_strvec struct strvec got = STRVEC_INIT;
     cleanup_free char *norm = index_normalize(name, err);
     cleanup_free char *where = NULL;
     char digest[DIGEST_STR_LEN + 1], top_dg[DIGEST_STR_LEN + 1];
     long long top_size = 0;
-    int rc = -1, have_top = 0;
+    int rc = -1, have_top = 0, is_index = 0;
 
     if (!norm || !(c = registry_client_new(r->host, r->repo, o, 0, err)))
         goto out;
-    if (remote_pull_parts(s, c, r, o, &body, digest, &top, &got, err) < 0)
+    if (remote_pull_parts(s, c, r, want, o, &body, digest, &is_index, &got, err) < 0)
         goto out;
-    /* an index of this image and its attestations comes whole; the name points at it */
-    if (top.len) {
-        struct remote_fetch_ctx f = {s, c, &got};
-        int ar = attest_adopt(s, buf_cstr(&top), top.len, digest, remote_fetch_attest, &f, top_dg,
-                              &top_size, err);
-        if (ar < 0)
-            goto out;
-        have_top = ar == 0;
-    } else {
+    if (!is_index) {
+        /* a single image may have OCI 1.1 referrers: its attestations */
         int ar = remote_pull_referrers(s, c, digest, top_dg, &top_size, err);
         if (ar < 0)
             goto out;
@@ -813,7 +998,7 @@ remote_pull_from(struct store *s, const struct registry_ref *r, const char *name
     where = xasprintf("%s/%s", r->host, r->repo);
     if (remote_record_save(s, &got, where, err) < 0)
         goto out;
-    memcpy(out_digest, digest, sizeof(digest));
+    memcpy(out_digest, have_top ? top_dg : digest, DIGEST_STR_LEN + 1);
     rc = 0;
 out:
     registry_client_free(c);
@@ -867,8 +1052,9 @@ remote_candidates(const struct registries_conf *conf, const struct reference *r,
 /* Tries each source of one candidate: mirrors in order, then the registry. */
 static int
 remote_pull_candidate(struct store *s, const struct registries_conf *conf, const char *cand,
-                      const char *store_name, const struct registry_opts *o, struct buf *fails,
-                      int *tries, char out_digest[DIGEST_STR_LEN + 1], struct error *err)
+                      const char *store_name, const struct remote_platforms *want,
+                      const struct registry_opts *o, struct buf *fails, int *tries,
+                      char out_digest[DIGEST_STR_LEN + 1], struct error *err)
 {
     struct registries_source *src = NULL;
     struct reference r;
@@ -896,7 +1082,8 @@ remote_pull_candidate(struct store *s, const struct registries_conf *conf, const
         }
         error_init(&e);
         (*tries)++;
-        if (remote_pull_from(s, &rr, store_name ? store_name : cand, &ro, out_digest, &e) == 0) {
+        if (remote_pull_from(s, &rr, store_name ? store_name : cand, want, &ro, out_digest, &e) ==
+            0) {
             rc = 0;
             break;
         }
@@ -911,8 +1098,8 @@ remote_pull_candidate(struct store *s, const struct registries_conf *conf, const
 }
 
 int
-remote_pull(struct store *s, const char *ref, const char *name, const struct registry_opts *o,
-            char out_digest[DIGEST_STR_LEN + 1], struct error *err)
+remote_pull(struct store *s, const char *ref, const char *name, const struct remote_platforms *want,
+            const struct registry_opts *o, char out_digest[DIGEST_STR_LEN + 1], struct error *err)
 {
     struct registries_conf conf;
     cleanup_strvec struct strvec cands = STRVEC_INIT;
@@ -930,7 +1117,7 @@ remote_pull(struct store *s, const char *ref, const char *name, const struct reg
     }
     if (registries_conf_load(&conf, err) == 0 && remote_candidates(&conf, &r, &cands, err) == 0) {
         for (i = 0, rc = 1; rc == 1 && i < cands.n; i++)
-            rc = remote_pull_candidate(s, &conf, cands.v[i], store_name, o, &fails, &tries,
+            rc = remote_pull_candidate(s, &conf, cands.v[i], store_name, want, o, &fails, &tries,
                                        out_digest, err);
         if (rc == 1 && tries > 1)
             error_set(err, 0, "pull %s: no source had it: %s", ref, buf_cstr(&fails));
@@ -980,14 +1167,28 @@ remote_names_localhost(const char *name)
     return local;
 }
 
+/* The manifest of digest for platform (image_pick); 1 when the index lacks its manifest. */
+static int
+remote_pick(struct store *s, const char *digest, const char *name, const struct platform *platform,
+            char out[DIGEST_STR_LEN + 1], struct error *err)
+{
+    char what[300];
+
+    snprintf(what, sizeof(what), "image %s", name);
+    if (image_pick(s, digest, platform, what, out, err) < 0)
+        return -1;
+    return blob_exists(s, out) ? 0 : 1;
+}
+
 int
 remote_get_image(struct store *s, const char *name, enum remote_pull_policy policy,
-                 const struct registry_opts *o, char out_digest[DIGEST_STR_LEN + 1],
-                 struct error *err)
+                 const struct platform *platform, const struct registry_opts *o,
+                 char out_digest[DIGEST_STR_LEN + 1], struct error *err)
 {
     struct index idx;
     const struct index_entry *e = NULL;
     cleanup_free char *found = NULL;
+    struct remote_platforms want = {platform, platform ? 1 : 0, 0};
     char digest[DIGEST_STR_LEN + 1];
     int rc;
 
@@ -1000,23 +1201,37 @@ remote_get_image(struct store *s, const char *name, enum remote_pull_policy poli
     if (rc != 0) {
         struct error e2;
         error_init(&e2);
-        if (index_resolve(s, name, digest, &e2) == 0) {
-            memcpy(out_digest, digest, sizeof(digest)); /* an image id or digest */
-            return 0;
+        if (index_resolve_top(s, name, digest, &e2) == 0) {
+            /* an image id or digest */
+            rc = remote_pick(s, digest, name, platform, out_digest, err);
+            return rc == 0 ? 0 : rc < 0 ? -1 : error_set(err, 0, "image %s: not all pulled", name);
         }
         if (rc < 0)
             return -1;
     }
     /* what the user made here (localhost/) is never pulled, even with --pull=always */
-    if (found && (policy != REMOTE_PULL_ALWAYS || remote_local_only(found)))
-        return index_resolve(s, found, out_digest, err) == 0 ? 0 : -1;
-    if (policy == REMOTE_PULL_NEVER)
+    if (found && (policy != REMOTE_PULL_ALWAYS || remote_local_only(found))) {
+        if (index_resolve_top(s, found, digest, err) != 0 ||
+            (rc = remote_pick(s, digest, found, platform, out_digest, err)) < 0)
+            return -1;
+        if (rc == 0)
+            return 0;
+        /* a pulled index without this platform's image: fetch it, unless told not to */
+        if (policy == REMOTE_PULL_NEVER || remote_local_only(found))
+            return error_set(err, 0, "image \"%s\": this platform's image %s is not in the store%s",
+                             name, out_digest,
+                             policy == REMOTE_PULL_NEVER ? " (--pull=never)" : "");
+    }
+    if (!found && policy == REMOTE_PULL_NEVER)
         return error_set(err, 0, "image \"%s\" is not in the store %s (--pull=never)", name,
                          s->root);
-    if (remote_names_localhost(name))
+    if (!found && remote_names_localhost(name))
         return error_set(err, 0,
                          "image \"%s\" is not in the store %s (a localhost/ name is never pulled: "
                          "build or import it)",
                          name, s->root);
-    return remote_pull(s, name, NULL, o, out_digest, err);
+    if (remote_pull(s, found ? found : name, NULL, &want, o, digest, err) < 0)
+        return -1;
+    rc = remote_pick(s, digest, name, platform, out_digest, err);
+    return rc == 0 ? 0 : rc < 0 ? -1 : error_set(err, 0, "image %s: not all pulled", name);
 }

@@ -10,7 +10,7 @@
 
 const char cli_registry_usage[] =
     "usage: strata push [OPTIONS] [--chunk-size BYTES] IMAGE REF\n"
-    "       strata pull [OPTIONS] REF [NAME]\n"
+    "       strata pull [OPTIONS] [--platform LIST | --all-platforms] REF [NAME]\n"
     "options: --tls-verify=false, --creds USER:PASS, --authfile FILE, --cert-dir DIR, -q\n"
     "\n"
     "REF is an image reference as docker reads it: debian:bookworm is\n"
@@ -28,7 +28,11 @@ const char cli_registry_usage[] =
     "credential helpers. push skips blobs the registry has, mounts blobs known to be\n"
     "in another repository of the same registry, and prints one line per blob; pull\n"
     "prints one line per layer (bytes and rate live on a terminal) and names the\n"
-    "image NAME, or the full name pulled.\n";
+    "image NAME, or the full name pulled.\n"
+    "A multi-platform image (an image index) is pushed with every image it lists and\n"
+    "keeps its digest both ways; pull keeps the index and fetches the images of this\n"
+    "machine's platform, of --platform LIST (e.g. linux/amd64,linux/arm64), or all of\n"
+    "them (--all-platforms).\n";
 
 static void
 push_progress(void *opaque, const char *line)

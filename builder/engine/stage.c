@@ -71,7 +71,7 @@ stage_pull(struct build *b, const char *ref, char digest[DIGEST_STR_LEN + 1], st
         pthread_mutex_unlock(&b->pull_lock);
         if (rc < 0)
             return error_set(err, 0, "pulling %s failed in another stage", ref);
-        return remote_get_image(b->store, ref, REMOTE_PULL_NEVER, &ro, digest, err);
+        return remote_get_image(b->store, ref, REMOTE_PULL_NEVER, NULL, &ro, digest, err);
     }
     b->pulls = xrealloc(b->pulls, (b->npulls + 1) * sizeof(*b->pulls));
     b->pulls[b->npulls].ref = xstrdup(ref);
@@ -79,7 +79,7 @@ stage_pull(struct build *b, const char *ref, char digest[DIGEST_STR_LEN + 1], st
     b->npulls++;
     pthread_mutex_unlock(&b->pull_lock);
 
-    rc = remote_get_image(b->store, ref, b->o->pull, &ro, digest, err);
+    rc = remote_get_image(b->store, ref, b->o->pull, NULL, &ro, digest, err);
 
     pthread_mutex_lock(&b->pull_lock);
     b->pulls[i].state = rc < 0 ? -1 : 1;
