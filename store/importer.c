@@ -367,9 +367,10 @@ importer_oci_attest(struct store *s, int dirfd, const struct oci_descriptor *top
     return attest_adopt(s, buf_cstr(&b), b.len, image, importer_fetch, &f, out, out_size, err);
 }
 
-/* Follows nested indexes (at most 4 deep) to the manifest for this machine. */
+/* Follows nested indexes (at most 4 deep) to the manifest for platform want. */
 static int
-importer_oci_resolve(int dirfd, struct oci_descriptor *d, struct error *err)
+importer_oci_resolve(int dirfd, struct oci_descriptor *d, const struct platform *want,
+                     struct error *err)
 {
     int depth;
 
@@ -385,7 +386,7 @@ importer_oci_resolve(int dirfd, struct oci_descriptor *d, struct error *err)
         if (importer_blob(dirfd, d, OCI_ARCHIVE_DOC_MAX, "index", &b, err) < 0 ||
             oci_archive_index_parse(buf_cstr(&b), b.len, what, &idx, err) < 0)
             return -1;
-        k = oci_archive_index_platform(&idx, "linux", oci_arch(), what, err);
+        k = oci_archive_index_match(&idx, want, what, err);
         if (k >= 0) {
             oci_descriptor_release(d);
             oci_descriptor_copy(d, &idx.entries[k].desc);
@@ -421,8 +422,8 @@ importer_oci_layers(struct store *s, int dirfd, const struct oci_manifest *m,
 
 static int
 importer_oci(struct store *s, int dirfd, const char *name, const char *norm,
-             char out[DIGEST_STR_LEN + 1], long long *out_size, char idx_dg[DIGEST_STR_LEN + 1],
-             long long *idx_size, struct error *err)
+             const struct platform *want, char out[DIGEST_STR_LEN + 1], long long *out_size,
+             char idx_dg[DIGEST_STR_LEN + 1], long long *idx_size, struct error *err)
 {
     cleanup_buf struct buf lb = BUF_INIT;
     cleanup_buf struct buf ib = BUF_INIT;
@@ -455,7 +456,7 @@ importer_oci(struct store *s, int dirfd, const char *name, const char *norm,
         return -1;
     oci_manifest_init(&m);
     snprintf(what, sizeof(what), "manifest %s", d.digest);
-    if (importer_oci_resolve(dirfd, &d, err) < 0 ||
+    if (importer_oci_resolve(dirfd, &d, want, err) < 0 ||
         importer_blob(dirfd, &d, OCI_ARCHIVE_DOC_MAX, "manifest", &mb, err) < 0 ||
         oci_manifest_parse(buf_cstr(&mb), mb.len, what, &m, err) < 0)
         goto out;
@@ -644,7 +645,8 @@ importer_rootfs_layer(struct store *s, const char *file, enum compress_kind comp
  */
 static int
 importer_rootfs(struct store *s, const char *file, enum compress_kind comp,
-                char digest[DIGEST_STR_LEN + 1], long long *size, struct error *err)
+                const struct platform *platform, char digest[DIGEST_STR_LEN + 1], long long *size,
+                struct error *err)
 {
     cleanup_cjson cJSON *cfg = oci_config_new();
     struct oci_manifest m;
@@ -658,6 +660,8 @@ importer_rootfs(struct store *s, const char *file, enum compress_kind comp,
 
     if (importer_rootfs_layer(s, file, comp, &info, &newest, err) < 0)
         return -1;
+    if (platform)
+        oci_config_set_platform(cfg, platform);
     if (units_source_date_epoch(&sde, err) == 1)
         sde = newest;
     /* reproducible by default: the same tarball gives the same image */
@@ -688,14 +692,20 @@ importer_import(struct store *s, const char *path, enum importer_kind kind, cons
     cleanup_free char *stage = NULL;
     cleanup_free char *norm = index_normalize(name, err);
     cleanup_close int dfd = -1;
+    const struct platform *want = o->platform;
+    struct platform host;
     char digest[DIGEST_STR_LEN + 1], top[DIGEST_STR_LEN + 1] = "";
     long long size = 0, top_size = 0;
     int rc;
 
     if (!norm)
         return -1;
+    if (!want) {
+        platform_host(&host);
+        want = &host;
+    }
     if (kind == IMPORTER_ROOTFS) {
-        if (importer_rootfs(s, path, o->compression, digest, &size, err) < 0)
+        if (importer_rootfs(s, path, o->compression, o->platform, digest, &size, err) < 0)
             return -1;
         if (index_set(s, norm, digest, size, err) < 0)
             return -1;
@@ -713,7 +723,7 @@ importer_import(struct store *s, const char *path, enum importer_kind kind, cons
     if (dfd < 0) {
         rc = error_input(err, "import %s: %s", path, strerror(errno));
     } else if (kind == IMPORTER_OCI_LAYOUT || kind == IMPORTER_OCI_ARCHIVE) {
-        rc = importer_oci(s, dfd, name, norm, digest, &size, top, &top_size, err);
+        rc = importer_oci(s, dfd, name, norm, want, digest, &size, top, &top_size, err);
     } else if (kind == IMPORTER_DOCKER_ARCHIVE || kind == IMPORTER_DOCKER_DIR) {
         rc = importer_docker(s, dfd, name, norm, digest, &size, err);
     } else {

@@ -20,6 +20,7 @@
 #include "formats/compress.h"
 #include "formats/core/error.h"
 #include "formats/digest.h"
+#include "formats/platform.h"
 #include "store/store.h"
 
 enum importer_kind {
@@ -43,7 +44,9 @@ const char *importer_kind_name(enum importer_kind kind);
 int importer_detect(const char *path, enum importer_kind *out, struct error *err);
 
 struct importer_opts {
-    enum compress_kind compression; /* of the layer made from a rootfs tarball */
+    enum compress_kind compression;  /* of the layer made from a rootfs tarball */
+    const struct platform *platform; /* a rootfs tarball's platform; the image an index has
+                                        for it. NULL: this machine's */
 };
 
 /*
@@ -52,8 +55,9 @@ struct importer_opts {
  * ref name / RepoTags); with one image it is taken whatever its name. A
  * rootfs tarball becomes a one-layer image (compressed as o says) whose time
  * is $SOURCE_DATE_EPOCH, else the newest file time in the archive, so the same
- * tarball always gives the same digest. Writes the manifest digest to
- * out_digest.
+ * tarball always gives the same digest; its config says o->platform. From
+ * an image index, the image for o->platform is taken (formats/platform.h
+ * matching). Writes the manifest digest to out_digest.
  */
 int importer_import(struct store *s, const char *path, enum importer_kind kind, const char *name,
                     const struct importer_opts *o, char out_digest[DIGEST_STR_LEN + 1],

@@ -8,12 +8,14 @@
 #include "builder/cli/cli.h"
 #include "formats/core/mem.h"
 #include "formats/limits.h"
+#include "formats/platform.h"
 #include "store/importer.h"
 #include "store/index.h"
 #include "store/store.h"
 
 static const char import_usage[] =
-    "usage: strata import [--compression zstd|gzip|none] [--max-unpack SIZE] PATH NAME[:TAG]\n"
+    "usage: strata import [--compression zstd|gzip|none] [--max-unpack SIZE]\n"
+    "                     [--platform OS/ARCH[/VARIANT]] PATH NAME[:TAG]\n"
     "\n"
     "PATH is detected from its content:\n"
     "  an OCI image layout directory, or an oci-archive (a tar of one): the image\n"
@@ -23,7 +25,10 @@ static const char import_usage[] =
     "  any other tar (plain, .gz, .zst, .xz): a root file system, made a one-layer\n"
     "    image (--compression applies here); its creation time is\n"
     "    $SOURCE_DATE_EPOCH when set, else the newest mtime in the archive, so the\n"
-    "    same tarball always gives the same image digest\n"
+    "    same tarball always gives the same image digest; --platform says what\n"
+    "    the files are for (default: this machine's), e.g. linux/arm64\n"
+    "  with an image index (a multi-platform image), --platform picks the image\n"
+    "    (default: this machine's)\n"
     "Every digest and diff_id is checked, layers are unpacked safely (no entry may\n"
     "leave the tree) and NAME is set only when everything is in the store.\n"
     "\n"
@@ -36,6 +41,8 @@ int
 cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
 {
     enum compress_kind comp = COMPRESS_ZSTD;
+    struct platform plat;
+    int have_plat = 0;
     enum importer_kind kind;
     const char *pos[2] = {NULL, NULL};
     cleanup_free char *name = NULL;
@@ -55,6 +62,13 @@ cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
             return -1;
         if (r > 0) {
             limits_set_unpack(max);
+            continue;
+        }
+        r = cli_opt_value(argc, argv, &i, "--platform", &v, err);
+        if (r < 0 || (r > 0 && platform_parse(v, &plat, err) < 0))
+            return r < 0 ? -1 : error_wrap(err, "import --platform");
+        if (r > 0) {
+            have_plat = 1;
             continue;
         }
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -77,7 +91,7 @@ cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
         return -1;
     {
-        struct importer_opts io = {comp};
+        struct importer_opts io = {comp, have_plat ? &plat : NULL};
         char digest[DIGEST_STR_LEN + 1];
         rc = importer_import(&s, pos[0], kind, pos[1], &io, digest, err);
         if (rc == 0)

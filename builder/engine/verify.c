@@ -62,7 +62,7 @@ verify_copy_images(struct store *s, struct store *t, const cJSON *deps, struct e
             json_string(cJSON_GetObjectItemCaseSensitive(d, "digest"), "sha256", 0, "", NULL);
         cleanup_free char *ref = uri ? verify_ref(uri) : NULL;
         cleanup_free char *dg = NULL, *dir = NULL;
-        struct importer_opts io = {COMPRESS_ZSTD}; /* rootfs tarballs only: unused here */
+        struct importer_opts io = {COMPRESS_ZSTD, NULL}; /* rootfs tarballs only: unused here */
         char got[DIGEST_STR_LEN + 1];
         if (!ref || !hex)
             continue;
