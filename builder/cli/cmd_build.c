@@ -16,6 +16,7 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
+#include "formats/platform.h"
 #include "store/cache_transfer.h"
 #include "store/export.h"
 #include "store/prune.h"
@@ -35,6 +36,10 @@ static const char build_usage[] =
     "  -t, --tag NAME[:TAG]       name the result (repeatable)\n"
     "      --build-arg K[=V]      set a build arg (K alone: from the environment)\n"
     "      --target STAGE         build up to this stage\n"
+    "      --platform OS/ARCH[/VARIANT][,...]\n"
+    "                             build for these platforms (default: this machine's);\n"
+    "                             several give one image index (-t names it); foreign RUN\n"
+    "                             steps run through QEMU (see strata binfmt --help)\n"
     "      --secret id=ID,src=FILE|env=VAR\n"
     "                             a secret for RUN --mount=type=secret (never stored)\n"
     "      --no-cache             run every step, ignoring the step cache\n"
@@ -206,6 +211,14 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
         struct build_outspec os;
         if (r > 0 && build_output_parse(v, &os, err) < 0)
             return -1;
+        if (r > 0 && os.fmt == EXPORT_DOCKER_ARCHIVE && o->nplatforms > 1) {
+            free(os.dest);
+            free(os.type);
+            return error_input(err,
+                               "--output type=docker-archive holds one image, not the %zu "
+                               "platforms of --platform (use type=oci or oci-archive)",
+                               o->nplatforms);
+        }
         if (r > 0) {
             free(os.dest);
             free(os.type);
@@ -273,6 +286,11 @@ build_parse_opt(struct build_opts *o, int argc, char **argv, int *i, struct erro
     } else if (OPT("--target")) {
         if (r > 0)
             o->target = v;
+    } else if (OPT("--platform")) {
+        free(o->platforms);
+        o->platforms = NULL;
+        if (r > 0 && platform_parse_list(v, &o->platforms, &o->nplatforms, err) < 0)
+            return -1;
     } else if (OPT("--network")) {
         if (r > 0 && build_network(o, v, err) < 0)
             return -1;
@@ -313,7 +331,7 @@ build_output(struct store *s, const struct build_opts *o, const char *digest, st
 
     if (build_output_parse(o->output, &os, err) < 0)
         return -1;
-    rc = export_image(s, digest, os.fmt, os.kind, os.recompress, os.dest,
+    rc = export_image(s, digest, NULL, os.fmt, os.kind, os.recompress, os.dest,
                       o->tags.n ? o->tags.v[0] : NULL, err);
     if (rc == 0)
         progress_line("wrote %s to %s", os.type, os.dest);

@@ -12,6 +12,7 @@
 #include "formats/core/error.h"
 #include "formats/core/strvec.h"
 #include "formats/digest.h"
+#include "formats/platform.h"
 #include "store/remote.h"
 #include "store/store.h"
 
@@ -47,6 +48,9 @@ struct build_opts {
     int provenance;       /* PROVENANCE_* (builder/engine/provenance.h) */
     int sbom;             /* attach an SPDX SBOM */
     int attest_referrers; /* push attestations as OCI 1.1 referrers */
+    struct platform *platforms;    /* --platform: what to build for (malloc'ed); none: this
+                                      machine's. Several give an image index */
+    size_t nplatforms;
 };
 
 void build_opts_init(struct build_opts *o);
@@ -55,7 +59,15 @@ void build_opts_release(struct build_opts *o);
 /*
  * Runs the build into store s; writes the manifest digest of the result to
  * out, and to *ran_steps whether any step ran (was not a cache hit). A bad
- * recipe fails with an input error before any step runs.
+ * recipe fails with an input error before any step runs, and so does a
+ * platform whose RUN steps cannot run here (builder/sandbox/binfmt.h).
+ *
+ * With several platforms, the recipe is built once per platform (the
+ * platform ARGs set for each) and the result is an OCI image index of the
+ * platforms' images in the order given; out is the index digest, which is
+ * also the image's id. A stage that is the same for every platform (FROM
+ * --platform=$BUILDPLATFORM, reading no TARGET* ARG) is built once and
+ * shared.
  */
 int build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN + 1],
               int *ran_steps, struct error *err);

@@ -7,6 +7,12 @@
  * the build's time. Steps receive it and use it only through the plan's,
  * the cache book's and the context's own functions; scheduling state lives in
  * scheduler.c and is not visible here.
+ *
+ * A build for several platforms is one struct build per platform (build.c),
+ * each with its own plan (the platform ARGs differ) and platform. The first
+ * ("main") owns what they share: the context (the others hold a copy of it,
+ * which is read-only once opened), the file hash memo, the cache book and
+ * the base image pulls.
  */
 
 #include <pthread.h>
@@ -15,6 +21,7 @@
 #include "builder/engine/cachebook.h"
 #include "builder/engine/context.h"
 #include "builder/engine/plan.h"
+#include "formats/platform.h"
 #include "store/hashmemo.h"
 #include "store/store.h"
 
@@ -28,11 +35,15 @@ struct build {
     struct store *store;
     const struct build_opts *o;
     struct plan plan;
+    struct platform platform; /* what this build makes (TARGETPLATFORM) */
+    struct build *main;       /* the build owning the shared parts (itself when first) */
     struct context ctx;
-    struct hashmemo memo; /* context file hashes remembered across builds */
-    struct cachebook book;
+    struct hashmemo memo;   /* context file hashes remembered across builds (main's) */
+    struct cachebook *book; /* main's own_book */
+    struct cachebook own_book;
     long long now; /* creation time for new steps */
 
+    /* main's only: */
     pthread_mutex_t pull_lock; /* guards pulls (never held across the network) */
     pthread_cond_t pull_cond;  /* a pull finished */
     struct build_pull *pulls;

@@ -28,6 +28,8 @@ plan_init(struct plan *p, const struct build_opts *o)
 {
     memset(p, 0, sizeof(*p));
     p->o = o;
+    platform_host(&p->target);
+    platform_host(&p->build);
     pthread_mutex_init(&p->lock, NULL);
 }
 
@@ -127,12 +129,16 @@ plan_declare_args(struct plan *p, const struct parse_instr *in, const struct str
     return 0;
 }
 
-/* BuildKit's automatic platform ARGs, usable in FROM and by `ARG NAME` in a stage. */
+/*
+ * BuildKit's automatic platform ARGs (Dockerfile reference, "Automatic
+ * platform ARGs in the global scope"), usable in FROM and by `ARG NAME` in
+ * a stage: TARGET* for the platform being built, BUILD* for this machine.
+ */
 static void
 plan_platform_args(struct plan *p)
 {
-    cleanup_free char *plat = xasprintf("linux/%s", oci_arch());
     static const char *const kinds[] = {"TARGET", "BUILD"};
+    const struct platform *pf[] = {&p->target, &p->build};
     size_t i;
 
     for (i = 0; i < 2; i++) {
@@ -140,10 +146,12 @@ plan_platform_args(struct plan *p)
         cleanup_free char *o = xasprintf("%sOS", kinds[i]);
         cleanup_free char *a = xasprintf("%sARCH", kinds[i]);
         cleanup_free char *v = xasprintf("%sVARIANT", kinds[i]);
+        char plat[PLATFORM_STR_MAX];
+        platform_format(pf[i], plat);
         strvec_setenv(&p->global_args, pl, plat);
-        strvec_setenv(&p->global_args, o, "linux");
-        strvec_setenv(&p->global_args, a, oci_arch());
-        strvec_setenv(&p->global_args, v, "");
+        strvec_setenv(&p->global_args, o, pf[i]->os);
+        strvec_setenv(&p->global_args, a, pf[i]->arch);
+        strvec_setenv(&p->global_args, v, pf[i]->variant);
     }
 }
 

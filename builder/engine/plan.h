@@ -17,10 +17,13 @@
 #include "builder/recipe/parse.h"
 #include "formats/core/error.h"
 #include "formats/core/strvec.h"
+#include "formats/platform.h"
 #include "store/store.h"
 
 struct plan {
     const struct build_opts *o;
+    struct platform target; /* TARGETPLATFORM (set before plan_read) */
+    struct platform build;  /* BUILDPLATFORM: this machine */
     struct parse_recipe recipe;
     struct stage *stages;
     size_t nstages;
@@ -29,6 +32,7 @@ struct plan {
     pthread_mutex_t lock;      /* guards used_args: stages declare ARGs in parallel */
 };
 
+/* Initialises p for o; target and build are this machine's platform until set. */
 void plan_init(struct plan *p, const struct build_opts *o);
 void plan_release(struct plan *p);
 

@@ -82,12 +82,12 @@ provenance_each_step(struct build *b, const struct stage *st,
                      void *arg)
 {
     cleanup_free char *id = provenance_stage_id(st);
-    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(b->book.now_keys, id), *k;
+    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(b->book->now_keys, id), *k;
 
     cJSON_ArrayForEach(k, keys)
     {
         const cJSON *rec = cJSON_IsString(k)
-                               ? cJSON_GetObjectItemCaseSensitive(b->book.used, k->valuestring)
+                               ? cJSON_GetObjectItemCaseSensitive(b->book->used, k->valuestring)
                                : NULL;
         if (rec)
             fn(b, st, k->valuestring, rec, arg);
@@ -142,7 +142,7 @@ provenance_step(struct build *b, const struct stage *st, const char *key, const 
         cJSON_AddNumberToObject(s, "line", line->valuedouble);
     if (dg)
         cJSON_AddStringToObject(s, "layer", dg);
-    cJSON_AddBoolToObject(s, "cached", !cJSON_GetObjectItemCaseSensitive(b->book.ran, key));
+    cJSON_AddBoolToObject(s, "cached", !cJSON_GetObjectItemCaseSensitive(b->book->ran, key));
     cJSON_AddStringToObject(s, "key", key);
     cJSON_AddItemToArray(arg, s);
 }
@@ -184,7 +184,7 @@ provenance_external(struct build *b, const struct stage *target, int mode)
     cJSON *ext = cJSON_CreateObject();
     cJSON *cs = json_add_object(ext, "configSource");
     cJSON *req = json_add_object(ext, "request");
-    char d[DIGEST_STR_LEN + 1], plat[64];
+    char d[DIGEST_STR_LEN + 1], plat[PLATFORM_STR_MAX];
     size_t i;
 
     digest_bytes(b->plan.recipe.text, b->plan.recipe.len, d);
@@ -195,7 +195,7 @@ provenance_external(struct build *b, const struct stage *target, int mode)
         cJSON_AddStringToObject(req, "target", b->o->target);
     else if (target->name)
         cJSON_AddStringToObject(req, "target", target->name);
-    snprintf(plat, sizeof(plat), "linux/%s", oci_arch());
+    platform_format(&target->platform, plat); /* the platform built */
     cJSON_AddStringToObject(req, "platform", plat);
     if (b->o->secrets.n) { /* ids only: a secret's value never leaves the build */
         cJSON *ids = json_add_array(req, "secrets");
@@ -226,7 +226,7 @@ provenance_predicate(struct build *b, const struct stage *target, int mode, long
     cJSON_AddStringToObject(def, "buildType", PROVENANCE_BUILD_TYPE);
     cJSON_AddItemToObject(def, "externalParameters", provenance_external(b, target, mode));
     intl = json_add_object(def, "internalParameters");
-    snprintf(plat, sizeof(plat), "linux/%s", oci_arch());
+    snprintf(plat, sizeof(plat), "linux/%s", oci_arch()); /* BUILDPLATFORM */
     cJSON_AddStringToObject(intl, "builderPlatform", plat);
     cJSON_AddStringToObject(intl, "compression", compress_name(b->o->compression));
     if (b->o->source_date_epoch >= 0)
@@ -312,7 +312,7 @@ provenance_attach(struct build *b, const struct stage *target, const char *image
     cleanup_free char *subject = NULL;
     char *texts[2] = {NULL, NULL};
     struct attest_statement st[2];
-    char plat[64];
+    char plat[PLATFORM_STR_MAX];
     size_t n = 0;
     int rc;
     double t0 = log_now_ms();
@@ -321,7 +321,7 @@ provenance_attach(struct build *b, const struct stage *target, const char *image
 
     if (b->o->provenance == PROVENANCE_OFF && !b->o->sbom)
         return 1;
-    snprintf(plat, sizeof(plat), "linux/%s", oci_arch());
+    platform_format(&target->platform, plat); /* the platform of the image attested */
     subject = intoto_subject_name(name, plat);
     if (b->o->provenance != PROVENANCE_OFF) {
         cJSON *pred = provenance_predicate(b, target, b->o->provenance, started, finished, err);

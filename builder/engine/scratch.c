@@ -46,8 +46,7 @@ scratch_lowers(struct build *b, const struct stage *st, struct strvec *out, stru
     size_t i;
 
     for (i = st->layers.nlayers; i-- > 0;) {
-        if (cachebook_need_blob(&b->book, st->layers.layers[i].digest, st->diff_ids.v[i], err) <
-                0 ||
+        if (cachebook_need_blob(b->book, st->layers.layers[i].digest, st->diff_ids.v[i], err) < 0 ||
             snapshot_ensure(b->store, st->layers.layers[i].digest, st->diff_ids.v[i], err) < 0)
             return -1;
         strvec_push_owned(out, snapshot_path(b->store, st->diff_ids.v[i]));

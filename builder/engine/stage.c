@@ -41,17 +41,21 @@ stage_pull_progress(void *opaque, const char *line)
 }
 
 /*
- * The base image, from the store or a registry as --pull says
- * (store/remote.c resolves the name and applies the policy). The first
- * stage to ask for a reference gets it; a stage asking for the same
- * reference meanwhile waits for that one and then takes it from the store.
- * No lock is held while the network is used.
+ * The base image for platform p, from the store or a registry as --pull
+ * says (store/remote.c resolves the name, picks the platform's image of an
+ * index and applies the policy). The first stage to ask for a reference and
+ * platform gets it; a stage asking for the same meanwhile (in any platform's
+ * build) waits for that one and then takes it from the store. No lock is
+ * held while the network is used.
  */
 static int
-stage_pull(struct build *b, const char *ref, char digest[DIGEST_STR_LEN + 1], struct error *err)
+stage_pull(struct build *b, const char *ref, const struct platform *p,
+           char digest[DIGEST_STR_LEN + 1], struct error *err)
 {
     struct registry_opts ro;
     struct progress_meter meter;
+    char plat[PLATFORM_STR_MAX];
+    cleanup_free char *key = NULL;
     size_t i;
     int rc;
 
@@ -61,8 +65,11 @@ stage_pull(struct build *b, const char *ref, char digest[DIGEST_STR_LEN + 1], st
     ro.progress = stage_pull_progress;
     ro.xfer = progress_xfer;
     ro.progress_opaque = &meter;
+    platform_format(p, plat);
+    key = xasprintf("%s\n%s", ref, plat);
+    b = b->main; /* pulls are shared by every platform's build */
     pthread_mutex_lock(&b->pull_lock);
-    for (i = 0; i < b->npulls && strcmp(b->pulls[i].ref, ref); i++)
+    for (i = 0; i < b->npulls && strcmp(b->pulls[i].ref, key); i++)
         ;
     if (i < b->npulls) {
         while (b->pulls[i].state == 0)
@@ -71,21 +78,36 @@ stage_pull(struct build *b, const char *ref, char digest[DIGEST_STR_LEN + 1], st
         pthread_mutex_unlock(&b->pull_lock);
         if (rc < 0)
             return error_set(err, 0, "pulling %s failed in another stage", ref);
-        return remote_get_image(b->store, ref, REMOTE_PULL_NEVER, NULL, &ro, digest, err);
+        return remote_get_image(b->store, ref, REMOTE_PULL_NEVER, p, &ro, digest, err);
     }
     b->pulls = xrealloc(b->pulls, (b->npulls + 1) * sizeof(*b->pulls));
-    b->pulls[b->npulls].ref = xstrdup(ref);
+    b->pulls[b->npulls].ref = steal_ptr(&key);
     b->pulls[b->npulls].state = 0;
     b->npulls++;
     pthread_mutex_unlock(&b->pull_lock);
 
-    rc = remote_get_image(b->store, ref, b->o->pull, NULL, &ro, digest, err);
+    rc = remote_get_image(b->store, ref, b->o->pull, p, &ro, digest, err);
 
     pthread_mutex_lock(&b->pull_lock);
     b->pulls[i].state = rc < 0 ? -1 : 1;
     pthread_cond_broadcast(&b->pull_cond);
     pthread_mutex_unlock(&b->pull_lock);
     return rc < 0 ? -1 : 0;
+}
+
+/* A single-platform base must be one the stage's platform runs (an index was matched already). */
+static int
+stage_check_base(const struct image *img, const char *ref, const struct platform *want,
+                 struct error *err)
+{
+    struct platform have;
+    char w[PLATFORM_STR_MAX], h[PLATFORM_STR_MAX];
+
+    if (oci_config_platform(img->config, &have) < 0 || platform_match(want, &have) >= 0)
+        return 0;
+    platform_format(want, w);
+    platform_format(&have, h);
+    return error_input(err, "image %s is for %s, not %s (import or pull one for %s)", ref, h, w, w);
 }
 
 int
@@ -95,8 +117,16 @@ stage_from_image(struct build *b, struct stage *st, const char *ref, struct erro
     char digest[DIGEST_STR_LEN + 1];
     size_t i;
 
-    if (stage_pull(b, ref, digest, err) < 0 || image_load_digest(b->store, digest, &img, err) < 0)
+    if (!st->platform.os[0])
+        st->platform = b->platform;
+    if (stage_pull(b, ref, &st->platform, digest, err) < 0 ||
+        image_load_digest(b->store, digest, &img, err) < 0)
         return -1;
+    /* a stage's base must be for its platform; COPY --from=IMAGE may take any files */
+    if (st->from && stage_check_base(&img, ref, &st->platform, err) < 0) {
+        image_release(&img);
+        return -1;
+    }
     st->config = steal_ptr(&img.config);
     for (i = 0; i < img.manifest.nlayers; i++)
         oci_manifest_add_layer(&st->layers, &img.manifest.layers[i]);
@@ -122,5 +152,6 @@ stage_from_stage(struct stage *st, const struct stage *src)
     memcpy(st->base, src->base, sizeof(st->base));
     free(st->base_ref);
     st->base_ref = src->base_ref ? xstrdup(src->base_ref) : NULL;
+    st->platform = src->platform;
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "formats/core/strvec.h"
 #include "formats/digest.h"
 #include "formats/oci.h"
+#include "formats/platform.h"
 
 struct build;
 
@@ -29,6 +30,8 @@ struct stage {
     int started;                    /* the scheduler started it */
     struct stage **deps;            /* stages this one reads (FROM, COPY --from, --mount from=) */
     size_t ndeps;
+    struct platform platform; /* what its base is picked for and its RUN steps run as */
+    struct stage *alias;      /* the same stage of an earlier platform's build, built once */
 
     /* state while building */
     cJSON *config;              /* full image config: config, history, rootfs */
@@ -48,13 +51,16 @@ struct stage {
 
 /*
  * Loads image ref as the starting state of st (its layers, config and key;
- * the manifest digest becomes st->base). A ref not in the store that names a
- * registry is pulled first, once per build even when stages ask at the same
- * time. Fails when the image is missing or cannot be read.
+ * the manifest digest becomes st->base): the image for st->platform (the
+ * build's platform when st has none), picked from an index, pulled first
+ * when the store lacks it and its name is a registry's, once per build and
+ * platform even when stages ask at the same time. Fails when the image is
+ * missing or cannot be read, or (for a stage's FROM, not COPY --from) is a
+ * single image of a platform that st->platform does not run.
  */
 int stage_from_image(struct build *b, struct stage *st, const char *ref, struct error *err);
 
-/* Starts st from the final state of the earlier stage src (deep copies). */
+/* Starts st from the final state of the earlier stage src (deep copies, platform too). */
 int stage_from_stage(struct stage *st, const struct stage *src);
 
 /* Frees what a stage holds. Accepts a zeroed stage. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "builder/engine/cachekey.h"
 #include "builder/engine/engine.h"
 #include "builder/engine/progress.h"
 #include "builder/engine/step.h"
@@ -67,22 +68,21 @@ stage_onbuild(struct build *b, struct stage *st, const char *ref, struct error *
     return 0;
 }
 
-/* FROM --platform: this builder makes images for its own platform only. */
-static int
-stage_platform(struct build *b, struct stage *st, const char *where, struct error *err)
+/*
+ * A stage starting from an image or scratch chains its cache keys to its
+ * platform too: the same recipe lines give other layers on another
+ * platform, and a scratch stage has no manifest digest that would differ.
+ */
+static void
+stage_key_platform(struct stage *st)
 {
-    const char *flag = st->from->f.platform;
-    cleanup_free char *p = NULL;
-    cleanup_free char *mine = xasprintf("linux/%s", oci_arch());
+    struct cachekey k;
+    char plat[PLATFORM_STR_MAX];
 
-    if (!flag)
-        return 0;
-    if (expand_word(flag, b->plan.recipe.escape, &b->plan.global_args, &p, err) < 0)
-        return error_wrap(err, "%s", where);
-    if (strcmp(p, mine) && strcmp(p, "linux"))
-        return error_input(err, "%s: FROM --platform=%s: only %s images can be built here", where,
-                           p, mine);
-    return 0;
+    platform_format(&st->platform, plat);
+    cachekey_init(&k, st->key);
+    cachekey_add(&k, "platform", plat);
+    cachekey_final(&k, st->key);
 }
 
 static int
@@ -99,14 +99,13 @@ stage_start(struct build *b, struct stage *st, struct error *err)
     if (expand_word(st->from->args.v[0], b->plan.recipe.escape, &b->plan.global_args, &ref, err) <
         0)
         return error_wrap(err, "%s", where);
-    if (stage_platform(b, st, where, err) < 0)
-        return -1;
     progress_line("[%s1/%zu] FROM %s", st->label, st->nsteps, ref);
     src = plan_find_stage(&b->plan, ref);
     if (src && src->index >= st->index)
         src = NULL; /* FROM names an earlier stage, or else an image */
     if (!strcasecmp(ref, "scratch")) {
         st->config = oci_config_new();
+        oci_config_set_platform(st->config, &st->platform);
         memcpy(st->key, "scratch", 8);
         rc = 0;
     } else if (src) {
@@ -116,6 +115,8 @@ stage_start(struct build *b, struct stage *st, struct error *err)
     }
     if (rc < 0)
         return error_wrap(err, "%s: FROM %s", where, ref);
+    if (!src)
+        stage_key_platform(st);
     /*
      * An image config may lack "config" (it is optional in image-spec config.md)
      * or hold something else there: replacing a missing key would fail and leak
@@ -134,11 +135,33 @@ stage_start(struct build *b, struct stage *st, struct error *err)
     return stage_onbuild(b, st, ref, err) < 0 ? error_wrap(err, "%s: FROM %s", where, ref) : 0;
 }
 
+/*
+ * A stage shared with an earlier platform's build (builder/engine/platforms.h)
+ * was built there: it takes that state, running nothing.
+ */
+static int
+stage_shared(struct stage *st)
+{
+    const struct stage *src = st->alias;
+    size_t l = strlen(st->label), m = strlen(src->label);
+
+    if (!src->done)
+        BUG("stage_shared: the shared stage was not built first");
+    stage_from_stage(st, src);
+    progress_line("[%.*s] shared with [%.*s]: built once for every platform",
+                  (int)(l && st->label[l - 1] == ' ' ? l - 1 : l), st->label,
+                  (int)(m && src->label[m - 1] == ' ' ? m - 1 : m), src->label);
+    st->done = 1;
+    return 0;
+}
+
 int
 stage_run(struct build *b, struct stage *st, struct error *err)
 {
     size_t i;
 
+    if (st->alias)
+        return stage_shared(st);
     if (stage_start(b, st, err) < 0)
         return -1;
     for (i = 0; i < st->onbuild.n; i++) {

@@ -109,8 +109,8 @@ step_try_sources(struct build *b, struct stage *st, const struct parse_instr *in
     struct error e;
     size_t i;
 
-    for (i = 0; i < b->book.nsources; i++) {
-        const cJSON *r = cache_transfer_find(&b->book.sources[i], key);
+    for (i = 0; i < b->book->nsources; i++) {
+        const cJSON *r = cache_transfer_find(&b->book->sources[i], key);
         cleanup_free char *text = NULL;
         if (!r || !step_record_valid(r, &layer))
             continue;
@@ -119,7 +119,7 @@ step_try_sources(struct build *b, struct stage *st, const struct parse_instr *in
         if (cache_put(b->store, key, text, &e) < 0)
             log_warn("%s", e.msg);
         step_apply(st, r, key);
-        cachebook_note(&b->book, st, key, r);
+        cachebook_note(b->book, st, key, r);
         progress_line("[%s%zu/%zu] CACHED (imported) %s", st->label, st->step_no, st->nsteps,
                       in->original);
         return 1;
@@ -143,7 +143,7 @@ step_try_cache(struct build *b, struct stage *st, const struct parse_instr *in, 
         j = json_parse(buf_cstr(&rec), rec.len, "cache record", &e);
         if (j && step_record_valid(j, &layer) && (!layer || blob_exists(b->store, layer))) {
             step_apply(st, j, key);
-            cachebook_note(&b->book, st, key, j);
+            cachebook_note(b->book, st, key, j);
             cache_touch(b->store, key);
             progress_line("[%s%zu/%zu] CACHED %s", st->label, st->step_no, st->nsteps,
                           in->original);
@@ -153,7 +153,7 @@ step_try_cache(struct build *b, struct stage *st, const struct parse_instr *in, 
     }
     if (step_try_sources(b, st, in, key))
         return 1;
-    cachebook_explain_miss(&b->book, st, in, key);
+    cachebook_explain_miss(b->book, st, in, key);
     return 0;
 }
 
@@ -191,10 +191,10 @@ step_commit(struct build *b, struct stage *st, const char *key, struct step_out 
     text = json_print(rec);
     if (cache_put(b->store, key, text, err) < 0)
         return -1;
-    b->book.wrote = 1;
-    cachebook_ran(&b->book, key);
+    b->book->wrote = 1;
+    cachebook_ran(b->book, key);
     step_apply(st, rec, key);
-    cachebook_note(&b->book, st, key, rec);
+    cachebook_note(b->book, st, key, rec);
     return 0;
 }
 

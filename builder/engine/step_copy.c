@@ -360,7 +360,8 @@ step_copy_resolve(struct step_copy_plan *p, struct error *err)
         if (p->from && (p->from->index >= p->st->index || !p->from->done))
             return error_input(err, "%s: --from=%s: a stage can only copy from an earlier one",
                                p->where, ref);
-        if (!p->from) { /* an image: its tree is the source */
+        if (!p->from) {                              /* an image: its tree is the source */
+            p->image_src.platform = p->st->platform; /* the image for this stage's platform */
             if (stage_from_image(b, &p->image_src, ref, err) < 0)
                 return error_wrap(err, "%s: --from=%s", p->where, ref);
             p->from = &p->image_src;

@@ -18,6 +18,7 @@
 #include "builder/engine/cachekey.h"
 #include "builder/engine/progress.h"
 #include "builder/engine/run_mounts.h"
+#include "builder/sandbox/binfmt.h"
 #include "builder/sandbox/sandbox.h"
 #include "formats/core/buf.h"
 #include "formats/core/log.h"
@@ -127,6 +128,27 @@ step_run_inputs(struct stage *st, const struct strvec *argv, const struct strvec
     cJSON_AddStringToObject(st->inputs, "network", sandbox_net_name(net));
 }
 
+/*
+ * "exec format error": the command is another platform's program and no
+ * binfmt_misc handler took it (one may have gone since the build started);
+ * say which platform and what to run rather than the bare errno.
+ */
+static void
+step_run_exec_format(const struct stage *st, struct error *err)
+{
+    struct error why;
+    char plat[PLATFORM_STR_MAX];
+
+    if (err->sys_errno != ENOEXEC)
+        return;
+    error_init(&why);
+    platform_format(&st->platform, plat);
+    if (binfmt_check(&st->platform, &why) < 0)
+        error_wrap(err, "%s", why.msg);
+    else
+        error_wrap(err, "a program that is not for %s, the stage's platform", plat);
+}
+
 static int
 step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
               struct sandbox_spec *spec, struct run_mounts *mounts, struct error *err)
@@ -156,6 +178,7 @@ step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, c
     memset(&res, 0, sizeof(res));
     if (sandbox_run(spec, &res, err) < 0) {
         scratch_release(&d);
+        step_run_exec_format(st, err);
         return error_wrap(err, "%s:%d:%d: %s", b->plan.recipe.file, in->line, in->col,
                           in->original);
     }
