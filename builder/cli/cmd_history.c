@@ -1,4 +1,8 @@
-/* strata history IMAGE: one line per step with its layer. */
+/*
+ * strata history [--no-trunc] [--platform P] IMAGE: one line per step with
+ * its layer; of a multi-platform image, the image for P (default: this
+ * machine's platform).
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,24 +20,28 @@ cmd_history(struct cli *cli, int argc, char **argv, struct error *err)
     struct image img;
     const cJSON *hist, *h;
     size_t layer = 0;
-    int step = 0, rc, full = 0, i;
-    const char *ref = NULL;
+    int step = 0, rc, full = 0, i, r;
+    const char *ref = NULL, *pv = NULL;
+    struct platform plat;
 
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--no-trunc"))
+        if ((r = cli_opt_value(argc, argv, &i, "--platform", &pv, err)) != 0) {
+            if (r < 0 || platform_parse(pv, &plat, err) < 0)
+                return r < 0 ? -1 : error_wrap(err, "history --platform");
+        } else if (!strcmp(argv[i], "--no-trunc"))
             full = 1;
         else if (argv[i][0] == '-')
             return error_input(err, "history: unknown option %s", argv[i]);
         else if (!ref)
             ref = argv[i];
         else
-            return error_input(err, "usage: strata history [--no-trunc] IMAGE");
+            return error_input(err, "usage: strata history [--no-trunc] [--platform P] IMAGE");
     }
     if (!ref)
-        return error_input(err, "usage: strata history [--no-trunc] IMAGE");
+        return error_input(err, "usage: strata history [--no-trunc] [--platform P] IMAGE");
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
         return -1;
-    rc = image_load(&s, ref, &img, err);
+    rc = image_load_platform(&s, ref, pv ? &plat : NULL, &img, err);
     store_release(&s);
     if (rc != 0)
         return rc < 0 ? -1 : error_input(err, "history: no such image \"%s\"", ref);
