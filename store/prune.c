@@ -312,26 +312,11 @@ static int
 prune_pinned(const struct store *s, struct reach *p, struct error *err)
 {
     struct index idx;
-    size_t i, j;
 
     memset(p, 0, sizeof(*p));
     if (index_load(s, &idx, err) < 0)
         return -1;
-    for (i = 0; i < idx.n; i++) {
-        struct image img;
-        struct error e;
-
-        error_init(&e);
-        strvec_push(&p->blobs, idx.entries[i].digest);
-        if (image_load_digest(s, idx.entries[i].digest, &img, &e) < 0)
-            continue;
-        strvec_push(&p->blobs, img.manifest.config.digest);
-        for (j = 0; j < img.manifest.nlayers; j++) {
-            strvec_push(&p->blobs, img.manifest.layers[j].digest);
-            strvec_push(&p->snapshots, digest_hex(img.diff_ids.v[j]));
-        }
-        image_release(&img);
-    }
+    reach_names(s, &idx, p);
     index_release(&idx);
     prune_sort(&p->blobs);
     prune_sort(&p->snapshots);

@@ -10,12 +10,12 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
-#include "store/attest.h"
 #include "store/blob.h"
 #include "store/cache.h"
 #include "store/image.h"
 #include "store/index.h"
 #include "store/txn.h"
+#include "formats/oci_archive.h"
 
 void
 reach_release(struct reach *r)
@@ -68,17 +68,18 @@ reach_has(const struct strvec *sorted, const char *s)
     return 0;
 }
 
+/* An image manifest: its config, layers and their snapshots. who names it in problems. */
 static void
-reach_image(const struct store *s, const struct index_entry *e, struct reach *r)
+reach_image(const struct store *s, const char *digest, const char *who, struct reach *r)
 {
     struct image img;
     struct error err;
     size_t i;
 
     error_init(&err);
-    strvec_push(&r->blobs, e->digest);
-    if (image_load_digest(s, e->digest, &img, &err) < 0) {
-        strvec_pushf(&r->problems, "image %s: %s", e->name, err.msg);
+    strvec_push(&r->blobs, digest);
+    if (image_load_digest(s, digest, &img, &err) < 0) {
+        strvec_pushf(&r->problems, "image %s: %s", who, err.msg);
         return;
     }
     r->images++;
@@ -89,48 +90,122 @@ reach_image(const struct store *s, const struct index_entry *e, struct reach *r)
         long long have = blob_size(s, l->digest);
         strvec_push(&r->blobs, l->digest);
         strvec_push(&r->snapshots, digest_hex(img.diff_ids.v[i]));
-        strvec_pushf(&r->pairs, "%s %s image %s", l->digest, img.diff_ids.v[i], e->name);
+        strvec_pushf(&r->pairs, "%s %s image %s", l->digest, img.diff_ids.v[i], who);
         r->logical += l->size;
         if (have < 0)
-            strvec_pushf(&r->problems, "image %s: layer %s is missing", e->name, l->digest);
+            strvec_pushf(&r->problems, "image %s: layer %s is missing", who, l->digest);
         else if (have != l->size)
-            strvec_pushf(&r->problems, "image %s: layer %s has %lld bytes, manifest says %lld",
-                         e->name, l->digest, have, l->size);
+            strvec_pushf(&r->problems, "image %s: layer %s has %lld bytes, manifest says %lld", who,
+                         l->digest, have, l->size);
     }
     image_release(&img);
 }
 
-/* A name pointing at an index: the index and its attestation manifests with their blobs. */
+/*
+ * A manifest of an index that is not an image (an attestation manifest):
+ * its blobs, whatever their media types; nothing to unpack.
+ */
+/* One blob an attestation manifest lists (its config or a statement). */
 static void
-reach_index(const struct store *s, const struct index_entry *e, struct reach *r)
+reach_other_blob(const struct store *s, const cJSON *desc, const char *who, struct reach *r)
 {
-    struct attest_index ai;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(desc, "digest");
     struct error err;
-    size_t i, k;
+    long long have;
 
     error_init(&err);
-    strvec_push(&r->blobs, e->index_digest);
-    if (attest_load(s, e->index_digest, &ai, &err) < 0) {
-        strvec_pushf(&r->problems, "image %s: %s", e->name, err.msg);
+    if (!cJSON_IsString(d) || digest_validate(d->valuestring, &err) < 0)
+        return;
+    strvec_push(&r->blobs, d->valuestring);
+    have = blob_size(s, d->valuestring);
+    if (have < 0)
+        strvec_pushf(&r->problems, "image %s: attestation blob %s is missing", who, d->valuestring);
+    else
+        r->logical += have;
+}
+
+static void
+reach_other(const struct store *s, const char *digest, const char *who, struct reach *r)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_cjson cJSON *j = NULL;
+    const cJSON *l;
+    struct error err;
+
+    error_init(&err);
+    strvec_push(&r->blobs, digest);
+    if (blob_read(s, digest, 4u << 20, &b, &err) < 0 ||
+        !(j = json_parse(buf_cstr(&b), b.len, digest, &err))) {
+        strvec_pushf(&r->problems, "image %s: manifest %s: %s", who, digest, err.msg);
         return;
     }
-    r->logical += ai.size;
-    for (i = 0; i < ai.n; i++) {
-        if (!ai.m[i].ref[0])
+    r->logical += (long long)b.len;
+    reach_other_blob(s, cJSON_GetObjectItemCaseSensitive(j, "config"), who, r);
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(j, "layers"))
+        reach_other_blob(s, l, who, r);
+}
+
+/*
+ * An image index: the index and what it lists. A manifest a pull did not
+ * fetch is absent, not damage (store/image.h).
+ */
+static void
+reach_index(const struct store *s, const char *digest, const char *name, struct reach *r)
+{
+    struct oci_archive_index idx;
+    struct error err;
+    size_t i;
+
+    error_init(&err);
+    strvec_push(&r->blobs, digest);
+    if (image_index_load(s, digest, &idx, &err) < 0) {
+        strvec_pushf(&r->problems, "image %s: %s", name, err.msg);
+        return;
+    }
+    r->logical += blob_size(s, digest);
+    for (i = 0; i < idx.n; i++) {
+        const struct oci_archive_entry *e = &idx.entries[i];
+        struct platform p;
+        char ps[PLATFORM_STR_MAX] = "";
+        cleanup_free char *who = NULL;
+        if (!blob_exists(s, e->desc.digest))
             continue;
-        strvec_push(&r->blobs, ai.m[i].digest);
-        r->logical += ai.m[i].size;
-        for (k = 0; k < ai.m[i].blobs.n; k++) {
-            long long have = blob_size(s, ai.m[i].blobs.v[k]);
-            strvec_push(&r->blobs, ai.m[i].blobs.v[k]);
-            if (have < 0)
-                strvec_pushf(&r->problems, "image %s: attestation blob %s is missing", e->name,
-                             ai.m[i].blobs.v[k]);
-            else
-                r->logical += have;
+        if (oci_archive_entry_platform(e, &p) == 0)
+            platform_format(&p, ps);
+        who = xasprintf("%s (%s)", name, ps[0] ? ps : e->desc.digest);
+        if (oci_archive_entry_is_image(e))
+            reach_image(s, e->desc.digest, who, r);
+        else if (oci_archive_entry_is_index(e))
+            strvec_push(&r->blobs, e->desc.digest); /* nested: kept, not followed */
+        else
+            reach_other(s, e->desc.digest, who, r);
+    }
+    oci_archive_index_release(&idx);
+}
+
+void
+reach_names(const struct store *s, const struct index *idx, struct reach *r)
+{
+    size_t i;
+
+    for (i = 0; i < idx->n; i++) {
+        const struct index_entry *e = &idx->entries[i];
+        /* what the name points at: an image index (index_digest) or an image */
+        const char *top = e->index_digest[0] ? e->index_digest : e->digest;
+        struct error err;
+        int is_index;
+
+        error_init(&err);
+        is_index = image_is_index(s, top, &err);
+        if (is_index < 0) {
+            strvec_push(&r->blobs, top);
+            strvec_pushf(&r->problems, "image %s: %s", e->name, err.msg);
+        } else if (is_index) {
+            reach_index(s, top, e->name, r);
+        } else {
+            reach_image(s, top, e->name, r);
         }
     }
-    attest_index_release(&ai);
 }
 
 static void
@@ -172,16 +247,11 @@ reach_collect(const struct store *s, struct reach *r, struct error *err)
     cleanup_free char *cdir = store_path(s, "cache");
     DIR *d;
     struct dirent *de;
-    size_t i;
 
     memset(r, 0, sizeof(*r));
     if (index_load(s, &idx, err) < 0)
         return -1;
-    for (i = 0; i < idx.n; i++) {
-        reach_image(s, &idx.entries[i], r);
-        if (idx.entries[i].index_digest[0])
-            reach_index(s, &idx.entries[i], r);
-    }
+    reach_names(s, &idx, r);
     index_release(&idx);
     d = opendir(cdir);
     while (d && (de = readdir(d)) != NULL) {

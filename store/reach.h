@@ -20,6 +20,15 @@ struct reach {
     long long logical; /* bytes of all images' blobs, shared ones counted per image */
 };
 
+struct index;
+
+/*
+ * Adds what the names of idx reach to r: each image's manifest, config,
+ * layers and snapshots; of an image index, the index and every manifest it
+ * lists that is in the store (an attestation manifest's blobs too).
+ */
+void reach_names(const struct store *s, const struct index *idx, struct reach *r);
+
 /*
  * Walks index.json and cache/ and fills r. Broken references go to
  * r->problems rather than failing; only an unreadable index fails.
