@@ -13,10 +13,10 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 #include "formats/docker_archive.h"
+#include "formats/intoto.h"
 #include "formats/json.h"
 #include "formats/oci.h"
 #include "formats/oci_archive.h"
-#include "store/attest.h"
 #include "store/blob.h"
 #include "store/image.h"
 #include "store/index.h"
@@ -30,8 +30,8 @@ struct export_layer {
     char chain_id[DIGEST_STR_LEN + 1];
 };
 
-struct export_plan {
-    struct store *s;
+/* One image written out: its config, its layers (maybe re-encoded), its manifest. */
+struct export_image {
     struct image img;
     struct buf config;
     struct export_layer *layers;
@@ -40,13 +40,22 @@ struct export_plan {
     size_t manifest_len;
     char manifest_digest[DIGEST_STR_LEN + 1];
     const char *manifest_type;
+};
+
+/*
+ * What an export writes: one image, or an image index with each of its
+ * images (and the blobs of its other manifests, such as attestations,
+ * copied as they are).
+ */
+struct export_plan {
+    struct store *s;
+    struct export_image *images;
+    size_t nimages;
+    struct strvec raw; /* other blobs copied as stored */
+    char *index;       /* the index written, or NULL for one image */
+    size_t index_len;
+    char index_digest[DIGEST_STR_LEN + 1];
     char *name; /* for tags, or NULL */
-    /*
-     * The index the name points at (the image's attestations beside it),
-     * written as is when the image manifest is: attest.n is 0 otherwise.
-     */
-    struct attest_index attest;
-    struct strvec attest_blobs; /* the index, its attestation manifests and their blobs */
 };
 
 int
@@ -71,24 +80,34 @@ export_format_name(enum export_format fmt)
 }
 
 static void
+export_image_release(struct export_image *im)
+{
+    size_t i;
+
+    for (i = 0; i < im->n; i++) {
+        oci_descriptor_release(&im->layers[i].desc);
+        if (im->layers[i].tmp) {
+            txn_discard(im->layers[i].tmp);
+            free(im->layers[i].tmp);
+        }
+    }
+    free(im->layers);
+    free(im->manifest);
+    buf_release(&im->config);
+    image_release(&im->img);
+}
+
+static void
 export_plan_release(struct export_plan *p)
 {
     size_t i;
 
-    for (i = 0; i < p->n; i++) {
-        oci_descriptor_release(&p->layers[i].desc);
-        if (p->layers[i].tmp) {
-            txn_discard(p->layers[i].tmp);
-            free(p->layers[i].tmp);
-        }
-    }
-    free(p->layers);
-    free(p->manifest);
+    for (i = 0; i < p->nimages; i++)
+        export_image_release(&p->images[i]);
+    free(p->images);
+    strvec_release(&p->raw);
+    free(p->index);
     free(p->name);
-    buf_release(&p->config);
-    image_release(&p->img);
-    attest_index_release(&p->attest);
-    strvec_release(&p->attest_blobs);
 }
 
 /* A blob streamed out must be the one its descriptor names: the store may be damaged. */
@@ -174,11 +193,11 @@ export_pump(struct export_source *in, enum compress_kind from, struct compress_w
 }
 
 static int
-export_reencode(struct export_plan *p, size_t i, enum compress_kind from, enum compress_kind to,
-                struct error *err)
+export_reencode(struct store *s, struct export_image *p, size_t i, enum compress_kind from,
+                enum compress_kind to, struct error *err)
 {
     struct export_layer *l = &p->layers[i];
-    struct export_source in = {blob_open(p->s, p->img.manifest.layers[i].digest, err), {NULL}};
+    struct export_source in = {blob_open(s, p->img.manifest.layers[i].digest, err), {NULL}};
     cleanup_close int in_fd = in.fd; /* closes in.fd on every return */
     cleanup_close int out = -1;
     struct export_sink k;
@@ -189,7 +208,7 @@ export_reencode(struct export_plan *p, size_t i, enum compress_kind from, enum c
     if (in_fd < 0)
         return -1;
     snprintf(what, sizeof(what), "layer %s", p->img.manifest.layers[i].digest);
-    l->tmp = txn_tmp_path(p->s->tmp, "export-layer");
+    l->tmp = txn_tmp_path(s->tmp, "export-layer");
     out = open(l->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (out < 0)
         return error_set(err, errno, "create %s", l->tmp);
@@ -224,7 +243,8 @@ export_reencode(struct export_plan *p, size_t i, enum compress_kind from, enum c
 
 /* Decides each layer's bytes; returns 1 when some layer changed. */
 static int
-export_layers(struct export_plan *p, enum compress_kind comp, int recompress, struct error *err)
+export_layers(struct store *s, struct export_image *p, enum compress_kind comp, int recompress,
+              struct error *err)
 {
     int changed = 0;
     size_t i;
@@ -235,7 +255,7 @@ export_layers(struct export_plan *p, enum compress_kind comp, int recompress, st
         const struct oci_descriptor *src = &p->img.manifest.layers[i];
         struct export_layer *l = &p->layers[i];
         unsigned char head[COMPRESS_DETECT_LEN];
-        cleanup_close int fd = blob_open(p->s, src->digest, err);
+        cleanup_close int fd = blob_open(s, src->digest, err);
         ssize_t n = fd < 0 ? -1 : pread(fd, head, sizeof(head), 0);
         enum compress_kind kind;
 
@@ -246,12 +266,12 @@ export_layers(struct export_plan *p, enum compress_kind comp, int recompress, st
             memcpy(l->chain_id, p->img.diff_ids.v[0], sizeof(l->chain_id));
         else {
             /* image-spec config.md, Layer ChainID */
-            cleanup_free char *s =
+            cleanup_free char *c =
                 xasprintf("%s %s", p->layers[i - 1].chain_id, p->img.diff_ids.v[i]);
-            digest_bytes(s, strlen(s), l->chain_id);
+            digest_bytes(c, strlen(c), l->chain_id);
         }
         if (recompress && kind != comp) {
-            if (export_reencode(p, i, kind, comp, err) < 0)
+            if (export_reencode(s, p, i, kind, comp, err) < 0)
                 return -1;
             changed = 1;
             continue;
@@ -269,14 +289,14 @@ export_layers(struct export_plan *p, enum compress_kind comp, int recompress, st
 }
 
 static int
-export_manifest(struct export_plan *p, int changed, struct error *err)
+export_manifest(struct store *s, struct export_image *p, int changed, struct error *err)
 {
     struct oci_manifest m;
     size_t i;
 
     if (!changed) {
         struct buf b = BUF_INIT;
-        if (blob_read(p->s, p->img.digest, EXPORT_DOC_MAX, &b, err) < 0)
+        if (blob_read(s, p->img.digest, EXPORT_DOC_MAX, &b, err) < 0)
             return -1;
         p->manifest_len = b.len;
         p->manifest = buf_detach(&b);
@@ -322,70 +342,189 @@ export_name(struct export_plan *p, const char *ref, const char *name_for_tags, s
     return 0;
 }
 
-/* An image with attestations keeps them: its index and what the index holds beside it. */
+/* Plans image digest: its config, its layers' bytes and its manifest; returns 1 when it changed. */
 static int
-export_attestations(struct export_plan *p, const char *ref, struct error *err)
+export_image_make(struct store *s, struct export_image *im, const char *digest,
+                  enum export_format fmt, enum compress_kind comp, int recompress,
+                  struct error *err)
 {
-    char top[DIGEST_STR_LEN + 1];
-    size_t i, k;
+    int changed;
 
-    if (attest_index_of(p->s, ref, top, err) != 0)
-        return 0;
-    if (attest_load(p->s, top, &p->attest, err) < 0)
+    if (image_load_digest(s, digest, &im->img, err) < 0 ||
+        blob_read(s, im->img.manifest.config.digest, EXPORT_DOC_MAX, &im->config, err) < 0)
         return -1;
-    if (strcmp(p->attest.image, p->manifest_digest) != 0) {
-        attest_index_release(&p->attest);
-        return 0;
-    }
-    strvec_push(&p->attest_blobs, top);
-    for (i = 0; i < p->attest.n; i++) {
-        if (!p->attest.m[i].ref[0])
-            continue;
-        strvec_push(&p->attest_blobs, p->attest.m[i].digest);
-        for (k = 0; k < p->attest.m[i].blobs.n; k++)
-            strvec_push(&p->attest_blobs, p->attest.m[i].blobs.v[k]);
+    changed = export_layers(s, im, comp, recompress, err);
+    if (changed < 0)
+        return -1;
+    if (fmt != EXPORT_DOCKER_ARCHIVE && export_manifest(s, im, changed, err) < 0)
+        return -1;
+    return changed;
+}
+
+/* The blobs of a manifest that is not an image (an attestation), copied as they are. */
+static int
+export_raw_manifest(struct export_plan *p, const char *digest, struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_cjson cJSON *j = NULL;
+    const cJSON *l, *d;
+
+    if (blob_read(p->s, digest, EXPORT_DOC_MAX, &b, err) < 0 ||
+        !(j = json_parse(buf_cstr(&b), b.len, digest, err)))
+        return -1;
+    strvec_push(&p->raw, digest);
+    d = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "config"), "digest");
+    if (cJSON_IsString(d) && digest_validate(d->valuestring, err) == 0)
+        strvec_push(&p->raw, d->valuestring);
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(j, "layers"))
+    {
+        d = cJSON_GetObjectItemCaseSensitive(l, "digest");
+        if (!cJSON_IsString(d) || digest_validate(d->valuestring, err) < 0)
+            return error_wrap(err, "manifest %s: layers", digest);
+        strvec_push(&p->raw, d->valuestring);
     }
     return 0;
 }
 
-static int
-export_plan_make(struct export_plan *p, const char *ref, enum export_format fmt,
-                 enum compress_kind comp, int recompress, const char *name_for_tags,
-                 struct error *err)
+/* The value of annotation key in a descriptor's "k=v" list, or NULL. */
+static const char *
+export_annotation(const struct oci_descriptor *d, const char *key)
 {
-    int rc = image_load(p->s, ref, &p->img, err);
-    int changed;
+    size_t i, n = strlen(key);
+
+    for (i = 0; i < d->annotations.n; i++)
+        if (!strncmp(d->annotations.v[i], key, n) && d->annotations.v[i][n] == '=')
+            return d->annotations.v[i] + n + 1;
+    return NULL;
+}
+
+/*
+ * An index: each image planned first (a re-encoded one gets a new
+ * manifest, and then the index is written anew with the new descriptors,
+ * platforms and annotations kept), then the other manifests copied, but
+ * not an attestation about an image whose manifest changed: its statements
+ * name the manifest as built. Every manifest the index lists must be here:
+ * a pulled index may lack platforms (export one with --platform).
+ */
+static int
+export_index_make(struct export_plan *p, const char *ref, const char *digest,
+                  enum export_format fmt, enum compress_kind comp, int recompress,
+                  struct error *err)
+{
+    struct oci_archive_index idx, out;
+    cleanup_strvec struct strvec stale = STRVEC_INIT;
+    size_t i, k;
+    int rc = -1;
+
+    if (image_index_load(p->s, digest, &idx, err) < 0)
+        return -1;
+    oci_archive_index_init(&out);
+    p->images = xcalloc(idx.n + 1, sizeof(*p->images));
+    for (i = 0; i < idx.n; i++) {
+        struct oci_archive_entry *e = &idx.entries[i];
+        struct export_image *im = &p->images[p->nimages];
+        int c;
+        if (!blob_exists(p->s, e->desc.digest)) {
+            error_input(err,
+                        "export: %s lists manifest %s, which is not in the store (pull it with "
+                        "--all-platforms, or export one platform with --platform)",
+                        ref, e->desc.digest);
+            goto out;
+        }
+        if (oci_archive_entry_is_index(e)) {
+            error_input(err, "export: %s: nested image indexes are not supported", ref);
+            goto out;
+        }
+        if (!oci_archive_entry_is_image(e))
+            continue;
+        p->nimages++;
+        if ((c = export_image_make(p->s, im, e->desc.digest, fmt, comp, recompress, err)) < 0)
+            goto out;
+        if (c) {
+            strvec_push(&stale, e->desc.digest);
+            free(e->desc.media_type);
+            e->desc.media_type = xstrdup(im->manifest_type);
+            memcpy(e->desc.digest, im->manifest_digest, sizeof(e->desc.digest));
+            e->desc.size = (long long)im->manifest_len;
+        }
+    }
+    for (i = 0; i < idx.n; i++) {
+        struct oci_archive_entry *e = &idx.entries[i];
+        const char *about = export_annotation(&e->desc, INTOTO_REF_DIGEST);
+        struct platform pf;
+        int drop = 0;
+        for (k = 0; about && !oci_archive_entry_is_image(e) && k < stale.n; k++)
+            drop |= !strcmp(stale.v[k], about);
+        if (drop)
+            continue;
+        if (!oci_archive_entry_is_image(e) && export_raw_manifest(p, e->desc.digest, err) < 0)
+            goto out;
+        oci_archive_index_add_platform(&out, &e->desc,
+                                       oci_archive_entry_platform(e, &pf) == 0 ? &pf : NULL);
+    }
+    if (stale.n) {
+        strvec_copy(&out.annotations, &idx.annotations);
+        p->index = oci_archive_index_write(&out);
+        p->index_len = strlen(p->index);
+    } else {
+        struct buf b = BUF_INIT;
+        if (blob_read(p->s, digest, EXPORT_DOC_MAX, &b, err) < 0)
+            goto out;
+        p->index_len = b.len;
+        p->index = buf_detach(&b);
+    }
+    digest_bytes(p->index, p->index_len, p->index_digest);
+    rc = 0;
+out:
+    oci_archive_index_release(&out);
+    oci_archive_index_release(&idx);
+    return rc;
+}
+
+static int
+export_plan_make(struct export_plan *p, const char *ref, const struct platform *platform,
+                 enum export_format fmt, enum compress_kind comp, int recompress,
+                 const char *name_for_tags, struct error *err)
+{
+    char digest[DIGEST_STR_LEN + 1], pick[DIGEST_STR_LEN + 1], what[300];
+    int rc = index_resolve_top(p->s, ref, digest, err), is_index;
 
     if (rc != 0)
         return rc < 0 ? -1 : error_input(err, "export: no such image \"%s\"", ref);
     if (comp == COMPRESS_XZ)
         return error_input(err, "export: xz is not a layer compression");
-    if (blob_read(p->s, p->img.manifest.config.digest, EXPORT_DOC_MAX, &p->config, err) < 0)
+    if ((is_index = image_is_index(p->s, digest, err)) < 0)
         return -1;
-    changed = export_layers(p, comp, recompress, err);
-    if (changed < 0 || export_name(p, ref, name_for_tags, err) < 0)
+    if (export_name(p, ref, name_for_tags, err) < 0)
         return -1;
-    if (fmt == EXPORT_DOCKER_ARCHIVE)
-        return 0;
-    if (export_manifest(p, changed, err) < 0)
+    /* a docker-archive holds single images: an index gives its image for the platform */
+    if (is_index && !platform && fmt != EXPORT_DOCKER_ARCHIVE)
+        return export_index_make(p, ref, digest, fmt, comp, recompress, err);
+    snprintf(what, sizeof(what), "image %s", ref);
+    if (image_pick(p->s, digest, platform, what, pick, err) < 0)
         return -1;
-    return changed ? 0 : export_attestations(p, ref, err);
+    if (!blob_exists(p->s, pick))
+        return error_input(err, "export: %s: the image for this platform was not pulled", ref);
+    p->images = xcalloc(1, sizeof(*p->images));
+    p->nimages = 1;
+    return export_image_make(p->s, &p->images[0], pick, fmt, comp, recompress, err) < 0 ? -1 : 0;
 }
 
-/* Opens the bytes of layer i for reading. */
+/* Opens the bytes of layer i of im for reading. */
 static int
-export_layer_open(struct export_plan *p, size_t i, struct error *err)
+export_layer_open(struct store *s, struct export_image *im, size_t i, struct error *err)
 {
     int fd;
 
-    if (!p->layers[i].tmp)
-        return blob_open(p->s, p->layers[i].desc.digest, err);
-    fd = open(p->layers[i].tmp, O_RDONLY | O_CLOEXEC);
+    if (!im->layers[i].tmp)
+        return blob_open(s, im->layers[i].desc.digest, err);
+    fd = open(im->layers[i].tmp, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return error_set(err, errno, "open %s", p->layers[i].tmp);
+        return error_set(err, errno, "open %s", im->layers[i].tmp);
     return fd;
 }
 
+/* The layout's index.json: one entry, the image or the index, with its names. */
 static char *
 export_index_json(struct export_plan *p)
 {
@@ -394,13 +533,14 @@ export_index_json(struct export_plan *p)
     char *out;
 
     oci_archive_index_init(&idx);
-    d.media_type = (char *)p->manifest_type;
-    memcpy(d.digest, p->manifest_digest, sizeof(d.digest));
-    d.size = (long long)p->manifest_len;
-    if (p->attest.n) { /* the name goes to the index, as in the store */
+    if (p->index) {
         d.media_type = (char *)OCI_MEDIA_INDEX;
-        memcpy(d.digest, p->attest.digest, sizeof(d.digest));
-        d.size = p->attest.size;
+        memcpy(d.digest, p->index_digest, sizeof(d.digest));
+        d.size = (long long)p->index_len;
+    } else {
+        d.media_type = (char *)p->images[0].manifest_type;
+        memcpy(d.digest, p->images[0].manifest_digest, sizeof(d.digest));
+        d.size = (long long)p->images[0].manifest_len;
     }
     oci_archive_index_add(&idx, &d, p->name);
     out = oci_archive_index_write(&idx);
@@ -408,7 +548,14 @@ export_index_json(struct export_plan *p)
     return out;
 }
 
-/* ---- OCI layout directory ---- */
+/* ---- OCI layout, as a directory or a tar ---- */
+
+/* Where the blobs go: a directory (dirfd >= 0) or a tar; each blob once. */
+struct export_out {
+    int dirfd;
+    struct archive_io_writer *w;
+    struct strvec done;
+};
 
 /* Copies in to fd, checking that the bytes hash to digest. */
 static int
@@ -452,40 +599,95 @@ export_dir_file(int dirfd, const char *rel, int in, const char *digest, const vo
     return 0;
 }
 
+/* A file of the layout (not a blob): oci-layout, index.json. */
 static int
-export_dir_blob(int dirfd, const char *digest, int in, const void *data, size_t n,
-                struct error *err)
+export_out_file(struct export_out *o, const char *rel, const char *text, struct error *err)
+{
+    if (o->dirfd >= 0)
+        return export_dir_file(o->dirfd, rel, -1, NULL, text, strlen(text), err);
+    return archive_io_add_bytes(o->w, rel, text, strlen(text), err);
+}
+
+/* Blob digest: the bytes of in (size bytes, checked against digest) or data/n. */
+static int
+export_out_blob(struct export_out *o, const char *digest, int in, long long size, const void *data,
+                size_t n, struct error *err)
 {
     cleanup_free char *rel = xasprintf("blobs/sha256/%s", digest_hex(digest));
+    size_t k;
 
-    return export_dir_file(dirfd, rel, in, digest, data, n, err);
+    for (k = 0; k < o->done.n; k++)
+        if (!strcmp(o->done.v[k], digest))
+            return 0; /* the same blob in two images, or twice in one */
+    strvec_push(&o->done, digest);
+    if (o->dirfd >= 0)
+        return export_dir_file(o->dirfd, rel, in, digest, data, n, err);
+    if (in >= 0) {
+        struct digest_ctx d;
+        digest_init(&d);
+        if (archive_io_add_fd(o->w, rel, in, (uint64_t)size, &d, err) < 0) {
+            digest_release(&d);
+            return -1;
+        }
+        return export_check(&d, digest, err);
+    }
+    return archive_io_add_bytes(o->w, rel, data, n, err);
+}
+
+static int
+export_out_image(struct export_plan *p, struct export_out *o, struct export_image *im,
+                 struct error *err)
+{
+    size_t i;
+
+    for (i = 0; i < im->n; i++) {
+        cleanup_close int in = export_layer_open(p->s, im, i, err);
+        if (in < 0 || export_out_blob(o, im->layers[i].desc.digest, in, im->layers[i].desc.size,
+                                      NULL, 0, err) < 0)
+            return -1;
+    }
+    if (export_out_blob(o, im->img.manifest.config.digest, -1, 0, im->config.data, im->config.len,
+                        err) < 0 ||
+        export_out_blob(o, im->manifest_digest, -1, 0, im->manifest, im->manifest_len, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* Every blob, then oci-layout and index.json (image-spec image-layout.md). */
+static int
+export_write_layout(struct export_plan *p, struct export_out *o, struct error *err)
+{
+    cleanup_free char *index = export_index_json(p);
+    size_t i;
+
+    for (i = 0; i < p->nimages; i++)
+        if (export_out_image(p, o, &p->images[i], err) < 0)
+            return -1;
+    for (i = 0; i < p->raw.n; i++) {
+        cleanup_close int in = blob_open(p->s, p->raw.v[i], err);
+        if (in < 0 ||
+            export_out_blob(o, p->raw.v[i], in, blob_size(p->s, p->raw.v[i]), NULL, 0, err) < 0)
+            return -1;
+    }
+    if (p->index && export_out_blob(o, p->index_digest, -1, 0, p->index, p->index_len, err) < 0)
+        return -1;
+    if (export_out_file(o, "oci-layout", oci_archive_layout_json(), err) < 0 ||
+        export_out_file(o, "index.json", index, err) < 0)
+        return -1;
+    return 0;
 }
 
 static int
 export_write_dir(struct export_plan *p, int dirfd, struct error *err)
 {
-    cleanup_free char *index = export_index_json(p);
-    const char *layout = oci_archive_layout_json();
-    size_t i;
+    struct export_out o = {dirfd, NULL, STRVEC_INIT};
+    int rc;
 
     if (fs_mkdir_p(dirfd, "blobs/sha256", 0755, err) < 0)
         return -1;
-    for (i = 0; i < p->n; i++) {
-        cleanup_close int in = export_layer_open(p, i, err);
-        if (in < 0 || export_dir_blob(dirfd, p->layers[i].desc.digest, in, NULL, 0, err) < 0)
-            return -1;
-    }
-    if (export_dir_blob(dirfd, p->img.manifest.config.digest, -1, p->config.data, p->config.len,
-                        err) < 0 ||
-        export_dir_blob(dirfd, p->manifest_digest, -1, p->manifest, p->manifest_len, err) < 0)
-        return -1;
-    for (i = 0; i < p->attest_blobs.n; i++) {
-        cleanup_close int in = blob_open(p->s, p->attest_blobs.v[i], err);
-        if (in < 0 || export_dir_blob(dirfd, p->attest_blobs.v[i], in, NULL, 0, err) < 0)
-            return -1;
-    }
-    if (export_dir_file(dirfd, "oci-layout", -1, NULL, layout, strlen(layout), err) < 0 ||
-        export_dir_file(dirfd, "index.json", -1, NULL, index, strlen(index), err) < 0)
+    rc = export_write_layout(p, &o, err);
+    strvec_release(&o.done);
+    if (rc < 0)
         return -1;
     if (fs_fsync_dir(dirfd, "blobs/sha256", err) < 0 || fs_fsync_dir(dirfd, ".", err) < 0)
         return -1;
@@ -495,81 +697,39 @@ export_write_dir(struct export_plan *p, int dirfd, struct error *err)
 /* ---- archives ---- */
 
 static int
-export_tar_layer(struct export_plan *p, struct archive_io_writer *w, size_t i, const char *name,
-                 struct error *err)
+export_write_oci_tar(struct export_plan *p, struct archive_io_writer *w, struct error *err)
 {
-    cleanup_close int in = export_layer_open(p, i, err);
+    struct export_out o = {-1, w, STRVEC_INIT};
+    int rc;
+
+    if (archive_io_add_dir(w, "blobs", err) < 0 || archive_io_add_dir(w, "blobs/sha256", err) < 0)
+        return -1;
+    rc = export_write_layout(p, &o, err);
+    strvec_release(&o.done);
+    return rc;
+}
+
+static int
+export_tar_layer(struct store *s, struct export_image *im, struct archive_io_writer *w, size_t i,
+                 const char *name, struct error *err)
+{
+    cleanup_close int in = export_layer_open(s, im, i, err);
     struct digest_ctx d;
 
     if (in < 0)
         return -1;
     digest_init(&d);
-    if (archive_io_add_fd(w, name, in, (uint64_t)p->layers[i].desc.size, &d, err) < 0) {
+    if (archive_io_add_fd(w, name, in, (uint64_t)im->layers[i].desc.size, &d, err) < 0) {
         digest_release(&d);
         return -1;
     }
-    return export_check(&d, p->layers[i].desc.digest, err);
+    return export_check(&d, im->layers[i].desc.digest, err);
 }
 
 static int
-export_write_oci_tar(struct export_plan *p, struct archive_io_writer *w, struct error *err)
+export_write_docker_tar(struct export_plan *pl, struct archive_io_writer *w, struct error *err)
 {
-    cleanup_free char *index = export_index_json(p);
-    cleanup_strvec struct strvec done = STRVEC_INIT;
-    const char *layout = oci_archive_layout_json();
-    size_t i, k;
-
-    if (archive_io_add_dir(w, "blobs", err) < 0 || archive_io_add_dir(w, "blobs/sha256", err) < 0)
-        return -1;
-    for (i = 0; i < p->n; i++) {
-        cleanup_free char *name =
-            xasprintf("blobs/sha256/%s", digest_hex(p->layers[i].desc.digest));
-        int dup = 0;
-        for (k = 0; k < done.n; k++)
-            dup |= !strcmp(done.v[k], name);
-        if (dup)
-            continue; /* the same layer twice in one image */
-        if (export_tar_layer(p, w, i, name, err) < 0)
-            return -1;
-        strvec_push(&done, name);
-    }
-    {
-        cleanup_free char *c =
-            xasprintf("blobs/sha256/%s", digest_hex(p->img.manifest.config.digest));
-        cleanup_free char *m = xasprintf("blobs/sha256/%s", digest_hex(p->manifest_digest));
-        if (archive_io_add_bytes(w, c, p->config.data, p->config.len, err) < 0 ||
-            archive_io_add_bytes(w, m, p->manifest, p->manifest_len, err) < 0)
-            return -1;
-    }
-    for (i = 0; i < p->attest_blobs.n; i++) {
-        cleanup_free char *name = xasprintf("blobs/sha256/%s", digest_hex(p->attest_blobs.v[i]));
-        cleanup_close int in = blob_open(p->s, p->attest_blobs.v[i], err);
-        struct digest_ctx d;
-        int dup = 0;
-        for (k = 0; k < done.n; k++)
-            dup |= !strcmp(done.v[k], name);
-        if (dup)
-            continue;
-        digest_init(&d);
-        if (in < 0 ||
-            archive_io_add_fd(w, name, in, (uint64_t)blob_size(p->s, p->attest_blobs.v[i]), &d,
-                              err) < 0) {
-            digest_release(&d);
-            return -1;
-        }
-        if (export_check(&d, p->attest_blobs.v[i], err) < 0)
-            return -1;
-        strvec_push(&done, name);
-    }
-    if (archive_io_add_bytes(w, "oci-layout", layout, strlen(layout), err) < 0 ||
-        archive_io_add_bytes(w, "index.json", index, strlen(index), err) < 0)
-        return -1;
-    return 0;
-}
-
-static int
-export_write_docker_tar(struct export_plan *p, struct archive_io_writer *w, struct error *err)
-{
+    struct export_image *p = &pl->images[0];
     struct docker_archive_manifest dm;
     cleanup_strvec struct strvec tags = STRVEC_INIT;
     cleanup_strvec struct strvec layers = STRVEC_INIT;
@@ -587,18 +747,18 @@ export_write_docker_tar(struct export_plan *p, struct archive_io_writer *w, stru
         strvec_push(&layers, lt);
         if (i > 0 && !strcmp(id, digest_hex(p->layers[i - 1].chain_id)))
             continue;
-        if (archive_io_add_dir(w, id, err) < 0 || export_tar_layer(p, w, i, lt, err) < 0)
+        if (archive_io_add_dir(w, id, err) < 0 || export_tar_layer(pl->s, p, w, i, lt, err) < 0)
             return -1;
     }
-    if (p->name)
-        strvec_push(&tags, p->name);
+    if (pl->name)
+        strvec_push(&tags, pl->name);
     docker_archive_manifest_init(&dm);
     docker_archive_manifest_add(&dm, cfg, &tags, &layers);
     mj = docker_archive_manifest_write(&dm);
     repos = docker_archive_repositories_write(&dm, &top);
     docker_archive_manifest_release(&dm);
     if (archive_io_add_bytes(w, "manifest.json", mj, strlen(mj), err) < 0 ||
-        (p->name && archive_io_add_bytes(w, "repositories", repos, strlen(repos), err) < 0))
+        (pl->name && archive_io_add_bytes(w, "repositories", repos, strlen(repos), err) < 0))
         return -1;
     return 0;
 }
@@ -681,16 +841,16 @@ export_write(struct export_plan *p, enum export_format fmt, const char *dest, st
 }
 
 int
-export_image(struct store *s, const char *ref_or_digest, enum export_format fmt,
-             enum compress_kind comp, int recompress, const char *dest, const char *name_for_tags,
-             struct error *err)
+export_image(struct store *s, const char *ref_or_digest, const struct platform *platform,
+             enum export_format fmt, enum compress_kind comp, int recompress, const char *dest,
+             const char *name_for_tags, struct error *err)
 {
     struct export_plan p;
     int rc;
 
     memset(&p, 0, sizeof(p));
     p.s = s;
-    rc = export_plan_make(&p, ref_or_digest, fmt, comp, recompress, name_for_tags, err);
+    rc = export_plan_make(&p, ref_or_digest, platform, fmt, comp, recompress, name_for_tags, err);
     if (rc == 0)
         rc = export_write(&p, fmt, dest, err);
     export_plan_release(&p);

@@ -24,6 +24,7 @@
 
 #include "formats/compress.h"
 #include "formats/core/error.h"
+#include "formats/platform.h"
 #include "store/store.h"
 
 enum export_format {
@@ -38,7 +39,11 @@ const char *export_format_name(enum export_format fmt);
 
 /*
  * Exports the image ref_or_digest (a name, a manifest digest or a unique hex
- * prefix) of s to dest in format fmt. With recompress set, every layer not
+ * prefix) of s to dest in format fmt. A multi-platform image (an image
+ * index) is written whole to an OCI layout or oci-archive (the index, each
+ * of its images and its other manifests; layout index.json names the
+ * index), unless platform picks one of its images; a docker-archive holds
+ * one image, the one for platform (NULL: this machine's). With recompress set, every layer not
  * already in compression comp is re-encoded to it (COMPRESS_NONE gives plain
  * tars, which every docker version loads; gzip is what every OCI runtime
  * reads); without it layers stay as stored. name_for_tags is the name written
@@ -46,8 +51,8 @@ const char *export_format_name(enum export_format fmt);
  * when that is a name of the store, else no name. An unknown image is an
  * input error (exit code 2).
  */
-int export_image(struct store *s, const char *ref_or_digest, enum export_format fmt,
-                 enum compress_kind comp, int recompress, const char *dest,
+int export_image(struct store *s, const char *ref_or_digest, const struct platform *platform,
+                 enum export_format fmt, enum compress_kind comp, int recompress, const char *dest,
                  const char *name_for_tags, struct error *err);
 
 #endif

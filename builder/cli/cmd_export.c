@@ -5,13 +5,14 @@
 
 #include "builder/cli/cli.h"
 #include "formats/compress.h"
+#include "formats/platform.h"
 #include "store/export.h"
 #include "store/store.h"
 
 static const char export_usage[] =
     "usage: strata export [--format oci|oci-archive|docker-archive] [--compression "
     "gzip|zstd|none]\n"
-    "                     [--name NAME[:TAG]] -o PATH IMAGE\n"
+    "                     [--name NAME[:TAG]] [--platform P] -o PATH IMAGE\n"
     "\n"
     "Writes IMAGE (a name or a manifest digest) for other tools:\n"
     "  oci             an OCI image layout directory (skopeo oci:PATH, umoci --image PATH:TAG)\n"
@@ -25,12 +26,15 @@ static const char export_usage[] =
     "version loads. gzip is the safe choice for older runtimes: docker before 23 and\n"
     "containerd before 1.5 cannot read zstd layers; podman, buildah, skopeo and\n"
     "current docker read all three.\n"
+    "A multi-platform image (an image index) is written whole to oci and oci-archive\n"
+    "(the index and every image), or only its image for --platform P; a\n"
+    "docker-archive holds one image: the one for P (default: this machine's).\n"
     "--name sets the name written into the output (index.json ref name, RepoTags);\n"
     "by default it is IMAGE when IMAGE is a name.\n"
     "PATH is written under a temporary name beside it and renamed at the end.\n";
 
 struct export_args {
-    const char *image, *dest, *name;
+    const char *image, *dest, *name, *platform;
     enum export_format fmt;
     enum compress_kind comp;
     int recompress;
@@ -54,6 +58,7 @@ export_parse_args(int argc, char **argv, struct export_args *a, struct error *er
                 return -1;
             a->recompress = 1;
         } else if ((r = cli_opt_value(argc, argv, &i, "--name", &a->name, err)) != 0 ||
+                   (r = cli_opt_value(argc, argv, &i, "--platform", &a->platform, err)) != 0 ||
                    (r = cli_opt_value(argc, argv, &i, "--output", &a->dest, err)) != 0 ||
                    (r = cli_opt_value(argc, argv, &i, "-o", &a->dest, err)) != 0) {
             if (r < 0)
@@ -74,7 +79,8 @@ export_parse_args(int argc, char **argv, struct export_args *a, struct error *er
 int
 cmd_export(struct cli *cli, int argc, char **argv, struct error *err)
 {
-    struct export_args a = {NULL, NULL, NULL, EXPORT_DOCKER_ARCHIVE, COMPRESS_NONE, 0};
+    struct export_args a = {NULL, NULL, NULL, NULL, EXPORT_DOCKER_ARCHIVE, COMPRESS_NONE, 0};
+    struct platform plat;
     struct store s;
     int rc = export_parse_args(argc, argv, &a, err);
 
@@ -83,6 +89,8 @@ cmd_export(struct cli *cli, int argc, char **argv, struct error *err)
             fputs(export_usage, stdout);
         return rc > 0 ? 0 : -1;
     }
+    if (a.platform && platform_parse(a.platform, &plat, err) < 0)
+        return error_wrap(err, "export --platform");
     /* docker-archive: plain layer.tar unless asked otherwise */
     if (a.fmt == EXPORT_DOCKER_ARCHIVE && !a.recompress) {
         a.comp = COMPRESS_NONE;
@@ -90,7 +98,8 @@ cmd_export(struct cli *cli, int argc, char **argv, struct error *err)
     }
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
         return -1;
-    rc = export_image(&s, a.image, a.fmt, a.comp, a.recompress, a.dest, a.name, err);
+    rc = export_image(&s, a.image, a.platform ? &plat : NULL, a.fmt, a.comp, a.recompress, a.dest,
+                      a.name, err);
     store_release(&s);
     return rc;
 }

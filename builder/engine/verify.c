@@ -68,7 +68,7 @@ verify_copy_images(struct store *s, struct store *t, const cJSON *deps, struct e
             continue;
         dg = xasprintf("sha256:%s", hex);
         dir = xasprintf("%s/image-%zu", t->tmp, n++);
-        if (export_image(s, dg, EXPORT_OCI, COMPRESS_NONE, 0, dir, ref, err) < 0)
+        if (export_image(s, dg, NULL, EXPORT_OCI, COMPRESS_NONE, 0, dir, ref, err) < 0)
             return error_wrap(err, "the recorded image %s (%s)", ref, dg);
         if (importer_import(t, dir, IMPORTER_OCI_LAYOUT, ref, &io, got, err) < 0)
             return error_wrap(err, "copying %s for the rebuild", ref);
