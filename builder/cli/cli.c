@@ -40,6 +40,7 @@ static const struct cli_verb verbs[] = {
     {"prune", cmd_prune, "drop least recently used cache records and the data only they use"},
     {"gc", cmd_gc, "remove data no image name or cache record uses"},
     {"fsck", cmd_fsck, "re-hash every blob and check every reference"},
+    {"manifest", cmd_manifest, "create and change image indexes (multi-platform images)"},
     {"binfmt", cmd_binfmt, "check or register QEMU emulation of other platforms"},
     {NULL, NULL, NULL},
 };

@@ -42,6 +42,7 @@ int cmd_prune(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_diff(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_fsck(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_binfmt(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_manifest(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_export(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_push(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_provenance(struct cli *cli, int argc, char **argv, struct error *err);
