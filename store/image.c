@@ -100,9 +100,9 @@ image_pick(const struct store *s, const char *digest, const struct platform *wan
     memcpy(cur, digest, sizeof(cur));
     for (depth = 0; depth < 4; depth++) {
         struct oci_archive_index idx;
-        int rc = image_is_index(s, cur, err);
+        int rc = depth && !blob_exists(s, cur) ? 0 : image_is_index(s, cur, err);
         long k;
-        if (rc <= 0) {
+        if (rc <= 0) { /* a manifest (absent when a pull left it out) */
             if (rc == 0)
                 memcpy(out, cur, DIGEST_STR_LEN + 1);
             return rc;

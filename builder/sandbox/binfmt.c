@@ -38,6 +38,15 @@ static const struct binfmt_arch binfmt_arches[] = {
 };
 
 #define BINFMT_NARCHES (sizeof(binfmt_arches) / sizeof(binfmt_arches[0]))
+
+/* Where the checks look (unit tests point it at a tree of their own). */
+static const char *binfmt_dir = BINFMT_DIR;
+
+void
+binfmt_set_dir(const char *dir)
+{
+    binfmt_dir = dir ? dir : BINFMT_DIR;
+}
 #define BINFMT_MAGIC_MAX 128
 
 static const struct binfmt_arch *
@@ -141,7 +150,7 @@ binfmt_entry_matches(const struct binfmt_entry *e, const struct binfmt_arch *a)
 static int
 binfmt_find(const struct binfmt_arch *a, struct binfmt_entry *out)
 {
-    DIR *d = opendir(BINFMT_DIR);
+    DIR *d = opendir(binfmt_dir);
     struct dirent *de;
     int found = 0;
 
@@ -179,10 +188,11 @@ static int
 binfmt_globally_enabled(void)
 {
     cleanup_buf struct buf b = BUF_INIT;
+    cleanup_free char *status = xasprintf("%s/status", binfmt_dir);
     struct error ignored;
 
     error_init(&ignored);
-    if (fs_read_file_max(AT_FDCWD, BINFMT_DIR "/status", 64, &b, &ignored) < 0)
+    if (fs_read_file_max(AT_FDCWD, status, 64, &b, &ignored) < 0)
         return 1;
     return strncmp(buf_cstr(&b), "disabled", 8) != 0;
 }
@@ -207,11 +217,10 @@ binfmt_diagnose(const struct platform *p, struct binfmt_entry *e, struct error *
     rc = binfmt_find(a, e);
     if (rc < 0)
         return error_set(err, 0,
-                         "%s: binfmt_misc is not mounted on " BINFMT_DIR
-                         ", so %s programs cannot run here: run `strata binfmt --install` as "
-                         "root (it mounts it and registers qemu-%s from Debian's " BINFMT_PACKAGE
-                         ")",
-                         ps, a->arch, a->qemu);
+                         "%s: binfmt_misc is not mounted on %s, so %s programs cannot run here: "
+                         "run `strata binfmt --install` as root (it mounts it and registers "
+                         "qemu-%s from Debian's " BINFMT_PACKAGE ")",
+                         ps, binfmt_dir, a->arch, a->qemu);
     if (rc == 0)
         return error_set(err, 0,
                          "%s: no binfmt_misc handler runs %s programs: install Debian's "

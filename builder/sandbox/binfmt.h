@@ -56,6 +56,9 @@ int binfmt_install(const struct platform *v, size_t n,
  */
 int binfmt_status(const struct platform *p, char *out, size_t n);
 
+/* Makes the checks read dir instead of BINFMT_DIR (NULL: back to it); for unit tests. */
+void binfmt_set_dir(const char *dir);
+
 /*
  * The platforms QEMU user mode can stand for (one per architecture), for
  * the default of binfmt_install and `strata binfmt`: fills out (at most max)

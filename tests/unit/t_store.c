@@ -9,6 +9,8 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 #include "formats/oci.h"
+#include "formats/oci_archive.h"
+#include "formats/platform.h"
 #include "store/blob.h"
 #include "store/cache.h"
 #include "store/image.h"
@@ -17,6 +19,8 @@
 #include "store/store.h"
 #include "store/txn.h"
 #include "tests/unit/harness.h"
+
+#define H_ABSENT "abababababababababababababababababababababababababababababababab"
 
 static void
 open_store(struct store *s)
@@ -282,6 +286,144 @@ TEST(image_commit_and_load_round_trip)
     image_release(&img);
     oci_manifest_release(&m);
     cJSON_Delete(cfg);
+    store_release(&s);
+}
+
+/* A one-layer image for platform spec; its manifest digest into out. */
+static void
+commit_platform_image(struct store *s, const char *spec, const char *content,
+                      char out[DIGEST_STR_LEN + 1], long long *size)
+{
+    struct error err;
+    cJSON *cfg = oci_config_new();
+    struct oci_manifest m;
+    struct oci_descriptor d = {0};
+    struct platform p;
+    char layer[DIGEST_STR_LEN + 1];
+
+    error_init(&err);
+    CHECK_OK(platform_parse(spec, &p, &err), err);
+    oci_config_set_platform(cfg, &p);
+    CHECK_OK(blob_put(s, content, strlen(content), layer, &err), err);
+    cJSON_AddItemToArray(cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "rootfs"), "diff_ids"),
+                         cJSON_CreateString(layer));
+    oci_manifest_init(&m);
+    d.media_type = (char *)OCI_MEDIA_LAYER;
+    memcpy(d.digest, layer, sizeof(layer));
+    d.size = (long long)strlen(content);
+    oci_manifest_add_layer(&m, &d);
+    CHECK_OK(image_commit(s, cfg, &m, out, size, &err), err);
+    oci_manifest_release(&m);
+    cJSON_Delete(cfg);
+}
+
+TEST(image_index_commit_pick_and_load)
+{
+    struct store s;
+    struct error err;
+    struct oci_archive_index idx;
+    struct oci_descriptor d = {0};
+    struct platform p;
+    struct image img;
+    struct reach r;
+    char amd[DIGEST_STR_LEN + 1], arm[DIGEST_STR_LEN + 1], ix[DIGEST_STR_LEN + 1];
+    char pick[DIGEST_STR_LEN + 1], host[PLATFORM_STR_MAX];
+    long long sa, sb, si;
+
+    open_store(&s);
+    error_init(&err);
+    commit_platform_image(&s, "linux/amd64", "amd64 layer", amd, &sa);
+    commit_platform_image(&s, "linux/arm64", "arm64 layer", arm, &sb);
+    oci_archive_index_init(&idx);
+    d.media_type = (char *)OCI_MEDIA_MANIFEST;
+    memcpy(d.digest, amd, sizeof(amd));
+    d.size = sa;
+    CHECK_OK(platform_parse("linux/amd64", &p, &err), err);
+    oci_archive_index_add_platform(&idx, &d, &p);
+    memcpy(d.digest, arm, sizeof(arm));
+    d.size = sb;
+    CHECK_OK(platform_parse("linux/arm64/v8", &p, &err), err);
+    oci_archive_index_add_platform(&idx, &d, &p);
+    CHECK_OK(image_commit_index(&s, &idx, ix, &si, &err), err);
+    CHECK_OK(index_set(&s, "multi:1", ix, si, &err), err);
+    CHECK_INT(image_is_index(&s, ix, &err), 1);
+    CHECK_INT(image_is_index(&s, amd, &err), 0);
+    /* an index names each platform's image; a manifest stands for itself */
+    CHECK_OK(platform_parse("aarch64", &p, &err), err);
+    CHECK_OK(image_pick(&s, ix, &p, "multi:1", pick, &err), err);
+    CHECK_STR(pick, arm);
+    CHECK_OK(image_pick(&s, amd, &p, "x", pick, &err), err);
+    CHECK_STR(pick, amd);
+    CHECK_OK(platform_parse("linux/s390x", &p, &err), err);
+    CHECK_FAIL(image_pick(&s, ix, &p, "multi:1", pick, &err), err,
+               "multi:1: no image for linux/s390x (has: linux/amd64, linux/arm64)");
+    CHECK_FAIL(image_load_platform(&s, "multi:1", &p, &img, &err), err, "no image for linux/s390x");
+    /* image_load is this machine's platform */
+    platform_host(&p);
+    platform_format(&p, host);
+    if (!strcmp(host, "linux/amd64") || !strcmp(host, "linux/arm64")) {
+        CHECK_INT(image_load(&s, "multi:1", &img, &err), 0);
+        CHECK_STR(img.digest, !strcmp(host, "linux/amd64") ? amd : arm);
+        image_release(&img);
+    }
+    /* a single image asked for another platform is refused */
+    CHECK_OK(index_set(&s, "amd:1", amd, sa, &err), err);
+    CHECK_OK(platform_parse("linux/arm64", &p, &err), err);
+    CHECK_FAIL(image_load_platform(&s, "amd:1", &p, &img, &err), err,
+               "image amd:1: no image for linux/arm64 (has: linux/amd64)");
+    /* gc reaches both images through the index */
+    CHECK_OK(index_remove(&s, "amd:1", &err), err);
+    CHECK_OK(reach_collect(&s, &r, &err), err);
+    CHECK_INT(reach_has(&r.blobs, ix), 1);
+    CHECK_INT(reach_has(&r.blobs, amd), 1);
+    CHECK_INT(reach_has(&r.blobs, arm), 1);
+    CHECK_INT(r.images, 2);
+    CHECK_INT(r.problems.n, 0);
+    reach_release(&r);
+    oci_archive_index_release(&idx);
+    store_release(&s);
+}
+
+TEST(image_index_partial_and_missing_manifests)
+{
+    struct store s;
+    struct error err;
+    struct oci_archive_index idx;
+    struct oci_descriptor d = {0};
+    struct platform p;
+    struct image img;
+    struct reach r;
+    char amd[DIGEST_STR_LEN + 1], ix[DIGEST_STR_LEN + 1];
+    long long sa, si;
+    char *text;
+
+    open_store(&s);
+    error_init(&err);
+    commit_platform_image(&s, "linux/amd64", "amd64 layer", amd, &sa);
+    oci_archive_index_init(&idx);
+    d.media_type = (char *)OCI_MEDIA_MANIFEST;
+    memcpy(d.digest, amd, sizeof(amd));
+    d.size = sa;
+    CHECK_OK(platform_parse("linux/amd64", &p, &err), err);
+    oci_archive_index_add_platform(&idx, &d, &p);
+    memcpy(d.digest, "sha256:" H_ABSENT, sizeof(d.digest));
+    CHECK_OK(platform_parse("linux/arm64", &p, &err), err);
+    oci_archive_index_add_platform(&idx, &d, &p);
+    /* strata never commits an index whose images it lacks ... */
+    CHECK_FAIL(image_commit_index(&s, &idx, ix, &si, &err), err,
+               "manifest sha256:" H_ABSENT " is not in the store");
+    /* ... but a pulled one may lack some: they are absent, not damage */
+    text = oci_archive_index_write(&idx);
+    CHECK_OK(blob_put(&s, text, strlen(text), ix, &err), err);
+    CHECK_OK(index_set(&s, "pulled:1", ix, (long long)strlen(text), &err), err);
+    CHECK_FAIL(image_load_platform(&s, "pulled:1", &p, &img, &err), err,
+               "the linux/arm64 image sha256:" H_ABSENT " was not pulled");
+    CHECK_OK(reach_collect(&s, &r, &err), err);
+    CHECK_INT(r.problems.n, 0);
+    CHECK_INT(reach_has(&r.blobs, amd), 1);
+    reach_release(&r);
+    free(text);
+    oci_archive_index_release(&idx);
     store_release(&s);
 }
 
