@@ -381,6 +381,28 @@ busybox_tar() {
   echo "$tar"
 }
 
+# The busybox rootfs tarball of Debian's busybox-static:arm64 (tests/deps.sh adds the arm64
+# architecture to dpkg), made once per machine under $TEST_CACHE.
+busybox_arm64_tar() {
+  local tar="$TEST_CACHE/busybox-rootfs-arm64.tar"
+  if [ ! -s "$tar" ]; then
+    mkdir -p "$TEST_CACHE"
+    "$TOP/tests/helpers/busybox-foreign.sh" arm64 aarch64 "$tar.tmp.$$" >/dev/null &&
+      mv "$tar.tmp.$$" "$tar"
+  fi
+  echo "$tar"
+}
+
+# A rootfs tarball with this machine's gcc and Debian's arm64 cross gcc, made once per machine.
+toolchain_tar() {
+  local tar="$TEST_CACHE/toolchain-rootfs.tar"
+  if [ ! -s "$tar" ]; then
+    mkdir -p "$TEST_CACHE"
+    "$TOP/tests/helpers/toolchain-rootfs.sh" "$tar.tmp.$$" >/dev/null && mv "$tar.tmp.$$" "$tar"
+  fi
+  echo "$tar"
+}
+
 # import_busybox [NAME]: the busybox base in this test's store (default localhost/busybox:latest)
 import_busybox() {
   local tar

@@ -3,7 +3,8 @@
 independently of strata: OCI whiteouts (.wh.NAME deletes NAME, .wh..wh..opq
 empties the directory of what earlier layers put there), per image-spec
 layer.md. Layers may be plain, gzip or zstd (through the zstd program).
-Usage: flatten.py LAYOUT_DIR REF OUT_DIR"""
+Usage: flatten.py LAYOUT_DIR REF OUT_DIR [OS/ARCH[/VARIANT]]
+REF names an image, or an image index whose image for the platform is taken."""
 import gzip
 import io
 import json
@@ -61,8 +62,17 @@ def apply(tar, out):
     tar.extractall(out, members=plain, numeric_owner=True)
 
 
+def platform_of(desc):
+    p = desc.get("platform", {})
+    parts = [p.get("os", ""), p.get("architecture", "")]
+    if p.get("variant"):
+        parts.append(p["variant"])
+    return "/".join(parts)
+
+
 def main():
     layout, ref, out = sys.argv[1:4]
+    want = sys.argv[4] if len(sys.argv) > 4 else None
     index = json.load(open(os.path.join(layout, "index.json")))
     man = None
     for m in index["manifests"]:
@@ -70,6 +80,12 @@ def main():
             man = json.load(open(blob(layout, m["digest"])))
     if man is None:
         sys.exit("flatten.py: no image %s in %s" % (ref, layout))
+    if "manifests" in man:
+        found = [m for m in man["manifests"] if platform_of(m) == want]
+        if len(found) != 1:
+            sys.exit("flatten.py: %s is an index with %s, not one image for %s" %
+                     (ref, [platform_of(m) for m in man["manifests"]], want))
+        man = json.load(open(blob(layout, found[0]["digest"])))
     os.makedirs(out, exist_ok=True)
     for layer in man["layers"]:
         with open_layer(blob(layout, layer["digest"]), layer["mediaType"]) as tar:
