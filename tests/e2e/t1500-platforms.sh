@@ -119,6 +119,29 @@ expect_success 'a rebuild runs nothing; one platform alone gives that platform'"
   python3 -c "import json,sys; assert \"manifests\" not in json.load(open(sys.argv[1]))" "$STRATA_ROOT/blobs/sha256/${arm#sha256:}"
   strata images | grep -q "^arm:1 .* linux/arm64$"'
 
+TEST_SKIP_NEXT=$skip_why
+expect_success 'rootless (unshare -r): the emulated RUN works in a user namespace too' '
+  STRATA_ROOT=$T/rootless unshare -r "$STRATA_BIN" import "$(busybox_tar)" localhost/busybox:amd64 >/dev/null
+  STRATA_ROOT=$T/rootless unshare -r "$STRATA_BIN" import --platform linux/arm64 "$(busybox_arm64_tar)" localhost/busybox:arm64 >/dev/null
+  STRATA_ROOT=$T/rootless unshare -r "$STRATA_BIN" build -q --platform linux/amd64,linux/arm64 -t rl:1 "$T/ctx"
+  rm -rf "$T/rl"
+  python3 "$H/flatten.py" "$T/rootless" rl:1 "$T/rl" linux/arm64
+  [ "$(cat "$T/rl/arch")" = aarch64 ]'
+
+mkdir -p "$T/v7"
+printf 'FROM scratch\nARG TARGETPLATFORM\nARG TARGETARCH\nARG TARGETVARIANT\nLABEL p=$TARGETPLATFORM a=$TARGETARCH v=$TARGETVARIANT\n' > "$T/v7/Containerfile"
+expect_success 'arm variants: linux/arm is linux/arm/v7 in the ARGs, the config and the index' '
+  strata build -q --platform linux/arm,linux/arm64/v8 -t v7:1 --iidfile "$T/v7.iid" "$T/v7"
+  strata inspect --platform linux/arm/v7 v7:1 > "$T/v7.json"
+  grep -q "\"p\":[[:space:]]*\"linux/arm/v7\"" "$T/v7.json"
+  grep -q "\"v\":[[:space:]]*\"v7\"" "$T/v7.json"
+  grep -q "\"variant\":[[:space:]]*\"v7\"" "$T/v7.json"
+  strata inspect --platform linux/aarch64 v7:1 > "$T/v8.json"
+  grep -q "\"p\":[[:space:]]*\"linux/arm64\"" "$T/v8.json"
+  grep -q "\"v\":[[:space:]]*\"\"" "$T/v8.json"
+  grep -q "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}" "$STRATA_ROOT/blobs/sha256/$(cut -c8- "$T/v7.iid")"
+  grep -q "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}" "$STRATA_ROOT/blobs/sha256/$(cut -c8- "$T/v7.iid")"'
+
 mkdir -p "$T/scratch"
 printf 'same bytes\n' > "$T/scratch/f"
 printf 'FROM scratch\nCOPY f /f\n' > "$T/scratch/Containerfile"
