@@ -387,8 +387,8 @@ busybox_arm64_tar() {
   local tar="$TEST_CACHE/busybox-rootfs-arm64.tar"
   if [ ! -s "$tar" ]; then
     mkdir -p "$TEST_CACHE"
-    "$TOP/tests/helpers/busybox-foreign.sh" arm64 aarch64 "$tar.tmp.$$" >/dev/null &&
-      mv "$tar.tmp.$$" "$tar"
+    "$TOP/tests/helpers/busybox-foreign.sh" arm64 aarch64 "$tar.tmp.$$" >/dev/null
+    mv "$tar.tmp.$$" "$tar"
   fi
   echo "$tar"
 }
@@ -398,7 +398,8 @@ toolchain_tar() {
   local tar="$TEST_CACHE/toolchain-rootfs.tar"
   if [ ! -s "$tar" ]; then
     mkdir -p "$TEST_CACHE"
-    "$TOP/tests/helpers/toolchain-rootfs.sh" "$tar.tmp.$$" >/dev/null && mv "$tar.tmp.$$" "$tar"
+    "$TOP/tests/helpers/toolchain-rootfs.sh" "$tar.tmp.$$" >/dev/null
+    mv "$tar.tmp.$$" "$tar"
   fi
   echo "$tar"
 }

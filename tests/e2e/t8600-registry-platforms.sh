@@ -21,7 +21,7 @@ RUN uname -m > /arch
 CMD ["cat", "/arch"]
 R
 
-TEST_SKIP_NEXT=$skip_why
+skip_next_if "$skip_why"
 expect_success 'build the two-platform index and push it: the registry has its digest' '
   strata binfmt --install linux/arm64 > /dev/null
   import_busybox localhost/busybox:amd64
@@ -39,7 +39,7 @@ expect_success 'build the two-platform index and push it: the registry has its d
     grep -q "^${d#sha256:} " "$T/pipe.out"
   done'
 
-TEST_SKIP_NEXT=$skip_why
+skip_next_if "$skip_why"
 expect_success 'pull --all-platforms keeps the index digest and every image' '
   STRATA_ROOT=$T/p1 strata pull -q --all-platforms "$REG/team/app:1" > "$T/p1.out"
   cmp "$T/app.iid" "$T/p1.out"
@@ -51,7 +51,7 @@ expect_success 'pull --all-platforms keeps the index digest and every image' '
   STRATA_ROOT=$T/p1 strata push -q "$REG/team/app:1" "$REG/copy/app:1"
   skopeo inspect --tls-verify=false --raw "docker://$REG/copy/app:1" | cmp - "$T/raw.json"'
 
-TEST_SKIP_NEXT=$skip_why
+skip_next_if "$skip_why"
 expect_success 'a plain pull fetches this machine'"'"'s image and keeps the index; a build fetches the rest' '
   STRATA_ROOT=$T/p2 strata pull -q "$REG/team/app:1" > "$T/p2.out"
   cmp "$T/app.iid" "$T/p2.out"
@@ -68,25 +68,25 @@ expect_success 'a plain pull fetches this machine'"'"'s image and keeps the inde
   STRATA_ROOT=$T/p2 strata images > "$T/pipe.out"
   grep -q "^derived:1 .* linux/amd64,linux/arm64$" "$T/pipe.out"'
 
-TEST_SKIP_NEXT=$skip_why
+skip_next_if "$skip_why"
 expect_success 'pull --platform fetches only the platforms named' '
   STRATA_ROOT=$T/p3 strata pull -q --platform linux/arm64 "$REG/team/app:1" > /dev/null
   STRATA_ROOT=$T/p3 strata images > "$T/pipe.out"
   grep -q " linux/arm64 (+1 not pulled)$" "$T/pipe.out"'
 
-TEST_SKIP_NEXT=$skip_why
+skip_next_if "$skip_why"
 expect_fail 2 'lists manifest sha256:[0-9a-f]*, which is not in the store' \
   'pushing an index whose images were not all pulled is refused' \
   'STRATA_ROOT=$T/p3 strata push -q "$REG/team/app:1" "$REG/partial/app:1"'
 
-TEST_SKIP_NEXT=$skip_why
+skip_next_if "$skip_why"
 expect_fail 1 'no image for linux/s390x \(has: linux/amd64, linux/arm64\)' \
   'a platform the registry index lacks is named' \
   'STRATA_ROOT=$T/p4 strata pull -q --platform linux/s390x "$REG/team/app:1"'
 
 why=$skip_why
 if [ -z "$why" ]; then why=$(podman_why); fi
-TEST_SKIP_NEXT=$why
+skip_next_if "$why"
 expect_success 'podman runs each platform'"'"'s image of the pushed index (arm64 through QEMU)' '
   [ "$(pm run --rm --pull=always --tls-verify=false --arch arm64 "$REG/team/app:1")" = aarch64 ]
   [ "$(pm run --rm --pull=always --tls-verify=false --arch amd64 "$REG/team/app:1")" = x86_64 ]'
