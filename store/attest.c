@@ -25,6 +25,7 @@ attest_manifest_release(struct attest_manifest *m)
     free(m->media_type);
     free(m->os);
     free(m->arch);
+    free(m->variant);
     free(m->sizes);
     strvec_release(&m->blobs);
     strvec_release(&m->predicate_types);
@@ -119,24 +120,34 @@ attest_take_entry(struct attest_manifest *m, struct oci_archive_entry *e)
     m->media_type = steal_ptr(&e->desc.media_type);
     m->os = steal_ptr(&e->os);
     m->arch = steal_ptr(&e->arch);
+    m->variant = steal_ptr(&e->variant);
     if (attest_is_attestation(&e->desc.annotations) && ref && strlen(ref) == DIGEST_STR_LEN)
         memcpy(m->ref, ref, sizeof(m->ref));
 }
 
-/* The image manifest of this machine's platform, else the first image manifest. */
+/*
+ * The image manifest that serves this machine's platform best
+ * (formats/platform.h order), else the first image manifest.
+ */
 static int
 attest_pick(struct attest_index *ai, const char *what, struct error *err)
 {
+    struct platform host, p;
     long pick = -1;
+    int best = -1;
     size_t i;
 
+    platform_host(&host);
     for (i = 0; i < ai->n; i++) {
         const struct attest_manifest *m = &ai->m[i];
+        int rank;
         if (m->ref[0])
             continue;
-        if (pick < 0 || (m->os && m->arch && !strcmp(m->os, "linux") &&
-                         !strcmp(m->arch, oci_arch()) && !ai->m[pick].os))
+        rank = platform_set(&p, m->os, m->arch, m->variant) == 0 ? platform_match(&host, &p) : -1;
+        if (pick < 0 || (rank >= 0 && (best < 0 || rank < best))) {
             pick = (long)i;
+            best = rank;
+        }
     }
     if (pick < 0)
         return error_input(err, "%s: no image manifest in the index", what);
@@ -213,12 +224,14 @@ attest_desc(const char *media_type, const char *digest, long long size)
 }
 
 static void
-attest_platform(cJSON *d, const char *os, const char *arch)
+attest_platform(cJSON *d, const char *os, const char *arch, const char *variant)
 {
     cJSON *p = json_add_object(d, "platform");
 
     cJSON_AddStringToObject(p, "architecture", arch);
     cJSON_AddStringToObject(p, "os", os);
+    if (variant && *variant)
+        cJSON_AddStringToObject(p, "variant", variant);
 }
 
 /* The attestation manifest: a config naming the statements as its "diff_ids", then them. */
@@ -277,7 +290,7 @@ attest_attach(struct store *s, const char *image, const struct attest_statement 
     struct image img;
     char am[DIGEST_STR_LEN + 1];
     long long am_size = 0;
-    const char *os, *arch;
+    const char *os, *arch, *variant;
     cJSON *ms, *d, *ann;
 
     if (image_load_digest(s, image, &img, err) < 0)
@@ -288,18 +301,19 @@ attest_attach(struct store *s, const char *image, const struct attest_statement 
     }
     os = json_string(img.config, "os", 0, "", err);
     arch = json_string(img.config, "architecture", 0, "", err);
+    variant = json_string(img.config, "variant", 0, "", err);
     /* image-spec image-index.md */
     cJSON_AddNumberToObject(idx, "schemaVersion", 2);
     cJSON_AddStringToObject(idx, "mediaType", OCI_MEDIA_INDEX);
     ms = json_add_array(idx, "manifests");
     d = attest_desc(img.manifest.media_type, image, img.manifest_size);
-    attest_platform(d, os ? os : "linux", arch ? arch : oci_arch());
+    attest_platform(d, os ? os : "linux", arch ? arch : oci_arch(), variant);
     cJSON_AddItemToArray(ms, d);
     d = attest_desc(OCI_MEDIA_MANIFEST, am, am_size);
     ann = json_add_object(d, "annotations");
     cJSON_AddStringToObject(ann, INTOTO_REF_DIGEST, image);
     cJSON_AddStringToObject(ann, INTOTO_REF_TYPE, INTOTO_REF_ATTESTATION);
-    attest_platform(d, "unknown", "unknown");
+    attest_platform(d, "unknown", "unknown", NULL);
     cJSON_AddItemToArray(ms, d);
     if (referrers)
         cJSON_AddStringToObject(json_add_object(idx, "annotations"), ATTEST_FORMAT_ANNOTATION,

@@ -42,7 +42,7 @@ struct attest_manifest {
     long long size;
     char *media_type;
     char ref[DIGEST_STR_LEN + 1];  /* attestation manifests: the image they are about; else "" */
-    char *os, *arch;               /* platform, NULL when absent */
+    char *os, *arch, *variant;     /* platform, NULL when absent */
     struct strvec blobs;           /* layer digests, then the config (attestation manifests only) */
     long long *sizes;              /* the size of each of blobs */
     struct strvec predicate_types; /* of each layer (attestation manifests only) */

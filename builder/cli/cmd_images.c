@@ -84,22 +84,24 @@ images_line(const struct store *s, const struct index_entry *e)
     struct images_row r;
     struct error err;
     char size[32];
+    /* what the name points at: its index (several platforms, attestations) or its image */
+    const char *top = e->index_digest[0] ? e->index_digest : e->digest;
     int is_index;
 
     memset(&r, 0, sizeof(r));
     buf_init(&r.platforms);
     error_init(&err);
-    is_index = image_is_index(s, e->digest, &err);
-    if (is_index < 0 || (is_index ? images_index(s, e->digest, &r, &err)
-                                  : images_add(s, e->digest, NULL, &r, &err)) < 0) {
-        printf("%-40s %-19.12s %s\n", e->name, digest_hex(e->digest), "(damaged: run strata fsck)");
+    is_index = image_is_index(s, top, &err);
+    if (is_index < 0 ||
+        (is_index ? images_index(s, top, &r, &err) : images_add(s, top, NULL, &r, &err)) < 0) {
+        printf("%-40s %-19.12s %s\n", e->name, digest_hex(top), "(damaged: run strata fsck)");
         buf_release(&r.platforms);
         return;
     }
     if (r.absent)
         buf_addf(&r.platforms, " (+%zu not pulled)", r.absent);
     log_human_size(r.size, size, sizeof(size));
-    printf("%-40s %-19.12s %-21s %-8s %s\n", e->name, digest_hex(e->digest),
+    printf("%-40s %-19.12s %-21s %-8s %s\n", e->name, digest_hex(top),
            r.created[0] ? r.created : "-", size, buf_cstr(&r.platforms));
     buf_release(&r.platforms);
 }

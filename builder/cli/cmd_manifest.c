@@ -113,7 +113,7 @@ manifest_add(const struct store *s, struct oci_archive_index *idx, const char *i
     struct oci_archive_index src;
     char digest[DIGEST_STR_LEN + 1];
     size_t i;
-    int rc = index_resolve(s, image, digest, err), is_index;
+    int rc = index_resolve_top(s, image, digest, err), is_index;
 
     if (rc != 0)
         return rc < 0 ? -1 : error_input(err, "manifest: no such image \"%s\"", image);
@@ -152,7 +152,7 @@ static int
 manifest_load(const struct store *s, const char *name, struct oci_archive_index *idx,
               char digest[DIGEST_STR_LEN + 1], struct error *err)
 {
-    int rc = index_resolve(s, name, digest, err), is_index;
+    int rc = index_resolve_top(s, name, digest, err), is_index;
 
     if (rc != 0)
         return rc < 0 ? -1 : error_input(err, "manifest: no such image index \"%s\"", name);
@@ -217,7 +217,7 @@ manifest_run(struct store *s, const char *verb, const char **pos, int npos,
     if (!strcmp(verb, "inspect"))
         return manifest_inspect(s, pos[0], err);
     if (!strcmp(verb, "create")) {
-        if (index_resolve(s, pos[0], digest, err) == 0)
+        if (index_resolve_top(s, pos[0], digest, err) == 0)
             return error_input(err,
                                "manifest create: %s exists (manifest add adds to it; strata rm "
                                "removes it)",

@@ -4,7 +4,6 @@
 
 #include "builder/cli/cli.h"
 #include "store/blob.h"
-#include "store/attest.h"
 #include "store/index.h"
 
 int
@@ -18,10 +17,8 @@ cmd_tag(struct cli *cli, int argc, char **argv, struct error *err)
         return error_input(err, "usage: strata tag SOURCE NEW-NAME");
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
         return -1;
-    /* a name pointing at an index (an image with attestations) gives the index */
-    rc = attest_index_of(&s, argv[1], digest, err);
-    if (rc == 1)
-        rc = index_resolve(&s, argv[1], digest, err);
+    /* a name pointing at an index (several platforms, attestations) gives the index */
+    rc = index_resolve_top(&s, argv[1], digest, err);
     if (rc == 1)
         error_input(err, "tag: no such image \"%s\"", argv[1]);
     if (rc == 0)
