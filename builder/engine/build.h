@@ -45,11 +45,11 @@ struct build_opts {
     /* RUN --network=host may run (BuildKit's network.host entitlement): --allow
        network.host, or --network host, which makes it every RUN's default */
     int allow_network_host;
-    int provenance;       /* PROVENANCE_* (builder/engine/provenance.h) */
-    int sbom;             /* attach an SPDX SBOM */
-    int attest_referrers; /* push attestations as OCI 1.1 referrers */
-    struct platform *platforms;    /* --platform: what to build for (malloc'ed); none: this
-                                      machine's. Several give an image index */
+    int provenance;             /* PROVENANCE_* (builder/engine/provenance.h) */
+    int sbom;                   /* attach an SPDX SBOM */
+    int attest_referrers;       /* push attestations as OCI 1.1 referrers */
+    struct platform *platforms; /* --platform: what to build for (malloc'ed); none: this
+                                   machine's. Several give an image index */
     size_t nplatforms;
 };
 
