@@ -275,6 +275,25 @@ expect_success 'export writes the index with every image; gc keeps them until th
   not test -e "$STRATA_ROOT/blobs/sha256/$(cut -c8- "$T/app.iid")"
   strata fsck > /dev/null'
 
+skip_next_if "$skip_why"
+expect_success 'with --provenance each platform'"'"'s image gets its attestation manifest in the index' '
+  strata build -q --provenance --platform linux/amd64,linux/arm64 -t prov:1 --iidfile "$T/prov.iid" "$T/ctx"
+  python3 -c "
+import json, sys
+i = json.load(open(sys.argv[1]))
+ms = i[\"manifests\"]
+imgs = [m for m in ms if m.get(\"annotations\", {}).get(\"vnd.docker.reference.type\") != \"attestation-manifest\"]
+atts = [m for m in ms if m not in imgs]
+assert [m[\"platform\"][\"architecture\"] for m in imgs] == [\"amd64\", \"arm64\"], ms
+assert [a[\"annotations\"][\"vnd.docker.reference.digest\"] for a in atts] == [m[\"digest\"] for m in imgs], ms
+assert all(a[\"platform\"] == {\"architecture\": \"unknown\", \"os\": \"unknown\"} for a in atts), ms
+" "$STRATA_ROOT/blobs/sha256/$(cut -c8- "$T/prov.iid")"
+  strata images > "$T/prov.images"
+  grep -q "^prov:1 .* linux/amd64,linux/arm64$" "$T/prov.images"
+  strata provenance prov:1 > "$T/prov.json"
+  strata fsck > /dev/null
+  fails_with 2 strata build -q --attest-format referrers --provenance --platform linux/amd64,linux/arm64 "$T/ctx"'
+
 expect_fail 2 'platform "linux/": empty part' 'a malformed --platform is a usage error' \
   'strata build --platform linux/amd64,linux/ "$T/ctx"'
 expect_fail 2 'linux/arm64 is given twice' 'a platform given twice is a usage error' \
