@@ -1190,7 +1190,8 @@ parse_type(struct parse_recipe *r, struct error *err)
 
     for (i = 0; i < r->n; i++) {
         struct parse_instr *in = &r->instrs[i];
-        if (parse_flags_type(r, in, err) < 0 || (in->sub && parse_flags_type(r, in->sub, err) < 0))
+        if (parse_flags_type(r->file, r->text, r->len, in, err) < 0 ||
+            (in->sub && parse_flags_type(r->file, r->text, r->len, in->sub, err) < 0))
             return -1;
     }
     return 0;

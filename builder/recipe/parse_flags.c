@@ -16,8 +16,14 @@
 #include "formats/core/buf.h"
 #include "formats/core/mem.h"
 
+/* The recipe being typed, for messages that quote its line. */
+struct parse_flags_src {
+    const char *file, *text;
+    size_t len;
+};
+
 static int __attribute__((format(printf, 4, 5)))
-parse_flags_err(const struct parse_recipe *r, struct error *err, struct parse_pos p,
+parse_flags_err(const struct parse_flags_src *r, struct error *err, struct parse_pos p,
                 const char *fmt, ...)
 {
     va_list ap;
@@ -170,7 +176,7 @@ parse_flags_mount_check(const struct parse_mount *m)
 }
 
 static int
-parse_flags_mount(const struct parse_recipe *r, const char *value, struct parse_pos pos,
+parse_flags_mount(const struct parse_flags_src *r, const char *value, struct parse_pos pos,
                   struct parse_mount *m, struct error *err)
 {
     const char *p = value, *why;
@@ -206,8 +212,11 @@ parse_flags_bool(const char *v)
 }
 
 int
-parse_flags_type(const struct parse_recipe *r, struct parse_instr *in, struct error *err)
+parse_flags_type(const char *file, const char *text, size_t len, struct parse_instr *in,
+                 struct error *err)
 {
+    const struct parse_flags_src src = {file, text, len};
+    const struct parse_flags_src *r = &src;
     struct parse_flags *f = &in->f;
     size_t i;
 

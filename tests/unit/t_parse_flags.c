@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "builder/recipe/parse.h"
 #include "tests/unit/harness.h"
 
 /* Parses and validates text; the caller releases r. */
