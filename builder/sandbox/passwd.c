@@ -121,6 +121,27 @@ passwd_add_group(struct passwd_ids *out, gid_t g)
         out->groups[out->ngroups++] = g;
 }
 
+/*
+ * The primary gid is a supplementary group too, put first unless a
+ * membership already lists it: the CVE-2023-25173 hardening of containerd
+ * (oci.ensureAdditionalGids) that BuildKit applies to every RUN since 0.11.4,
+ * so that a group the image denies access with ("rwx---rwx") denies it.
+ */
+static void
+passwd_primary_first(struct passwd_ids *ids)
+{
+    size_t i;
+
+    for (i = 0; i < ids->ngroups; i++)
+        if (ids->groups[i] == ids->gid)
+            return;
+    if (ids->ngroups == PASSWD_MAX_GROUPS)
+        ids->ngroups--; /* the last membership makes room: the primary gid matters more */
+    memmove(ids->groups + 1, ids->groups, ids->ngroups * sizeof(ids->groups[0]));
+    ids->groups[0] = ids->gid;
+    ids->ngroups++;
+}
+
 /* Looks name (or the numeric uid) up in passwd; returns 1 when found, filling out. */
 static int
 passwd_find_user(int rootfd, const char *name, size_t nlen, struct passwd_ids *out,
@@ -233,6 +254,7 @@ passwd_resolve(int rootfd, const char *user, struct passwd_ids *out, struct erro
     } else {
         passwd_scan_groups(rootfd, NULL, found, &ids, &g);
     }
+    passwd_primary_first(&ids);
     *out = ids;
     return 0;
 }

@@ -18,7 +18,8 @@
 struct passwd_ids {
     uid_t uid;
     gid_t gid;
-    gid_t groups[PASSWD_MAX_GROUPS]; /* supplementary groups from etc/group memberships */
+    gid_t groups[PASSWD_MAX_GROUPS]; /* supplementary groups: the primary gid and the
+                                        etc/group memberships */
     size_t ngroups;
     char home[256]; /* home directory from etc/passwd, "/" when the user has no entry */
 };
@@ -27,9 +28,11 @@ struct passwd_ids {
  * Fills out for user, reading "etc/passwd" and "etc/group" relative to
  * rootfd, a directory fd on the rootfs (the sandbox passes "/" after
  * pivot_root). NULL or "" means root. A numeric user
- * missing from passwd gets gid 0 and no supplementary groups; a named user
- * gets the primary gid from passwd and, unless a group was given
- * explicitly, every group of etc/group listing it as a member. Missing
+ * missing from passwd gets gid 0; a named user gets the primary gid from
+ * passwd and, unless a group was given explicitly, every group of
+ * etc/group listing it as a member as supplementary groups. The primary
+ * gid is always a supplementary group as well (first, unless a membership
+ * lists it), as containerd and BuildKit do since CVE-2023-25173. Missing
  * files count as empty. Fails for an unknown name with Docker's message
  * "unable to find user NAME: no matching entries in passwd file" (and the
  * same for groups), or an id that is out of range.

@@ -253,11 +253,27 @@ expect_success 'runenv: RUN has the same capabilities as root and as a user' \
 # HOME=/ for USER 2000:3000 (no passwd entry); strata sets no HOME at all.
 expect_success 'runenv: RUN environment (env | sort) as root, as app, as 2000:3000' \
   'same_file runenv probe/env.root probe/env.app probe/env.2000'
-# BuildKit: `id` = "uid=0(root) gid=0(root)" (no groups), app: "groups=1500(extra)"
-# (only the /etc/group memberships), 2000:3000 and app:extra: no groups;
-# strata adds the primary gid to the supplementary groups each time.
-expect_success 'runenv: id as root, app, 2000:3000, app:extra, 4321' \
+# BuildKit 20.10: `id` = "uid=0(root) gid=0(root)" (no groups), app: "groups=1500(extra)"
+# (only the /etc/group memberships), 2000:3000 and app:extra: no groups. Current
+# BuildKit (0.11.4 on, the CVE-2023-25173 fix; its testUserAdditionalGids) and strata
+# put the primary gid first in the supplementary groups: "groups=0(root)",
+# "groups=1000(app),1500(extra)", "groups=3000", "groups=1500(extra)".
+expect_known_difference 'supplementary groups in RUN: BuildKit 20.10 leaves out the primary gid, current BuildKit and strata list it first (CVE-2023-25173)' \
+  'runenv: id as root, app, 2000:3000, app:extra, 4321' \
   'same_file runenv probe/id.root probe/id.app probe/id.2000 probe/id.app-extra probe/id.4321'
+expect_success 'runenv: id as BuildKit 20.10 gives it, with the primary gid added to the groups' '
+  built runenv
+  w=$T/w/runenv
+  [ "$(cat "$w/bk/probe/id.root")" = "uid=0(root) gid=0(root)" ]
+  [ "$(cat "$w/st/probe/id.root")" = "uid=0(root) gid=0(root) groups=0(root)" ]
+  [ "$(cat "$w/bk/probe/id.app")" = "uid=1000(app) gid=1000(app) groups=1500(extra)" ]
+  [ "$(cat "$w/st/probe/id.app")" = "uid=1000(app) gid=1000(app) groups=1000(app),1500(extra)" ]
+  [ "$(cat "$w/bk/probe/id.2000")" = "uid=2000 gid=3000" ]
+  [ "$(cat "$w/st/probe/id.2000")" = "uid=2000 gid=3000 groups=3000" ]
+  [ "$(cat "$w/bk/probe/id.app-extra")" = "uid=1000(app) gid=1500(extra)" ]
+  [ "$(cat "$w/st/probe/id.app-extra")" = "uid=1000(app) gid=1500(extra) groups=1500(extra)" ]
+  [ "$(cat "$w/bk/probe/id.4321")" = "uid=4321 gid=0(root)" ]
+  [ "$(cat "$w/st/probe/id.4321")" = "uid=4321 gid=0(root) groups=0(root)" ]'
 expect_known_difference 'hostname in RUN: BuildKit "buildkitsandbox", strata "strata"' \
   'runenv: hostname' 'same_file runenv probe/hostname'
 expect_success 'runenv: RUN runs under a seccomp filter (Docker'"'"'s default profile) as in BuildKit' \

@@ -441,23 +441,24 @@ TEST(sandbox_user_switching)
         strvec_release(&s.lines);
         return;
     }
+    /* the primary gid is among the groups (CVE-2023-25173); the kernel keeps them sorted */
     s.spec.user = "nobody";
     s.spec.net = SANDBOX_NET_NONE; /* the full default set (the host's network drops NET_RAW) */
     sbx_ok(&s, id, &res);
-    CHECK_STR(sbx_line(&s, 0), "uid 65534 gid 65534 groups");
+    CHECK_STR(sbx_line(&s, 0), "uid 65534 gid 65534 groups 65534");
     sbx_ok(&s, caps, &res);
     snprintf(want, sizeof(want), "%016llx", (unsigned long long)CAPS_DEFAULT_MASK);
     CHECK_STR(sbx_field(&s, "CapBnd"), want);
     CHECK_STR(sbx_field(&s, "CapEff"), "0000000000000000");
     s.spec.user = "65534:65534";
     sbx_ok(&s, id, &res);
-    CHECK_STR(sbx_line(&s, 0), "uid 65534 gid 65534 groups");
+    CHECK_STR(sbx_line(&s, 0), "uid 65534 gid 65534 groups 65534");
     s.spec.user = "alice";
     sbx_ok(&s, id, &res);
-    CHECK_STR(sbx_line(&s, 0), "uid 1000 gid 1000 groups 50");
+    CHECK_STR(sbx_line(&s, 0), "uid 1000 gid 1000 groups 50 1000");
     s.spec.user = "1234";
     sbx_ok(&s, id, &res);
-    CHECK_STR(sbx_line(&s, 0), "uid 1234 gid 0 groups");
+    CHECK_STR(sbx_line(&s, 0), "uid 1234 gid 0 groups 0");
     s.spec.user = "nosuchuser";
     CHECK_FAIL(sbx_run(&s, id, &res, &err), err,
                "unable to find user nosuchuser: no matching entries in passwd file");
@@ -939,32 +940,60 @@ TEST(passwd_resolve_forms)
     passwd_fixture();
     r = open("r", O_PATH | O_DIRECTORY);
     error_init(&err);
-    /* runc's rules: supplementary groups are the etc/group memberships only, none
-     * when a group is given; HOME comes from passwd */
+    /* runc's rules: supplementary groups are the etc/group memberships, none when a
+     * group is given, plus the primary gid first (containerd's CVE-2023-25173 fix,
+     * BuildKit's testUserAdditionalGids); HOME comes from passwd */
     CHECK_OK(passwd_resolve(r, NULL, &ids, &err), err);
     CHECK_INT(ids.uid, 0);
     CHECK_INT(ids.gid, 0);
-    CHECK_INT(ids.ngroups, 0);
+    CHECK_INT(ids.ngroups, 1);
+    CHECK_INT(ids.groups[0], 0);
     CHECK_OK(passwd_resolve(r, "alice", &ids, &err), err); /* last line has no '\n' */
     CHECK_INT(ids.uid, 1000);
     CHECK_INT(ids.gid, 1000);
-    CHECK_INT(ids.ngroups, 2);
-    CHECK_INT(ids.groups[0], 50);
-    CHECK_INT(ids.groups[1], 29);
+    CHECK_INT(ids.ngroups, 3);
+    CHECK_INT(ids.groups[0], 1000);
+    CHECK_INT(ids.groups[1], 50);
+    CHECK_INT(ids.groups[2], 29);
     CHECK_OK(passwd_resolve(r, "alice:staff", &ids, &err), err);
     CHECK_INT(ids.gid, 50);
-    CHECK_INT(ids.ngroups, 0);
+    CHECK_INT(ids.ngroups, 1);
+    CHECK_INT(ids.groups[0], 50);
     CHECK_OK(passwd_resolve(r, "1000:7", &ids, &err), err);
     CHECK_INT(ids.uid, 1000);
     CHECK_INT(ids.gid, 7);
+    CHECK_INT(ids.ngroups, 1);
+    CHECK_INT(ids.groups[0], 7);
     CHECK_OK(passwd_resolve(r, "4242", &ids, &err), err);
     CHECK_INT(ids.uid, 4242);
     CHECK_INT(ids.gid, 0);
+    CHECK_INT(ids.ngroups, 1);
+    CHECK_INT(ids.groups[0], 0);
     CHECK_FAIL(passwd_resolve(r, "bob", &ids, &err), err,
                "unable to find user bob: no matching entries in passwd file");
     CHECK_FAIL(passwd_resolve(r, "alice:wheel", &ids, &err), err,
                "unable to find group wheel: no matching entries in group file");
     CHECK_FAIL(passwd_resolve(r, ":5", &ids, &err), err, "invalid user");
+}
+
+TEST(passwd_primary_gid_listed_once)
+{
+    cleanup_close int r = -1;
+    struct passwd_ids ids;
+    struct error err;
+
+    mkdirs("g/etc");
+    put("g/etc/passwd", "dev:x:1200:50::/home/dev:/bin/sh\n");
+    put("g/etc/group", "tools:x:60:dev\nstaff:x:50:dev\n");
+    r = open("g", O_PATH | O_DIRECTORY);
+    error_init(&err);
+    /* a membership that lists the primary gid keeps its place (containerd adds it only
+     * when missing) */
+    CHECK_OK(passwd_resolve(r, "dev", &ids, &err), err);
+    CHECK_INT(ids.gid, 50);
+    CHECK_INT(ids.ngroups, 2);
+    CHECK_INT(ids.groups[0], 60);
+    CHECK_INT(ids.groups[1], 50);
 }
 
 TEST(passwd_resolve_without_files)
