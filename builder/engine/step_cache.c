@@ -83,8 +83,7 @@ step_record_valid(const cJSON *rec, const char **layer_digest)
     return 1;
 }
 
-/* --no-cache, or --no-cache-filter naming this stage */
-static int
+int
 step_cache_off(const struct build *b, const struct stage *st)
 {
     char idx[32];

@@ -36,6 +36,8 @@ struct step_out {
     const char *author;
 };
 
+/* 1 when the steps of st run without the cache (--no-cache, or --no-cache-filter naming st). */
+int step_cache_off(const struct build *b, const struct stage *st);
 /* Returns 1 when the step is a cache hit (then applied to st), 0 on a miss. */
 int step_try_cache(struct build *b, struct stage *st, const struct parse_instr *in,
                    const char *key);

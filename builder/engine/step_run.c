@@ -173,6 +173,7 @@ step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, c
     }
     spec->mounts = mounts->mounts;
     spec->nmounts = mounts->nmounts;
+    spec->env = run_mounts_env(mounts, spec->env); /* RUN --mount=type=secret,env= */
     spec->on_output = step_on_output;
     spec->opaque = &rc;
     memset(&res, 0, sizeof(res));
@@ -293,6 +294,7 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     spec.pids_limit = b->o->pids_limit;
     spec.seccomp = b->o->seccomp;
     spec.seccomp_unconfined = b->o->seccomp_unconfined;
+    mounts.fresh_caches = step_cache_off(b, st);
     r = step_run_exec(b, st, in, key, &spec, &mounts, err);
     run_mounts_release(&mounts);
     return r;
