@@ -1056,6 +1056,35 @@ run_mounts_mask(struct build *b, struct scratch *v, struct error *err)
 }
 
 /*
+ * Whether src is a file in the tree of lowers (top-most first), so that the
+ * sandbox makes a file, not a directory, as its mount point: the first
+ * layer that has the name decides (a whiteout hides it). The sandbox
+ * resolves the source again in the mounted view and refuses a mismatch.
+ */
+static int
+run_mounts_lowers_file(const struct strvec *lowers, const char *src)
+{
+    struct error e;
+    struct stat st;
+    size_t i;
+
+    for (i = 0; i < lowers->n; i++) {
+        cleanup_close int root = open(lowers->v[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        cleanup_close int fd = -1;
+        if (root < 0)
+            continue;
+        error_init(&e);
+        fd = fs_open_in_root(root, src, O_PATH, &e);
+        if (fd < 0 || fstat(fd, &st) < 0)
+            continue; /* (a symlink to another layer's file is not followed there) */
+        if (S_ISCHR(st.st_mode) && st.st_rdev == 0) /* image-spec layer.md: a whiteout */
+            return 0;
+        return !S_ISDIR(st.st_mode);
+    }
+    return 0;
+}
+
+/*
  * An overlay view: another stage's tree, or the context's for a writable
  * bind (its writes land in the view's upper dir and are dropped). The
  * source is resolved inside the view by the sandbox.
@@ -1077,6 +1106,7 @@ run_mounts_overlay(struct build *b, struct run_mounts *set, size_t i, struct san
     rc = scratch_init(&v, xasprintf("%s/mount-%zu", scratch, i), err);
     if (rc == 0 && m->from) {
         rc = scratch_lowers(b, m->from, &v.lowers, err);
+        sm->file = rc == 0 && run_mounts_lowers_file(&v.lowers, src);
     } else if (rc == 0) {
         cleanup_close int fd = fs_open_in_root(b->ctx.fd, src, O_PATH, err);
         if (fd < 0 || fstat(fd, &st) < 0)
