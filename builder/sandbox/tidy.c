@@ -143,8 +143,9 @@ tidy_mkdir_like(const struct sandbox_spec *spec, int ufd, const char *rel)
 
 /*
  * BuildKit (runc) leaves the directories it mounts on (/proc, /dev, /sys and
- * RUN --mount targets) in the image when the image lacked them; so does
- * strata, for the same file tree.
+ * RUN --mount targets) in the image when the image lacked them, and the
+ * parent directories of a file it mounts on (a secret's /run/secrets), not
+ * the file; so does strata, for the same file tree.
  */
 static void
 tidy_keep_mountpoints(const struct sandbox_plan *plan, int ufd)
@@ -158,14 +159,18 @@ tidy_keep_mountpoints(const struct sandbox_plan *plan, int ufd)
         const char *t = i < nfixed ? fixed[i] : spec->mounts[i - nfixed].target;
         cleanup_free char *path = NULL;
         char *c;
-        if (i >= nfixed && !plan->src[i - nfixed].is_dir)
-            continue;
         while (*t == '/')
             t++;
-        if (!*t || tidy_lstat(ufd, t, &st) == 0 || errno == ELOOP ||
-            tidy_in_lowers(spec, t, &st) != 0)
-            continue; /* the command made it, the image has it, or a link is in the way */
         path = xstrdup(t);
+        if (i >= nfixed && !plan->src[i - nfixed].is_dir) { /* a file: its directory */
+            c = strrchr(path, '/');
+            if (!c)
+                continue;
+            *c = '\0';
+        }
+        if (!*path || tidy_lstat(ufd, path, &st) == 0 || errno == ELOOP ||
+            tidy_in_lowers(spec, path, &st) != 0)
+            continue; /* the command made it, the image has it, or a link is in the way */
         for (c = strchr(path, '/'); c; c = strchr(c + 1, '/')) { /* parents first */
             *c = '\0';
             if (tidy_mkdir_like(spec, ufd, path) < 0)

@@ -80,7 +80,8 @@ expect_success 'a secret is readable in RUN and appears in no layer, config, rec
   flat sec:1
   [ "$(cat "$T/flat/sum")" = "$(sha256sum < "$T/secret.txt" | cut -d" " -f1)" ]
   [ "$(cat "$T/flat/len")" = "${#SECRET}" ]
-  [ ! -e "$T/flat/run/secrets" ]
+  [ -d "$T/flat/run/secrets" ]  # the empty parent of the file, as BuildKit 20.10 leaves it
+  [ -z "$(ls -A "$T/flat/run/secrets")" ]
   [ ! -e "$T/flat/etc/tok.txt" ]
   grep -q "RUN --mount=type=secret,id=tok" sec.log
   not grep -q "$SECRET" sec.log
