@@ -347,6 +347,21 @@ expect_success 'mounts: same file tree apart from the mount targets (nothing of 
 expect_success 'mounts: mount target directories as BuildKit leaves them' "same_tree_only mounts '$STUBS'"
 expect_success 'mounts: same config' 'same_config mounts'
 
+# ---- secrets: RUN --mount=type=secret, the file's place, mode and owner
+parity_build secrets
+expect_success 'secrets: same file tree (mode, owner, place of the secret file)' \
+  "same_tree secrets '$MOUNTPOINTS'"
+expect_success 'secrets: the secret itself is in neither image' '
+  built secrets
+  not grep -rqF s3cret-token-for-parity "$T/w/secrets/bk" "$T/w/secrets/st"
+  [ "$(cat "$T/w/secrets/st/probe/sum")" = "$(sha256sum < "$P/secrets/token.txt" | cut -d" " -f1)" ]'
+expect_success 'secrets: same config' 'same_config secrets'
+
+# ---- mounts2: cache source=, from=, uid/gid/mode, ro; binds of a file and rw
+parity_build mounts2
+expect_success 'mounts2: same file tree' "same_tree mounts2 '$MOUNTPOINTS'"
+expect_success 'mounts2: same config' 'same_config mounts2'
+
 # ---- target: --target dev skips a broken stage and the stages after it
 parity_build target
 expect_success 'target: --target dev builds only what dev needs, same tree' "same_tree target '$MOUNTPOINTS'"
