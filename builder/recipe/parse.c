@@ -8,6 +8,7 @@
 #include "builder/recipe/expand.h"
 #include "builder/recipe/lex.h"
 #include "builder/recipe/parse_flags.h"
+#include "builder/recipe/suggest.h"
 #include "formats/core/mem.h"
 
 /*
@@ -135,47 +136,11 @@ parse_trim(const char *t, size_t *a, size_t *b)
 
 /* ---- suggestions ---- */
 
-static size_t
-parse_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), i, j, row[32], prev, tmp;
-
-    if (lb >= sizeof(row) / sizeof(row[0]) || la > 64)
-        return (size_t)-1;
-    for (j = 0; j <= lb; j++)
-        row[j] = j;
-    for (i = 1; i <= la; i++) {
-        prev = row[0];
-        row[0] = i;
-        for (j = 1; j <= lb; j++) {
-            size_t best = prev + ((a[i - 1] | 0x20) == (b[j - 1] | 0x20) ? 0 : 1);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            tmp = row[j];
-            row[j] = best;
-            prev = tmp;
-        }
-    }
-    return row[lb];
-}
-
-/* The closest of names (n of them) to word, or NULL when none is close. */
+/* The closest of names to word, or NULL: one edit for words under four characters, two else. */
 static const char *
 parse_suggest(const char *word, const char *const *names, size_t n)
 {
-    size_t i, d, best = (size_t)-1, limit = strlen(word) >= 4 ? 2 : 1;
-    const char *pick = NULL;
-
-    for (i = 0; i < n; i++) {
-        d = parse_distance(word, names[i]);
-        if (d < best) {
-            best = d;
-            pick = names[i];
-        }
-    }
-    return best <= limit ? pick : NULL;
+    return suggest_pick(word, names, n, strlen(word) >= 4 ? 2 : 1);
 }
 
 /*
@@ -987,10 +952,11 @@ parse_unknown_flag(const struct parse_recipe *r, const struct parse_instr *in, s
                           name);
     snprintf(word, sizeof(word), "%.*s", (int)n, name);
     pick = parse_suggest(word, names, nn);
+    /* BuildKit's words: "unknown flag: --mont" and "(did you mean mount?)" */
     if (pick)
-        return parse_verr(r, err, in->flag_pos[i], "unknown flag --%s for %s (did you mean --%s?)",
+        return parse_verr(r, err, in->flag_pos[i], "unknown flag: --%s for %s (did you mean %s?)",
                           word, upper, pick);
-    return parse_verr(r, err, in->flag_pos[i], "unknown flag --%s for %s", word, upper);
+    return parse_verr(r, err, in->flag_pos[i], "unknown flag: --%s for %s", word, upper);
 }
 
 static int

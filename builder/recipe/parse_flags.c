@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "builder/recipe/lex.h"
+#include "builder/recipe/suggest.h"
 #include "formats/core/buf.h"
 #include "formats/core/mem.h"
 
@@ -137,6 +138,13 @@ parse_flags_mount_slot(struct parse_mount *m, const char *key)
     return NULL;
 }
 
+/* BuildKit's spellings of the --mount keys, for "did you mean" */
+static const char *const parse_flags_mount_keys[] = {
+    "type",     "from", "source",    "target", "readonly",   "id",  "sharing",
+    "required", "size", "mode",      "uid",    "gid",        "src", "dst",
+    "ro",       "rw",   "readwrite", "env",    "destination"};
+static const char *const parse_flags_mount_types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
+
 static int
 parse_flags_is_number(const char *v, int base)
 {
@@ -154,11 +162,10 @@ parse_flags_is_number(const char *v, int base)
 static const char *
 parse_flags_mount_check(const struct parse_mount *m)
 {
-    static const char *const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
     size_t i;
 
     if (m->type && !strchr(m->type, '$')) {
-        for (i = 0; i < 5 && strcasecmp(m->type, types[i]); i++)
+        for (i = 0; i < 5 && strcasecmp(m->type, parse_flags_mount_types[i]); i++)
             ;
         if (i == 5)
             return "type must be bind, cache, tmpfs, secret or ssh";
@@ -192,8 +199,14 @@ parse_flags_mount(const struct parse_flags_src *r, const char *value, struct par
         if (eq)
             *eq = '\0';
         slot = parse_flags_mount_slot(m, field);
-        if (!slot)
-            return parse_flags_err(r, err, pos, "--mount: unknown field \"%s\"", field);
+        if (!slot) { /* BuildKit's words (instructions/commands_runmount.go, parseMount) */
+            const char *near = suggest_pick(field, parse_flags_mount_keys,
+                                            sizeof(parse_flags_mount_keys) / sizeof(char *), 2);
+            return parse_flags_err(r, err, pos, "--mount: unexpected key '%s' in '%s%s%s'%s%s%s",
+                                   field, field, eq ? "=" : "", eq ? eq + 1 : "",
+                                   near ? " (did you mean " : "", near ? near : "",
+                                   near ? "?)" : "");
+        }
         if (!eq && slot != &m->ro && slot != &m->rw && slot != &m->required)
             return parse_flags_err(r, err, pos, "--mount: field \"%s\" needs a value (%s=...)",
                                    field, field);
@@ -201,6 +214,14 @@ parse_flags_mount(const struct parse_flags_src *r, const char *value, struct par
         *slot = xstrdup(eq ? eq + 1 : "");
     }
     why = parse_flags_mount_check(m);
+    if (why && m->type && !strcmp(why, "type must be bind, cache, tmpfs, secret or ssh")) {
+        const char *near = suggest_pick(m->type, parse_flags_mount_types, 5, 2);
+        return parse_flags_err(r, err, pos,
+                               "--mount=%s: unsupported mount type \"%s\": type must be bind, "
+                               "cache, tmpfs, secret or ssh%s%s%s",
+                               value, m->type, near ? " (did you mean " : "", near ? near : "",
+                               near ? "?)" : "");
+    }
     return why ? parse_flags_err(r, err, pos, "--mount=%s: %s", value, why) : 0;
 }
 

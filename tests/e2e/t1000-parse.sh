@@ -111,7 +111,7 @@ expect_fail 2 'semantic:1:1: CMD before FROM \(only ARG may come before the firs
   'parse --check rejects an instruction before FROM' 'strata parse --check semantic'
 
 printf 'ARG V\nFROM a\nCOPY --chmown=1 a b\n' > badflag
-expect_fail 2 'badflag:3:6: unknown flag --chmown for COPY \(did you mean --chown\?\)' \
+expect_fail 2 'badflag:3:6: unknown flag: --chmown for COPY \(did you mean chown\?\)' \
   'parse --check rejects an unknown flag' 'strata parse --check badflag'
 
 expect_fail 1 'open missing-file' 'a missing recipe file is reported' 'strata parse missing-file'

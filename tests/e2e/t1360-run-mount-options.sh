@@ -101,6 +101,17 @@ expect_success 'binds: read-only unless rw (writes dropped), source subpaths of 
   [ -d "$T/flat/w/sub" ]
   [ -z "$(ls -A "$T/flat/w/sub")" ]'
 
+# testMountInvalid: BuildKit's messages and suggestions for a typo in the flag, a key, a type
+printf 'FROM scratch\nRUN --mont=target=/mytmp,type=tmpfs /bin/true\n' > "$T/r-mont"
+expect_fail 2 'unknown flag: --mont.*did you mean mount\?' 'testMountInvalid: --mont' '
+  strata build -f "$T/r-mont" "$T/ctx"'
+printf '\tFROM scratch\n\tRUN --mount=typ=tmpfs /bin/true\n\t' > "$T/r-typ"
+expect_fail 2 "unexpected key 'typ'.*did you mean type\\?" 'testMountInvalid: typ=' '
+  strata build -f "$T/r-typ" "$T/ctx"'
+printf '\tFROM scratch\n\tRUN --mount=type=tmp /bin/true\n\t' > "$T/r-tmp"
+expect_fail 2 'unsupported mount type "tmp".*did you mean tmpfs\?' 'testMountInvalid: type=tmp' '
+  strata build -f "$T/r-tmp" "$T/ctx"'
+
 printf 'FROM busybox\nRUN --mount=type=bind,target=/x/.. true\n' > "$T/r-root"
 expect_fail 2 'invalid mount target "/"' 'a mount on / is refused' '
   strata build -f "$T/r-root" "$T/ctx"'

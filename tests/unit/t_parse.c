@@ -472,7 +472,7 @@ TEST(parse_error_missing_args)
         CHECK_INT(validate_of("RUN true\nXYZZY --bad=1\n", 1, &e), -1);
         CHECK_STR(first_line(e.msg), "Recipe:2:1: unknown instruction \"XYZZY\"");
         CHECK_INT(validate_of("COPY --nope x y\n", 1, &e), -1);
-        CHECK_STR(first_line(e.msg), "Recipe:1:6: unknown flag --nope for COPY");
+        CHECK_STR(first_line(e.msg), "Recipe:1:6: unknown flag: --nope for COPY");
         CHECK_INT(validate_of("RUN true\nFROM b\n", 1, &e), -1);
         CHECK_STR(first_line(e.msg), "Recipe:2:1: FROM isn't allowed as an ONBUILD trigger");
         CHECK_INT(validate_of("WORKDIR\n", 1, &e), -1);
@@ -640,9 +640,9 @@ TEST(parse_validate_errors)
     CHECK_VALIDATE_ERR("RUN x\nFROM a\n",
                        "Recipe:1:1: RUN before FROM (only ARG may come before the first FROM)");
     CHECK_VALIDATE_ERR("ARG x\n", "Recipe:1:1: no FROM instruction");
-    CHECK_VALIDATE_ERR("FROM a\nCOPY --user=me a b\n", "Recipe:2:6: unknown flag --user for COPY");
+    CHECK_VALIDATE_ERR("FROM a\nCOPY --user=me a b\n", "Recipe:2:6: unknown flag: --user for COPY");
     CHECK_VALIDATE_ERR("FROM a\nCOPY --chmown=1 a b\n",
-                       "Recipe:2:6: unknown flag --chmown for COPY (did you mean --chown?)");
+                       "Recipe:2:6: unknown flag: --chmown for COPY (did you mean chown?)");
     CHECK_VALIDATE_ERR("FROM a\nCMD --doit x\n", "Recipe:2:5: CMD takes no flags, found --doit");
     CHECK_VALIDATE_ERR("FROM a\nCOPY --from a b\n",
                        "Recipe:2:6: flag --from needs a value (--from=...)");
@@ -677,7 +677,8 @@ TEST(parse_validate_unpack_device)
                        "Recipe:2:5: flag --unpack takes true or false, not \"\"");
     CHECK_VALIDATE_ERR("FROM a\nRUN --device true\n",
                        "Recipe:2:5: flag --device needs a value (--device=...)");
-    CHECK_VALIDATE_ERR("FROM a\nCOPY --unpack x y\n", "Recipe:2:6: unknown flag --unpack for COPY");
+    CHECK_VALIDATE_ERR("FROM a\nCOPY --unpack x y\n",
+                       "Recipe:2:6: unknown flag: --unpack for COPY");
 }
 
 TEST(parse_stage_names)

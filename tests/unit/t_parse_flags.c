@@ -103,11 +103,20 @@ TEST(parse_flags_mounts)
 
 TEST(parse_flags_mount_errors)
 {
+    /* BuildKit's words and suggestions (testMountInvalid) */
     CHECK_TYPE_ERR("FROM a\nRUN --mount=type=cache,tagret=/c x\n",
-                   "Recipe:2:5: --mount: unknown field \"tagret\"");
+                   "Recipe:2:5: --mount: unexpected key 'tagret' in 'tagret=/c' (did you mean "
+                   "target?)");
+    CHECK_TYPE_ERR("FROM a\nRUN --mount=typ=tmpfs x\n",
+                   "Recipe:2:5: --mount: unexpected key 'typ' in 'typ=tmpfs' (did you mean type?)");
+    CHECK_TYPE_ERR("FROM a\nRUN --mount=type=cache,frobnicate x\n",
+                   "Recipe:2:5: --mount: unexpected key 'frobnicate' in 'frobnicate'");
+    CHECK_TYPE_ERR("FROM a\nRUN --mount=type=tmp x\n",
+                   "Recipe:2:5: --mount=type=tmp: unsupported mount type \"tmp\": type must be "
+                   "bind, cache, tmpfs, secret or ssh (did you mean tmpfs?)");
     CHECK_TYPE_ERR("FROM a\nRUN --mount=type=volume,target=/c x\n",
-                   "Recipe:2:5: --mount=type=volume,target=/c: type must be bind, cache, tmpfs, "
-                   "secret or ssh");
+                   "Recipe:2:5: --mount=type=volume,target=/c: unsupported mount type \"volume\": "
+                   "type must be bind, cache, tmpfs, secret or ssh");
     CHECK_TYPE_ERR("FROM a\nRUN --mount=type=cache,target=/c,mode=0x9 x\n",
                    "Recipe:2:5: --mount=type=cache,target=/c,mode=0x9: mode must be an octal "
                    "number");
