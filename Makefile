@@ -5,7 +5,9 @@
 #   make lint       formatting, layering, banned functions, shellcheck, the e2e line lint
 #   make fuzz-replay  every fuzz seed corpus through its libFuzzer build (clang)
 #   make deps       install missing Debian packages (root) or print the command
-#   make demo       build the busybox base and samples/hello end to end
+#   make demo       install what the demo needs, build, make the busybox base, build samples/hello
+#   make man        the man pages (build/man/*.1, with scdoc)
+#   make install    binary, man pages, bash and zsh completion (PREFIX=/usr/local, DESTDIR)
 #   make bench      time strata on ../shared/bench recipes (hyperfine)
 
 Q := $(if $(V),,@)
@@ -40,7 +42,10 @@ ALL_LDLIBS = $(PKG_LIBS) -pthread $(LDLIBS)
 LIB_SRC := $(wildcard formats/core/*.c formats/*.c store/*.c builder/recipe/*.c \
              builder/sandbox/*.c builder/engine/*.c builder/cli/*.c)
 LIB_SRC := $(filter-out builder/cli/main.c,$(LIB_SRC))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/help_text.o
+# --help texts come from the man pages (one source, see man/scd2help.awk)
+MAN_SRC := $(sort $(wildcard man/*.scd))
+GEN_HELP := $(BUILD)/gen/help_text.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 BIN := $(if $(filter 1,$(SAN)),strata-san,strata)
@@ -56,6 +61,15 @@ $(BIN): $(BUILD)/builder/cli/main.o $(LIB_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GEN_HELP): $(MAN_SRC) man/scd2help.awk
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)LC_ALL=C awk -f man/scd2help.awk $(MAN_SRC) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/help_text.o: $(GEN_HELP)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -76,10 +90,15 @@ FUZZ_SECONDS ?= 30
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=c11 $(WARN) -Wno-unused-command-line-argument $(FUZZ_SAN) \
                -fsanitize=fuzzer-no-link -g -O1 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/%.o)
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/gen/help_text.o
 FUZZ_BINS := $(FUZZ_NAMES:%=build-fuzz/%)
 
 build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $<"
+	$(Q)clang $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+build-fuzz/gen/help_text.o: $(GEN_HELP)
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   $<"
 	$(Q)clang $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
@@ -127,8 +146,38 @@ e2e: $(BIN) $(BUILD)/unit-tests $(BUILD)/tinit
 deps:
 	@tests/deps.sh
 
-demo: $(BIN)
+# Not "demo: $(BIN)": the demo installs the compiler and libraries before anything is built.
+demo:
 	@samples/demo.sh
+
+# Man pages: scdoc turns man/strata*.1.scd (also the source of --help) into roff.
+MAN_PAGES := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	@command -v scdoc >/dev/null || { echo "make man needs scdoc (apt-get install scdoc)" >&2; exit 1; }
+	@echo "  SCDOC   $@"
+	$(Q)scdoc < $< > $@.tmp && mv $@.tmp $@
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Debian's zsh reads vendor-completions under /usr, site-functions under /usr/local
+ZSHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
+
+install: $(BIN) man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+	  $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/strata
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 completion/strata.bash $(DESTDIR)$(BASHCOMPDIR)/strata
+	install -m 0644 completion/_strata $(DESTDIR)$(ZSHCOMPDIR)/_strata
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/strata $(DESTDIR)$(BASHCOMPDIR)/strata $(DESTDIR)$(ZSHCOMPDIR)/_strata \
+	  $(MAN_PAGES:$(BUILD)/man/%=$(DESTDIR)$(MANDIR)/man1/%)
 
 bench: $(BIN)
 	@tests/bench/run.sh
@@ -139,7 +188,8 @@ lint:
 clean:
 	rm -rf build build-san build-fuzz strata strata-san
 
-.PHONY: all fuzz fuzz-smoke fuzz-replay test test-run unit e2e deps demo bench lint clean
+.PHONY: all fuzz fuzz-smoke fuzz-replay test test-run unit e2e deps demo man install uninstall \
+	bench lint clean
 
 -include $(FUZZ_SRC:%.c=$(BUILD)/%.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_SRC:%.c=build-fuzz/%.d)
 -include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/builder/cli/main.d

@@ -78,7 +78,11 @@ lint_format() {
 lint_shellcheck() {
   need shellcheck || return
   shellcheck -S error tests/*.sh tests/e2e/*.sh tests/conformance/*.sh tests/helpers/*.sh \
-    samples/*.sh .ci/run
+    samples/*.sh .ci/run completion/strata.bash
+}
+
+lint_help() { # the man pages (the source of every --help) and the code agree
+  tests/lint-help.sh
 }
 
 lint_e2e_lines() { # tests/e2e/lintlines.py: no line whose failure is ignored
@@ -105,5 +109,6 @@ check banned
 check format
 check shellcheck
 check e2e_lines
+check help
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -6,57 +6,109 @@
 
 #include <curl/curl.h>
 
+#include "builder/cli/help_text.h"
 #include "builder/cli/signals.h"
 #include "formats/core/buf.h"
 #include "formats/core/log.h"
 #include "formats/core/termsafe.h"
 
+#define STRATA_VERSION "0.2.0"
+
 struct cli_verb {
     const char *name;
     int (*fn)(struct cli *, int, char **, struct error *);
-    const char *help;
 };
 
+/* In the order strata(1) lists them; each has a man page, the source of its --help. */
 static const struct cli_verb verbs[] = {
-    {"build", cmd_build, "build an image from a recipe"},
-    {"parse", cmd_parse, "print the parsed recipe (BuildKit dump format)"},
-    {"import", cmd_import, "make an image from a rootfs tarball, OCI layout or archive"},
-    {"export", cmd_export, "write an image as OCI layout, oci-archive or docker-archive"},
-    {"push", cmd_push, "upload an image to an OCI registry"},
-    {"pull", cmd_pull, "download an image from an OCI registry"},
-    {"login", cmd_login, "check and store credentials for a registry"},
-    {"logout", cmd_logout, "remove the stored credentials of a registry"},
-    {"images", cmd_images, "list named images"},
-    {"history", cmd_history, "show the steps and layers of an image"},
-    {"inspect", cmd_inspect, "print an image's config (or --manifest) JSON"},
-    {"provenance", cmd_provenance, "print an image's SLSA provenance"},
-    {"sbom", cmd_sbom, "print an image's SPDX SBOM"},
-    {"blame", cmd_blame, "say which step made each file of an image (or the --largest)"},
-    {"verify", cmd_verify, "rebuild an image from its provenance and say if it is reproducible"},
-    {"tag", cmd_tag, "give an image another name"},
-    {"rm", cmd_rm, "remove image names (their data goes with gc)"},
-    {"df", cmd_df, "show logical and stored bytes"},
-    {"diff", cmd_diff, "show which files and config fields differ between two images"},
-    {"prune", cmd_prune, "drop least recently used cache records and the data only they use"},
-    {"gc", cmd_gc, "remove data no image name or cache record uses"},
-    {"fsck", cmd_fsck, "re-hash every blob and check every reference"},
-    {"manifest", cmd_manifest, "create and change image indexes (multi-platform images)"},
-    {"binfmt", cmd_binfmt, "check or register QEMU emulation of other platforms"},
-    {NULL, NULL, NULL},
+    {"build", cmd_build},
+    {"parse", cmd_parse},
+    {"import", cmd_import},
+    {"export", cmd_export},
+    {"push", cmd_push},
+    {"pull", cmd_pull},
+    {"login", cmd_login},
+    {"logout", cmd_logout},
+    {"images", cmd_images},
+    {"history", cmd_history},
+    {"inspect", cmd_inspect},
+    {"provenance", cmd_provenance},
+    {"sbom", cmd_sbom},
+    {"blame", cmd_blame},
+    {"verify", cmd_verify},
+    {"tag", cmd_tag},
+    {"rm", cmd_rm},
+    {"df", cmd_df},
+    {"diff", cmd_diff},
+    {"prune", cmd_prune},
+    {"gc", cmd_gc},
+    {"fsck", cmd_fsck},
+    {"manifest", cmd_manifest},
+    {"binfmt", cmd_binfmt},
+    {NULL, NULL},
 };
 
-static void
-cli_usage(FILE *out)
+static const struct help_text *
+cli_help_find(const char *verb)
 {
     size_t i;
 
-    fputs("usage: strata [--root DIR] COMMAND [ARGS]\n\ncommands:\n", out);
-    for (i = 0; verbs[i].name; i++)
-        fprintf(out, "  %-9s %s\n", verbs[i].name, verbs[i].help);
-    fputs("\nRun 'strata COMMAND --help' for a command's options.\n"
-          "The store is --root DIR, else $STRATA_ROOT, else /var/lib/strata (root) or\n"
-          "$XDG_DATA_HOME/strata.\n",
-          out);
+    for (i = 0; help_texts[i].verb; i++)
+        if (!strcmp(help_texts[i].verb, verb))
+            return &help_texts[i];
+    return NULL;
+}
+
+int
+cli_help(const char *verb, FILE *out)
+{
+    const struct help_text *h = cli_help_find(verb ? verb : "");
+
+    if (!h)
+        return -1;
+    fputs(h->text, out);
+    return 0;
+}
+
+/*
+ * strata help [COMMAND]; for the shell completions also
+ * `strata help --commands` (one verb a line) and `strata help --options
+ * COMMAND` (its options, "=" after those taking a value).
+ */
+static int
+cli_help_cmd(int argc, char **argv, struct error *err)
+{
+    const struct help_text *h;
+    size_t i;
+
+    if (argc >= 2 && !strcmp(argv[1], "--commands")) {
+        for (i = 0; verbs[i].name; i++)
+            puts(verbs[i].name);
+        return 0;
+    }
+    if (argc >= 3 && !strcmp(argv[1], "--options")) {
+        if (!(h = cli_help_find(argv[2])))
+            return error_input(err, "help: unknown command \"%s\"", argv[2]);
+        puts(h->options);
+        return 0;
+    }
+    if (argc > 2)
+        return error_input(err, "usage: strata help [COMMAND]");
+    if (cli_help(argc == 2 ? argv[1] : NULL, stdout) < 0)
+        return error_input(err, "help: unknown command \"%s\" (see strata --help)", argv[1]);
+    return 0;
+}
+
+/* --help or -h anywhere among a command's arguments (before "--") asks for its help. */
+static int
+cli_wants_help(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return 1;
+    return 0;
 }
 
 int
@@ -78,6 +130,18 @@ cli_opt_value(int argc, char **argv, int *i, const char *name, const char **valu
         return error_input(err, "option %s needs a value", name);
     *value = argv[++*i];
     return 1;
+}
+
+int
+cli_no_options(const char *verb, int argc, char **argv, struct error *err)
+{
+    int i;
+
+    for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (argv[i][0] == '-' && argv[i][1])
+            return error_input(err, "%s: unknown option %s (see strata %s --help)", verb, argv[i],
+                               verb);
+    return 0;
 }
 
 /* Removes every --root option (before or after the verb) from argv. */
@@ -128,18 +192,28 @@ cli_main(int argc, char **argv)
     argv++;
     if (cli_take_root(&cli, &argc, argv, &err) < 0)
         goto fail;
-    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") ||
-        !strcmp(argv[0], "help")) {
-        cli_usage(argc < 1 ? stderr : stdout);
-        return argc < 1 ? 2 : 0;
+    if (argc < 1) {
+        cli_help(NULL, stderr);
+        return 2;
+    }
+    if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+        cli_help(NULL, stdout);
+        return 0;
     }
     if (!strcmp(argv[0], "--version") || !strcmp(argv[0], "version")) {
-        puts("strata 0.1.0");
+        puts("strata " STRATA_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[0], "help")) {
+        if (cli_help_cmd(argc, argv, &err) < 0)
+            goto fail;
         return 0;
     }
     for (i = 0; verbs[i].name; i++) {
         if (strcmp(argv[0], verbs[i].name) != 0)
             continue;
+        if (cli_wants_help(argc, argv))
+            return cli_help(verbs[i].name, stdout) < 0 ? 1 : 0;
         rc = verbs[i].fn(&cli, argc, argv, &err);
         signals_hold(); /* after Ctrl-C, the signal thread ends the process, not this error */
         if (rc >= 0)

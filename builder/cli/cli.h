@@ -9,6 +9,8 @@
  * already reported itself.
  */
 
+#include <stdio.h>
+
 #include "formats/core/error.h"
 
 struct cli {
@@ -20,6 +22,12 @@ struct cli {
 int cli_main(int argc, char **argv);
 
 /*
+ * Prints the --help text of verb (NULL: strata's own) to out; -1 when there
+ * is no such verb. The texts come from the man pages (help_text.h).
+ */
+int cli_help(const char *verb, FILE *out);
+
+/*
  * Parses the long option at argv[*i] named `name` (e.g. "--file") taking a
  * value, in the forms "--file X" and "--file=X". Returns 1 and sets *value
  * (advancing *i past a separate value) when it matches, 0 when argv[*i] is
@@ -27,6 +35,12 @@ int cli_main(int argc, char **argv);
  */
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value,
                   struct error *err);
+
+/*
+ * For commands without options: an argument starting with '-' (other than
+ * "-" itself) is an unknown option, named in the error.
+ */
+int cli_no_options(const char *verb, int argc, char **argv, struct error *err);
 
 int cmd_build(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_parse(struct cli *cli, int argc, char **argv, struct error *err);
@@ -53,10 +67,9 @@ int cmd_verify(struct cli *cli, int argc, char **argv, struct error *err);
 /*
  * Options push and pull share (cmd_push.c): --tls-verify, --creds, --chunk-size,
  * -q. Fills o (registry_opts_init first) and up to two positional arguments
- * into pos. Returns 0, 1 for --help (print cli_registry_usage), -1 on bad usage.
+ * into pos. Returns 0, 1 for --help (print cli_help), -1 on bad usage.
  */
 struct registry_opts;
-extern const char cli_registry_usage[];
 int cli_registry_args(const char *verb, int argc, char **argv, struct registry_opts *o,
                       const char **pos, int *npos, struct error *err);
 int cmd_pull(struct cli *cli, int argc, char **argv, struct error *err);

@@ -16,18 +16,6 @@
 #include "store/image.h"
 #include "store/imagediff.h"
 
-static const char diff_usage[] =
-    "usage: strata diff IMAGE1 IMAGE2\n"
-    "\n"
-    "Compares the final file trees and the configs of two images. One line per\n"
-    "difference, files sorted by path:\n"
-    "  A /path             only in IMAGE2\n"
-    "  D /path             only in IMAGE1\n"
-    "  M /path (...)       in both; says what changed: content (sizes, sha256),\n"
-    "                      mode, owner uid:gid, mtime, symlink target, type\n"
-    "  config: FIELD: X -> Y\n"
-    "  layer N: ...        which layer (and step) differs\n"
-    "Exit status: 0 identical, 1 different, 2 trouble.\n";
 
 static int
 diff_load(const struct store *s, const char *ref, struct image *img, struct error *err)
@@ -50,10 +38,8 @@ cmd_diff(struct cli *cli, int argc, char **argv, struct error *err)
     size_t i;
     int rc;
 
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(diff_usage, stdout);
-        return 0;
-    }
+    if (cli_no_options("diff", argc, argv, err) < 0)
+        return -1;
     if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
         return error_input(err, "usage: strata diff IMAGE1 IMAGE2");
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0) {

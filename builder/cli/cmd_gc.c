@@ -13,7 +13,8 @@ cmd_gc(struct cli *cli, int argc, char **argv, struct error *err)
     char human[32];
     int rc;
 
-    (void)argv;
+    if (cli_no_options("gc", argc, argv, err) < 0)
+        return -1;
     if (argc > 1)
         return error_input(err, "usage: strata gc");
     if (store_open(&s, cli->root, STORE_LOCK_EXCLUSIVE, err) < 0)

@@ -13,29 +13,6 @@
 #include "store/index.h"
 #include "store/store.h"
 
-static const char import_usage[] =
-    "usage: strata import [--compression zstd|gzip|none] [--max-unpack SIZE]\n"
-    "                     [--platform OS/ARCH[/VARIANT]] PATH NAME[:TAG]\n"
-    "\n"
-    "PATH is detected from its content:\n"
-    "  an OCI image layout directory, or an oci-archive (a tar of one): the image\n"
-    "    whose ref name fits NAME, or the only one; its manifest digest is kept\n"
-    "  a docker-archive (`docker save`, also unpacked): the image tagged NAME, or the\n"
-    "    only one\n"
-    "  any other tar (plain, .gz, .zst, .xz): a root file system, made a one-layer\n"
-    "    image (--compression applies here); its creation time is\n"
-    "    $SOURCE_DATE_EPOCH when set, else the newest mtime in the archive, so the\n"
-    "    same tarball always gives the same image digest; --platform says what\n"
-    "    the files are for (default: this machine's), e.g. linux/arm64\n"
-    "  with an image index (a multi-platform image), --platform picks the image\n"
-    "    (default: this machine's)\n"
-    "Every digest and diff_id is checked, layers are unpacked safely (no entry may\n"
-    "leave the tree) and NAME is set only when everything is in the store.\n"
-    "\n"
-    "--max-unpack SIZE (or $STRATA_MAX_UNPACK) bounds what one archive or layer may\n"
-    "unpack to (file sizes, holes included; e.g. 20GB; 0 for no limit). By default\n"
-    "that is 1G or 100 times the archive's size, whichever is more: a small archive\n"
-    "that expands past it (sparse members, compressed zeros) is refused.\n";
 
 int
 cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
@@ -70,10 +47,6 @@ cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
         if (r > 0) {
             have_plat = 1;
             continue;
-        }
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(import_usage, stdout);
-            return 0;
         }
         if (argv[i][0] == '-' && argv[i][1])
             return error_input(err, "import: unknown option %s", argv[i]);

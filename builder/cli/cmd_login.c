@@ -21,18 +21,6 @@
 
 #define LOGIN_SECRET_MAX 4096
 
-static const char login_usage[] =
-    "usage: strata login [-u USER] [-p PASSWORD | --password-stdin] [--authfile FILE]\n"
-    "                    [--tls-verify=false] [--cert-dir DIR] HOST[/NAMESPACE]\n"
-    "       strata logout [--authfile FILE] HOST[/NAMESPACE]\n"
-    "\n"
-    "login asks for what is not given (on the terminal, the password without echo),\n"
-    "checks it against the registry and stores it in --authfile, else\n"
-    "$REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json when DOCKER_CONFIG is set,\n"
-    "else ${XDG_RUNTIME_DIR}/containers/auth.json (else /run/containers/UID/auth.json),\n"
-    "mode 0600: the file podman login writes. pull,\n"
-    "push and build read it, podman's and docker's files and credential helpers.\n";
-
 /* host[/namespace]: checked as the registry part of an image name. */
 static int
 login_key_ok(const char *key)
@@ -212,7 +200,7 @@ cmd_login(struct cli *cli, int argc, char **argv, struct error *err)
     (void)cli;
     if (rc != 0) {
         if (rc > 0)
-            fputs(login_usage, stdout);
+            cli_help(argv[0], stdout);
         return rc > 0 ? 0 : -1;
     }
     if (!(key = login_key(a.host, err)))
@@ -249,7 +237,7 @@ cmd_logout(struct cli *cli, int argc, char **argv, struct error *err)
     (void)cli;
     if (rc != 0) {
         if (rc > 0)
-            fputs(login_usage, stdout);
+            cli_help(argv[0], stdout);
         return rc > 0 ? 0 : -1;
     }
     if (!(key = login_key(a.host, err)))

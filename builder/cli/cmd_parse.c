@@ -16,18 +16,6 @@
 /* Recipes are small; a bigger file is a mistake, not a recipe. */
 #define CMD_PARSE_MAX (16u << 20)
 
-static void
-cmd_parse_usage(FILE *out)
-{
-    fputs("usage: strata parse [--check] FILE\n\n"
-          "Prints the parsed recipe in BuildKit's dump format, one instruction a line:\n"
-          "  (name [\"--flag\"...] \"arg\"...)\n\n"
-          "  --check   also run the checks a build makes (known instructions, argument\n"
-          "            counts, FROM first, known flags, ...)\n"
-          "FILE may be - for standard input.\n",
-          out);
-}
-
 static int
 cmd_parse_read(const char *path, struct buf *text, struct error *err)
 {
@@ -47,10 +35,7 @@ cmd_parse(struct cli *cli, int argc, char **argv, struct error *err)
 
     (void)cli;
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            cmd_parse_usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--check")) {
+        if (!strcmp(argv[i], "--check")) {
             check = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return error_input(err, "parse: unknown option %s (see strata parse --help)", argv[i]);

@@ -10,19 +10,6 @@
 #include "formats/core/log.h"
 #include "store/prune.h"
 
-static const char prune_usage[] =
-    "usage: strata prune [--all] [--keep-storage SIZE] [--filter until=DURATION]\n"
-    "\n"
-    "Drops step-cache records, least recently used first, then every blob and\n"
-    "snapshot that no image name and no remaining record uses. Named images\n"
-    "always stay. Without options only records that can never be a hit go.\n"
-    "\n"
-    "  --all                    drop every record and every RUN cache mount\n"
-    "  --keep-storage SIZE      drop the oldest records (then cache mounts) until\n"
-    "                           blobs + snapshots + cache mounts fit in SIZE\n"
-    "                           (B, kB, MB, GB: 1000-based; KiB, MiB, GiB: 1024-based)\n"
-    "  --filter until=DURATION  only records not used for DURATION (h, m, s, d; 24h, 7d)\n";
-
 static int
 prune_args(int argc, char **argv, struct prune_opts *o, struct error *err)
 {
@@ -65,10 +52,6 @@ cmd_prune(struct cli *cli, int argc, char **argv, struct error *err)
     struct store s;
     char human[32];
 
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(prune_usage, stdout);
-        return 0;
-    }
     prune_opts_init(&o);
     if (prune_args(argc, argv, &o, err) < 0)
         return -1;

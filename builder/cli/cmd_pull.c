@@ -68,7 +68,7 @@ cmd_pull(struct cli *cli, int argc, char **argv, struct error *err)
     rc = cli_registry_args("pull", nrest, rest, &o, pos, &npos, err);
     if (rc != 0) {
         if (rc > 0)
-            fputs(cli_registry_usage, stdout);
+            cli_help(argv[0], stdout);
         return rc > 0 ? 0 : -1;
     }
     memset(&meter, 0, sizeof(meter));

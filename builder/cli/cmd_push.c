@@ -8,32 +8,6 @@
 #include "store/remote.h"
 #include "store/store.h"
 
-const char cli_registry_usage[] =
-    "usage: strata push [OPTIONS] [--chunk-size BYTES] IMAGE REF\n"
-    "       strata pull [OPTIONS] [--platform LIST | --all-platforms] REF [NAME]\n"
-    "options: --tls-verify=false, --creds USER:PASS, --authfile FILE, --cert-dir DIR, -q\n"
-    "\n"
-    "REF is an image reference as docker reads it: debian:bookworm is\n"
-    "docker.io/library/debian:bookworm, user/app is docker.io/user/app:latest, a first\n"
-    "component with a '.' or ':' (or localhost) is a registry; pull also takes\n"
-    "@sha256:DIGEST. pull reads registries.conf (containers-registries.conf(5)):\n"
-    "a short name is tried as its alias, else under each unqualified-search-registries\n"
-    "entry (docker.io when none); each full name at its [[registry.mirror]]s in order,\n"
-    "then at the registry. docker.io is reached at registry-1.docker.io with\n"
-    "anonymous tokens. TLS: CAs and client certificates from certs.d\n"
-    "(/etc/containers/certs.d/HOST/, /etc/docker/certs.d/HOST/, or --cert-dir); a\n"
-    "loopback registry that does not speak TLS is reached over http; --tls-verify=false\n"
-    "skips certificate checks and falls back to http. Credentials: --creds, else\n"
-    "strata login's file, podman's auth.json, docker's config.json and their\n"
-    "credential helpers. push skips blobs the registry has, mounts blobs known to be\n"
-    "in another repository of the same registry, and prints one line per blob; pull\n"
-    "prints one line per layer (bytes and rate live on a terminal) and names the\n"
-    "image NAME, or the full name pulled.\n"
-    "A multi-platform image (an image index) is pushed with every image it lists and\n"
-    "keeps its digest both ways; pull keeps the index and fetches the images of this\n"
-    "machine's platform, of --platform LIST (e.g. linux/amd64,linux/arm64), or all of\n"
-    "them (--all-platforms).\n";
-
 static void
 push_progress(void *opaque, const char *line)
 {
@@ -105,7 +79,7 @@ cmd_push(struct cli *cli, int argc, char **argv, struct error *err)
 
     if (rc != 0) {
         if (rc > 0)
-            fputs(cli_registry_usage, stdout);
+            cli_help(argv[0], stdout);
         return rc > 0 ? 0 : -1;
     }
     if (npos != 2)

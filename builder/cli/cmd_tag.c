@@ -13,8 +13,10 @@ cmd_tag(struct cli *cli, int argc, char **argv, struct error *err)
     char digest[DIGEST_STR_LEN + 1];
     int rc;
 
+    if (cli_no_options("tag", argc, argv, err) < 0)
+        return -1;
     if (argc != 3)
-        return error_input(err, "usage: strata tag SOURCE NEW-NAME");
+        return error_input(err, "usage: strata tag IMAGE NEW-NAME");
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
         return -1;
     /* a name pointing at an index (several platforms, attestations) gives the index */
@@ -33,6 +35,8 @@ cmd_rm(struct cli *cli, int argc, char **argv, struct error *err)
     struct store s;
     int i, rc = 0;
 
+    if (cli_no_options("rm", argc, argv, err) < 0)
+        return -1;
     if (argc < 2)
         return error_input(err, "usage: strata rm NAME...");
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
