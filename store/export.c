@@ -17,7 +17,10 @@
 #include "formats/json.h"
 #include "formats/oci.h"
 #include "formats/oci_archive.h"
+#include "formats/tar_read.h"
+#include "formats/tar_write.h"
 #include "store/blob.h"
+#include "store/diffid.h"
 #include "store/image.h"
 #include "store/index.h"
 #include "store/txn.h"
@@ -192,14 +195,18 @@ export_pump(struct export_source *in, enum compress_kind from, struct compress_w
     return compress_finish(w, err);
 }
 
+/*
+ * Re-encodes layer blob src (compressed as from) to compression to, written
+ * to out_fd; checks the uncompressed content against diff_id and the blob's
+ * bytes against its digest. Writes the new digest and size.
+ */
 static int
-export_reencode(struct store *s, struct export_image *p, size_t i, enum compress_kind from,
-                enum compress_kind to, struct error *err)
+export_recode(const struct store *s, const char *src, const char *diff_id, enum compress_kind from,
+              enum compress_kind to, int out_fd, char digest[DIGEST_STR_LEN + 1], long long *size,
+              struct error *err)
 {
-    struct export_layer *l = &p->layers[i];
-    struct export_source in = {blob_open(s, p->img.manifest.layers[i].digest, err), {NULL}};
+    struct export_source in = {blob_open(s, src, err), {NULL}};
     cleanup_close int in_fd = in.fd; /* closes in.fd on every return */
-    cleanup_close int out = -1;
     struct export_sink k;
     struct compress_writer *w;
     char what[128];
@@ -207,17 +214,13 @@ export_reencode(struct store *s, struct export_image *p, size_t i, enum compress
 
     if (in_fd < 0)
         return -1;
-    snprintf(what, sizeof(what), "layer %s", p->img.manifest.layers[i].digest);
-    l->tmp = txn_tmp_path(s->tmp, "export-layer");
-    out = open(l->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (out < 0)
-        return error_set(err, errno, "create %s", l->tmp);
-    k.fd = out;
+    snprintf(what, sizeof(what), "layer %s", src);
+    k.fd = out_fd;
     k.n = 0;
     digest_init(&k.d);
     w = compress_writer_new(to, 0, 0, export_sink_fn, &k);
     digest_init(&in.raw);
-    rc = export_pump(&in, from, w, p->img.diff_ids.v[i], what, err);
+    rc = export_pump(&in, from, w, diff_id, what, err);
     compress_writer_free(w);
     if (rc == 0) {
         /* bytes after the compressed stream are part of the blob too */
@@ -225,20 +228,73 @@ export_reencode(struct store *s, struct export_image *p, size_t i, enum compress
         ssize_t r;
         while ((r = export_source_fn(&in, tail, sizeof(tail), err)) > 0)
             ;
-        if (r == 0)
-            rc = export_check(&in.raw, p->img.manifest.layers[i].digest, err);
-        else
-            rc = -1;
+        rc = r == 0 ? export_check(&in.raw, src, err) : -1;
     }
     digest_release(&in.raw); /* a no-op once export_check finished it */
     if (rc < 0) {
         digest_release(&k.d);
         return -1;
     }
-    digest_final(&k.d, l->desc.digest);
-    l->desc.size = k.n;
+    digest_final(&k.d, digest);
+    *size = k.n;
+    return 0;
+}
+
+static int
+export_reencode(struct store *s, struct export_image *p, size_t i, enum compress_kind from,
+                enum compress_kind to, struct error *err)
+{
+    struct export_layer *l = &p->layers[i];
+    cleanup_close int out = -1;
+
+    l->tmp = txn_tmp_path(s->tmp, "export-layer");
+    out = open(l->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0)
+        return error_set(err, errno, "create %s", l->tmp);
+    if (export_recode(s, p->img.manifest.layers[i].digest, p->img.diff_ids.v[i], from, to, out,
+                      l->desc.digest, &l->desc.size, err) < 0)
+        return -1;
     l->desc.media_type = xstrdup(compress_layer_media_type(to));
     return 0;
+}
+
+int
+export_recompress_blob(struct store *s, const char *digest, const char *diff_id,
+                       enum compress_kind to, struct oci_descriptor *out, struct error *err)
+{
+    unsigned char head[COMPRESS_DETECT_LEN];
+    cleanup_close int fd = blob_open(s, digest, err);
+    ssize_t n = fd < 0 ? -1 : pread(fd, head, sizeof(head), 0);
+    struct blob_writer w;
+    char got[DIGEST_STR_LEN + 1];
+    long long size;
+
+    if (n < 0)
+        return fd < 0 ? -1 : error_set(err, errno, "layer %s: read", digest);
+    if (blob_writer_open(s, &w, err) < 0)
+        return -1;
+    if (export_recode(s, digest, diff_id, compress_detect(head, (size_t)n), to, w.fd, got, &size,
+                      err) < 0) {
+        blob_writer_abort(&w);
+        return -1;
+    }
+    if (blob_writer_commit(&w, got, err) < 0 || diffid_record(s, got, diff_id, err) < 0)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    memcpy(out->digest, got, sizeof(out->digest));
+    out->size = size;
+    out->media_type = xstrdup(compress_layer_media_type(to));
+    return 0;
+}
+
+/* The image has a Docker schema 2 manifest and config (build --format docker). */
+static int
+export_is_docker(const struct export_image *p)
+{
+    const struct oci_manifest *m = &p->img.manifest;
+
+    return m->media_type && !strcmp(m->media_type, DOCKER_MEDIA_MANIFEST) && m->config.media_type &&
+           !strcmp(m->config.media_type, DOCKER_MEDIA_CONFIG);
 }
 
 /* Decides each layer's bytes; returns 1 when some layer changed. */
@@ -246,6 +302,8 @@ static int
 export_layers(struct store *s, struct export_image *p, enum compress_kind comp, int recompress,
               struct error *err)
 {
+    /* an image built with --format docker keeps its Docker types (podman reads HEALTHCHECK) */
+    int docker = export_is_docker(p);
     int changed = 0;
     size_t i;
 
@@ -271,13 +329,20 @@ export_layers(struct store *s, struct export_image *p, enum compress_kind comp, 
             digest_bytes(c, strlen(c), l->chain_id);
         }
         if (recompress && kind != comp) {
+            if (docker && comp == COMPRESS_ZSTD)
+                return error_input(err, "export: a Docker schema 2 image cannot have zstd layers");
             if (export_reencode(s, p, i, kind, comp, err) < 0)
                 return -1;
+            if (docker) {
+                free(l->desc.media_type);
+                l->desc.media_type =
+                    xstrdup(oci_docker_layer_type(compress_layer_media_type(comp)));
+            }
             changed = 1;
             continue;
         }
         oci_descriptor_copy(&l->desc, src);
-        if (strncmp(src->media_type, "application/vnd.oci.", 20) != 0) {
+        if (!docker && strncmp(src->media_type, "application/vnd.oci.", 20) != 0) {
             /* a Docker media type: the OCI manifest written below needs OCI ones */
             free(l->desc.media_type);
             l->desc.media_type =
@@ -307,7 +372,9 @@ export_manifest(struct store *s, struct export_image *p, int changed, struct err
     oci_manifest_init(&m);
     oci_descriptor_copy(&m.config, &p->img.manifest.config);
     free(m.config.media_type);
-    m.config.media_type = xstrdup(OCI_MEDIA_CONFIG);
+    m.config.media_type = xstrdup(export_is_docker(p) ? DOCKER_MEDIA_CONFIG : OCI_MEDIA_CONFIG);
+    if (export_is_docker(p))
+        m.media_type = xstrdup(DOCKER_MEDIA_MANIFEST);
     for (i = 0; i < p->n; i++)
         oci_manifest_add_layer(&m, &p->layers[i].desc);
     strvec_copy(&m.annotations, &p->img.manifest.annotations);
@@ -315,7 +382,7 @@ export_manifest(struct store *s, struct export_image *p, int changed, struct err
     oci_manifest_release(&m);
     p->manifest_len = strlen(p->manifest);
     digest_bytes(p->manifest, p->manifest_len, p->manifest_digest);
-    p->manifest_type = OCI_MEDIA_MANIFEST;
+    p->manifest_type = export_is_docker(p) ? DOCKER_MEDIA_MANIFEST : OCI_MEDIA_MANIFEST;
     return 0;
 }
 
@@ -481,13 +548,33 @@ out:
     return rc;
 }
 
+/*
+ * ref as index_resolve_top reads it, or the full digest of a manifest or an
+ * index in the store that no name points at yet (build --output without -t).
+ */
+static int
+export_resolve(const struct store *s, const char *ref, char out[DIGEST_STR_LEN + 1],
+               struct error *err)
+{
+    int rc = index_resolve_top(s, ref, out, err);
+    struct error e;
+
+    error_init(&e);
+    if (rc == 1 && strlen(ref) == DIGEST_STR_LEN && digest_validate(ref, &e) == 0 &&
+        blob_exists(s, ref)) {
+        memcpy(out, ref, DIGEST_STR_LEN + 1);
+        return 0;
+    }
+    return rc;
+}
+
 static int
 export_plan_make(struct export_plan *p, const char *ref, const struct platform *platform,
                  enum export_format fmt, enum compress_kind comp, int recompress,
                  const char *name_for_tags, struct error *err)
 {
     char digest[DIGEST_STR_LEN + 1], pick[DIGEST_STR_LEN + 1], what[300];
-    int rc = index_resolve_top(p->s, ref, digest, err), is_index;
+    int rc = export_resolve(p->s, ref, digest, err), is_index;
 
     if (rc != 0)
         return rc < 0 ? -1 : error_input(err, "export: no such image \"%s\"", ref);
@@ -763,25 +850,54 @@ export_write_docker_tar(struct export_plan *pl, struct archive_io_writer *w, str
     return 0;
 }
 
+/* Writes the archive to fd; fsyncs it when it is a file (a pipe cannot be). */
 static int
-export_write_archive(struct export_plan *p, enum export_format fmt, const char *tmp,
-                     struct error *err)
+export_write_archive_fd(struct export_plan *p, enum export_format fmt, int fd, const char *what,
+                        struct error *err)
 {
-    cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    struct archive_io_writer *w;
+    struct archive_io_writer *w = archive_io_writer_new(fd);
+    struct stat st;
     int rc;
 
-    if (fd < 0)
-        return error_set(err, errno, "create %s", tmp);
-    w = archive_io_writer_new(fd);
     rc = fmt == EXPORT_OCI_ARCHIVE ? export_write_oci_tar(p, w, err)
                                    : export_write_docker_tar(p, w, err);
     if (rc == 0)
         rc = archive_io_writer_finish(w, err);
     archive_io_writer_free(w);
-    if (rc == 0 && fsync(fd) < 0)
-        rc = error_set(err, errno, "fsync %s", tmp);
+    if (rc == 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fsync(fd) < 0)
+        rc = error_set(err, errno, "fsync %s", what);
     return rc;
+}
+
+static int
+export_write_archive(struct export_plan *p, enum export_format fmt, const char *tmp,
+                     struct error *err)
+{
+    cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+    if (fd < 0)
+        return error_set(err, errno, "create %s", tmp);
+    return export_write_archive_fd(p, fmt, fd, tmp, err);
+}
+
+int
+export_dest_check(const char *dest, int is_dir, struct error *err)
+{
+    struct stat st;
+
+    if (lstat(dest, &st) < 0)
+        return errno == ENOENT ? 0 : error_set(err, errno, "%s", dest);
+    if (S_ISREG(st.st_mode) && !is_dir)
+        return 0;
+    if (S_ISDIR(st.st_mode) && is_dir)
+        return 0;
+    /* renaming over a symlink, a device or a directory would destroy it (/dev/stdout) */
+    return error_input(err, "%s exists and is not a %s (%s)%s", dest,
+                       is_dir ? "directory" : "regular file",
+                       S_ISLNK(st.st_mode)   ? "a symbolic link"
+                       : S_ISDIR(st.st_mode) ? "a directory"
+                                             : "a device, socket or pipe",
+                       is_dir ? "" : "; use - for standard output");
 }
 
 /* Moves the finished tmp output over dest. */
@@ -803,8 +919,8 @@ export_install(const char *tmp, const char *dest, const char *parent, int is_dir
             if (rename(dest, old) < 0)
                 return error_set(err, errno, "export: rename %s", dest);
         }
-    } else if (is_dir && lstat(dest, &st) == 0) {
-        return error_input(err, "export: %s exists and is not a directory", dest);
+    } else if (export_dest_check(dest, is_dir, err) < 0) {
+        return error_wrap(err, "export");
     }
     if (rename(tmp, dest) < 0)
         return error_set(err, errno, "export: rename to %s", dest);
@@ -817,10 +933,19 @@ export_install(const char *tmp, const char *dest, const char *parent, int is_dir
 static int
 export_write(struct export_plan *p, enum export_format fmt, const char *dest, struct error *err)
 {
-    cleanup_free char *copy = xstrdup(dest);
-    cleanup_free char *parent = xstrdup(dirname(copy));
-    cleanup_free char *tmp = txn_tmp_path(parent, "export");
+    cleanup_free char *copy = NULL;
+    cleanup_free char *parent = NULL;
+    cleanup_free char *tmp = NULL;
     int rc;
+
+    if (!strcmp(dest, "-"))
+        return export_write_archive_fd(p, fmt, STDOUT_FILENO, "standard output", err);
+    /* refused before anything is written, and checked again before the rename */
+    if (export_dest_check(dest, fmt == EXPORT_OCI, err) < 0)
+        return error_wrap(err, "export");
+    copy = xstrdup(dest);
+    parent = xstrdup(dirname(copy));
+    tmp = txn_tmp_path(parent, "export");
 
     if (fmt == EXPORT_OCI) {
         cleanup_close int dfd = -1;
@@ -848,11 +973,111 @@ export_image(struct store *s, const char *ref_or_digest, const struct platform *
     struct export_plan p;
     int rc;
 
+    if (!strcmp(dest, "-") && fmt == EXPORT_OCI)
+        return error_input(err, "export: an OCI layout is a directory and cannot go to standard "
+                                "output (use oci-archive)");
     memset(&p, 0, sizeof(p));
     p.s = s;
     rc = export_plan_make(&p, ref_or_digest, platform, fmt, comp, recompress, name_for_tags, err);
     if (rc == 0)
         rc = export_write(&p, fmt, dest, err);
     export_plan_release(&p);
+    return rc;
+}
+
+/* ---- the image's files (build --output type=local / type=tar) ---- */
+
+/* Applies every layer of ref (this platform's image of an index), in order, to directory dfd. */
+static int
+export_apply_layers(struct store *s, const char *ref, int dfd, struct error *err)
+{
+    char digest[DIGEST_STR_LEN + 1], pick[DIGEST_STR_LEN + 1];
+    struct image img;
+    size_t i;
+    int rc = export_resolve(s, ref, digest, err);
+    int flags = geteuid() ? TAR_READ_NO_OWNER : 0;
+
+    if (rc != 0)
+        return rc < 0 ? -1 : error_input(err, "export: no such image \"%s\"", ref);
+    if (image_pick(s, digest, NULL, ref, pick, err) < 0 ||
+        image_load_digest(s, pick, &img, err) < 0)
+        return -1;
+    for (i = 0; i < img.manifest.nlayers && rc == 0; i++) {
+        cleanup_free char *what = xasprintf("layer %s", img.manifest.layers[i].digest);
+        cleanup_close int fd = blob_open(s, img.manifest.layers[i].digest, err);
+        struct tar_read_result res;
+        /* image-spec layer.md, "Applying Changesets": whiteouts remove, later entries win */
+        if (fd < 0 || tar_read_extract(fd, dfd, TAR_READ_APPLY, flags, what, &res, err) < 0)
+            rc = -1;
+        else if (strcmp(res.diff_id, img.diff_ids.v[i]) != 0)
+            rc = error_set(err, 0, "%s: uncompressed content hashes to %s, config says %s", what,
+                           res.diff_id, img.diff_ids.v[i]);
+    }
+    image_release(&img);
+    return rc;
+}
+
+int
+export_rootfs_dir(struct store *s, const char *ref, const char *dest, struct error *err)
+{
+    cleanup_close int dfd = -1;
+
+    if (export_dest_check(dest, 1, err) < 0)
+        return error_wrap(err, "export");
+    if (mkdir(dest, 0755) < 0 && errno != EEXIST)
+        return error_set(err, errno, "export: mkdir %s", dest);
+    dfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return error_set(err, errno, "export: open %s", dest);
+    return export_apply_layers(s, ref, dfd, err);
+}
+
+int
+export_rootfs_tar(struct store *s, const char *ref, const char *dest, struct error *err)
+{
+    cleanup_free char *dir = txn_tmp_path(s->tmp, "rootfs");
+    cleanup_free char *tmp = NULL;
+    cleanup_close int dfd = -1;
+    cleanup_close int out = -1;
+    struct tar_write_opts opts;
+    struct tar_write_result res;
+    int rc = -1;
+
+    if (strcmp(dest, "-") && export_dest_check(dest, 0, err) < 0) {
+        txn_unregister(dir);
+        return error_wrap(err, "export");
+    }
+    if (mkdir(dir, 0755) < 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        error_set(err, errno, "export: mkdir %s", dir);
+        goto out;
+    }
+    if (export_apply_layers(s, ref, dfd, err) < 0)
+        goto out;
+    if (!strcmp(dest, "-")) {
+        out = dup(STDOUT_FILENO);
+    } else {
+        cleanup_free char *copy = xstrdup(dest);
+        tmp = txn_tmp_path(dirname(copy), "export");
+        out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    }
+    if (out < 0) {
+        error_set(err, errno, "export: create %s", tmp ? tmp : "standard output");
+        goto out;
+    }
+    tar_write_opts_init(&opts);
+    opts.compression = COMPRESS_NONE;
+    if (tar_write_dir(dfd, &opts, out, &res, err) < 0)
+        goto out;
+    if (tmp && (fsync(out) < 0 || rename(tmp, dest) < 0)) {
+        error_set(err, errno, "export: write %s", dest);
+        goto out;
+    }
+    if (tmp)
+        txn_unregister(tmp);
+    rc = 0;
+out:
+    if (tmp && rc < 0)
+        txn_discard(tmp);
+    txn_discard(dir);
     return rc;
 }

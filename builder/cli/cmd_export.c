@@ -1,37 +1,17 @@
-/* strata export IMAGE --format oci|oci-archive|docker-archive -o PATH: hand an image to other
- * tools. */
+/*
+ * strata export [--format oci|oci-archive|docker-archive] [-o PATH] IMAGE:
+ * hand an image to other tools; an archive streams to standard output with
+ * -o - or when standard output is not a terminal, as docker save does.
+ */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "builder/cli/cli.h"
 #include "formats/compress.h"
 #include "formats/platform.h"
 #include "store/export.h"
 #include "store/store.h"
-
-static const char export_usage[] =
-    "usage: strata export [--format oci|oci-archive|docker-archive] [--compression "
-    "gzip|zstd|none]\n"
-    "                     [--name NAME[:TAG]] [--platform P] -o PATH IMAGE\n"
-    "\n"
-    "Writes IMAGE (a name or a manifest digest) for other tools:\n"
-    "  oci             an OCI image layout directory (skopeo oci:PATH, umoci --image PATH:TAG)\n"
-    "  oci-archive     the same layout as one tar (podman load, skopeo oci-archive:PATH)\n"
-    "  docker-archive  the `docker save` tar (docker load, podman load); the default\n"
-    "\n"
-    "--compression re-encodes the layers that are not in that compression (the\n"
-    "layers' diff_ids and the config stay the same; the manifest digest changes).\n"
-    "Without it, oci and oci-archive keep the layers as stored (strata stores zstd by\n"
-    "default) and docker-archive writes plain layer.tar files, which every docker\n"
-    "version loads. gzip is the safe choice for older runtimes: docker before 23 and\n"
-    "containerd before 1.5 cannot read zstd layers; podman, buildah, skopeo and\n"
-    "current docker read all three.\n"
-    "A multi-platform image (an image index) is written whole to oci and oci-archive\n"
-    "(the index and every image), or only its image for --platform P; a\n"
-    "docker-archive holds one image: the one for P (default: this machine's).\n"
-    "--name sets the name written into the output (index.json ref name, RepoTags);\n"
-    "by default it is IMAGE when IMAGE is a name.\n"
-    "PATH is written under a temporary name beside it and renamed at the end.\n";
 
 struct export_args {
     const char *image, *dest, *name, *platform;
@@ -48,8 +28,6 @@ export_parse_args(int argc, char **argv, struct export_args *a, struct error *er
     for (i = 1; i < argc; i++) {
         const char *v;
         int r;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-            return 1;
         if ((r = cli_opt_value(argc, argv, &i, "--format", &v, err)) != 0) {
             if (r < 0 || export_format_parse(v, &a->fmt, err) < 0)
                 return -1;
@@ -64,15 +42,18 @@ export_parse_args(int argc, char **argv, struct export_args *a, struct error *er
             if (r < 0)
                 return -1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return error_input(err, "export: unknown option %s", argv[i]);
+            return error_input(err, "export: unknown option %s (see strata export --help)",
+                               argv[i]);
         } else if (a->image) {
             return error_input(err, "export: too many arguments (\"%s\")", argv[i]);
         } else {
             a->image = argv[i];
         }
     }
-    if (!a->image || !a->dest || !*a->dest)
-        return error_input(err, "export: need IMAGE and -o PATH (see strata export --help)");
+    if (!a->image)
+        return error_input(err, "export: need an IMAGE (see strata export --help)");
+    if (a->dest && !*a->dest)
+        return error_input(err, "export: -o needs a PATH (or - for standard output)");
     return 0;
 }
 
@@ -82,15 +63,17 @@ cmd_export(struct cli *cli, int argc, char **argv, struct error *err)
     struct export_args a = {NULL, NULL, NULL, NULL, EXPORT_DOCKER_ARCHIVE, COMPRESS_NONE, 0};
     struct platform plat;
     struct store s;
-    int rc = export_parse_args(argc, argv, &a, err);
+    int rc;
 
-    if (rc != 0) {
-        if (rc > 0)
-            fputs(export_usage, stdout);
-        return rc > 0 ? 0 : -1;
-    }
+    if (export_parse_args(argc, argv, &a, err) < 0)
+        return -1;
     if (a.platform && platform_parse(a.platform, &plat, err) < 0)
         return error_wrap(err, "export --platform");
+    if (!a.dest)
+        a.dest = "-"; /* as docker save: standard output, unless that is a terminal */
+    if (!strcmp(a.dest, "-") && a.fmt != EXPORT_OCI && isatty(STDOUT_FILENO))
+        return error_input(err, "export: standard output is a terminal; give -o PATH or "
+                                "redirect it");
     /* docker-archive: plain layer.tar unless asked otherwise */
     if (a.fmt == EXPORT_DOCKER_ARCHIVE && !a.recompress) {
         a.comp = COMPRESS_NONE;
@@ -101,5 +84,7 @@ cmd_export(struct cli *cli, int argc, char **argv, struct error *err)
     rc = export_image(&s, a.image, a.platform ? &plat : NULL, a.fmt, a.comp, a.recompress, a.dest,
                       a.name, err);
     store_release(&s);
+    if (rc == 0 && !strcmp(a.dest, "-") && fflush(stdout) != 0)
+        return error_set(err, 0, "export: writing to standard output failed");
     return rc;
 }
