@@ -1,5 +1,7 @@
 #include "builder/cli/cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +11,11 @@
 #include "builder/cli/help_text.h"
 #include "builder/cli/signals.h"
 #include "formats/core/buf.h"
+#include "formats/core/fsutil.h"
+#include "formats/core/mem.h"
 #include "formats/core/log.h"
 #include "formats/core/termsafe.h"
+#include "store/export.h"
 
 #define STRATA_VERSION "0.2.0"
 
@@ -130,6 +135,31 @@ cli_opt_value(int argc, char **argv, int *i, const char *name, const char **valu
         return error_input(err, "option %s needs a value", name);
     *value = argv[++*i];
     return 1;
+}
+
+int
+cli_write_small(const char *path, const char *text, const char *opt, struct error *err)
+{
+    if (!strcmp(path, "-")) {
+        fputs(text, stdout);
+        return fflush(stdout) == 0 ? 0 : error_set(err, errno, "%s: standard output", opt);
+    }
+    if (export_dest_check(path, 0, err) < 0 ||
+        fs_write_atomic(AT_FDCWD, path, text, strlen(text), 0644, err) < 0)
+        return error_wrap(err, "%s", opt);
+    return 0;
+}
+
+void
+cli_print_safe(const struct buf *text, int json)
+{
+    cleanup_buf struct buf safe = BUF_INIT;
+
+    if (json)
+        termsafe_add_json(&safe, text->data ? text->data : "", text->len);
+    else
+        termsafe_add(&safe, text->data ? text->data : "", text->len);
+    fwrite(buf_cstr(&safe), 1, safe.len, stdout);
 }
 
 int

@@ -37,6 +37,21 @@ int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **
                   struct error *err);
 
 /*
+ * Writes text to path for an option such as --iidfile (opt names it in
+ * errors): "-" is standard output; an existing path is replaced (atomically)
+ * only when it is a regular file, never a symlink or a device.
+ */
+int cli_write_small(const char *path, const char *text, const char *opt, struct error *err);
+
+/*
+ * Prints text to stdout with the controls of untrusted content (image
+ * configs, names, recipe text) shown, not obeyed: formats/core/termsafe.h,
+ * the JSON variant when json is set.
+ */
+struct buf;
+void cli_print_safe(const struct buf *text, int json);
+
+/*
  * For commands without options: an argument starting with '-' (other than
  * "-" itself) is an unknown option, named in the error.
  */
