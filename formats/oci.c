@@ -168,16 +168,17 @@ char *
 oci_manifest_write(const struct oci_manifest *m)
 {
     cleanup_cjson cJSON *j = cJSON_CreateObject();
+    int docker = m->media_type && !strcmp(m->media_type, DOCKER_MEDIA_MANIFEST);
     cJSON *layers;
     size_t i;
 
     cJSON_AddNumberToObject(j, "schemaVersion", 2);
-    cJSON_AddStringToObject(j, "mediaType", OCI_MEDIA_MANIFEST);
+    cJSON_AddStringToObject(j, "mediaType", docker ? DOCKER_MEDIA_MANIFEST : OCI_MEDIA_MANIFEST);
     cJSON_AddItemToObject(j, "config", oci_descriptor_json(&m->config));
     layers = json_add_array(j, "layers");
     for (i = 0; i < m->nlayers; i++)
         cJSON_AddItemToArray(layers, oci_descriptor_json(&m->layers[i]));
-    if (m->annotations.n) {
+    if (m->annotations.n && !docker) {
         struct oci_descriptor tmp = {0};
         cJSON *d;
         tmp.annotations = m->annotations;
@@ -187,6 +188,17 @@ oci_manifest_write(const struct oci_manifest *m)
         cJSON_Delete(d);
     }
     return json_print(j);
+}
+
+/* Docker image manifest v2 schema 2, "Media Types" */
+const char *
+oci_docker_layer_type(const char *media_type)
+{
+    if (!strcmp(media_type, OCI_MEDIA_LAYER) || !strcmp(media_type, DOCKER_MEDIA_LAYER))
+        return DOCKER_MEDIA_LAYER;
+    if (!strcmp(media_type, OCI_MEDIA_LAYER_GZIP) || !strcmp(media_type, DOCKER_MEDIA_LAYER_GZIP))
+        return DOCKER_MEDIA_LAYER_GZIP;
+    return NULL;
 }
 
 cJSON *
@@ -301,4 +313,42 @@ oci_time_format(long long t, char out[32])
 
     gmtime_r(&tt, &tm);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+oci_time_parse(const char *text, long long *out)
+{
+    struct tm tm;
+    int y, mo, d, h, mi, sec, n = 0, off = 0;
+    const char *p;
+
+    if (!text ||
+        sscanf(text, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || !n)
+        return -1;
+    p = text + n;
+    if (*p == '.') /* RFC 3339 time-secfrac: dropped */
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            ;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 || strlen(p) != 6)
+            return -1;
+        off = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    *out = (long long)timegm(&tm) - off;
+    return 0;
 }

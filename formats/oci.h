@@ -27,6 +27,7 @@
 #define DOCKER_MEDIA_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define DOCKER_MEDIA_CONFIG "application/vnd.docker.container.image.v1+json"
 #define DOCKER_MEDIA_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define DOCKER_MEDIA_LAYER "application/vnd.docker.image.rootfs.diff.tar"
 
 struct oci_descriptor {
     char *media_type;
@@ -59,8 +60,19 @@ void oci_manifest_add_layer(struct oci_manifest *m, const struct oci_descriptor 
 int oci_manifest_parse(const char *json, size_t len, const char *what, struct oci_manifest *m,
                        struct error *err);
 
-/* Writes m as an OCI image manifest (malloc'ed JSON). */
+/*
+ * Writes m as an image manifest (malloc'ed JSON): an OCI one, or a Docker
+ * schema 2 one when m->media_type is DOCKER_MEDIA_MANIFEST (the caller gives
+ * the config and layers Docker media types; Docker's schema has no
+ * annotations, so they are left out).
+ */
 char *oci_manifest_write(const struct oci_manifest *m);
+
+/*
+ * The Docker schema 2 media type of an OCI layer media type: plain tar and
+ * gzip have one, zstd does not (NULL). A Docker type is returned as is.
+ */
+const char *oci_docker_layer_type(const char *media_type);
 
 /*
  * Parses an image config and checks rootfs.diff_ids (each a valid digest)
@@ -90,6 +102,12 @@ int oci_config_platform(const cJSON *config, struct platform *out);
 
 /* Formats a Unix time as RFC 3339 UTC ("2026-11-29T06:30:00Z") into out (32 bytes). */
 void oci_time_format(long long t, char out[32]);
+
+/*
+ * Parses an RFC 3339 time ("2026-11-29T06:30:00Z", "...:00.123+02:00") into
+ * a Unix time. Returns 0, or -1 when text is not one.
+ */
+int oci_time_parse(const char *text, long long *out);
 
 /* The GOARCH name of this machine ("amd64", "arm64", ...). */
 const char *oci_arch(void);

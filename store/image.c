@@ -199,7 +199,10 @@ image_commit(struct store *s, const cJSON *config, struct oci_manifest *m,
     if (blob_put(s, cfg, strlen(cfg), d, err) < 0)
         return error_wrap(err, "image config");
     free(m->config.media_type);
-    m->config.media_type = xstrdup(OCI_MEDIA_CONFIG);
+    /* a Docker schema 2 manifest (build --format docker) has Docker's config type */
+    m->config.media_type =
+        xstrdup(m->media_type && !strcmp(m->media_type, DOCKER_MEDIA_MANIFEST) ? DOCKER_MEDIA_CONFIG
+                                                                               : OCI_MEDIA_CONFIG);
     memcpy(m->config.digest, d, sizeof(d));
     m->config.size = (long long)strlen(cfg);
     man = oci_manifest_write(m);

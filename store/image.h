@@ -84,8 +84,9 @@ void image_release(struct image *img);
 
 /*
  * Stores config and a manifest listing layers (config descriptor filled in
- * here), writing only blobs that are missing. Writes the manifest digest and
- * size to out_digest/out_size.
+ * here), writing only blobs that are missing. The manifest is an OCI one,
+ * or a Docker schema 2 one when m->media_type says so (oci_manifest_write). Writes the manifest
+ * digest and size to out_digest/out_size.
  */
 int image_commit(struct store *s, const cJSON *config, struct oci_manifest *m,
                  char out_digest[DIGEST_STR_LEN + 1], long long *out_size, struct error *err);
