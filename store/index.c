@@ -1,5 +1,6 @@
 #include "store/index.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "store/txn.h"
 
 #define INDEX_MAX_BYTES (64u << 20)
+#define INDEX_DOC_MAX (4u << 20)
 
 void
 index_release(struct index *idx)
@@ -217,6 +219,56 @@ index_lookup(const struct index *idx, const char *name, const struct index_entry
     return 0;
 }
 
+int
+index_image_id(const struct store *s, const char *digest, char out[DIGEST_STR_LEN + 1],
+               struct error *err)
+{
+    cleanup_buf struct buf b = BUF_INIT;
+    cleanup_cjson cJSON *j = NULL;
+    const char *mt, *cfg;
+    char what[DIGEST_STR_LEN + 16];
+
+    snprintf(what, sizeof(what), "manifest %s", digest);
+    if (blob_read(s, digest, INDEX_DOC_MAX, &b, err) < 0 ||
+        !(j = json_parse(buf_cstr(&b), b.len, what, err)))
+        return -1;
+    mt = json_string(j, "mediaType", 0, what, err);
+    if (mt && (!strcmp(mt, OCI_MEDIA_INDEX) || !strcmp(mt, DOCKER_MEDIA_LIST))) {
+        memcpy(out, digest, DIGEST_STR_LEN + 1);
+        return 0;
+    }
+    cfg = json_string(json_object(j, "config", 1, what, err), "digest", 1, what, err);
+    if (!cfg || digest_validate(cfg, err) < 0)
+        return error_wrap(err, "%s: config", what);
+    memcpy(out, cfg, DIGEST_STR_LEN + 1);
+    return 0;
+}
+
+/* name (hex, or "sha256:" hex, at least 4 digits) as a prefix of the image ID of an entry */
+static int
+index_by_id(const struct store *s, const struct index *idx, const char *name,
+            char out[DIGEST_STR_LEN + 1])
+{
+    const char *hex = digest_hex(name);
+    size_t i, len = strlen(hex), hits = 0;
+
+    if (len < 4 || strspn(hex, "0123456789abcdef") != len)
+        return 1;
+    for (i = 0; i < idx->n; i++) {
+        char id[DIGEST_STR_LEN + 1];
+        struct error e;
+        error_init(&e);
+        if (index_image_id(s, idx->entries[i].digest, id, &e) < 0 ||
+            strncmp(digest_hex(id), hex, len))
+            continue;
+        if (hits && strcmp(out, idx->entries[i].digest))
+            return 1; /* ambiguous prefix */
+        memcpy(out, idx->entries[i].digest, DIGEST_STR_LEN + 1);
+        hits++;
+    }
+    return hits ? 0 : 1;
+}
+
 static int
 index_by_digest(const struct index *idx, const char *name, char out[DIGEST_STR_LEN + 1])
 {
@@ -313,6 +365,8 @@ index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_LEN +
         memcpy(out, e->digest, DIGEST_STR_LEN + 1);
     else if (rc == 1 || perr.exit_code == 2)
         rc = index_by_digest(&idx, name, out);
+    if (rc == 1 && (perr.exit_code == 2 || !strncmp(name, "sha256:", 7) || !perr.msg[0]))
+        rc = index_by_id(s, &idx, name, out); /* docker's and podman's image ID */
     index_release(&idx);
     if (rc == 1 && perr.msg[0]) {
         /* neither a name nor a digest: say why the name is not one */

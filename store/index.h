@@ -74,9 +74,18 @@ int index_lookup(const struct index *idx, const char *name, const struct index_e
                  struct error *err);
 
 /*
- * Resolves name (index_lookup) or a manifest digest / unique hex prefix to
- * a manifest digest. Returns 0, 1 when there is no such image (err
- * untouched), -1 on error (a name that is neither valid nor a digest).
+ * The image ID of the manifest (or index) blob digest, as docker and podman
+ * show it: an image manifest's config digest; an index's own digest (what
+ * docker's containerd store shows for a multi-platform image).
+ */
+int index_image_id(const struct store *s, const char *digest, char out[DIGEST_STR_LEN + 1],
+                   struct error *err);
+
+/*
+ * Resolves name (index_lookup), a manifest digest / unique hex prefix, or
+ * an image ID / unique hex prefix of one (index_image_id) to a manifest
+ * digest; a manifest digest wins over an ID with the same prefix. Returns 0, 1 when there is no
+ * such image (err untouched), -1 on error (a name that is neither valid nor a digest).
  */
 int index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_LEN + 1],
                   struct error *err);

@@ -16,7 +16,6 @@
 #include "store/image.h"
 #include "store/imagediff.h"
 
-
 static int
 diff_load(const struct store *s, const char *ref, struct image *img, struct error *err)
 {

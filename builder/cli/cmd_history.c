@@ -1,71 +1,176 @@
-/*
- * strata history [--no-trunc] [--platform P] IMAGE: one line per step with
- * its layer; of a multi-platform image, the image for P (default: this
- * machine's platform).
- */
+/* strata history IMAGE: one line per step, newest first (as docker and podman list it). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "builder/cli/cli.h"
+#include "builder/cli/format.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
-#include "formats/core/termsafe.h"
 #include "formats/json.h"
 #include "store/image.h"
+#include "store/layersize.h"
+
+struct history_opts {
+    int no_trunc, quiet, have_fmt;
+    struct format fmt;
+    const char *ref;
+    const char *platform; /* --platform: the image of a multi-platform image to show */
+    struct platform plat;
+};
+
+static int
+history_args(int argc, char **argv, struct history_opts *o, struct error *err)
+{
+    int i;
+
+    memset(o, 0, sizeof(*o));
+    for (i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if ((r = cli_opt_value(argc, argv, &i, "--platform", &o->platform, err)) != 0) {
+            if (r < 0 || platform_parse(o->platform, &o->plat, err) < 0)
+                return r < 0 ? -1 : error_wrap(err, "history --platform");
+        } else if (!strcmp(argv[i], "--no-trunc")) {
+            o->no_trunc = 1;
+        } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+            o->quiet = 1;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--format", &v, err)) != 0) {
+            if (r < 0 || format_parse(v, &o->fmt, err) < 0)
+                return -1;
+            o->have_fmt = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return error_input(err, "history: unknown option %s (see strata history --help)",
+                               argv[i]);
+        } else if (o->ref) {
+            return error_input(err, "history: one IMAGE only (\"%s\")", argv[i]);
+        } else {
+            o->ref = argv[i];
+        }
+    }
+    if (!o->ref)
+        return error_input(err, "usage: strata history [OPTIONS] IMAGE");
+    return 0;
+}
+
+/* One row per history entry, oldest first; the layer of each non-empty step in order. */
+static int
+history_rows(const struct store *s, const struct image *img, cJSON *rows, struct error *err)
+{
+    struct layersize sizes = LAYERSIZE_INIT;
+    const cJSON *h;
+    size_t layer = 0;
+    long long now = (long long)time(NULL);
+
+    cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(img->config, "history"))
+    {
+        const char *by = json_string(h, "created_by", 0, "", err);
+        const char *when = json_string(h, "created", 0, "", err);
+        const char *comment = json_string(h, "comment", 0, "", err);
+        int empty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "empty_layer"));
+        cJSON *row = cJSON_CreateObject();
+        long long size = 0, t = -1;
+        char human[32], since[64];
+
+        if (!empty && layer < img->manifest.nlayers) {
+            const char *dg = img->manifest.layers[layer++].digest;
+            if (layersize_get(&sizes, s, dg, &size, err) < 0) {
+                layersize_release(&sizes);
+                cJSON_Delete(row);
+                return -1;
+            }
+            cJSON_AddStringToObject(row, "Layer", dg);
+        } else {
+            cJSON_AddStringToObject(row, "Layer", "-");
+        }
+        if (!when || oci_time_parse(when, &t) < 0)
+            t = -1;
+        format_since(t, now, since, sizeof(since));
+        log_human_size(size, human, sizeof(human));
+        cJSON_AddStringToObject(row, "Created", when ? when : "");
+        cJSON_AddStringToObject(row, "CreatedAt", when ? when : "");
+        cJSON_AddStringToObject(row, "CreatedSince", since);
+        cJSON_AddStringToObject(row, "CreatedBy", by ? by : "");
+        cJSON_AddNumberToObject(row, "Bytes", (double)size);
+        cJSON_AddStringToObject(row, "Size", human);
+        cJSON_AddStringToObject(row, "Comment", comment ? comment : "");
+        cJSON_AddBoolToObject(row, "EmptyLayer", empty);
+        cJSON_InsertItemInArray(rows, 0, row); /* newest first */
+    }
+    layersize_release(&sizes);
+    return 0;
+}
+
+static int
+history_print(const struct history_opts *o, cJSON *rows, struct buf *out, struct error *err)
+{
+    cJSON *r;
+
+    if (o->fmt.json) {
+        cJSON_ArrayForEach(r, rows)
+        { /* JSON: sizes in bytes */
+            cJSON_DeleteItemFromObjectCaseSensitive(r, "CreatedAt");
+            cJSON_DeleteItemFromObjectCaseSensitive(r, "CreatedSince");
+            cJSON_ReplaceItemInObjectCaseSensitive(
+                r, "Size", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r, "Bytes"), 1));
+            cJSON_DeleteItemFromObjectCaseSensitive(r, "Bytes");
+        }
+        format_json(rows, out);
+        return 0;
+    }
+    if (o->have_fmt && o->fmt.table)
+        format_header(&o->fmt, out);
+    else if (!o->have_fmt && !o->quiet)
+        buf_addf(out, "%-*s %-23s %-8s %s\n", o->no_trunc ? 71 : 19, "LAYER", "CREATED", "SIZE",
+                 "CREATED BY");
+    cJSON_ArrayForEach(r, rows)
+    {
+        const char *layer = json_string(r, "Layer", 0, "", err);
+        if (o->have_fmt) {
+            if (format_row(&o->fmt, r, out, err) < 0)
+                return -1;
+        } else if (o->quiet) {
+            buf_addf(out, "%s\n", layer);
+        } else {
+            buf_addf(out, "%-*.*s %-23s %-8s %.*s\n", o->no_trunc ? 71 : 19, o->no_trunc ? 71 : 19,
+                     layer, json_string(r, "CreatedSince", 0, "", err),
+                     json_string(r, "Size", 0, "", err), o->no_trunc ? 65536 : 100,
+                     json_string(r, "CreatedBy", 0, "", err));
+        }
+    }
+    return 0;
+}
 
 int
 cmd_history(struct cli *cli, int argc, char **argv, struct error *err)
 {
+    struct history_opts o;
     struct store s;
     struct image img;
-    const cJSON *hist, *h;
-    size_t layer = 0;
-    int step = 0, rc, full = 0, i, r;
-    const char *ref = NULL, *pv = NULL;
-    struct platform plat;
+    cleanup_cjson cJSON *rows = cJSON_CreateArray();
+    cleanup_buf struct buf out = BUF_INIT;
+    int rc;
 
-    for (i = 1; i < argc; i++) {
-        if ((r = cli_opt_value(argc, argv, &i, "--platform", &pv, err)) != 0) {
-            if (r < 0 || platform_parse(pv, &plat, err) < 0)
-                return r < 0 ? -1 : error_wrap(err, "history --platform");
-        } else if (!strcmp(argv[i], "--no-trunc"))
-            full = 1;
-        else if (argv[i][0] == '-')
-            return error_input(err, "history: unknown option %s", argv[i]);
-        else if (!ref)
-            ref = argv[i];
-        else
-            return error_input(err, "usage: strata history [--no-trunc] [--platform P] IMAGE");
-    }
-    if (!ref)
-        return error_input(err, "usage: strata history [--no-trunc] [--platform P] IMAGE");
-    if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
+    if (history_args(argc, argv, &o, err) < 0) {
+        format_release(&o.fmt);
         return -1;
-    rc = image_load_platform(&s, ref, pv ? &plat : NULL, &img, err);
-    store_release(&s);
-    if (rc != 0)
-        return rc < 0 ? -1 : error_input(err, "history: no such image \"%s\"", ref);
-    printf("%-5s %-8s %-19s %s\n", "STEP", "SIZE", "LAYER", "CREATED BY");
-    hist = cJSON_GetObjectItemCaseSensitive(img.config, "history");
-    cJSON_ArrayForEach(h, hist)
-    {
-        const cJSON *empty = cJSON_GetObjectItemCaseSensitive(h, "empty_layer");
-        const char *by = json_string(h, "created_by", 0, "", err);
-        char size[32] = "0B";
-        const char *dg = "-";
-        cleanup_buf struct buf safe = BUF_INIT;
-
-        step++;
-        if (!cJSON_IsTrue(empty) && layer < img.manifest.nlayers) {
-            log_human_size(img.manifest.layers[layer].size, size, sizeof(size));
-            dg = img.manifest.layers[layer].digest;
-            layer++;
-        }
-        /* created_by comes from the image: its controls are shown, not obeyed */
-        termsafe_add(&safe, by ? by : "", by ? strlen(by) : 0);
-        printf("%-5d %-8s %-19.*s %.*s\n", step, size, full ? 71 : 19, dg, full ? 4096 : 100,
-               buf_cstr(&safe));
     }
-    image_release(&img);
-    return 0;
+    if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0) {
+        format_release(&o.fmt);
+        return -1;
+    }
+    rc = image_load_platform(&s, o.ref, o.platform ? &o.plat : NULL, &img, err);
+    if (rc == 1)
+        rc = error_input(err, "history: no such image \"%s\"", o.ref);
+    if (rc == 0) {
+        rc = history_rows(&s, &img, rows, err);
+        image_release(&img);
+    }
+    store_release(&s);
+    if (rc == 0)
+        rc = history_print(&o, rows, &out, err);
+    if (rc == 0)
+        cli_print_safe(&out, o.fmt.json); /* created_by comes from the image */
+    format_release(&o.fmt);
+    return rc;
 }

@@ -13,7 +13,6 @@
 #include "store/index.h"
 #include "store/store.h"
 
-
 int
 cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
 {

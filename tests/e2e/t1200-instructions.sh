@@ -14,7 +14,7 @@ echo x1 > "$T/ctx/x1.md"
 echo x2 > "$T/ctx/x2.md"
 echo o > "$T/ctx/other/o.txt"
 chmod 0640 "$T/ctx/src/a.txt"
-cfg() { strata inspect "$1" | python3 -c "import json,sys; c=json.load(sys.stdin)['config']; print(json.dumps(c.get('$2'), sort_keys=True))"; }
+cfg() { strata inspect --config "$1" | python3 -c "import json,sys; c=json.load(sys.stdin)['config']; print(json.dumps(c.get('$2'), sort_keys=True))"; }
 flat() {
   rm -rf "$T/flat-$1"
   python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat-$1"
@@ -82,7 +82,7 @@ expect_success 'metadata instructions set the config (Env, Labels, WorkingDir, U
   grep -q CMD-SHELL hc.json'
 
 expect_success 'metadata-only instructions add empty_layer history entries; WORKDIR makes its dir' '
-  strata inspect meta:1 | python3 -c "
+  strata inspect --config meta:1 | python3 -c "
 import json, sys
 c = json.load(sys.stdin)
 h = c[\"history\"][1:]
@@ -103,7 +103,7 @@ expect_success 'WORKDIR creates a missing directory owned by USER; an existing o
   strata build -q -f "$T/r-wd" -t wd:1 "$T/ctx"
   flat wd:1
   [ "$(stat -c %u:%g:%a "$T/flat-wd:1/home/nobody/work")" = 65534:65534:755 ]
-  strata inspect wd:1 | python3 -c "
+  strata inspect --config wd:1 | python3 -c "
 import json, sys
 c = json.load(sys.stdin)
 assert len(c[\"rootfs\"][\"diff_ids\"]) == 2, c[\"rootfs\"]
@@ -167,7 +167,7 @@ expect_success 'build args: --build-arg overrides a default; an unused one is a 
   flat arg:1
   [ "$(cat "$T/flat-arg:1/who")" = override ]
   grep -q "UNUSED was not consumed" warn.log
-  strata inspect arg:1 > arg.json
+  strata inspect --config arg:1 > arg.json
   not grep -q "WHO=override" arg.json'
 
 e2e_done

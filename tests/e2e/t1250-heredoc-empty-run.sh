@@ -25,7 +25,7 @@ expect_success 'empty RUNs (bare, with only a flag, only a comment) build and su
   strata build -q -f "$T/r-empty" -t empty:1 "$T/ctx"
   flat empty:1
   [ "$(cat "$T/flat-empty:1/after")" = after ]
-  strata inspect empty:1 | python3 -c "
+  strata inspect --config empty:1 | python3 -c "
 import json, sys
 c = json.load(sys.stdin)
 runs = [h[\"created_by\"] for h in c[\"history\"] if h[\"created_by\"].startswith(\"RUN\")]
@@ -139,7 +139,7 @@ R
 printf 'FROM onbuild:base\nRUN cat /dest\n' > "$T/r-child"
 expect_success 'ONBUILD RUN <<EOF keeps its body for the child build (BuildKit testOnBuildHeredoc)' '
   strata build -q -f "$T/r-onbuild" -t onbuild:base "$T/ctx"
-  strata inspect onbuild:base | python3 -c "
+  strata inspect --config onbuild:base | python3 -c "
 import json, sys
 ob = json.load(sys.stdin)[\"config\"][\"OnBuild\"]
 assert ob == [\"RUN <<EOF\\necho \\\"hello world\\\" >> /dest\\nEOF\"], ob"

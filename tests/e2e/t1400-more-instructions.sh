@@ -22,14 +22,14 @@ RUN cat /onbuild.txt > /seen.txt
 R
 expect_success 'ONBUILD triggers are recorded, run in a child build, and not inherited' '
   strata build -q -f "$T/r-onbuild-base" -t onbase:1 "$T/ctx"
-  strata inspect onbase:1 > base.json
+  strata inspect --config onbase:1 > base.json
   grep -q "RUN echo triggered > /onbuild.txt" base.json
   flat onbase:1
   [ ! -e "$T/flat/onbuild.txt" ]
   strata build -f "$T/r-onbuild-child" -t onchild:1 "$T/ctx" > ob.log
   flat onchild:1
   [ "$(cat "$T/flat/seen.txt")" = triggered ]
-  strata inspect onchild:1 > child.json
+  strata inspect --config onchild:1 > child.json
   grep -q "FROM_TRIGGER=yes" child.json
   not grep -q OnBuild child.json'
 
@@ -43,7 +43,7 @@ R
 expect_success 'platform ARGs are predefined and FROM --platform accepts this platform' '
   strata build -q -f "$T/r-platform" -t plat:1 "$T/ctx"
   flat plat:1
-  arch=$(strata inspect plat:1 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"architecture\"])")
+  arch=$(strata inspect --config plat:1 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"architecture\"])")
   [ "$(cat "$T/flat/platform.txt")" = "linux/$arch $arch" ]'
 
 printf 'FROM --platform=linux/s390x localhost/busybox:latest\nLABEL x=1\n' > "$T/r-badplat"

@@ -34,8 +34,8 @@ expect_success 'fsck --snapshots passes on snapshots of a build with clamped mti
 '
 
 bb_layer=$(strata inspect --manifest localhost/busybox:latest | json 'd["layers"][0]["digest"]')
-bb_diff=$(strata inspect localhost/busybox:latest | json 'd["rootfs"]["diff_ids"][0]')
-a_diff=$(strata inspect da:1 | json 'd["rootfs"]["diff_ids"][1]')
+bb_diff=$(strata inspect --config localhost/busybox:latest | json 'd["rootfs"]["diff_ids"][0]')
+a_diff=$(strata inspect --config da:1 | json 'd["rootfs"]["diff_ids"][1]')
 
 expect_success 'export refuses a damaged layer blob and leaves no output' '
   cp "$STRATA_ROOT/blobs/sha256/${bb_layer#sha256:}" "$T/good.blob"

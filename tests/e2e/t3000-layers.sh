@@ -68,7 +68,7 @@ expect_success 'setuid bits, symlinks, fifos and hard links are kept' '
 
 expect_success 'applying all layers in order gives the tree of the merged overlay' '
   python3 "$H/flatten.py" "$STRATA_ROOT" wh:1 "$T/flat"
-  ids=$(strata inspect wh:1 | python3 -c "import json,sys; print(\" \".join(d[7:] for d in json.load(sys.stdin)[\"rootfs\"][\"diff_ids\"]))")
+  ids=$(strata inspect --config wh:1 | python3 -c "import json,sys; print(\" \".join(d[7:] for d in json.load(sys.stdin)[\"rootfs\"][\"diff_ids\"]))")
   lower=""
   for id in $ids; do lower="$STRATA_ROOT/snapshots/$id${lower:+:$lower}"; done
   mkdir -p "$T/merged"

@@ -82,11 +82,11 @@ expect_success 'two --no-cache builds with one SOURCE_DATE_EPOCH give one digest
   SOURCE_DATE_EPOCH=1700000000 strata build -q --no-cache -f "$T/recipe" -t r:2 "$T/ctx"
   [ -n "$(digest_of r:1)" ]
   [ "$(digest_of r:1)" = "$(digest_of r:2)" ]
-  strata inspect r:1 > r1.json
+  strata inspect --config r:1 > r1.json
   grep -q "\"created\":.*\"2023-11-14T22:13:20Z\"" r1.json'
 
 expect_success 'the config records one history entry per instruction' '
-  strata inspect c:1 > cfg.json
+  strata inspect --config c:1 > cfg.json
   python3 - <<PY
 import json
 c = json.load(open("cfg.json"))

@@ -62,7 +62,7 @@ assert list(r[\"localhost/busybox\"].keys())==[\"latest\"]
 
 expect_success 'docker-archive imports back, config digest kept, tagged, fsck ok' '
   STRATA_ROOT=$T/r4 strata import "$T/img.docker.tar" back:1 >/dev/null
-  STRATA_ROOT=$T/r4 strata inspect back:1 > back.json
+  STRATA_ROOT=$T/r4 strata inspect --config back:1 > back.json
   grep -q diff_ids back.json
   STRATA_ROOT=$T/r4 strata fsck >/dev/null
   c1=$(strata inspect --manifest localhost/busybox | py "import json,sys; print(json.load(sys.stdin)[\"config\"][\"digest\"])")

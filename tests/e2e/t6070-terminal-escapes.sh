@@ -18,7 +18,7 @@ expect_success 'history shows the escapes of created_by as text' '
 '
 
 expect_success 'inspect shows DEL and C1 controls as \u escapes and stays JSON' '
-  strata inspect esc:1 > "$T/insp"
+  strata inspect --config esc:1 > "$T/insp"
   [ "$(raw "\177\302" "$T/insp")" = 0 ]
   grep -qF "del\\u007f csi\\u009b2J" "$T/insp"
   python3 -c "import json,sys; c=json.load(open(sys.argv[1])); assert c[\"config\"][\"Labels\"][\"l\"] == \"del\x7f csi\u009b2J\"" "$T/insp"

@@ -37,7 +37,7 @@ expect_success 'skopeo sees the manifest digest strata wrote, and copies the lay
 require umoci
 expect_success 'umoci unpack of the gzip OCI layout gives the tree strata extracts' '
   umoci unpack --image "$T/lay-gz:1" "$T/bundle" >/dev/null
-  diff_id=$(strata inspect localhost/hello:1 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"rootfs\"][\"diff_ids\"][0][7:])")
+  diff_id=$(strata inspect --config localhost/hello:1 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"rootfs\"][\"diff_ids\"][0][7:])")
   python3 "$H/treelist.py" "$T/bundle/rootfs" --no-mtime > "$T/umoci.list"
   python3 "$H/treelist.py" "$STRATA_ROOT/snapshots/$diff_id" --no-mtime > "$T/strata.list"
   [ "$(wc -l < "$T/strata.list")" -gt 10 ]

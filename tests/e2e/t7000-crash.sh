@@ -22,7 +22,7 @@ for point in blob-before-link layer-before-blob layer-before-snapshot snapshot-b
     strata build -q -f "$T/recipe" -t "crash:$N" "$T/ctx"
     strata fsck > fsck.out
     grep -q "store ok" fsck.out
-    strata inspect "crash:$N" > img.json
+    strata inspect --config "crash:$N" > img.json
     grep -q diff_ids img.json'
 done
 e2e_done

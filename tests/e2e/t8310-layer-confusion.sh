@@ -17,9 +17,9 @@ with tarfile.open(sys.argv[1], "w") as tf:
 ' "$T/priv.tar"
 strata import "$T/priv.tar" priv:1 >/dev/null
 import_busybox
-priv_diff=$(strata inspect priv:1 | json 'd["rootfs"]["diff_ids"][0]')
+priv_diff=$(strata inspect --config priv:1 | json 'd["rootfs"]["diff_ids"][0]')
 pub_layer=$(strata inspect --manifest localhost/busybox:latest | json 'd["layers"][0]["digest"]')
-pub_diff=$(strata inspect localhost/busybox:latest | json 'd["rootfs"]["diff_ids"][0]')
+pub_diff=$(strata inspect --config localhost/busybox:latest | json 'd["rootfs"]["diff_ids"][0]')
 cp "$STRATA_ROOT/blobs/sha256/${pub_layer#sha256:}" "$T/pub.blob"
 
 # the hostile image: busybox, then busybox's (stored) layer blob again, paired
