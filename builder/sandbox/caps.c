@@ -1,10 +1,76 @@
 #include "builder/sandbox/caps.h"
 
 #include <errno.h>
+#include <string.h>
+#include <strings.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* capability(7), by number */
+static const char *const caps_names[] = {
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+};
+
+int
+caps_parse(const char *name, uint64_t *mask, struct error *err)
+{
+    const char *n = strncasecmp(name, "CAP_", 4) ? name : name + 4;
+    size_t i;
+
+    if (!strcasecmp(n, "ALL")) {
+        *mask = ~0ULL;
+        return 0;
+    }
+    for (i = 0; i < sizeof(caps_names) / sizeof(caps_names[0]); i++) {
+        if (!strcasecmp(n, caps_names[i])) {
+            *mask = 1ULL << i;
+            return 0;
+        }
+    }
+    return error_input(err, "unknown capability \"%s\" (see capabilities(7))", name);
+}
 
 int
 caps_limit_bounding(uint64_t keep, struct error *err)

@@ -21,6 +21,13 @@
      (1ULL << 29) | (1ULL << 31))
 
 /*
+ * Reads a capability name as docker's --cap-add takes it ("NET_ADMIN",
+ * "cap_net_admin", "ALL") into *mask (its bit; every bit for ALL). An
+ * unknown name is an input error.
+ */
+int caps_parse(const char *name, uint64_t *mask, struct error *err);
+
+/*
  * Drops every capability outside keep from the bounding set and clears the
  * ambient set. Needs CAP_SETPCAP; call it before changing uid.
  */

@@ -212,8 +212,9 @@ sandbox_setup(const struct sandbox_plan *plan, struct error *err)
         return -1;
     if (spec->net == SANDBOX_NET_PRIVATE && sandbox_wait_network(plan, err) < 0)
         return -1;
-    if (sandbox_workdir(spec->cwd, err) < 0 || sandbox_user(plan, err) < 0 ||
-        sandbox_keyring(err) < 0)
+    /* limits before the user change: a lowered hard limit cannot be raised after it */
+    if (sandbox_workdir(spec->cwd, err) < 0 || sandbox_apply_rlimits(spec, err) < 0 ||
+        sandbox_user(plan, err) < 0 || sandbox_keyring(err) < 0)
         return -1;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return error_set(err, errno, "set no_new_privs");

@@ -307,7 +307,7 @@ sfs_dev_populate(const struct sandbox_plan *plan, int devfd, struct error *err)
         return -1;
     fd = openat(devfd, "shm", O_PATH | O_CLOEXEC);
     rc = fd < 0 ? error_set(err, errno, "open /dev/shm")
-                : sandbox_rootfs_mount_new("tmpfs", "mode=1777,size=65536k",
+                : sandbox_rootfs_mount_new("tmpfs", plan->shm_opts,
                                            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
                                            fd, "/dev/shm", err);
     if (fd >= 0)

@@ -181,6 +181,7 @@ sandbox_plan_init(struct sandbox_plan *plan, const struct sandbox_spec *spec, st
     /* in the host's network namespace CAP_NET_RAW would let a step sniff its traffic */
     plan->caps =
         CAPS_DEFAULT_MASK & (spec->net == SANDBOX_NET_HOST ? ~(1ULL << CAP_NET_RAW) : ~0ULL);
+    plan->caps = (plan->caps | spec->cap_add) & ~spec->cap_drop; /* --cap-add, --cap-drop */
     plan->path = SANDBOX_DEFAULT_PATH;
     for (char *const *e = spec->env; e && *e; e++)
         if (!strncmp(*e, "PATH=", 5))
@@ -219,7 +220,11 @@ sandbox_plan_init(struct sandbox_plan *plan, const struct sandbox_spec *spec, st
     }
     if (spec->seccomp_unconfined)
         plan->filter = NULL;
-    if (sandbox_net_etc(plan, err) < 0 || sandbox_cgroup(plan, err) < 0) {
+    /* docker build's --shm-size and --add-host */
+    snprintf(plan->shm_opts, sizeof(plan->shm_opts), "mode=1777,size=%lldk",
+             spec->shm_size > 0 ? (spec->shm_size + 1023) / 1024 : 65536);
+    if (sandbox_net_etc(plan, err) < 0 || sandbox_hosts_append(plan, err) < 0 ||
+        sandbox_cgroup(plan, err) < 0) {
         sandbox_plan_release(plan);
         return -1;
     }

@@ -17,6 +17,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "builder/sandbox/overlay.h"
 #include "builder/sandbox/syscall_filter.h"
@@ -80,6 +81,27 @@ struct sandbox_mount {
 };
 #define SANDBOX_TAIL_LINES 20 /* at most this many lines are kept in sandbox_result.tail */
 
+/* A resource limit of the command (docker's --ulimit): setrlimit(resource, {soft, hard}). */
+struct sandbox_rlimit {
+    int resource;            /* RLIMIT_NOFILE, ... */
+    unsigned long long soft; /* RLIM_INFINITY for unlimited */
+    unsigned long long hard;
+};
+
+/*
+ * Reads docker's --ulimit syntax, "nofile=1024[:2048]" (the soft limit is
+ * also the hard one when no hard is given; -1 is unlimited), into out. An
+ * unknown type or a soft limit above the hard one is an input error.
+ */
+int sandbox_rlimit_parse(const char *text, struct sandbox_rlimit *out, struct error *err);
+
+/*
+ * Reads docker's --add-host syntax, "NAME:IP" (an IPv6 IP may hold ':'s;
+ * "NAME=IP" works too), into the /etc/hosts line "IP\tNAME" (malloc'ed). A
+ * name or address that is not one is an input error.
+ */
+char *sandbox_host_line(const char *text, struct error *err);
+
 struct sandbox_spec {
     struct overlay_spec overlay; /* the step's rootfs */
     char *const *argv;           /* command; argv[0] found through PATH in env when relative */
@@ -96,6 +118,13 @@ struct sandbox_spec {
     int seccomp_unconfined;               /* no seccomp filter at all */
     const struct sandbox_mount *mounts;   /* RUN --mount, in order */
     size_t nmounts;
+    /* docker build's --add-host, --ulimit, --shm-size, --cap-add and --cap-drop */
+    char *const *extra_hosts;             /* "IP\tNAME" lines added to /etc/hosts (NULL-ended) */
+    const struct sandbox_rlimit *rlimits; /* set in the child before the user change */
+    size_t nrlimits;
+    long long shm_size; /* bytes of the /dev/shm tmpfs; 0: 64 MiB */
+    uint64_t cap_add;   /* added to the default capability set (caps.h) ... */
+    uint64_t cap_drop;  /* ... and then removed from it */
     /* called for every line (without '\n') the command writes to stdout/stderr */
     void (*on_output)(void *opaque, const char *line, size_t len);
     void *opaque;

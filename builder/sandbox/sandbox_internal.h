@@ -37,9 +37,11 @@ struct sandbox_plan {
     char hosts[PATH_MAX];  /* private copy to bind on /etc/hosts, or "" */
     char resolv[PATH_MAX]; /* private copy to bind on /etc/resolv.conf, or "" */
     const char *path;      /* PATH for the command lookup */
+    char shm_opts[64];     /* mount options of /dev/shm (its size) */
     struct cgroup cg;
     const struct syscall_filter *filter; /* installed last before exec, or NULL */
-    /* the command's capability set: CAPS_DEFAULT_MASK, less NET_RAW on the host's network */
+    /* the command's capability set: CAPS_DEFAULT_MASK, less NET_RAW on the host's network,
+       then with spec->cap_add and without spec->cap_drop */
     uint64_t caps;
     /* SANDBOX_NET_PRIVATE: a byte arrives on go_r once the network is up; go_w is the
        parent's end, which the child closes */
@@ -129,6 +131,12 @@ int sandbox_mounts_attach(const struct sandbox_plan *plan, int rootfd, struct er
  */
 struct strvec;
 void sandbox_tidy_upper(const struct sandbox_plan *plan, const struct strvec *created);
+
+/* runopts.c: appends spec->extra_hosts to the private /etc/hosts copy (parent side). */
+int sandbox_hosts_append(const struct sandbox_plan *plan, struct error *err);
+
+/* runopts.c: sets spec->rlimits in the child; no allocation. */
+int sandbox_apply_rlimits(const struct sandbox_spec *spec, struct error *err);
 
 /* The child after clone(): sets everything up and execs, or reports and _exit(127)s. */
 __attribute__((noreturn)) void sandbox_child(const struct sandbox_plan *plan);
