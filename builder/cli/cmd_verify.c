@@ -46,7 +46,7 @@ cmd_verify(struct cli *cli, int argc, char **argv, struct error *err)
     if (!strcmp(prog, "quiet"))
         progress_set_mode(PROGRESS_QUIET);
     else
-        progress_set_live(0);
+        progress_set_mode(PROGRESS_PLAIN);
     if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0)
         return -1;
     rc = verify_run(&s, &o, &verdict, err);

@@ -8,13 +8,16 @@
 #include "builder/engine/build.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "builder/engine/cachekey.h"
 #include "builder/engine/engine.h"
 #include "builder/engine/platforms.h"
+#include "builder/engine/imageopts.h"
 #include "builder/engine/progress.h"
 #include "builder/engine/provenance.h"
 #include "builder/engine/scheduler.h"
@@ -34,6 +37,7 @@ build_opts_init(struct build_opts *o)
     o->pids_limit = SANDBOX_PIDS_DEFAULT;
     o->source_date_epoch = -1;
     o->tls_verify = 1;
+    o->timestamp = -1;
 }
 
 void
@@ -47,6 +51,32 @@ build_opts_release(struct build_opts *o)
     free(o->platforms);
     o->platforms = NULL;
     o->nplatforms = 0;
+    strvec_release(&o->labels);
+    strvec_release(&o->annotations);
+    strvec_release(&o->named_contexts);
+    strvec_release(&o->extra_hosts);
+}
+
+void
+build_run_options(const struct build_opts *o, struct sandbox_spec *spec, struct cachekey *k)
+{
+    size_t i;
+
+    spec->extra_hosts = o->extra_hosts.n ? o->extra_hosts.v : NULL;
+    spec->rlimits = o->rlimits;
+    spec->nrlimits = o->nrlimits;
+    spec->shm_size = o->shm_size;
+    spec->cap_add = o->cap_add;
+    spec->cap_drop = o->cap_drop;
+    /* what the command sees is part of the step, as in BuildKit's ExecOp (hosts, ulimits) */
+    if (o->extra_hosts.n)
+        cachekey_add_vec(k, "add-host", &o->extra_hosts);
+    for (i = 0; i < o->nrlimits; i++) {
+        char v[96];
+        snprintf(v, sizeof(v), "%d=%llu:%llu", o->rlimits[i].resource, o->rlimits[i].soft,
+                 o->rlimits[i].hard);
+        cachekey_add(k, "ulimit", v);
+    }
 }
 
 /* One platform's build; main (NULL for the first) owns what the builds share. */
@@ -68,7 +98,9 @@ build_init(struct build *b, struct store *s, const struct build_opts *o, struct 
         pthread_cond_init(&b->pull_cond, NULL);
     }
     b->book = &b->main->own_book;
-    b->now = o->source_date_epoch >= 0 ? o->source_date_epoch : (long long)time(NULL);
+    b->now = o->timestamp >= 0           ? o->timestamp
+             : o->source_date_epoch >= 0 ? o->source_date_epoch
+                                         : (long long)time(NULL);
 }
 
 static void
@@ -84,6 +116,8 @@ build_release(struct build *b)
     cachebook_release(&b->own_book);
     for (i = 0; i < b->npulls; i++)
         free(b->pulls[i].ref);
+    strvec_release(&b->named);
+    strvec_release(&b->named);
     free(b->pulls);
     pthread_mutex_destroy(&b->pull_lock);
     pthread_cond_destroy(&b->pull_cond);
@@ -150,6 +184,8 @@ build_commit(struct build *b, struct stage *st, long long started, struct build_
     for (i = 0; i < st->layers.nlayers; i++) /* layers hit in an imported cache */
         if (cachebook_need_blob(b->book, st->layers.layers[i].digest, st->diff_ids.v[i], err) < 0)
             return -1;
+    if (imageopts_finish(b, st, err) < 0)
+        return -1;
     if (image_commit(b->store, st->config, &st->layers, r->image, &r->image_size, err) < 0)
         return -1;
     rc = provenance_attach(b, st, r->image, started, r->attest, &r->attest_size, err);
@@ -248,9 +284,9 @@ build_prepare(struct build *builds, struct stage **targets, size_t n, struct err
     m->ctx.memo = &m->memo;
     for (i = 1; i < n; i++)
         builds[i].ctx = m->ctx; /* read-only from here on */
-    if (platforms_prepare(builds, n, err) < 0)
+    if (platforms_prepare(builds, n, err) < 0 || cachebook_open(m->book, err) < 0)
         return -1;
-    return cachebook_open(m->book, err);
+    return imageopts_named_prepare(m, err); /* --build-context: one for every platform */
 }
 
 /* Names the result (the image, or the index of several) and says what was built. */
@@ -306,8 +342,11 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
     cleanup_free struct build_result *res = NULL;
     cleanup_free unsigned char *final = NULL;
     double t0 = log_now_ms();
-    long long started = o->source_date_epoch >= 0 ? o->source_date_epoch : (long long)time(NULL);
+    long long started = o->timestamp >= 0           ? o->timestamp
+                        : o->source_date_epoch >= 0 ? o->source_date_epoch
+                                                    : (long long)time(NULL);
     long long size = 0;
+    char id[DIGEST_STR_LEN + 1];
     int rc = -1;
 
     if (!n) {
@@ -343,8 +382,10 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
     cachebook_save(builds[0].book);
     *ran_steps = builds[0].book->wrote;
     build_warn_unused_args(builds, n);
-    progress_line("%s %s built in %.2fs", n > 1 ? "index" : "image", out,
-                  (log_now_ms() - t0) / 1000.0);
+    if (index_image_id(s, out, id, err) < 0)
+        goto out;
+    progress_line("built image %s in %.2fs (%s %s)", id, (log_now_ms() - t0) / 1000.0,
+                  n > 1 ? "index" : "manifest", out);
     rc = 0;
 out:
     for (i = n; i-- > 0;)

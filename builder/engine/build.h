@@ -16,6 +16,21 @@
 #include "store/remote.h"
 #include "store/store.h"
 
+/* --format: the image's manifest and config media types */
+enum build_format {
+    BUILD_FORMAT_OCI = 0, /* OCI image-spec (buildah's and podman's default) */
+    BUILD_FORMAT_DOCKER,  /* Docker image manifest v2 schema 2 */
+};
+
+/* --squash */
+enum build_squash {
+    BUILD_SQUASH_NONE = 0,
+    BUILD_SQUASH_NEW, /* --squash: the layers above the base image become one */
+    BUILD_SQUASH_ALL, /* --squash-all: every layer becomes one */
+};
+
+#define BUILD_MAX_RLIMITS 16
+
 struct build_opts {
     const char *recipe;       /* path of the recipe file */
     const char *context;      /* context directory */
@@ -51,16 +66,39 @@ struct build_opts {
     struct platform *platforms; /* --platform: what to build for (malloc'ed); none: this
                                    machine's. Several give an image index */
     size_t nplatforms;
+
+    /* what docker build and podman build scripts pass (strata-build(1)) */
+    const char *digestfile;       /* --digestfile: where to write the manifest digest */
+    enum build_format format;     /* --format */
+    int compression_set;          /* --compression was given (else it follows the format) */
+    struct strvec labels;         /* --label "K=V": set in the final image's config */
+    struct strvec annotations;    /* --annotation "K=V": set on the final manifest */
+    struct strvec named_contexts; /* --build-context "NAME=VALUE" */
+    struct strvec extra_hosts;    /* --add-host, as /etc/hosts lines "IP\tNAME" */
+    struct sandbox_rlimit rlimits[BUILD_MAX_RLIMITS]; /* --ulimit */
+    size_t nrlimits;
+    long long shm_size;         /* --shm-size in bytes, 0: the sandbox's default */
+    uint64_t cap_add, cap_drop; /* --cap-add, --cap-drop (caps.h bits) */
+    long long timestamp;        /* --timestamp: created times and file times, -1: none */
+    enum build_squash squash;   /* --squash, --squash-all */
 };
 
 void build_opts_init(struct build_opts *o);
 void build_opts_release(struct build_opts *o);
 
 /*
+ * The run options of o (--add-host, --ulimit, --shm-size, --cap-add,
+ * --cap-drop) into a RUN step's sandbox spec; those that change what the
+ * command sees go into its cache key k.
+ */
+struct cachekey;
+void build_run_options(const struct build_opts *o, struct sandbox_spec *spec, struct cachekey *k);
+
+/*
  * Runs the build into store s; writes the manifest digest of the result to
- * out, and to *ran_steps whether any step ran (was not a cache hit). A bad
- * recipe fails with an input error before any step runs, and so does a
- * platform whose RUN steps cannot run here (builder/sandbox/binfmt.h).
+ * out (its image ID is index_image_id's), and to *ran_steps whether any step ran (was not a cache
+ * hit). A bad recipe fails with an input error before any step runs, and so does a platform whose
+ * RUN steps cannot run here (builder/sandbox/binfmt.h).
  *
  * With several platforms, the recipe is built once per platform (the
  * platform ARGs set for each) and the result is an OCI image index of the

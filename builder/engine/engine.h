@@ -22,6 +22,7 @@
 #include "builder/engine/context.h"
 #include "builder/engine/plan.h"
 #include "formats/platform.h"
+#include "formats/core/strvec.h"
 #include "store/hashmemo.h"
 #include "store/store.h"
 
@@ -41,7 +42,8 @@ struct build {
     struct hashmemo memo;   /* context file hashes remembered across builds (main's) */
     struct cachebook *book; /* main's own_book */
     struct cachebook own_book;
-    long long now; /* creation time for new steps */
+    long long now;       /* creation time for new steps */
+    struct strvec named; /* --build-context, prepared: "NAME=REF" (imageopts.h); main's */
 
     /* main's only: */
     pthread_mutex_t pull_lock; /* guards pulls (never held across the network) */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "builder/engine/engine.h"
+#include "builder/engine/imageopts.h"
 #include "builder/engine/progress.h"
 #include "formats/core/mem.h"
 #include "formats/registry.h"
@@ -113,17 +114,23 @@ stage_check_base(const struct image *img, const char *ref, const struct platform
 int
 stage_from_image(struct build *b, struct stage *st, const char *ref, struct error *err)
 {
+    const char *named = imageopts_named_ref(b, ref); /* --build-context NAME=... */
     struct image img;
     char digest[DIGEST_STR_LEN + 1];
     size_t i;
 
     if (!st->platform.os[0])
         st->platform = b->platform;
-    if (stage_pull(b, ref, &st->platform, digest, err) < 0 ||
-        image_load_digest(b->store, digest, &img, err) < 0)
+    if (named && !strncmp(named, "sha256:", 7))
+        memcpy(digest, named, sizeof(digest)); /* a directory, stored by imageopts */
+    else if (stage_pull(b, named ? named : ref, &st->platform, digest, err) < 0)
         return -1;
-    /* a stage's base must be for its platform; COPY --from=IMAGE may take any files */
-    if (st->from && stage_check_base(&img, ref, &st->platform, err) < 0) {
+    if (image_load_digest(b->store, digest, &img, err) < 0)
+        return -1;
+    /* a stage's base must be for its platform (a directory context has none); COPY
+       --from=IMAGE may take any files */
+    if (st->from && !(named && !strncmp(named, "sha256:", 7)) &&
+        stage_check_base(&img, ref, &st->platform, err) < 0) {
         image_release(&img);
         return -1;
     }

@@ -9,6 +9,7 @@
 
 #include "builder/engine/cachekey.h"
 #include "builder/engine/engine.h"
+#include "builder/engine/imageopts.h"
 #include "builder/engine/progress.h"
 #include "builder/engine/step.h"
 #include "builder/recipe/expand.h"
@@ -131,6 +132,7 @@ stage_start(struct build *b, struct stage *st, struct error *err)
         json_add_array(st->config, "history");
     }
     stage_default_path(st);
+    imageopts_salt_key(b, st->key); /* --timestamp */
     st->step_no = 1;
     return stage_onbuild(b, st, ref, err) < 0 ? error_wrap(err, "%s: FROM %s", where, ref) : 0;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builder/engine/imageopts.h"
 #include "builder/engine/progress.h"
 #include "formats/core/buf.h"
 #include "formats/core/log.h"
@@ -225,7 +226,8 @@ step_capture(struct build *b, struct stage *st, const struct parse_instr *in, co
     tar_write_opts_init(&opts);
     opts.compression = b->o->compression;
     opts.clamp_mtime = b->o->source_date_epoch;
-    if (layer_capture(b->store, d->upper, &opts, &info, err) < 0) {
+    if (imageopts_set_times(b, d->upper, err) < 0 || /* --timestamp */
+        layer_capture(b->store, d->upper, &opts, &info, err) < 0) {
         cJSON_Delete(prov);
         cJSON_Delete(cfg);
         return error_wrap(err, "%s:%d", b->plan.recipe.file, in->line);
