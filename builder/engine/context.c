@@ -86,27 +86,50 @@ context_read_file(const char *context_dir, const char *path, size_t max, struct 
     return fs_read_fd_max(fd, path, max, out, err);
 }
 
+/*
+ * The ignore file beside the recipe, as podman and buildah look for it
+ * (buildah's ContainerIgnoreFile): RECIPE.dockerignore, else
+ * RECIPE.containerignore. NULL when neither exists.
+ */
+static char *
+context_ignore_beside(const char *recipe_path)
+{
+    static const char *const ext[] = {".dockerignore", ".containerignore"};
+    size_t i;
+
+    for (i = 0; recipe_path && strcmp(recipe_path, "-") && i < 2; i++) {
+        char *p = xasprintf("%s%s", recipe_path, ext[i]);
+        if (fs_exists(AT_FDCWD, p))
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
 static int
 context_load_ignore(struct context *c, const char *context_dir, const char *recipe_path,
                     struct error *err)
 {
     cleanup_buf struct buf b = BUF_INIT;
-    cleanup_free char *beside =
-        recipe_path && strcmp(recipe_path, "-") ? xasprintf("%s.dockerignore", recipe_path) : NULL;
-    cleanup_free char *inside = fs_join(context_dir, ".dockerignore");
-    const char *file = NULL;
+    cleanup_free char *beside = context_ignore_beside(recipe_path);
+    cleanup_free char *inside = NULL;
+    const char *name = NULL, *file = NULL;
 
-    /* lstat only: whatever they are, both are read by context_read_file's rules */
-    if (beside && fs_exists(AT_FDCWD, beside))
-        file = beside;
+    /* then .containerignore in the context, then .dockerignore, as podman reads them;
+       lstat only: whatever they are, all are read by context_read_file's rules */
+    if (beside)
+        file = name = beside;
+    else if (fs_exists(c->fd, ".containerignore"))
+        name = ".containerignore";
     else if (fs_exists(c->fd, ".dockerignore"))
-        file = inside;
-    if (!file)
+        name = ".dockerignore";
+    if (!name)
         return 0;
+    if (!file)
+        file = inside = fs_join(context_dir, name);
     if (context_read_file(context_dir, file, CONTEXT_IGNORE_MAX, &b, err) < 0)
         return -1;
-    if (dockerignore_load(&c->ignore, buf_cstr(&b), b.len,
-                          file == beside ? beside : ".dockerignore", err) < 0)
+    if (dockerignore_load(&c->ignore, buf_cstr(&b), b.len, name, err) < 0)
         return -1;
     c->has_ignore = 1;
     return 0;

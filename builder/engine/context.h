@@ -2,8 +2,10 @@
 #define STRATA_BUILDER_ENGINE_CONTEXT_H
 
 /*
- * The build context: the directory COPY and ADD read from, filtered by
- * .dockerignore (or <recipe>.dockerignore beside the recipe, which wins).
+ * The build context: the directory COPY and ADD read from, filtered by its
+ * ignore file, found as podman finds it: <recipe>.dockerignore or else
+ * <recipe>.containerignore beside the recipe, else .containerignore in the
+ * context, else .dockerignore.
  * Sources are resolved inside the context: symlinks in a source path are
  * followed as if the context were "/", so nothing outside it is ever read.
  */
