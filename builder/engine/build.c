@@ -341,12 +341,12 @@ build_run(struct store *s, const struct build_opts *o, char out[DIGEST_STR_LEN +
     cleanup_free struct stage **targets = NULL;
     cleanup_free struct build_result *res = NULL;
     cleanup_free unsigned char *final = NULL;
+    char id[DIGEST_STR_LEN + 1];
     double t0 = log_now_ms();
     long long started = o->timestamp >= 0           ? o->timestamp
                         : o->source_date_epoch >= 0 ? o->source_date_epoch
                                                     : (long long)time(NULL);
     long long size = 0;
-    char id[DIGEST_STR_LEN + 1];
     int rc = -1;
 
     if (!n) {

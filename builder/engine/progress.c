@@ -109,7 +109,7 @@ progress_parse(const char *line, struct progress_event *e)
         return;
     memcpy(e->id, line + 1, n);
     sp = strrchr(e->id, ' ');
-    snprintf(e->stage, sizeof(e->stage), "%.*s", sp ? (int)(sp - e->id + 1) : 0, e->id);
+    snprintf(e->stage, sizeof(e->stage), "%.*s", sp ? (int)(sp - e->id) : 0, e->id);
     e->rest = close + 2;
 }
 
