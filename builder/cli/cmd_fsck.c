@@ -33,6 +33,8 @@ cmd_fsck(struct cli *cli, int argc, char **argv, struct error *err)
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--snapshots"))
             snapshots = 1;
+        else if (argv[i][0] == '-')
+            return error_input(err, "fsck: unknown option %s (see strata fsck --help)", argv[i]);
         else
             return error_input(err, "usage: strata fsck [--snapshots]");
     }

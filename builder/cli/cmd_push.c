@@ -68,14 +68,39 @@ cli_registry_args(const char *verb, int argc, char **argv, struct registry_opts 
     return 0;
 }
 
+/* push's own options (--digestfile), taken out of argv before the shared ones are read */
+static int
+push_own_args(int *argc, char **argv, const char **digestfile, struct error *err)
+{
+    int i, out = 1;
+
+    for (i = 1; i < *argc; i++) {
+        const char *v;
+        int r = cli_opt_value(*argc, argv, &i, "--digestfile", &v, err);
+        if (r < 0)
+            return -1;
+        if (r > 0)
+            *digestfile = v;
+        else
+            argv[out++] = argv[i];
+    }
+    *argc = out;
+    return 0;
+}
+
 int
 cmd_push(struct cli *cli, int argc, char **argv, struct error *err)
 {
     struct registry_opts o;
     const char *pos[2] = {NULL, NULL};
+    const char *digestfile = NULL;
     char digest[DIGEST_STR_LEN + 1];
     struct store s;
-    int npos = 0, rc = cli_registry_args("push", argc, argv, &o, pos, &npos, err);
+    int npos = 0, rc;
+
+    if (push_own_args(&argc, argv, &digestfile, err) < 0)
+        return -1;
+    rc = cli_registry_args("push", argc, argv, &o, pos, &npos, err);
 
     if (rc != 0) {
         if (rc > 0)
@@ -90,5 +115,7 @@ cmd_push(struct cli *cli, int argc, char **argv, struct error *err)
     store_release(&s);
     if (rc == 0)
         printf("pushed %s@%s\n", pos[1], digest);
+    if (rc == 0 && digestfile && cli_write_small(digestfile, digest, "--digestfile", err) < 0)
+        return -1;
     return rc;
 }
