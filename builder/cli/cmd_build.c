@@ -707,7 +707,7 @@ cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
         build_cli_release(&c.o);
         return -1;
     }
-    if (c.quiet && progress_mode() == PROGRESS_AUTO)
+    if (c.quiet) /* as buildx: -q silences the build whatever --progress says */
         progress_set_mode(PROGRESS_QUIET);
     if (c.output && (strstr(c.output, "dest=-") || !strcmp(c.output, "-")))
         progress_set_stream(stderr); /* standard output carries the archive */
