@@ -68,9 +68,21 @@ build_run_options(const struct build_opts *o, struct sandbox_spec *spec, struct 
     spec->shm_size = o->shm_size;
     spec->cap_add = o->cap_add;
     spec->cap_drop = o->cap_drop;
-    /* what the command sees is part of the step, as in BuildKit's ExecOp (hosts, ulimits) */
+    /* what the command sees is part of the step (BuildKit's ExecOp has hosts and ulimits);
+       added only when set, so that the steps of builds without them keep their keys */
     if (o->extra_hosts.n)
         cachekey_add_vec(k, "add-host", &o->extra_hosts);
+    if (o->shm_size) {
+        char v[32];
+        snprintf(v, sizeof(v), "%lld", o->shm_size);
+        cachekey_add(k, "shm-size", v);
+    }
+    if (o->cap_add || o->cap_drop) {
+        char v[48];
+        snprintf(v, sizeof(v), "%llx-%llx", (unsigned long long)o->cap_add,
+                 (unsigned long long)o->cap_drop);
+        cachekey_add(k, "caps", v);
+    }
     for (i = 0; i < o->nrlimits; i++) {
         char v[96];
         snprintf(v, sizeof(v), "%d=%llu:%llu", o->rlimits[i].resource, o->rlimits[i].soft,

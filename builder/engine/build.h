@@ -88,8 +88,8 @@ void build_opts_release(struct build_opts *o);
 
 /*
  * The run options of o (--add-host, --ulimit, --shm-size, --cap-add,
- * --cap-drop) into a RUN step's sandbox spec; those that change what the
- * command sees go into its cache key k.
+ * --cap-drop) into a RUN step's sandbox spec, and into its cache key k
+ * when set (what the command sees changes with each).
  */
 struct cachekey;
 void build_run_options(const struct build_opts *o, struct sandbox_spec *spec, struct cachekey *k);
