@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builder/engine/engine.h"
@@ -36,6 +37,7 @@
 struct squash_mark {
     char *path;
     int kind;
+    long long mtime; /* the whiteout entry's time, given to the whiteout made again */
 };
 
 struct squash_marks {
@@ -72,6 +74,7 @@ squash_read_marks(const struct store *s, const char *digest, struct squash_marks
             continue;
         m->v = xgrow(m->v, sizeof(*m->v), m->n + 1, &m->alloc);
         m->v[m->n].path = xstrdup(l.v[i].path + (l.v[i].path[0] == '/'));
+        m->v[m->n].mtime = l.v[i].mtime;
         m->v[m->n++].kind = l.v[i].whiteout;
     }
     treediff_layer_release(&l);
@@ -82,13 +85,33 @@ squash_read_marks(const struct store *s, const char *digest, struct squash_marks
 static int
 squash_parent(int root, const char *path, const char **base)
 {
-    struct open_how how = {O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+    struct open_how how = {O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
                            RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
     const char *slash = strrchr(path, '/');
     cleanup_free char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
 
     *base = slash ? slash + 1 : path;
     return (int)syscall(SYS_openat2, root, dir, &how, sizeof(how));
+}
+
+/*
+ * A whiteout (an overlayfs 0:0 character device) named base in dir, at time
+ * t; dir keeps its own times, so the same layers always give the same layer.
+ */
+static int
+squash_whiteout(int dir, const char *base, long long t, struct error *err)
+{
+    struct timespec ts[2] = {{(time_t)t, 0}, {(time_t)t, 0}};
+    struct stat ds;
+
+    if (fstat(dir, &ds) < 0 || mknodat(dir, base, S_IFCHR | 0600, makedev(0, 0)) < 0 ||
+        utimensat(dir, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+        return error_set(err, errno, "mknod");
+    ts[0] = ds.st_atim;
+    ts[1] = ds.st_mtim;
+    if (futimens(dir, ts) < 0)
+        return error_set(err, errno, "set the directory's times");
+    return 0;
 }
 
 /*
@@ -112,8 +135,8 @@ squash_put_marks(int root, const struct squash_marks *m, int userxattr, struct e
             continue;
         here = fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
         if (m->v[i].kind == 1 && !here &&
-            mknodat(dir, base, S_IFCHR | 0600, makedev(0, 0)) < 0) /* overlayfs whiteout */
-            return error_set(err, errno, "squash: whiteout %s", m->v[i].path);
+            squash_whiteout(dir, base, m->v[i].mtime, err) < 0) /* overlayfs whiteout */
+            return error_wrap(err, "squash: whiteout %s", m->v[i].path);
         if (m->v[i].kind == 2 && here && S_ISDIR(st.st_mode)) {
             cleanup_close int fd = openat(dir, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
             const char *x = userxattr ? WHITEOUT_USERXATTR_OPAQUE : WHITEOUT_XATTR_OPAQUE;
