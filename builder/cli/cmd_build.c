@@ -661,6 +661,22 @@ build_args(struct build_cli *c, int argc, char **argv, struct error *err)
     return build_output_platforms(c, err);
 }
 
+/* Whether --output writes to standard output ("-o -", "dest=-"). */
+static int
+build_output_is_stdout(const char *output)
+{
+    struct build_outspec os;
+    struct error ignored;
+    int rc;
+
+    error_init(&ignored);
+    if (!output || build_output_parse(output, &os, &ignored) < 0)
+        return 0;
+    rc = !strcmp(os.dest, "-");
+    build_outspec_release(&os);
+    return rc;
+}
+
 /* What the options ask of the built image: outputs, ID and digest files, -q. */
 static int
 build_results(struct store *s, struct build_cli *c, const char *digest, struct error *err)
@@ -676,8 +692,8 @@ build_results(struct store *s, struct build_cli *c, const char *digest, struct e
         return -1;
     if (c->o.digestfile && cli_write_small(c->o.digestfile, digest, "--digestfile", err) < 0)
         return -1;
-    if (c->quiet)
-        printf("%s\n", id);
+    if (c->quiet) /* when standard output carries the archive, the ID goes beside it */
+        fprintf(build_output_is_stdout(c->output) ? stderr : stdout, "%s\n", id);
     return 0;
 }
 
@@ -709,7 +725,7 @@ cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
     }
     if (c.quiet) /* as buildx: -q silences the build whatever --progress says */
         progress_set_mode(PROGRESS_QUIET);
-    if (c.output && (strstr(c.output, "dest=-") || !strcmp(c.output, "-")))
+    if (build_output_is_stdout(c.output))
         progress_set_stream(stderr); /* standard output carries the archive */
     stdin_ctx = !strcmp(c.o.context, "-");
     if (!stdin_ctx && !c.o.recipe)
