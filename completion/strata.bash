@@ -35,11 +35,13 @@ _strata() {
   opts=$(strata help --options "$cmd" 2>/dev/null)
   for o in $opts; do
     [[ $o == *= && $prev == "${o%=}" ]] || continue
-    case $prev in
-      --format) _strata_words "oci docker oci-archive docker-archive json" ;;
-      --compression) _strata_words "zstd gzip none" ;;
-      --progress) _strata_words "auto tty plain rawjson quiet" ;;
-      --network) _strata_words "host none" ;;
+    case $cmd:$prev in
+      build:--format) _strata_words "oci docker" ;;
+      export:--format) _strata_words "docker-archive oci-archive oci" ;;
+      *:--format) _strata_words "json" ;;
+      *:--compression) _strata_words "zstd gzip none" ;;
+      *:--progress) _strata_words "auto tty plain rawjson quiet" ;;
+      *:--network) _strata_words "host none" ;;
       *) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
     esac
     return

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The end-to-end demo: installs what is missing (as root), builds strata, makes a
-# busybox base image from Debian's busybox-static and builds samples/hello.
+# The end-to-end demo: installs what is missing (as root; as another user it prints the
+# apt-get command and stops), then builds strata, makes a busybox base image from Debian's
+# busybox-static and builds samples/hello. Only what building and the demo need is
+# installed, not the tests' peers (podman, docker.io, docker-registry, ...).
 # Usage: samples/demo.sh   (run from the repository; STRATA_ROOT picks the store)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-tests/deps.sh
+tests/deps.sh build
 make -s
 export STRATA_ROOT=${STRATA_ROOT:-$top/build/demo-store}
 echo "== store: $STRATA_ROOT"
