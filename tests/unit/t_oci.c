@@ -75,3 +75,59 @@ TEST(oci_time_format_is_rfc3339_utc)
     oci_time_format(0, t);
     CHECK_STR(t, "1970-01-01T00:00:00Z");
 }
+
+TEST(oci_time_parse_rfc3339)
+{
+    long long t = 0;
+
+    CHECK_INT(oci_time_parse("2009-02-13T23:31:30Z", &t), 0);
+    CHECK_INT(t, 1234567890);
+    CHECK_INT(oci_time_parse("2009-02-13T23:31:30.999999999Z", &t), 0);
+    CHECK_INT(t, 1234567890);
+    CHECK_INT(oci_time_parse("2009-02-14T01:31:30+02:00", &t), 0);
+    CHECK_INT(t, 1234567890);
+    CHECK_INT(oci_time_parse("1970-01-01T00:00:00Z", &t), 0);
+    CHECK_INT(t, 0);
+    CHECK_INT(oci_time_parse("2009-02-13 23:31:30", &t), -1);
+    CHECK_INT(oci_time_parse("2009-13-13T23:31:30Z", &t), -1);
+    CHECK_INT(oci_time_parse("yesterday", &t), -1);
+}
+
+TEST(oci_manifest_write_docker_schema2)
+{
+    struct oci_manifest m;
+    struct oci_descriptor l = {0};
+    struct error err;
+    struct oci_manifest back;
+    char *out;
+
+    error_init(&err);
+    oci_manifest_init(&m);
+    m.media_type = xstrdup(DOCKER_MEDIA_MANIFEST);
+    m.config.media_type = xstrdup(DOCKER_MEDIA_CONFIG);
+    memcpy(m.config.digest, D1, sizeof(D1));
+    m.config.size = 12;
+    l.media_type = (char *)DOCKER_MEDIA_LAYER_GZIP;
+    memcpy(l.digest, D2, sizeof(D2));
+    l.size = 34;
+    oci_manifest_add_layer(&m, &l);
+    strvec_push(&m.annotations, "k=v"); /* Docker's schema has none: left out */
+    out = oci_manifest_write(&m);
+    CHECK_STR(out, "{\"schemaVersion\":2,\"mediaType\":\"" DOCKER_MEDIA_MANIFEST
+                   "\",\"config\":{\"mediaType\":\"" DOCKER_MEDIA_CONFIG "\",\"digest\":\"" D1
+                   "\",\"size\":12},\"layers\":[{\"mediaType\":\"" DOCKER_MEDIA_LAYER_GZIP
+                   "\",\"digest\":\"" D2 "\",\"size\":34}]}");
+    CHECK_OK(oci_manifest_parse(out, strlen(out), "m", &back, &err), err);
+    CHECK_STR(back.media_type, DOCKER_MEDIA_MANIFEST);
+    oci_manifest_release(&back);
+    free(out);
+    oci_manifest_release(&m);
+}
+
+TEST(oci_docker_layer_types)
+{
+    CHECK_STR(oci_docker_layer_type(OCI_MEDIA_LAYER), DOCKER_MEDIA_LAYER);
+    CHECK_STR(oci_docker_layer_type(OCI_MEDIA_LAYER_GZIP), DOCKER_MEDIA_LAYER_GZIP);
+    CHECK_STR(oci_docker_layer_type(DOCKER_MEDIA_LAYER_GZIP), DOCKER_MEDIA_LAYER_GZIP);
+    CHECK(oci_docker_layer_type(OCI_MEDIA_LAYER_ZSTD) == NULL);
+}
