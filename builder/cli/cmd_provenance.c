@@ -29,7 +29,10 @@ attestation_print(struct cli *cli, int argc, char **argv, const char *predicate_
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--statement"))
             statement = 1;
-        else if (argv[i][0] == '-' || ref)
+        else if (argv[i][0] == '-')
+            return error_input(err, "%s: unknown option %s (see strata %s --help)", argv[0],
+                               argv[i], argv[0]);
+        else if (ref)
             return error_input(err, "usage: strata %s [--statement] IMAGE", argv[0]);
         else
             ref = argv[i];

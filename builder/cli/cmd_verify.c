@@ -35,7 +35,9 @@ cmd_verify(struct cli *cli, int argc, char **argv, struct error *err)
             if (r < 0)
                 return -1;
             prog = v;
-        } else if (argv[i][0] == '-' || o.image) {
+        } else if (argv[i][0] == '-') {
+            return error_input(err, "verify: unknown option %s (%s)", argv[i], verify_usage);
+        } else if (o.image) {
             return error_input(err, "%s", verify_usage);
         } else {
             o.image = argv[i];
