@@ -15,6 +15,7 @@ struct format_action {
     char fn[8];
     struct strvec path; /* field names; empty: the row itself ("{{.}}") */
     char *key;          /* index: the key */
+    int number;         /* index: key is an array position */
 };
 
 static void
@@ -63,11 +64,17 @@ format_action_parse(const char *text, size_t n, struct format_action *a, struct 
     }
     p = format_skip_spaces(p);
     if (!strcmp(a->fn, "index")) {
-        size_t kl = *p == '"' ? strcspn(p + 1, "\"") : 0;
-        if (*p != '"' || p[1 + kl] != '"' || *format_skip_spaces(p + kl + 2))
-            return error_input(err, "--format: {{%s}}: index needs a quoted key", s);
-        a->key = xstrndup(p + 1, kl);
-        return 0;
+        size_t kl = *p == '"' ? strcspn(p + 1, "\"") : strspn(p, "0123456789");
+        if (*p == '"' && p[1 + kl] == '"' && !*format_skip_spaces(p + kl + 2)) {
+            a->key = xstrndup(p + 1, kl);
+            return 0;
+        }
+        if (kl && kl < 10 && !*format_skip_spaces(p + kl)) { /* an array's element */
+            a->key = xstrndup(p, kl);
+            a->number = 1;
+            return 0;
+        }
+        return error_input(err, "--format: {{%s}}: index needs a quoted key or a number", s);
     }
     if (*p)
         return error_input(err, "--format: {{%s}}: unexpected \"%s\"", s, p);
@@ -229,7 +236,9 @@ format_render_fn(void *arg, const char *lit, size_t n, struct format_action *a)
                                a->path.v[i]);
         v = next; /* deeper down, maps: a missing key prints <no value> */
     }
-    if (!strcmp(a->fn, "index"))
+    if (!strcmp(a->fn, "index") && a->number)
+        v = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, atoi(a->key)) : NULL;
+    else if (!strcmp(a->fn, "index"))
         v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, a->key) : NULL;
     if (!strcmp(a->fn, "json")) {
         cleanup_free char *j = v ? cJSON_PrintUnformatted(v) : xstrdup("null");

@@ -4,13 +4,12 @@
 /*
  * --format for the listing commands (images, history, inspect, df), as
  * docker and podman users write it: "json", or a template in which
- * {{.Field}} (a path: {{.Config.Env}}), {{json .Field}} and
- * {{index .Field "key"}} are replaced by values of a row (a JSON object),
- * as Go's text/template prints them: strings as they are, arrays as
- * [a b], objects as map[k:v], a missing map key as <no value>. A leading
- * "table " adds a header line (the field names in upper case); the two
- * characters \t and \n are a tab and a newline. A field a row does not have
- * is an input error naming it, as docker's "can't evaluate field".
+ * {{.Field}} (a path: {{.Config.Env}}), {{json .Field}},
+ * {{index .Field "key"}}, {{index .List 0}} and {{index .List 0}} are replaced by values of a row
+ * (a JSON object), as Go's text/template prints them: strings as they are, arrays as [a b], objects
+ * as map[k:v], a missing map key as <no value>. A leading "table " adds a header line (the field
+ * names in upper case); the two characters \t and \n are a tab and a newline. A field a row does
+ * not have is an input error naming it, as docker's "can't evaluate field".
  */
 
 #include <cjson/cJSON.h>

@@ -51,6 +51,9 @@ TEST(format_fields_paths_json_index)
     s = render("{{json .Config.Env}} {{index .Config.Labels \"z\"}}", row, &err);
     CHECK_STR(s, "[\"A=1\",\"B=2\"] last\n");
     free(s);
+    s = render("{{index .Config.Env 1}}|{{index .Config.Env 5}}", row, &err);
+    CHECK_STR(s, "B=2|<no value>\n");
+    free(s);
     s = render("a\\tb\\nc {{.ID}}", row, &err);
     CHECK_STR(s, "a\tb\nc abc\n");
     free(s);
@@ -66,7 +69,7 @@ TEST(format_bad_templates)
     error_init(&err);
     CHECK_FAIL(format_parse("{{ID}}", &f, &err), err, "expected .Field");
     error_init(&err);
-    CHECK_FAIL(format_parse("{{index .L}}", &f, &err), err, "quoted key");
+    CHECK_FAIL(format_parse("{{index .L}}", &f, &err), err, "quoted key or a number");
     error_init(&err);
     CHECK_FAIL(format_parse("{{.A extra}}", &f, &err), err, "unexpected");
     error_init(&err);
