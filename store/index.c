@@ -219,6 +219,39 @@ index_lookup(const struct index *idx, const char *name, const struct index_entry
     return 0;
 }
 
+/*
+ * An index of one image (and its attestations: BuildKit marks them with
+ * vnd.docker.reference.type) has that image's ID; an index of several
+ * platforms' images is one image of its own, whose ID is its digest.
+ */
+static int
+index_id_of_index(const struct store *s, const char *digest, const cJSON *j,
+                  char out[DIGEST_STR_LEN + 1], struct error *err)
+{
+    const cJSON *m, *one = NULL;
+    size_t images = 0;
+
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(j, "manifests"))
+    {
+        const cJSON *ann = cJSON_GetObjectItemCaseSensitive(m, "annotations");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(ann, "vnd.docker.reference.type");
+        if (cJSON_IsString(t) && !strcmp(t->valuestring, "attestation-manifest"))
+            continue;
+        images++;
+        one = m;
+    }
+    if (images == 1) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(one, "digest");
+        struct error e;
+        error_init(&e);
+        if (cJSON_IsString(d) && digest_validate(d->valuestring, &e) == 0 &&
+            strcmp(d->valuestring, digest) && blob_exists(s, d->valuestring))
+            return index_image_id(s, d->valuestring, out, err);
+    }
+    memcpy(out, digest, DIGEST_STR_LEN + 1);
+    return 0;
+}
+
 int
 index_image_id(const struct store *s, const char *digest, char out[DIGEST_STR_LEN + 1],
                struct error *err)
@@ -233,10 +266,8 @@ index_image_id(const struct store *s, const char *digest, char out[DIGEST_STR_LE
         !(j = json_parse(buf_cstr(&b), b.len, what, err)))
         return -1;
     mt = json_string(j, "mediaType", 0, what, err);
-    if (mt && (!strcmp(mt, OCI_MEDIA_INDEX) || !strcmp(mt, DOCKER_MEDIA_LIST))) {
-        memcpy(out, digest, DIGEST_STR_LEN + 1);
-        return 0;
-    }
+    if (mt && (!strcmp(mt, OCI_MEDIA_INDEX) || !strcmp(mt, DOCKER_MEDIA_LIST)))
+        return index_id_of_index(s, digest, j, out, err);
     cfg = json_string(json_object(j, "config", 1, what, err), "digest", 1, what, err);
     if (!cfg || digest_validate(cfg, err) < 0)
         return error_wrap(err, "%s: config", what);

@@ -75,8 +75,10 @@ int index_lookup(const struct index *idx, const char *name, const struct index_e
 
 /*
  * The image ID of the manifest (or index) blob digest, as docker and podman
- * show it: an image manifest's config digest; an index's own digest (what
- * docker's containerd store shows for a multi-platform image).
+ * show it: an image manifest's config digest; for an index of one image
+ * (beside its attestations), that image's ID; for an index of several
+ * platforms' images, the index's own digest (what docker's containerd store
+ * shows).
  */
 int index_image_id(const struct store *s, const char *digest, char out[DIGEST_STR_LEN + 1],
                    struct error *err);
