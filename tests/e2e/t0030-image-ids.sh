@@ -4,9 +4,6 @@
 # images --digests, inspect); SIZE is the unpacked size; history lists the newest step first.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/helpers/podman.sh"
-# for the harness before issue 8's (which has both)
-if ! declare -F not >/dev/null; then not() { if "$@"; then return 1; fi; }; fi
-if ! declare -F skip_next_if >/dev/null; then skip_next_if() { TEST_SKIP_NEXT=$1; }; fi
 require root
 expect_success 'import the busybox base' 'import_busybox'
 mkdir -p "$T/ctx"

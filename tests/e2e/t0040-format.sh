@@ -4,9 +4,6 @@
 # oci (the default) warns about each instruction OCI consumers drop.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/helpers/podman.sh"
-# for the harness before issue 8's (which has both)
-if ! declare -F not >/dev/null; then not() { if "$@"; then return 1; fi; }; fi
-if ! declare -F skip_next_if >/dev/null; then skip_next_if() { TEST_SKIP_NEXT=$1; }; fi
 require root
 expect_success 'import the busybox base (zstd layers)' 'import_busybox'
 mkdir -p "$T/ctx"

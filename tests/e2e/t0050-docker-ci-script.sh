@@ -8,9 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/helpers/registry.sh"
 . "$TOP/tests/helpers/dockerd.sh"
-# for the harness before issue 8's (which has both)
-if ! declare -F not >/dev/null; then not() { if "$@"; then return 1; fi; }; fi
-if ! declare -F skip_next_if >/dev/null; then skip_next_if() { TEST_SKIP_NEXT=$1; }; fi
 require root
 rwhy=$(registry_why)
 # started here, not in a test body (a subshell): its pid must reach registry_stop
@@ -116,6 +113,4 @@ expect_success 'docker runs the same script: same labels, same files, its iidfil
   diff -u docker.files strata.files
   cmp build/rootfs/app/version "$T/repo/build/rootfs/app/version"'
 
-# the dockerd helper's exit trap replaced the registry helper's
-registry_stop
 e2e_done

@@ -3,8 +3,6 @@
 # --platform, --add-host, --ulimit, --shm-size, --cap-add/--cap-drop, --security-opt;
 # --rm, --force-rm, --layers, --load accepted with no effect; an unknown flag named.
 . "$(dirname "$0")/lib.sh"
-# for the harness before issue 8's (which has both)
-if ! declare -F not >/dev/null; then not() { if "$@"; then return 1; fi; }; fi
 require root
 expect_success 'import the busybox base' 'import_busybox'
 mkdir -p "$T/ctx"

@@ -3,8 +3,6 @@
 # --timestamp (buildah's: creation times and every new file's time fixed, so the same inputs
 # give the same image).
 . "$(dirname "$0")/lib.sh"
-# for the harness before issue 8's (which has both)
-if ! declare -F not >/dev/null; then not() { if "$@"; then return 1; fi; }; fi
 require root
 expect_success 'import the busybox base' 'import_busybox'
 mkdir -p "$T/ctx"

@@ -3,8 +3,6 @@
 # a tar context on standard input (build - < ctx.tar), and the image's files as output
 # (--output type=local / type=tar, -o DIR, -o -).
 . "$(dirname "$0")/lib.sh"
-# for the harness before issue 8's (which has both)
-if ! declare -F not >/dev/null; then not() { if "$@"; then return 1; fi; }; fi
 require root
 expect_success 'import the busybox base' 'import_busybox'
 mkdir -p "$T/ctx" "$T/named/sub"

@@ -4,8 +4,6 @@
 # finished steps one line each; colour only on a terminal, none with NO_COLOR; plain is one
 # line per event; rawjson one JSON object per event.
 . "$(dirname "$0")/lib.sh"
-# for the harness before issue 8's (which has both)
-if ! declare -F not >/dev/null; then not() { if "$@"; then return 1; fi; }; fi
 require root
 expect_success 'import the busybox base' 'import_busybox'
 mkdir -p "$T/ctx"

@@ -3,8 +3,6 @@
 # (--format json with RFC 3339 times and byte sizes, --format templates as docker's);
 # inspect prints a docker-like document.
 . "$(dirname "$0")/lib.sh"
-# for the harness before issue 8's (which has both)
-if ! declare -F not >/dev/null; then not() { if "$@"; then return 1; fi; }; fi
 require root
 expect_success 'import the busybox base and build an image' '
   import_busybox

@@ -4,8 +4,6 @@
 # and zsh completion in place; make demo installs only what the demo needs, and as another
 # user prints the apt-get command and stops before compiling.
 . "$(dirname "$0")/lib.sh"
-# for the harness before issue 8's (which has both)
-if ! declare -F not >/dev/null; then not() { if "$@"; then return 1; fi; }; fi
 I="$T/inst"
 require scdoc
 expect_success 'make install DESTDIR=... PREFIX=/usr' '

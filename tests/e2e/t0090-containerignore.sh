@@ -4,9 +4,6 @@
 # What buildah build copies from the same contexts is the expected answer.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/helpers/podman.sh"
-# for the harness before issue 8's (which has both)
-if ! declare -F not >/dev/null; then not() { if "$@"; then return 1; fi; }; fi
-if ! declare -F skip_next_if >/dev/null; then skip_next_if() { TEST_SKIP_NEXT=$1; }; fi
 require root
 mkdir -p "$T/ctx"
 touch "$T/ctx/a" "$T/ctx/b" "$T/ctx/c" "$T/ctx/d"
