@@ -20,7 +20,7 @@ COPY f2.txt /f2.txt
 RUN cat /f2.txt > /copy2.txt
 CMD ["cat", "/copy2.txt"]
 R
-digest_of() { strata images | awk -v n="$1" '$1 == n { print $2 }'; }
+digest_of() { strata images --digests --no-trunc | awk -v n="$1" '$1 == n { print $2 }'; }
 store_files() {
   (
     cd "$STRATA_ROOT"

@@ -18,7 +18,7 @@ RUN wc -l < /opt/artifact > /opt/lines
 COPY last.txt /last.txt
 CMD ["cat", "/opt/artifact"]
 R
-digest() { STRATA_ROOT=$1 strata images | awk -v n="$2" '$1 == n { print $2 }'; }
+digest() { STRATA_ROOT=$1 strata images --digests --no-trunc | awk -v n="$2" '$1 == n { print $2 }'; }
 fresh() {
   rm -rf "$1"
   STRATA_ROOT=$1 strata import "$(busybox_tar)" localhost/busybox:latest >/dev/null

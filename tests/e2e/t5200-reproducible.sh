@@ -24,7 +24,7 @@ CMD ["cat", "/srv/built-version"]
 R
 cp -a "$T/a/ctx" "$T/b-ctx-elsewhere"
 touch -d "2024-06-01" "$T/b-ctx-elsewhere/VERSION" "$T/b-ctx-elsewhere/app/main.py"
-digest() { STRATA_ROOT=$1 strata images | awk -v n="$2" '$1 == n { print $2 }'; }
+digest() { STRATA_ROOT=$1 strata images --digests --no-trunc | awk -v n="$2" '$1 == n { print $2 }'; }
 fresh() {
   rm -rf "$1"
   STRATA_ROOT=$1 strata import "$(busybox_tar)" localhost/busybox:latest >/dev/null

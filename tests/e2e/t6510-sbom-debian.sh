@@ -70,11 +70,11 @@ for l in open(sys.argv[1]).read().split():
   [ -n "$want" ]
   jpath "$T/sbom.json" "[p for p in d[\"predicate\"][\"packages\"] if p[\"name\"] == \"jq\"][0]" > "$T/jq"
   [ "$(jpath "$T/sbom.json" "[p[\"versionInfo\"] for p in d[\"predicate\"][\"packages\"] if p[\"name\"] == \"jq\"][0]")" = "$want" ]
-  run_layer=$(strata history --no-trunc app:1 | awk "/RUN apt-get/ {print \$3}")
+  run_layer=$(strata history --no-trunc --format "{{.Layer}} {{.CreatedBy}}" app:1 | awk "/RUN apt-get/ {print \$1}")
   [ -n "$run_layer" ]
   grep -q "layer: 3 $run_layer; step: .*Dockerfile:3: RUN apt-get update" "$T/jq"
   grep -q "pkg:deb/debian/jq@" "$T/jq"
-  base_layer=$(strata history --no-trunc app:1 | awk "NR == 2 {print \$3}")
+  base_layer=$(strata history --no-trunc --format "{{.Layer}}" app:1 | tail -n 1)
   [ "$(jpath "$T/sbom.json" "[p[\"comment\"] for p in d[\"predicate\"][\"packages\"] if p[\"name\"] == \"dpkg\"][0]")" = "architecture: $(dpkg --print-architecture); layer: 1 $base_layer" ]
 '
 
