@@ -177,8 +177,8 @@ build_security_opt(struct build_opts *o, const char *v, struct error *err)
     if (!strncmp(v, "seccomp=", 8) || !strncmp(v, "seccomp:", 8))
         return build_seccomp(o, v + 8, err);
     return error_input(err,
-                       "--security-opt %s: not supported (seccomp=unconfined|PROFILE.json, "
-                       "no-new-privileges, label=disable, apparmor=unconfined are)",
+                       "--security-opt %s: use seccomp=unconfined|PROFILE.json, "
+                       "no-new-privileges, label=disable or apparmor=unconfined",
                        v);
 }
 

@@ -84,7 +84,7 @@ expect_fail 2 'expected OS/ARCH' 'a malformed --platform is refused' '
 expect_success '--security-opt: no-new-privileges, label=disable, apparmor and seccomp=unconfined accepted' '
   strata build -q --security-opt no-new-privileges --security-opt label=disable --security-opt apparmor=unconfined --security-opt seccomp=unconfined "$T/ctx" > id.out'
 
-expect_fail 2 'security-opt mask=/x: not supported' 'an unsupported --security-opt is refused' '
+expect_fail 2 'security-opt mask=/x: use seccomp=unconfined' 'an unsupported --security-opt is refused' '
   strata build -q --security-opt mask=/x "$T/ctx"'
 
 expect_success '--rm, --force-rm, --layers and --load are accepted and change nothing' '
