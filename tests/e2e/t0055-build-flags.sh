@@ -57,6 +57,15 @@ expect_success '--cap-drop ALL leaves RUN no capabilities' '
 expect_fail 2 'unknown capability "NOT_A_CAP"' 'an unknown capability is refused by name' '
   strata build -q --cap-add NOT_A_CAP "$T/ctx"'
 
+require userns
+expect_success 'rootless (unshare -r): the run flags hold in a user namespace too' '
+  STRATA_ROOT="$T/rl" unshare -r "$STRATA_BIN" import "$(busybox_tar)" localhost/busybox:latest > /dev/null
+  STRATA_ROOT="$T/rl" unshare -r "$STRATA_BIN" build -q --network none --add-host h:10.0.0.1 --ulimit nofile=100:200 --shm-size 8MiB --cap-drop ALL -o "type=local,dest=$T/o-rl" "$T/ctx" > id.out
+  grep -q "^10.0.0.1[[:space:]]h$" "$T/o-rl/hosts.txt"
+  [ "$(cat "$T/o-rl/nofile.txt")" = "$(printf "100\n200")" ]
+  [ "$(awk "{print \$2}" "$T/o-rl/shm.txt")" = 8192 ]
+  [ "$(out rl caps.txt | awk "{print \$2}")" = 0000000000000000 ]'
+
 expect_success 'the run flags are part of the step cache key (a changed host is not a cache hit)' '
   strata build --progress plain --add-host myhost:10.9.9.9 -o "type=local,dest=$T/o-6" "$T/ctx" > b.log
   grep -q "^10.9.9.9[[:space:]]myhost$" "$T/o-6/hosts.txt"
