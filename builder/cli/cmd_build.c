@@ -622,18 +622,17 @@ static int
 build_output_platforms(const struct build_cli *c, struct error *err)
 {
     struct build_outspec os;
-    int one;
+    int rc = 0;
 
     if (!c->output || c->o.nplatforms < 2 || build_output_parse(c->output, &os, err) < 0)
         return c->output && c->o.nplatforms >= 2 ? -1 : 0;
-    one = os.kind != BUILD_OUT_ARCHIVE || os.fmt == EXPORT_DOCKER_ARCHIVE;
+    if (os.kind != BUILD_OUT_ARCHIVE || os.fmt == EXPORT_DOCKER_ARCHIVE)
+        rc = error_input(err,
+                         "--output type=%s holds one image, not the %zu platforms of --platform "
+                         "(use type=oci or oci-archive)",
+                         os.type, c->o.nplatforms);
     build_outspec_release(&os);
-    if (one)
-        return error_input(err,
-                           "--output %s holds one image, not the %zu platforms of --platform "
-                           "(use type=oci or oci-archive)",
-                           c->output, c->o.nplatforms);
-    return 0;
+    return rc;
 }
 
 static int
