@@ -48,7 +48,7 @@ skip_next_if "$skip_why"
 expect_success 'import --platform makes an arm64 base from Debian'"'"'s busybox-static:arm64' '
   import_busybox localhost/busybox:amd64
   strata import --platform linux/arm64 "$(busybox_arm64_tar)" localhost/busybox:arm64 >/dev/null
-  strata inspect localhost/busybox:arm64 > "$T/arm.json"
+  strata inspect --config localhost/busybox:arm64 > "$T/arm.json"
   grep -q "\"architecture\":[[:space:]]*\"arm64\"" "$T/arm.json"
   grep -q "\"os\":[[:space:]]*\"linux\"" "$T/arm.json"'
 
@@ -95,9 +95,9 @@ expect_success 'the platform ARGs are set per platform' '
 
 skip_next_if "$skip_why"
 expect_success 'images, inspect and history show each platform' '
-  strata inspect --platform linux/arm64 app:1 > "$T/i-arm.json"
+  strata inspect --config --platform linux/arm64 app:1 > "$T/i-arm.json"
   grep -q "\"architecture\":[[:space:]]*\"arm64\"" "$T/i-arm.json"
-  strata inspect app:1 > "$T/i-host.json"
+  strata inspect --config app:1 > "$T/i-host.json"
   grep -q "\"architecture\":[[:space:]]*\"amd64\"" "$T/i-host.json"
   strata history --platform linux/arm64 app:1 > "$T/h-arm"
   grep -q "RUN uname -m" "$T/h-arm"
@@ -115,7 +115,7 @@ expect_success 'a rebuild runs nothing; one platform alone gives that platform'"
   strata build --platform linux/amd64,linux/arm64 -t app:1 --iidfile "$T/again.iid" "$T/ctx" > "$T/again.log"
   cmp "$T/app.iid" "$T/again.iid"
   not grep -q " DONE " "$T/again.log"
-  strata build --platform linux/arm64 -t arm:1 --iidfile "$T/arm.iid" "$T/ctx" > "$T/arm.log"
+  strata build --platform linux/arm64 -t arm:1 --digestfile "$T/arm.iid" "$T/ctx" > "$T/arm.log"
   not grep -q " DONE " "$T/arm.log"
   arm=$(cat "$T/arm.iid")
   grep -q "\"digest\":\"$arm\",\"size\":[0-9]*,\"platform\":{\"architecture\":\"arm64\"" "$STRATA_ROOT/blobs/sha256/$(cut -c8- "$T/app.iid")"
@@ -136,11 +136,11 @@ mkdir -p "$T/v7"
 printf 'FROM scratch\nARG TARGETPLATFORM\nARG TARGETARCH\nARG TARGETVARIANT\nLABEL p=$TARGETPLATFORM a=$TARGETARCH v=$TARGETVARIANT\n' > "$T/v7/Containerfile"
 expect_success 'arm variants: linux/arm is linux/arm/v7 in the ARGs, the config and the index' '
   strata build -q --platform linux/arm,linux/arm64/v8 -t v7:1 --iidfile "$T/v7.iid" "$T/v7"
-  strata inspect --platform linux/arm/v7 v7:1 > "$T/v7.json"
+  strata inspect --config --platform linux/arm/v7 v7:1 > "$T/v7.json"
   grep -q "\"p\":[[:space:]]*\"linux/arm/v7\"" "$T/v7.json"
   grep -q "\"v\":[[:space:]]*\"v7\"" "$T/v7.json"
   grep -q "\"variant\":[[:space:]]*\"v7\"" "$T/v7.json"
-  strata inspect --platform linux/aarch64 v7:1 > "$T/v8.json"
+  strata inspect --config --platform linux/aarch64 v7:1 > "$T/v8.json"
   grep -q "\"p\":[[:space:]]*\"linux/arm64\"" "$T/v8.json"
   grep -q "\"v\":[[:space:]]*\"\"" "$T/v8.json"
   grep -q "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}" "$STRATA_ROOT/blobs/sha256/$(cut -c8- "$T/v7.iid")"
@@ -232,7 +232,7 @@ expect_success 'FROM picks each platform'"'"'s image from a base index (strata m
   [ "$(cat "$T/farm/arch")" = aarch64 ]
   file -L "$T/farm/bin/busybox" > "$T/pipe.out"
   grep -q "ARM aarch64" "$T/pipe.out"
-  d=$(strata manifest remove localhost/busybox:multi "$(strata images | awk "\$1 == \"localhost/busybox:arm64\" { print \$2 }")")
+  d=$(strata manifest remove localhost/busybox:multi "$(strata images --digests --no-trunc | awk "\$1 == \"localhost/busybox:arm64\" { print \$2 }")")
   strata manifest inspect localhost/busybox:multi > "$T/ml2.json"
   [ "$(grep -c "\"architecture\":" "$T/ml2.json")" = 1 ]
   [ -n "$d" ]'
