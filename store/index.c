@@ -275,9 +275,13 @@ index_image_id(const struct store *s, const char *digest, char out[DIGEST_STR_LE
     return 0;
 }
 
-/* name (hex, or "sha256:" hex, at least 4 digits) as a prefix of the image ID of an entry */
+/*
+ * name (hex, or "sha256:" hex, at least 4 digits) as a prefix of the image
+ * ID of an entry (the ID of what its name points at); out gets the entry's
+ * image manifest, or with top what the name points at.
+ */
 static int
-index_by_id(const struct store *s, const struct index *idx, const char *name,
+index_by_id(const struct store *s, const struct index *idx, const char *name, int top,
             char out[DIGEST_STR_LEN + 1])
 {
     const char *hex = digest_hex(name);
@@ -286,15 +290,17 @@ index_by_id(const struct store *s, const struct index *idx, const char *name,
     if (len < 4 || strspn(hex, "0123456789abcdef") != len)
         return 1;
     for (i = 0; i < idx->n; i++) {
+        const struct index_entry *e = &idx->entries[i];
+        const char *t = e->index_digest[0] ? e->index_digest : e->digest;
+        const char *want = top ? t : e->digest;
         char id[DIGEST_STR_LEN + 1];
-        struct error e;
-        error_init(&e);
-        if (index_image_id(s, idx->entries[i].digest, id, &e) < 0 ||
-            strncmp(digest_hex(id), hex, len))
+        struct error ie;
+        error_init(&ie);
+        if (index_image_id(s, t, id, &ie) < 0 || strncmp(digest_hex(id), hex, len))
             continue;
-        if (hits && strcmp(out, idx->entries[i].digest))
+        if (hits && strcmp(out, want))
             return 1; /* ambiguous prefix */
-        memcpy(out, idx->entries[i].digest, DIGEST_STR_LEN + 1);
+        memcpy(out, want, DIGEST_STR_LEN + 1);
         hits++;
     }
     return hits ? 0 : 1;
@@ -369,6 +375,8 @@ index_resolve_top(const struct store *s, const char *name, char out[DIGEST_STR_L
         memcpy(out, e->index_digest[0] ? e->index_digest : e->digest, DIGEST_STR_LEN + 1);
     else if (rc == 1 || perr.exit_code == 2)
         rc = index_top_by_digest(&idx, name, out);
+    if (rc == 1 && (perr.exit_code == 2 || !strncmp(name, "sha256:", 7) || !perr.msg[0]))
+        rc = index_by_id(s, &idx, name, 1, out); /* docker's and podman's image ID */
     index_release(&idx);
     if (rc == 1 && perr.msg[0]) {
         *err = perr;
@@ -397,7 +405,7 @@ index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_LEN +
     else if (rc == 1 || perr.exit_code == 2)
         rc = index_by_digest(&idx, name, out);
     if (rc == 1 && (perr.exit_code == 2 || !strncmp(name, "sha256:", 7) || !perr.msg[0]))
-        rc = index_by_id(s, &idx, name, out); /* docker's and podman's image ID */
+        rc = index_by_id(s, &idx, name, 0, out); /* docker's and podman's image ID */
     index_release(&idx);
     if (rc == 1 && perr.msg[0]) {
         /* neither a name nor a digest: say why the name is not one */

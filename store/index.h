@@ -96,7 +96,8 @@ int index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_L
  * index_resolve, but to what the name itself points at: the image index
  * when it points at one (a multi-platform image, an image with
  * attestations), where index_resolve gives the index's image for this
- * machine. A digest or prefix of either resolves to itself.
+ * machine. A digest or prefix of either resolves to itself, an image ID (or
+ * a prefix of one) to what its name points at.
  */
 int index_resolve_top(const struct store *s, const char *name, char out[DIGEST_STR_LEN + 1],
                       struct error *err);
