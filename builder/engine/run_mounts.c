@@ -775,6 +775,66 @@ run_mounts_cache_open(int dirfd, const char *name, const char *what, struct erro
     return fd < 0 ? error_set(err, errno, "cache mount %s", what) : fd;
 }
 
+/*
+ * A mount whose target lies below cache mount i (--mount=type=cache,
+ * target=/foo/bar and target=/foo/bar/baz) needs its mount point inside the
+ * cache directory. Stages running in parallel share that directory (same
+ * id), and two sandboxes creating the same mount point at once would see each
+ * other's mkdir as EEXIST, which the sandbox takes for a dangling symlink.
+ * Made here first, under the build's own process, where EEXIST is harmless.
+ * Each component is opened with O_NOFOLLOW: the cache's content comes from
+ * earlier RUNs, and a symlink in it is left for the sandbox to resolve
+ * inside the rootfs. root is the directory mounted at the target (the cache,
+ * or its source= subdirectory).
+ */
+static void
+run_mounts_cache_stubs(const struct run_mounts *set, size_t i, int root)
+{
+    const char *top = set->m[i].target;
+    size_t tl = strlen(top), j;
+
+    for (j = 0; j < set->n; j++) {
+        const char *t = set->m[j].target;
+        cleanup_free char *rel = NULL;
+        char *comp, *save = NULL;
+        int fd;
+        if (j == i || strncmp(t, top, tl) || t[tl] != '/' || set->m[j].type == RUNMOUNT_SECRET)
+            continue;
+        rel = xstrdup(t + tl + 1);
+        fd = fcntl(root, F_DUPFD_CLOEXEC, 0);
+        for (comp = strtok_r(rel, "/", &save); fd >= 0 && comp; comp = strtok_r(NULL, "/", &save)) {
+            int next;
+            if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+                break;
+            next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            close(fd);
+            fd = next;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+}
+
+/* The directory cache mount i shows: its cache, or the source= subdirectory (made when missing). */
+static int
+run_mounts_cache_root(struct run_mounts *set, size_t i, int fd, struct error *err)
+{
+    const struct run_mount *m = &set->m[i];
+    cleanup_close int sub = -1;
+
+    if (!m->source) {
+        run_mounts_cache_stubs(set, i, fd);
+        return 0;
+    }
+    if (run_mounts_subdir(fd, m->source, m->target, err) < 0)
+        return -1;
+    sub = fs_open_in_root(fd, m->source, O_RDONLY | O_DIRECTORY, err);
+    if (sub < 0)
+        return error_wrap(err, "cache mount %s", m->target);
+    run_mounts_cache_stubs(set, i, sub);
+    return 0;
+}
+
 static int
 run_mounts_cache_dir(struct build *b, struct run_mounts *set, size_t i, struct sandbox_mount *sm,
                      const char *scratch, struct error *err)
@@ -791,7 +851,7 @@ run_mounts_cache_dir(struct build *b, struct run_mounts *set, size_t i, struct s
     for (j = (int)i - 1; j >= 0; j--) { /* the same cache twice in one RUN: one directory */
         if (set->cache_names[j] && !strcmp(set->cache_names[j], name) && set->fds[2 * j] >= 0) {
             sm->root_fd = set->fds[2 * j];
-            return m->source ? run_mounts_subdir(sm->root_fd, m->source, m->target, err) : 0;
+            return run_mounts_cache_root(set, i, sm->root_fd, err);
         }
     }
     lock = xasprintf("%s.lock", name);
@@ -833,7 +893,7 @@ run_mounts_cache_dir(struct build *b, struct run_mounts *set, size_t i, struct s
         return -1;
     set->fds[2 * i] = fd;
     sm->root_fd = fd;
-    return m->source ? run_mounts_subdir(fd, m->source, m->target, err) : 0;
+    return run_mounts_cache_root(set, i, fd, err);
 }
 
 /* ---- secrets ----------------------------------------------------------- */
