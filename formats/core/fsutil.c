@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats/core/buf.h"
 #include "formats/core/mem.h"
 
 int
@@ -257,6 +259,87 @@ fs_open_in_root(int root, const char *rel, int flags, struct error *err)
     if (fd < 0)
         return error_set(err, errno, "open %s", rel);
     return (int)fd;
+}
+
+/*
+ * fs_mkdir_in_root after links symlinks were followed: path is resolved one
+ * component at a time; a component that does not resolve is either missing
+ * (made) or a symlink to something missing, whose target then replaces it.
+ */
+static int
+fs_mkdir_in_root_at(int root, const char *path, mode_t mode, int flags, fs_made_fn *made, void *arg,
+                    int links, struct error *err)
+{
+    cleanup_buf struct buf sofar = BUF_INIT;
+    const char *p = path;
+
+    buf_adds(&sofar, "/");
+    while (*p) {
+        size_t n = strcspn(p, "/"), base = sofar.len;
+        cleanup_free char *comp = xstrndup(p, n);
+        cleanup_close int pfd = -1;
+        struct error probe;
+        int fd, made_it;
+        struct stat st;
+
+        p += n;
+        p += strspn(p, "/");
+        if (!n || !strcmp(comp, "."))
+            continue;
+        if (base > 1)
+            buf_addch(&sofar, '/');
+        buf_adds(&sofar, comp);
+        error_init(&probe);
+        fd = fs_open_in_root(root, buf_cstr(&sofar), O_PATH | O_DIRECTORY, &probe);
+        if (fd >= 0) {
+            close(fd);
+            continue;
+        }
+        if (probe.sys_errno != ENOENT) {
+            *err = probe;
+            return -1;
+        }
+        /* the parent resolved a moment ago: is the component missing, or a link? */
+        sofar.len = base;
+        sofar.data[base] = '\0';
+        pfd = fs_open_in_root(root, buf_cstr(&sofar), O_PATH | O_DIRECTORY, err);
+        if (pfd < 0)
+            return -1;
+        if (fstatat(pfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+            cleanup_buf struct buf next = BUF_INIT;
+            char target[PATH_MAX];
+            ssize_t tl = readlinkat(pfd, comp, target, sizeof(target) - 1);
+            if (tl < 0 || links >= 40)
+                return error_set(err, tl < 0 ? errno : ELOOP, "resolve %s/%s", buf_cstr(&sofar),
+                                 comp);
+            target[tl] = '\0';
+            /* the link's target, relative to the link's own directory, then the rest */
+            if (target[0] != '/')
+                buf_adds(&next, buf_cstr(&sofar));
+            buf_addch(&next, '/');
+            buf_adds(&next, target);
+            buf_addch(&next, '/');
+            buf_adds(&next, p);
+            return fs_mkdir_in_root_at(root, buf_cstr(&next), mode, flags, made, arg, links + 1,
+                                       err);
+        }
+        made_it = mkdirat(pfd, comp, mode) == 0;
+        if (!made_it && errno != EEXIST)
+            return error_set(err, errno, "mkdir %s/%s", buf_cstr(&sofar), comp);
+        if (made_it && made && made(pfd, comp, arg, err) < 0)
+            return -1;
+        if (base > 1)
+            buf_addch(&sofar, '/');
+        buf_adds(&sofar, comp);
+    }
+    return fs_open_in_root(root, buf_cstr(&sofar), flags | O_DIRECTORY, err);
+}
+
+int
+fs_mkdir_in_root(int root, const char *path, mode_t mode, int flags, fs_made_fn *made, void *arg,
+                 struct error *err)
+{
+    return fs_mkdir_in_root_at(root, path, mode, flags, made, arg, 0, err);
 }
 
 int

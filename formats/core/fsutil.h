@@ -67,6 +67,21 @@ int fs_write_atomic(int dirfd, const char *path, const void *data, size_t n, mod
  */
 int fs_open_in_root(int root, const char *rel, int flags, struct error *err);
 
+/* Called for each directory fs_mkdir_in_root() creates: name in dirfd. */
+typedef int fs_made_fn(int dirfd, const char *name, void *arg, struct error *err);
+
+/*
+ * Opens directory path below root as fs_open_in_root() would, first
+ * creating what is missing: each missing directory is made with mode (and
+ * reported to made, when given), and a symlink whose target does not exist
+ * yet is followed by making that target, resolved inside root as the link
+ * would be (`COPY x /link/` with link -> ../tmp/dir makes root/tmp/dir).
+ * Symlinks are followed at most 40 times (ELOOP). flags are open(2) flags
+ * for the returned fd (O_DIRECTORY is added). Returns the fd or -1.
+ */
+int fs_mkdir_in_root(int root, const char *path, mode_t mode, int flags, fs_made_fn *made,
+                     void *arg, struct error *err);
+
 /* Returns the total apparent size in bytes of regular files below path. */
 unsigned long long fs_du(int dirfd, const char *path);
 
