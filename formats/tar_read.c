@@ -69,7 +69,8 @@ struct tr {
     size_t ndirs, adirs;
     const char *name; /* current entry's name as in the archive */
 
-    uint64_t unpack_max, unpacked; /* formats/limits.h */
+    uint64_t unpack_max, unpacked;       /* formats/limits.h */
+    const struct tar_read_opts *in_root; /* ADD into an image, or NULL */
 };
 
 static void
@@ -207,6 +208,40 @@ tar_read_clean_path(const char *raw, struct buf *out, const char **why)
 
 /* ---- reaching directories safely ---- */
 
+/* ADD: implied parents get --chown's owner too */
+static int
+made_parent(int dirfd, const char *name, void *arg, struct error *err)
+{
+    struct tr *t = arg;
+
+    if (t->in_root->set_owner &&
+        fchownat(dirfd, name, t->in_root->uid, t->in_root->gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return sys_entry(t, err, "chown parent directory");
+    return 0;
+}
+
+/*
+ * ADD: parent directory sofar (below the destination) goes through a
+ * symlink of the image; it is resolved inside the image root, as BuildKit's
+ * Untar resolves it (an absolute link such as var/run -> /run names root/run),
+ * and made when missing.
+ */
+static int
+step_in_root(struct tr *t, const char *sofar, bool create, struct error *err)
+{
+    cleanup_free char *path = xasprintf("%s/%s", t->in_root->dest_in_root, sofar);
+    int fd;
+
+    if (create)
+        fd = fs_mkdir_in_root(t->in_root->root_fd, path, 0755, O_PATH, made_parent, t, err);
+    else
+        fd = fs_open_in_root(t->in_root->root_fd, path, O_PATH | O_DIRECTORY, err);
+    if (fd < 0)
+        return bad_entry(t, err, "parent directory \"%s\" cannot be resolved in the image: %s",
+                         sofar, strerror(err->sys_errno ? err->sys_errno : ENOENT));
+    return fd;
+}
+
 /*
  * Opens component c below dirfd as an O_PATH directory, never following a
  * symlink. With create, a missing directory is made (0755, like tar's
@@ -224,6 +259,8 @@ step(struct tr *t, int dirfd, const char *c, const char *sofar, bool create, str
         if (errno == ENOENT && create) {
             if (mkdirat(dirfd, c, 0755) < 0 && errno != EEXIST)
                 return sys_entry(t, err, "create parent directory");
+            if (t->in_root && made_parent(dirfd, c, t, err) < 0)
+                return -1;
             if (t->mode == TAR_READ_APPLY)
                 hashmap_put(&t->created, sofar, strlen(sofar), NULL);
             continue;
@@ -234,6 +271,8 @@ step(struct tr *t, int dirfd, const char *c, const char *sofar, bool create, str
         }
         if (errno != ENOTDIR && errno != ELOOP)
             return sys_entry(t, err, "open parent directory");
+        if (fstatat(dirfd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) && t->in_root)
+            return step_in_root(t, sofar, create, err);
         if (fstatat(dirfd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
             return bad_entry(t, err, "path goes through a symlink (\"%s\")", sofar);
         return bad_entry(t, err, "\"%s\" is not a directory", sofar);
@@ -354,6 +393,10 @@ set_owner(struct tr *t, struct archive_entry *e, int fd, int dirfd, const char *
 
     if (t->flags & TAR_READ_NO_OWNER)
         return 0;
+    if (t->in_root && t->in_root->set_owner) { /* ADD --chown */
+        uid = (uid_t)t->in_root->uid;
+        gid = (gid_t)t->in_root->gid;
+    }
     rc = fd >= 0 ? fchown(fd, uid, gid) : fchownat(dirfd, base, uid, gid, AT_SYMLINK_NOFOLLOW);
     return rc < 0 ? sys_entry(t, err, "chown") : 0;
 }
@@ -877,9 +920,10 @@ tr_run(struct tr *t, struct error *err)
     return 0;
 }
 
-int
-tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags, const char *what,
-                 struct tar_read_result *res, struct error *err)
+static int
+tar_read_run(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags,
+             const struct tar_read_opts *in_root, const char *what, struct tar_read_result *res,
+             struct error *err)
 {
     struct tr t;
     size_t i;
@@ -890,6 +934,7 @@ tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags, 
     t.dest = dest_dirfd;
     t.mode = mode;
     t.flags = flags;
+    t.in_root = in_root;
     t.what = what;
     t.cache[0].fd = t.cache[1].fd = -1;
     if (limits_unpack_max(limits_input_size(in_fd), &t.unpack_max, err) < 0)
@@ -928,4 +973,19 @@ tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags, 
         free(t.dirs[i].path);
     free(t.dirs);
     return rc;
+}
+
+int
+tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags, const char *what,
+                 struct tar_read_result *res, struct error *err)
+{
+    return tar_read_run(in_fd, dest_dirfd, mode, flags, NULL, what, res, err);
+}
+
+int
+tar_read_extract_in(int in_fd, int dest_dirfd, enum tar_read_mode mode,
+                    const struct tar_read_opts *o, const char *what, struct tar_read_result *res,
+                    struct error *err)
+{
+    return tar_read_run(in_fd, dest_dirfd, mode, o->flags, o, what, res, err);
 }

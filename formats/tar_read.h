@@ -84,6 +84,27 @@ struct tar_read_result {
 int tar_read_extract(int in_fd, int dest_dirfd, enum tar_read_mode mode, int flags,
                      const char *what, struct tar_read_result *res, struct error *err);
 
+/* What tar_read_extract_in() adds for ADD of a local archive into an image. */
+struct tar_read_opts {
+    int flags;                /* TAR_READ_* */
+    int root_fd;              /* the image root dest_dirfd lies in */
+    const char *dest_in_root; /* dest_dirfd's path below root_fd ("/opt/app") */
+    int set_owner;            /* every entry (and implied parent) gets uid:gid */
+    unsigned uid, gid;
+};
+
+/*
+ * tar_read_extract() for ADD (Dockerfile reference, "ADD"; BuildKit's
+ * Untar): an entry's parent path may go through a symlink already in the
+ * image (var/run -> /run), which is then resolved inside o->root_fd as if it
+ * were "/" (openat2 RESOLVE_IN_ROOT), its target made when missing; the entry
+ * itself is still never followed. With o->set_owner every entry (ADD
+ * --chown) is owned by o->uid:o->gid instead of the archive's owners.
+ */
+int tar_read_extract_in(int in_fd, int dest_dirfd, enum tar_read_mode mode,
+                        const struct tar_read_opts *o, const char *what,
+                        struct tar_read_result *res, struct error *err);
+
 /*
  * Normalizes an archive entry name: drops "." and empty components (so
  * "./a//b/" is "a/b"); absolute names and ".." components are refused
