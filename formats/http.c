@@ -1,7 +1,9 @@
 #include "formats/http.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <string.h>
+#include <strings.h>
 
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
@@ -32,6 +34,31 @@ http_write(char *data, size_t size, size_t n, void *opaque)
     digest_update(&s->d, data, len);
     s->size += len;
     return len;
+}
+
+/*
+ * CURLOPT_HEADERFUNCTION: keeps the ETag of the last response (a redirect's
+ * own headers come first and are forgotten at the next status line).
+ */
+static size_t
+http_header(char *data, size_t size, size_t n, void *opaque)
+{
+    char *etag = opaque;
+    size_t len = size * n, v;
+
+    if (len >= 5 && !strncmp(data, "HTTP/", 5))
+        etag[0] = '\0';
+    if (len > 5 && !strncasecmp(data, "etag:", 5)) {
+        for (v = 5; v < len && (data[v] == ' ' || data[v] == '\t'); v++)
+            ;
+        while (len > v && isspace((unsigned char)data[len - 1]))
+            len--;
+        if (len - v < 256) {
+            memcpy(etag, data + v, len - v);
+            etag[len - v] = '\0';
+        }
+    }
+    return size * n;
 }
 
 /* The last path component of the effective URL, without query or fragment. */
@@ -71,25 +98,19 @@ http_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr
     return fd < 0 ? CURL_SOCKET_BAD : (curl_socket_t)fd;
 }
 
-int
-http_download(const char *url, int out_fd, struct http_result *res, struct error *err)
+/* One request: GET into s (s->fd) or HEAD (s NULL); sockets from via unless NULL. */
+static int
+http_request(const char *url, struct http_sink *s, const struct http_sockets *via,
+             struct http_result *res, struct error *err)
 {
-    return http_download_via(url, out_fd, NULL, res, err);
-}
-
-int
-http_download_via(const char *url, int out_fd, const struct http_sockets *via,
-                  struct http_result *res, struct error *err)
-{
-    struct http_sink s = {out_fd, {NULL}, 0, err, 0};
     char curl_err[CURL_ERROR_SIZE] = "";
+    char etag[256] = "";
     CURL *c = curl_easy_init();
     CURLcode rc;
     long status = 0, filetime = -1;
 
     if (!c)
         return error_set(err, 0, "%s: cannot start a download", url);
-    digest_init(&s.d);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
@@ -102,8 +123,14 @@ http_download_via(const char *url, int out_fd, const struct http_sockets *via,
     curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "strata");
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, etag);
+    if (s) {
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+    } else {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    }
     if (via) {
         curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
         curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, (void *)via);
@@ -114,21 +141,49 @@ http_download_via(const char *url, int out_fd, const struct http_sockets *via,
     memset(res, 0, sizeof(*res));
     http_name(c, res->name, sizeof(res->name));
     curl_easy_cleanup(c);
-    if (s.failed) {
-        digest_release(&s.d);
+    if (s && s->failed)
         return error_wrap(err, "download %s", url);
-    }
-    if (rc != CURLE_OK) {
-        digest_release(&s.d);
+    if (rc != CURLE_OK)
         return error_set(err, 0, "download %s: %s", url,
                          curl_err[0] ? curl_err : curl_easy_strerror(rc));
-    }
-    if (status >= 400) {
-        digest_release(&s.d);
+    if (status >= 400)
         return error_set(err, 0, "download %s: HTTP status %ld", url, status);
+    res->last_modified = filetime;
+    memcpy(res->etag, etag, sizeof(res->etag));
+    return 0;
+}
+
+int
+http_download(const char *url, int out_fd, struct http_result *res, struct error *err)
+{
+    return http_download_via(url, out_fd, NULL, res, err);
+}
+
+int
+http_download_via(const char *url, int out_fd, const struct http_sockets *via,
+                  struct http_result *res, struct error *err)
+{
+    struct http_sink s = {out_fd, {NULL}, 0, err, 0};
+
+    digest_init(&s.d);
+    if (http_request(url, &s, via, res, err) < 0) {
+        digest_release(&s.d);
+        return -1;
     }
     digest_final(&s.d, res->digest);
     res->size = s.size;
-    res->last_modified = filetime;
     return 0;
+}
+
+int
+http_head(const char *url, struct http_result *res, struct error *err)
+{
+    return http_head_via(url, NULL, res, err);
+}
+
+int
+http_head_via(const char *url, const struct http_sockets *via, struct http_result *res,
+              struct error *err)
+{
+    return http_request(url, NULL, via, res, err);
 }

@@ -18,6 +18,7 @@ struct http_result {
     uint64_t size;
     long long last_modified; /* Last-Modified as Unix time, or -1 */
     char name[256];          /* file name from the final URL's path, or "" */
+    char etag[256];          /* the final response's ETag header (quotes kept), or "" */
 };
 
 /*
@@ -38,5 +39,15 @@ struct http_sockets {
 /* http_download() with every socket from via (NULL: socket(2) as usual). */
 int http_download_via(const char *url, int out_fd, const struct http_sockets *via,
                       struct http_result *res, struct error *err);
+
+/*
+ * HEADs url (RFC 9110 9.3.2): fills res's last_modified, etag and name, but
+ * no digest or size. Fails like http_download.
+ */
+int http_head(const char *url, struct http_result *res, struct error *err);
+
+/* http_head() with every socket from via (NULL: socket(2) as usual). */
+int http_head_via(const char *url, const struct http_sockets *via, struct http_result *res,
+                  struct error *err);
 
 #endif
