@@ -1,6 +1,7 @@
 #include "builder/engine/copy.h"
 
 #include <dirent.h>
+#include <fnmatch.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ struct copy_state {
     const struct copy_job *job;
     uid_t uid;
     gid_t gid;
+    int dest_is_dir;         /* job->dest_is_dir, or several sources matched */
     struct buf rel;          /* source path relative to the context (ignore rules) */
     size_t src_len;          /* bytes of rel naming the source itself ("dir/"), for --exclude */
     struct copy_link *links; /* source files with several names, and where the first went */
@@ -37,43 +39,149 @@ copy_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The class bits of who ('u', 'g', 'o'; anything else is all three), special bits included. */
+static mode_t
+copy_chmod_who(char c)
+{
+    return c == 'u' ? 04700 : c == 'g' ? 02070 : c == 'o' ? 01007 : 07777;
+}
+
+/* The permission letters of one symbolic operation, as bits for every class. */
+static mode_t
+copy_chmod_perms(const char **pp, mode_t cur, mode_t src)
+{
+    const char *p = *pp;
+    mode_t bits = 0;
+
+    if (*p && strchr("ugo", *p)) { /* "g=u": copy another class's bits */
+        unsigned shift = *p == 'u' ? 6 : *p == 'g' ? 3 : 0;
+        mode_t three = (cur >> shift) & 7;
+        *pp = p + 1;
+        return (three << 6) | (three << 3) | three;
+    }
+    for (; *p && strchr("rwxXst", *p); p++) {
+        if (*p == 'r')
+            bits |= 0444;
+        else if (*p == 'w')
+            bits |= 0222;
+        else if (*p == 'x' || (*p == 'X' && (S_ISDIR(src) || (src & 0111))))
+            bits |= 0111; /* X: only for directories and already executable files */
+        else if (*p == 's')
+            bits |= 06000;
+        else if (*p == 't')
+            bits |= 01000;
+    }
+    *pp = p;
+    return bits;
+}
+
+/*
+ * chmod(1)'s symbolic modes: clauses [ugoa]*([-+=]([rwxXst]*|[ugo]))+ joined
+ * by commas, applied in order to src. Returns -1 on a syntax error.
+ */
+static int
+copy_chmod_symbolic(const char *s, mode_t src, mode_t *out)
+{
+    mode_t cur = src & 07777;
+    const char *p = s;
+
+    for (;;) {
+        mode_t who = 0;
+        for (; *p && strchr("ugoa", *p); p++)
+            who |= copy_chmod_who(*p);
+        if (!who)
+            who = 07777;
+        if (!*p || !strchr("+-=", *p))
+            return -1;
+        while (*p && strchr("+-=", *p)) {
+            char op = *p++;
+            mode_t bits = copy_chmod_perms(&p, cur, src) & who;
+            if (op == '+')
+                cur |= bits;
+            else if (op == '-')
+                cur &= ~bits;
+            else
+                cur = (cur & ~who) | bits;
+        }
+        if (!*p)
+            break;
+        if (*p++ != ',')
+            return -1;
+    }
+    *out = cur;
+    return 0;
+}
+
+int
+copy_chmod_parse(const char *s, struct copy_chmod *out, struct error *err)
+{
+    mode_t probe;
+    char *end;
+    unsigned long v;
+
+    memset(out, 0, sizeof(*out));
+    if (!s)
+        return 0;
+    v = strtoul(s, &end, 8);
+    if (*s >= '0' && *s <= '7' && !*end) {
+        if (v > 07777)
+            goto bad;
+        out->kind = 1;
+        out->octal = (mode_t)v;
+        return 0;
+    }
+    if (strlen(s) >= sizeof(out->sym) || copy_chmod_symbolic(s, S_IFREG | 0644, &probe) < 0)
+        goto bad;
+    out->kind = 2;
+    memcpy(out->sym, s, strlen(s) + 1);
+    return 0;
+bad:
+    /* BuildKit's own message (dockerfile2llb dispatchCopy) */
+    return error_input(err,
+                       "invalid chmod parameter: '%s'. it should be octal string and between 0 "
+                       "and 07777",
+                       s);
+}
+
+mode_t
+copy_chmod_apply(const struct copy_chmod *c, mode_t src)
+{
+    mode_t m;
+
+    if (c->kind == 1)
+        return c->octal;
+    if (c->kind == 2 && copy_chmod_symbolic(c->sym, src, &m) == 0)
+        return m;
+    return src & 07777;
+}
+
+/* A directory copy_mkdirs made: --chown's owner (or 0:0), and --chmod applied to 0755. */
+static int
+copy_made_dir(int dirfd, const char *name, void *arg, struct error *err)
+{
+    const struct copy_state *cs = arg;
+    mode_t mode = cs->job->chmod.kind ? copy_chmod_apply(&cs->job->chmod, S_IFDIR | 0755) : 0755;
+
+    if (fchownat(dirfd, name, cs->uid, cs->gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return error_set(err, errno, "chown %s", name);
+    if (fchmodat(dirfd, name, mode, 0) < 0)
+        return error_set(err, errno, "chmod %s", name);
+    return 0;
+}
+
 /*
  * Opens (creating as needed) directory path inside the rootfs. Directories
- * created here get mode 0755 and the job's owner.
+ * created here get the job's owner and mode 0755 (or --chmod's, which
+ * BuildKit also gives the parents it makes); a symlink on the way to a
+ * directory that does not exist yet is followed by making its target, in
+ * the rootfs.
  */
 static int
 copy_mkdirs(int rootfd, const char *path, struct copy_state *cs, struct error *err)
 {
-    cleanup_free char *p = xstrdup(path);
-    int fd = fs_open_in_root(rootfd, "/", O_RDONLY | O_DIRECTORY, err);
-    char *comp, *save = NULL;
+    int fd = fs_mkdir_in_root(rootfd, path, 0700, O_RDONLY, copy_made_dir, cs, err);
 
-    if (fd < 0)
-        return -1;
-    for (comp = strtok_r(p, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-        cleanup_free char *sofar = NULL;
-        int next;
-        if (!strcmp(comp, ".") || !strcmp(comp, ".."))
-            continue;
-        sofar = xstrndup(path, (size_t)(comp - p) + strlen(comp));
-        next = fs_open_in_root(rootfd, sofar, O_RDONLY | O_DIRECTORY, err);
-        if (next < 0 && err->sys_errno == ENOENT) {
-            if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
-                close(fd);
-                return error_set(err, errno, "mkdir %s", sofar);
-            }
-            if (fchownat(fd, comp, cs->uid, cs->gid, AT_SYMLINK_NOFOLLOW) < 0) {
-                close(fd);
-                return error_set(err, errno, "chown %s", sofar);
-            }
-            next = fs_open_in_root(rootfd, sofar, O_RDONLY | O_DIRECTORY, err);
-        }
-        close(fd);
-        if (next < 0)
-            return error_wrap(err, "destination %s", path);
-        fd = next;
-    }
-    return fd;
+    return fd < 0 ? error_wrap(err, "destination %s", path) : fd;
 }
 
 /*
@@ -95,9 +203,7 @@ copy_gid(const struct copy_state *cs, const struct stat *st)
 static mode_t
 copy_mode(const struct copy_state *cs, mode_t src)
 {
-    if (cs->job->chmod >= 0)
-        return (mode_t)cs->job->chmod;
-    return src & 07777;
+    return copy_chmod_apply(&cs->job->chmod, src);
 }
 
 /* Removes whatever is at name in dirfd unless it is a directory and keep_dir. */
@@ -271,8 +377,18 @@ copy_special(int sdir, const char *sname, const struct stat *st, int ddir, const
             return error_set(err, errno, "mknod %s", dname);
         if (fchmodat(ddir, dname, copy_mode(cs, st->st_mode), 0) < 0)
             return error_set(err, errno, "chmod %s", dname);
+    } else if (S_ISSOCK(st->st_mode)) {
+        /* BuildKit's context transfer (fsutil) turns a socket into an empty regular file */
+        int fd = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return error_set(err, errno, "create %s", dname);
+        if (fchmod(fd, copy_mode(cs, S_IFREG | (st->st_mode & 07777))) < 0) {
+            close(fd);
+            return error_set(err, errno, "chmod %s", dname);
+        }
+        close(fd);
     } else {
-        return 0; /* sockets are not copied */
+        return 0;
     }
     if (fchownat(ddir, dname, copy_uid(cs, st), copy_gid(cs, st), AT_SYMLINK_NOFOLLOW) < 0)
         return error_set(err, errno, "chown %s", dname);
@@ -349,7 +465,7 @@ copy_source(int rootfd, const char *rel, struct copy_state *cs, struct error *er
         return copy_file(sfd, &st, dfd, base, cs, err);
     }
     /* ADD unpacks an archive into dest, a directory even without a trailing slash */
-    into = job->dest_is_dir || S_ISDIR(st.st_mode) ||
+    into = cs->dest_is_dir || S_ISDIR(st.st_mode) ||
            (job->extract && S_ISREG(st.st_mode) && copy_is_archive(sfd));
     if (!into) { /* an existing directory at dest takes the file inside it */
         int probe = fs_open_in_root(rootfd, job->dest, O_RDONLY | O_DIRECTORY, err);
@@ -371,16 +487,103 @@ copy_source(int rootfd, const char *rel, struct copy_state *cs, struct error *er
     if (S_ISDIR(st.st_mode))
         return copy_dir_contents(sfd, dfd, cs, err);
     if (job->extract && S_ISREG(st.st_mode) && copy_is_archive(sfd)) {
+        /* entries may go through the image's symlinks; --chown owns them all */
+        struct tar_read_opts o = {0,       rootfd, *ddir ? ddir : "/", job->chown != NULL,
+                                  cs->uid, cs->gid};
         struct tar_read_result res;
-        return tar_read_extract(sfd, dfd, TAR_READ_APPLY, 0, rel, &res, err);
+        return tar_read_extract_in(sfd, dfd, TAR_READ_APPLY, &o, rel, &res, err);
     }
     return copy_file(sfd, &st, dfd, base, cs, err);
+}
+
+static int
+copy_glob_has(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+static int
+copy_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds to out every path below root matching comps[i..] under prefix ("." is the root). */
+static void
+copy_glob(int root, const char *prefix, char **comps, size_t i, size_t n, struct strvec *out)
+{
+    cleanup_free char *joined = NULL;
+    struct error ignored;
+    struct dirent *de;
+    DIR *d;
+    int fd;
+
+    if (i == n) {
+        strvec_push(out, prefix);
+        return;
+    }
+    if (!copy_glob_has(comps[i])) {
+        joined = strcmp(prefix, ".") ? xasprintf("%s/%s", prefix, comps[i]) : xstrdup(comps[i]);
+        fd = fs_open_in_root(root, joined, O_PATH, &ignored);
+        if (fd >= 0) {
+            close(fd);
+            copy_glob(root, joined, comps, i + 1, n, out);
+        }
+        return;
+    }
+    fd = fs_open_in_root(root, prefix, O_RDONLY | O_DIRECTORY, &ignored);
+    if (fd < 0)
+        return;
+    if (!(d = fdopendir(fd))) {
+        close(fd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        cleanup_free char *sub = NULL;
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (fnmatch(comps[i], de->d_name, 0) != 0)
+            continue;
+        sub = strcmp(prefix, ".") ? xasprintf("%s/%s", prefix, de->d_name) : xstrdup(de->d_name);
+        copy_glob(root, sub, comps, i + 1, n, out);
+    }
+    closedir(d);
+}
+
+/*
+ * The sources to copy: job->sources, with wildcards expanded against the
+ * source root when job->glob (COPY --from=STAGE /app/x?.jar). A wildcard
+ * that matches nothing adds nothing (BuildKit's AllowEmptyWildcard).
+ */
+static void
+copy_expand(const struct copy_job *job, struct strvec *out)
+{
+    size_t i;
+
+    for (i = 0; i < job->sources->n; i++) {
+        const char *src = job->sources->v[i];
+        cleanup_strvec struct strvec comps = STRVEC_INIT;
+        cleanup_free char *tmp = NULL;
+        char *p, *save = NULL;
+        size_t before = out->n;
+        if (!job->glob || !copy_glob_has(src)) {
+            strvec_push(out, src);
+            continue;
+        }
+        tmp = xstrdup(src);
+        for (p = strtok_r(tmp, "/", &save); p; p = strtok_r(NULL, "/", &save))
+            strvec_push(&comps, p);
+        copy_glob(job->src_root, ".", comps.v, 0, comps.n, out);
+        if (out->n - before > 1)
+            qsort(out->v + before, out->n - before, sizeof(char *), copy_cmp_str);
+    }
 }
 
 int
 copy_run(int rootfd, const struct copy_job *job, struct error *err)
 {
-    struct copy_state cs = {job, 0, 0, BUF_INIT, 0, NULL, 0, 0};
+    struct copy_state cs = {job, 0, 0, 0, BUF_INIT, 0, NULL, 0, 0};
+    cleanup_strvec struct strvec srcs = STRVEC_INIT;
     size_t i;
     int rc = 0;
 
@@ -394,8 +597,11 @@ copy_run(int rootfd, const struct copy_job *job, struct error *err)
         /* Dockerfile reference, COPY --chown: a user without a group also names the GID */
         cs.gid = strchr(job->chown, ':') ? ids.gid : (gid_t)ids.uid;
     }
-    for (i = 0; rc == 0 && i < job->sources->n; i++)
-        rc = copy_source(rootfd, job->sources->v[i], &cs, err);
+    copy_expand(job, &srcs);
+    /* Dockerfile reference, COPY: several sources need a directory as destination */
+    cs.dest_is_dir = job->dest_is_dir || srcs.n > 1;
+    for (i = 0; rc == 0 && i < srcs.n; i++)
+        rc = copy_source(rootfd, srcs.v[i], &cs, err);
     buf_release(&cs.rel);
     for (i = 0; i < cs.nlinks; i++)
         free(cs.links[i].dest);

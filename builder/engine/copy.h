@@ -16,6 +16,26 @@
 #include "formats/core/error.h"
 #include "formats/core/strvec.h"
 
+/*
+ * --chmod (Dockerfile reference, "COPY --chmod"): an octal mode, or since
+ * Dockerfile 1.14 a symbolic one as chmod(1) takes it ("u=rw,g=r,o=r",
+ * "go-w", "a+X"), applied to each file's own mode.
+ */
+struct copy_chmod {
+    int kind; /* 0: none (keep the sources' modes), 1: octal, 2: symbolic */
+    mode_t octal;
+    char sym[128];
+};
+
+/*
+ * Parses --chmod's value into out. Fails (input error, BuildKit's message)
+ * on anything that is neither octal up to 07777 nor a symbolic mode.
+ */
+int copy_chmod_parse(const char *s, struct copy_chmod *out, struct error *err);
+
+/* The mode a file of mode src (type bits included) gets under c. */
+mode_t copy_chmod_apply(const struct copy_chmod *c, mode_t src);
+
 struct copy_job {
     int src_root;                       /* directory fd the sources are relative to */
     const struct context *ignore;       /* context whose ignore file filters the sources, or NULL */
@@ -23,18 +43,25 @@ struct copy_job {
     const char *dest;                   /* absolute path in the image */
     int dest_is_dir;                    /* dest ended with '/' or there are several sources */
     const char *chown;                  /* "user[:group]" or NULL for 0:0 */
-    long chmod;                         /* permission bits, or -1 to keep the sources' */
+    struct copy_chmod chmod;            /* --chmod; also the mode of directories made */
     int extract;                        /* ADD: unpack local tar archives instead of copying */
     const struct dockerignore *exclude; /* --exclude patterns, or NULL */
     int parents;                        /* --parents: keep each source's parent directories */
     int keep_owner;                     /* sources keep their uid:gid (COPY --from) unless chown */
+    int glob;                           /* sources may hold wildcards, expanded here (--from) */
 };
 
 /*
  * Copies per the Dockerfile rules: a directory's contents (not the directory
  * itself) go into dest; a file goes to dest, or into it when dest is a
- * directory. Owners are 0:0 or --chown for everything created, including
- * missing parent directories; modes and mtimes come from the sources.
+ * directory (or several sources were given or matched). With job->glob,
+ * wildcards in the sources are expanded against src_root first; one that
+ * matches nothing is skipped, as BuildKit allows empty wildcards. Owners are
+ * 0:0 or --chown for everything created, including missing parent
+ * directories, which also get --chmod; modes and mtimes come from the
+ * sources. A destination through a symlink is made where the link points,
+ * inside the rootfs. Sockets become empty regular files, as BuildKit's
+ * context transfer makes them.
  */
 int copy_run(int rootfd, const struct copy_job *job, struct error *err);
 
