@@ -24,7 +24,6 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
-#include "formats/http.h"
 #include "formats/json.h"
 #include "store/snapshot.h"
 #include "store/txn.h"
@@ -104,7 +103,15 @@ step_copy_sources(struct build *b, const struct parse_instr *in, const struct st
             char *c = context_clean(w, err);
             if (!c)
                 return error_wrap(err, "%s", where);
-            strvec_push_owned(srcs, c);
+            strvec_push_owned(srcs, c); /* wildcards are expanded in the stage's tree */
+        } else if (strpbrk(w, "*?[")) {
+            /* BuildKit's AllowEmptyWildcard: a wildcard may match nothing */
+            cleanup_free char *c = context_clean(w, err);
+            struct error none;
+            if (!c)
+                return error_wrap(err, "%s", where);
+            error_init(&none);
+            (void)context_match(&b->ctx, c, srcs, &none);
         } else if (context_match(&b->ctx, w, srcs, err) < 0) {
             return error_wrap(err, "%s", where);
         }
@@ -118,106 +125,6 @@ step_copy_sources(struct build *b, const struct parse_instr *in, const struct st
             digest_release(&sk.d);
             return error_wrap(err, "%s", where);
         }
-    }
-    cachekey_final(&sk, srcd);
-    cachekey_add(k, "sources", srcd);
-    return 0;
-}
-
-/*
- * Downloads the URLs of words into dfd (dir names it in errors), each
- * socket from via (NULL: the host's network), adds their names and
- * contents to the key of the sources, and records each (url, digest, file)
- * in urls for the step's record (provenance, blame).
- */
-static int
-step_url_fetch(const struct parse_instr *in, const struct strvec *words, int dfd, const char *dir,
-               const struct http_sockets *via, struct strvec *names, struct cachekey *sk,
-               cJSON *urls, const char *where, struct error *err)
-{
-    const char *checksum = in->f.checksum;
-    size_t i;
-
-    for (i = 0; i + 1 < words->n; i++) {
-        struct http_result res;
-        cleanup_close int fd = -1;
-        cleanup_free char *tmpname = xasprintf("download-%zu", i);
-        if (!step_is_url(words->v[i]))
-            return error_input(err, "%s: ADD mixes URLs and local files", where);
-        fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return error_set(err, errno, "%s/%s", dir, tmpname);
-        if (http_download_via(words->v[i], fd, via, &res, err) < 0)
-            return error_wrap(err, "%s", where);
-        if (checksum && strcmp(checksum, res.digest))
-            return error_input(err, "%s: ADD %s: content is %s, --checksum says %s", where,
-                               words->v[i], res.digest, checksum);
-        if (!res.name[0] || strchr(res.name, '/'))
-            snprintf(res.name, sizeof(res.name), "download");
-        if (renameat(dfd, tmpname, dfd, res.name) < 0)
-            return error_set(err, errno, "%s/%s", dir, res.name);
-        if (res.last_modified >= 0) {
-            struct timespec ts[2] = {{(time_t)res.last_modified, 0},
-                                     {(time_t)res.last_modified, 0}};
-            utimensat(dfd, res.name, ts, 0);
-        }
-        strvec_push(names, res.name);
-        cachekey_add(sk, res.name, res.digest);
-        {
-            cJSON *u = cJSON_CreateObject();
-            cJSON_AddStringToObject(u, "url", words->v[i]);
-            cJSON_AddStringToObject(u, "digest", res.digest);
-            cJSON_AddStringToObject(u, "file", res.name);
-            cJSON_AddItemToArray(urls, u);
-        }
-    }
-    return 0;
-}
-
-/*
- * ADD <url>... (Dockerfile reference, "ADD"): the files are downloaded into
- * dir (created here); their content (or --checksum, which is also verified)
- * is the step's input. Downloaded files get mode 0600 and the server's
- * Last-Modified time; archives are not unpacked.
- *
- * The download happens from the step's network position, as a RUN's would:
- * by default through sockets made in a private network namespace with a
- * user-mode network (netbroker.h), so a URL naming a service that listens
- * only on the host's loopback reaches nothing; with --network host from
- * the host's network; with --network none not at all.
- */
-static int
-step_url_sources(struct build *b, const struct parse_instr *in, const struct strvec *words,
-                 const char *dir, struct strvec *names, struct cachekey *k,
-                 char srcd[DIGEST_STR_LEN + 1], cJSON *urls, const char *where, struct error *err)
-{
-    const char *checksum = in->f.checksum;
-    cleanup_close int dfd = -1;
-    struct netbroker nb;
-    struct http_sockets via = {netbroker_socket, &nb};
-    struct cachekey sk;
-    int rc;
-
-    if (in->kind != INSTR_ADD)
-        return error_input(err, "%s: COPY does not download URLs (use ADD)", where);
-    if (checksum && (digest_validate(checksum, err) < 0 || words->n != 2))
-        return error_input(err, "%s: ADD --checksum=%s: needs one URL and a sha256:<hex> digest",
-                           where, checksum);
-    if (b->o->network == SANDBOX_NET_NONE)
-        return error_input(err, "%s: ADD %s: the build has no network (--network none)", where,
-                           words->v[0]);
-    if (mkdir(dir, 0700) < 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return error_set(err, errno, "mkdir %s", dir);
-    netbroker_init(&nb);
-    if (b->o->network == SANDBOX_NET_PRIVATE && netbroker_start(&nb, err) < 0)
-        return error_wrap(err, "%s: ADD", where);
-    cachekey_init(&sk, "urls");
-    rc = step_url_fetch(in, words, dfd, dir, b->o->network == SANDBOX_NET_PRIVATE ? &via : NULL,
-                        names, &sk, urls, where, err);
-    netbroker_stop(&nb);
-    if (rc < 0) {
-        digest_release(&sk.d);
-        return -1;
     }
     cachekey_final(&sk, srcd);
     cachekey_add(k, "sources", srcd);
@@ -306,6 +213,8 @@ struct step_copy_plan {
     struct strvec srcs;        /* resolved source paths (or heredoc/URL file names) */
     struct strvec hd_bodies;   /* heredoc bodies, expanded */
     char *url_dir;             /* ADD <url>: the downloads (a registered tmp path) */
+    struct step_urls urls;     /* ADD <url>: what each URL is */
+    char *checksum;            /* ADD --checksum, expanded */
     char *chmod_s, *chown_v;
     const struct stage *from;        /* --from stage or image, or NULL */
     char *from_ref;                  /* --from as expanded */
@@ -323,7 +232,9 @@ step_copy_plan_release(struct step_copy_plan *p)
     strvec_release(&p->words);
     strvec_release(&p->srcs);
     strvec_release(&p->hd_bodies);
+    step_urls_release(&p->urls);
     step_discard(&p->url_dir);
+    free(p->checksum);
     free(p->chmod_s);
     free(p->chown_v);
     free(p->from_ref);
@@ -349,8 +260,15 @@ step_copy_resolve(struct step_copy_plan *p, struct error *err)
     if ((in->f.chown &&
          expand_word(in->f.chown, b->plan.recipe.escape, &p->vars, &p->chown_v, err) < 0) ||
         (in->f.chmod &&
-         expand_word(in->f.chmod, b->plan.recipe.escape, &p->vars, &p->chmod_s, err) < 0))
+         expand_word(in->f.chmod, b->plan.recipe.escape, &p->vars, &p->chmod_s, err) < 0) ||
+        (in->f.checksum &&
+         expand_word(in->f.checksum, b->plan.recipe.escape, &p->vars, &p->checksum, err) < 0))
         return error_wrap(err, "%s", p->where);
+    /* BuildKit's dispatchCopy: --checksum is for one HTTP(S) source only */
+    if (p->checksum && (p->words.n != 2 || !step_is_url(p->words.v[0])))
+        return error_input(err, "%s: ADD --checksum: %s", p->where,
+                           p->words.n != 2 ? "checksum can't be specified for multiple sources"
+                                           : "checksum can't be specified for non-HTTP(S) sources");
     if (in->f.from) {
         cleanup_free char *ref = NULL;
         if (expand_word(in->f.from, b->plan.recipe.escape, &p->vars, &ref, err) < 0)
@@ -372,12 +290,8 @@ step_copy_resolve(struct step_copy_plan *p, struct error *err)
         if (dockerignore_add(&p->exclude, in->f.exclude.v[i], err) < 0)
             return error_wrap(err, "%s: --exclude", p->where);
     }
-    if (p->chmod_s) {
-        char *end;
-        p->c.job.chmod = strtol(p->chmod_s, &end, 8);
-        if (!*p->chmod_s || *end || p->c.job.chmod < 0 || p->c.job.chmod > 07777)
-            return error_input(err, "%s: --chmod=%s: expected an octal mode", p->where, p->chmod_s);
-    }
+    if (copy_chmod_parse(p->chmod_s, &p->c.job.chmod, err) < 0)
+        return error_wrap(err, "%s", p->where);
     return 0;
 }
 
@@ -398,8 +312,11 @@ step_copy_hash(struct step_copy_plan *p, const char *workdir, struct error *err)
     cachekey_add(&k, "workdir", workdir);
     if (step_is_url(p->words.v[0])) {
         p->url_dir = txn_tmp_path(p->b->store->tmp, "add-url");
-        rc = step_url_sources(p->b, in, &p->words, p->url_dir, &p->srcs, &k, p->srcd,
-                              json_add_array(p->st->inputs, "urls"), p->where, err);
+        p->urls.dir = p->url_dir;
+        rc = step_urls_resolve(p->b, in, &p->words, p->checksum, &p->urls, &p->srcs, &k, p->srcd,
+                               p->where, err);
+        if (rc == 0)
+            step_urls_record(&p->urls, json_add_array(p->st->inputs, "urls"));
     } else if (in->nheredocs) {
         rc = step_heredoc_sources(in, &p->vars, &p->words, &p->srcs, &p->hd_bodies, &k, p->srcd,
                                   p->where, err);
@@ -425,19 +342,17 @@ static int
 step_copy_dest(struct step_copy_plan *p, const char *workdir, struct error *err)
 {
     const char *dw = p->words.v[p->words.n - 1];
-    size_t dl = strlen(dw), i;
+    size_t dl = strlen(dw);
     cleanup_free char *joined = dw[0] == '/' ? xstrdup(dw) : fs_join(workdir, dw);
     cleanup_free char *clean = context_clean(joined, err);
 
     if (!clean)
         return error_wrap(err, "%s", p->where);
     p->c.job.dest = strcmp(clean, ".") ? xasprintf("/%s", clean) : xstrdup("/");
+    /* a wildcard that matches one file copies it to dest itself (`COPY f*.go foo2.go`) */
     p->c.job.dest_is_dir = (dl && dw[dl - 1] == '/') || p->srcs.n > 1 ||
                            !strcmp(p->c.job.dest, "/") || (dl >= 2 && !strcmp(dw + dl - 2, "/.")) ||
                            !strcmp(dw, ".");
-    for (i = 0; i + 1 < p->words.n; i++)
-        if (strpbrk(p->words.v[i], "*?["))
-            p->c.job.dest_is_dir = 1;
     return 0;
 }
 
@@ -499,6 +414,7 @@ step_copy_execute(struct step_copy_plan *p, struct scratch *d, struct error *err
     p->c.job.sources = &p->srcs;
     p->c.job.chown = p->chown_v;
     p->c.job.keep_owner = p->from != NULL;
+    p->c.job.glob = p->from != NULL;
     p->c.job.exclude = p->excl;
     p->c.job.parents = in->f.parents;
     scratch_overlay(d, &o);
@@ -526,7 +442,7 @@ step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struc
     p.b = b;
     p.st = st;
     p.in = in;
-    p.c.job.chmod = -1;
+    p.urls.dfd = -1;
     dockerignore_init(&p.exclude);
     plan_where(&b->plan, in, p.where, sizeof(p.where));
     if (step_copy_resolve(&p, err) < 0 || step_copy_hash(&p, workdir, err) < 0)
@@ -535,7 +451,8 @@ step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struc
         r = 0;
         goto out;
     }
-    if (step_copy_dest(&p, workdir, err) < 0)
+    if (step_copy_dest(&p, workdir, err) < 0 ||
+        (p.url_dir && step_urls_fetch(b, &p.urls, p.where, err) < 0))
         goto out;
     prefix = xasprintf("[%s%zu/%zu]", st->label, st->step_no, st->nsteps);
     progress_line("%s %s", prefix, in->original);

@@ -5,12 +5,15 @@
 
 #include <cjson/cJSON.h>
 
+#include "builder/engine/cachekey.h"
 #include "builder/engine/engine.h"
 #include "builder/engine/scratch.h"
 #include "builder/engine/stage.h"
 #include "builder/recipe/parse.h"
+#include "builder/sandbox/netbroker.h"
 #include "formats/core/error.h"
 #include "formats/core/strvec.h"
+#include "formats/http.h"
 #include "store/layer.h"
 
 /* ---- step.c: helpers ---- */
@@ -53,6 +56,44 @@ cJSON *step_provenance(const struct stage *st, const struct parse_instr *in, con
 int step_capture(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
                  struct scratch *d, const char *created_by, cJSON *prov, cJSON *cfg,
                  struct error *err);
+
+/* ---- step_url.c: ADD <url> ---- */
+
+struct step_url {
+    char *url;
+    char name[256];                  /* file name in the image */
+    char digest[DIGEST_STR_LEN + 1]; /* content: known, kept from a HEAD check, or --checksum */
+    long long last_modified;
+    int fetched; /* downloaded into the downloads dir */
+};
+
+struct step_urls {
+    char *dir; /* downloads dir (a registered tmp path, made here; not owned) */
+    int dfd;
+    const char *checksum; /* --checksum, expanded, or NULL */
+    struct step_url *v;
+    size_t n;
+    struct netbroker nb; /* the step's private network, once a request needs it */
+    int nb_started;
+    struct http_sockets via;
+};
+
+/*
+ * Names and content digests of the URLs among words (all sources must be
+ * URLs), added to k as the step's sources (their digest into srcd); names
+ * get the file names. A URL is downloaded into us->dir only when its digest
+ * cannot be known otherwise (no --checksum, and no earlier download whose
+ * ETag or Last-Modified a HEAD request confirms).
+ */
+int step_urls_resolve(struct build *b, const struct parse_instr *in, const struct strvec *words,
+                      const char *checksum, struct step_urls *us, struct strvec *names,
+                      struct cachekey *k, char srcd[DIGEST_STR_LEN + 1], const char *where,
+                      struct error *err);
+/* Downloads the URLs resolve did not fetch, checking each against its digest. */
+int step_urls_fetch(struct build *b, struct step_urls *us, const char *where, struct error *err);
+/* Appends {url, digest, file} for each URL to the JSON array urls (the step's inputs). */
+void step_urls_record(const struct step_urls *us, cJSON *urls);
+void step_urls_release(struct step_urls *us);
 
 /* ---- one function per kind of step ---- */
 
