@@ -12,9 +12,9 @@
 #include "store/snapshot.h"
 #include "store/txn.h"
 
-int
-layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opts,
-              struct layer_info *info, struct error *err)
+static int
+layer_capture_tree(struct store *s, const char *dir, const struct tar_write_opts *opts,
+                   int keep_empty, struct layer_info *info, struct error *err)
 {
     cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct blob_writer w = {NULL, NULL, -1};
@@ -32,7 +32,7 @@ layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opt
     memset(info, 0, sizeof(*info));
     info->entries = res.entries;
     info->media_type = compress_layer_media_type(opts->compression);
-    if (res.entries == 0) {
+    if (res.entries == 0 && !keep_empty) {
         blob_writer_abort(&w);
         return 0;
     }
@@ -54,4 +54,18 @@ layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opt
               res.digest, (unsigned long long)res.entries, info->tar_size, info->size, t1 - t0,
               t2 - t1, log_now_ms() - t2);
     return 0;
+}
+
+int
+layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opts,
+              struct layer_info *info, struct error *err)
+{
+    return layer_capture_tree(s, dir, opts, 0, info, err);
+}
+
+int
+layer_capture_always(struct store *s, const char *dir, const struct tar_write_opts *opts,
+                     struct layer_info *info, struct error *err)
+{
+    return layer_capture_tree(s, dir, opts, 1, info, err);
 }

@@ -33,4 +33,13 @@ struct layer_info {
 int layer_capture(struct store *s, const char *dir, const struct tar_write_opts *opts,
                   struct layer_info *info, struct error *err);
 
+/*
+ * layer_capture, except that an empty tree is stored too: a layer whose tar
+ * holds only the end-of-archive blocks. BuildKit gives every RUN, COPY and
+ * ADD a layer even when it changes nothing, so an image may list that empty
+ * layer several times (its blob and snapshot are stored once).
+ */
+int layer_capture_always(struct store *s, const char *dir, const struct tar_write_opts *opts,
+                         struct layer_info *info, struct error *err);
+
 #endif

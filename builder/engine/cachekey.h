@@ -13,7 +13,8 @@
 #include "formats/core/strvec.h"
 #include "formats/digest.h"
 
-#define CACHEKEY_VERSION "strata-cache-v1"
+/* v2: empty layers for every RUN/COPY/ADD, BuildKit's history texts */
+#define CACHEKEY_VERSION "strata-cache-v2"
 
 struct cachekey {
     struct digest_ctx d;
