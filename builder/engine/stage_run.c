@@ -107,6 +107,8 @@ stage_start(struct build *b, struct stage *st, struct error *err)
     if (!strcasecmp(ref, "scratch")) {
         st->config = oci_config_new();
         oci_config_set_platform(st->config, &st->platform);
+        /* BuildKit's emptyImage: a scratch image works in / */
+        json_set_string(cJSON_GetObjectItemCaseSensitive(st->config, "config"), "WorkingDir", "/");
         memcpy(st->key, "scratch", 8);
         rc = 0;
     } else if (src) {

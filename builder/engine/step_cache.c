@@ -36,8 +36,9 @@ step_apply(struct stage *st, const cJSON *rec, const char *key)
     cJSON_ReplaceItemInObjectCaseSensitive(st->config, "config", cJSON_Duplicate(cfg, 1));
     if (cJSON_IsString(author))
         json_set_string(st->config, "author", author->valuestring);
-    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(st->config, "history"),
-                         cJSON_Duplicate(hist, 1));
+    if (cJSON_IsObject(hist))
+        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(st->config, "history"),
+                             cJSON_Duplicate(hist, 1));
     if (cJSON_IsObject(layer)) {
         struct oci_descriptor d = {0};
         const char *diff = cJSON_GetObjectItemCaseSensitive(layer, "diff_id")->valuestring;
@@ -67,8 +68,10 @@ step_record_valid(const cJSON *rec, const char **layer_digest)
     long long size = 0;
 
     *layer_digest = NULL;
-    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec, "config")) ||
-        !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec, "history")))
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec, "config")))
+        return 0;
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec, "history")) &&
+        !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "no_history")))
         return 0;
     if (!layer || cJSON_IsNull(layer))
         return 1;
@@ -172,11 +175,16 @@ step_commit(struct build *b, struct stage *st, const char *key, struct step_out 
     o->config = NULL;
     if (o->author)
         cJSON_AddStringToObject(rec, "author", o->author);
-    hist = json_add_object(rec, "history");
+    if (o->no_history) {
+        cJSON_AddTrueToObject(rec, "no_history");
+        hist = cJSON_CreateObject(); /* not kept */
+    } else {
+        hist = json_add_object(rec, "history");
+    }
     cJSON_AddStringToObject(hist, "created", when);
     cJSON_AddStringToObject(hist, "created_by", o->created_by);
     cJSON_AddStringToObject(hist, "comment", "strata");
-    if (o->layer && o->layer->entries) {
+    if (o->layer && o->layer->digest[0]) {
         cJSON *l = json_add_object(rec, "layer");
         cJSON_AddStringToObject(l, "mediaType", o->layer->media_type);
         cJSON_AddStringToObject(l, "digest", o->layer->digest);
@@ -185,6 +193,8 @@ step_commit(struct build *b, struct stage *st, const char *key, struct step_out 
     } else {
         cJSON_AddTrueToObject(hist, "empty_layer");
     }
+    if (o->no_history)
+        cJSON_Delete(hist);
     if (o->provenance)
         cJSON_AddItemToObject(rec, "provenance", o->provenance);
     o->provenance = NULL;
@@ -225,14 +235,15 @@ step_capture(struct build *b, struct stage *st, const struct parse_instr *in, co
 
     tar_write_opts_init(&opts);
     opts.compression = b->o->compression;
-    opts.clamp_mtime = b->o->source_date_epoch;
+    opts.clamp_mtime = b->plan.epoch;
+    /* every RUN, COPY, ADD and WORKDIR adds a layer, even an empty one, as in BuildKit */
     if (imageopts_set_times(b, d->upper, err) < 0 || /* --timestamp */
-        layer_capture(b->store, d->upper, &opts, &info, err) < 0) {
+        layer_capture_always(b->store, d->upper, &opts, &info, err) < 0) {
         cJSON_Delete(prov);
         cJSON_Delete(cfg);
         return error_wrap(err, "%s:%d", b->plan.recipe.file, in->line);
     }
-    if (info.entries) {
+    if (info.digest[0]) {
         cJSON_AddStringToObject(prov, "diff_id", info.diff_id);
         cJSON_AddStringToObject(prov, "digest", info.digest);
     }

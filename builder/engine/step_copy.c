@@ -21,6 +21,7 @@
 #include "builder/recipe/expand.h"
 #include "builder/sandbox/netbroker.h"
 #include "builder/sandbox/overlay.h"
+#include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
@@ -382,12 +383,36 @@ step_copy_record(const struct step_copy_plan *p, cJSON *prov)
         cJSON_AddTrueToObject(c, "heredoc");
 }
 
+/*
+ * BuildKit's history text of COPY and ADD (dockerfile2llb dispatchCopy):
+ * the keyword, --parents, --chown and --chmod as expanded (never --from,
+ * --link or --checksum), the sources and the destination as expanded, then
+ * " # buildkit".
+ */
+static void
+step_copy_history(const struct step_copy_plan *p, struct buf *hist)
+{
+    size_t i;
+
+    buf_adds(hist, p->in->kind == INSTR_ADD ? "ADD" : "COPY");
+    if (p->in->f.parents)
+        buf_adds(hist, " --parents");
+    if (p->chown_v)
+        buf_addf(hist, " --chown=%s", p->chown_v);
+    if (p->chmod_s)
+        buf_addf(hist, " --chmod=%s", p->chmod_s);
+    for (i = 0; i < p->words.n; i++)
+        buf_addf(hist, " %s", p->words.v[i]);
+    buf_adds(hist, " # buildkit");
+}
+
 /* Copies through an overlay of the stage in a private mount namespace, then captures. */
 static int
 step_copy_execute(struct step_copy_plan *p, struct scratch *d, struct error *err)
 {
     const struct parse_instr *in = p->in;
     struct build *b = p->b;
+    cleanup_buf struct buf hist = BUF_INIT;
     cleanup_close int src_fd = -1;
     struct overlay_spec o;
     cJSON *prov;
@@ -423,7 +448,8 @@ step_copy_execute(struct step_copy_plan *p, struct scratch *d, struct error *err
     prov = step_provenance(p->st, in, p->key);
     cJSON_AddStringToObject(prov, "sources", p->srcd);
     step_copy_record(p, prov);
-    return step_capture(b, p->st, in, p->key, d, in->original, prov, NULL, err);
+    step_copy_history(p, &hist);
+    return step_capture(b, p->st, in, p->key, d, buf_cstr(&hist), prov, NULL, err);
 }
 
 int

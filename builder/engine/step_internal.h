@@ -37,6 +37,7 @@ struct step_out {
     const struct layer_info *layer;
     cJSON *provenance; /* owned */
     const char *author;
+    int no_history; /* the step adds no history entry (ONBUILD, as in BuildKit) */
 };
 
 /* 1 when the steps of st run without the cache (--no-cache, or --no-cache-filter naming st). */

@@ -5,6 +5,7 @@
  */
 #include "builder/engine/step_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "builder/engine/cachekey.h"
+#include "builder/engine/history.h"
 #include "builder/engine/progress.h"
 #include "builder/recipe/expand.h"
 #include "formats/core/fsutil.h"
@@ -171,7 +173,7 @@ step_healthcheck(const struct parse_instr *in, cJSON *cfg, const char *where, st
 
 static int
 step_pairs(struct build *b, const struct parse_instr *in, const struct strvec *vars, cJSON *cfg,
-           int env, const char *where, struct error *err)
+           int env, struct buf *hist, const char *where, struct error *err)
 {
     size_t i;
 
@@ -188,13 +190,15 @@ step_pairs(struct build *b, const struct parse_instr *in, const struct strvec *v
             step_env_set(cfg, k, v);
         else
             json_set_string(step_obj(cfg, "Labels"), k, v);
+        buf_addf(hist, " %s=%s", k, v); /* BuildKit's KeyValuePair.String() */
     }
     return 0;
 }
 
 /* "80", "80/udp", "7000-7002/tcp" (a range names each port, as BuildKit expands it) */
 static int
-step_expose_one(cJSON *ports, const char *word, const char *where, struct error *err)
+step_expose_one(cJSON *ports, struct strvec *mine, const char *word, const char *where,
+                struct error *err)
 {
     const char *slash = strchr(word, '/');
     const char *proto = slash ? slash + 1 : "tcp";
@@ -211,25 +215,86 @@ step_expose_one(cJSON *ports, const char *word, const char *where, struct error 
         snprintf(key, sizeof(key), "%ld/%.16s", p, proto);
         if (!cJSON_GetObjectItemCaseSensitive(ports, key))
             json_add_object(ports, key);
+        if (!strvec_getenv(mine, key))
+            strvec_push(mine, key);
     }
     return 0;
 }
 
 static int
+step_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * EXPOSE: every word expanded and split, as BuildKit's ProcessWords does it
+ * (ARG PORTS="3000 4000/udp"; EXPOSE $PORTS exposes both); the history
+ * lists this instruction's ports, sorted.
+ */
+static int
 step_expose(struct build *b, const struct parse_instr *in, const struct strvec *vars, cJSON *cfg,
-            const char *where, struct error *err)
+            struct buf *hist, const char *where, struct error *err)
 {
     cleanup_strvec struct strvec w = STRVEC_INIT;
+    cleanup_strvec struct strvec mine = STRVEC_INIT;
     cJSON *ports;
     size_t i;
 
-    if (step_words(b, in, vars, &w, where, err) < 0)
-        return -1;
+    for (i = 0; i < in->args.n; i++)
+        if (expand_words(in->args.v[i], b->plan.recipe.escape, vars, &w, err) < 0)
+            return error_wrap(err, "%s", where);
     ports = step_obj(cfg, "ExposedPorts");
     for (i = 0; i < w.n; i++)
-        if (step_expose_one(ports, w.v[i], where, err) < 0)
+        if (step_expose_one(ports, &mine, w.v[i], where, err) < 0)
             return -1;
+    if (mine.n)
+        qsort(mine.v, mine.n, sizeof(char *), step_cmp_str);
+    buf_addch(hist, ' ');
+    history_list(hist, &mine);
     return 0;
+}
+
+/* The strings of a JSON array (others skipped). */
+static void
+step_array_strings(const cJSON *a, struct strvec *out)
+{
+    const cJSON *e;
+
+    cJSON_ArrayForEach(e, a)
+    {
+        if (cJSON_IsString(e))
+            strvec_push(out, e->valuestring);
+    }
+}
+
+/* BuildKit's "HEALTHCHECK %q" of its health config: &{["CMD" "x"] "30s" "0s" "0s" "0s" '\x03'} */
+static void
+step_healthcheck_history(const cJSON *hc, struct buf *hist)
+{
+    static const char *const durs[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
+    cleanup_strvec struct strvec test = STRVEC_INIT;
+    long long v;
+    struct error e;
+    size_t i;
+
+    step_array_strings(cJSON_GetObjectItemCaseSensitive(hc, "Test"), &test);
+    buf_adds(hist, " &{");
+    history_quote_list(hist, &test);
+    for (i = 0; i < 4; i++) {
+        cleanup_buf struct buf d = BUF_INIT;
+        v = 0;
+        error_init(&e);
+        (void)json_int(hc, durs[i], 0, &v, "", &e);
+        history_duration(&d, v);
+        buf_addch(hist, ' ');
+        history_quote(hist, buf_cstr(&d));
+    }
+    v = 0;
+    (void)json_int(hc, "Retries", 0, &v, "", &e);
+    buf_addch(hist, ' ');
+    history_rune(hist, v);
+    buf_addch(hist, '}');
 }
 
 /* What a metadata instruction works on: the config after the step, being built. */
@@ -241,38 +306,48 @@ struct step_meta_args {
     const struct strvec *vars;
     const char *where;
     const char **author;
+    struct buf *hist; /* the history text: the keyword is there, each handler adds the rest */
 };
 
 static int
 step_meta_pairs(const struct step_meta_args *a, struct error *err)
 {
-    return step_pairs(a->b, a->in, a->vars, a->cfg, a->in->kind == INSTR_ENV, a->where, err);
+    return step_pairs(a->b, a->in, a->vars, a->cfg, a->in->kind == INSTR_ENV, a->hist, a->where,
+                      err);
 }
 
 static int
 step_meta_expose(const struct step_meta_args *a, struct error *err)
 {
-    return step_expose(a->b, a->in, a->vars, a->cfg, a->where, err);
+    return step_expose(a->b, a->in, a->vars, a->cfg, a->hist, a->where, err);
 }
 
 static int
 step_meta_command(const struct step_meta_args *a, struct error *err)
 {
     int cmd = a->in->kind == INSTR_CMD;
+    cleanup_strvec struct strvec words = STRVEC_INIT;
+    cJSON *c = step_command(a->cfg, a->in, 0);
 
     (void)err;
-    step_set(a->cfg, cmd ? "Cmd" : "Entrypoint", step_command(a->cfg, a->in, 0));
+    step_array_strings(c, &words);
+    step_set(a->cfg, cmd ? "Cmd" : "Entrypoint", c);
     if (cmd)
         a->st->cmd_set = 1;
     else if (!a->st->cmd_set) /* Dockerfile reference: ENTRYPOINT resets an inherited CMD */
         step_set(a->cfg, "Cmd", cJSON_CreateNull());
+    buf_addch(a->hist, ' ');
+    history_quote_list(a->hist, &words);
     return 0;
 }
 
 static int
 step_meta_healthcheck(const struct step_meta_args *a, struct error *err)
 {
-    return step_healthcheck(a->in, a->cfg, a->where, err);
+    if (step_healthcheck(a->in, a->cfg, a->where, err) < 0)
+        return -1;
+    step_healthcheck_history(cJSON_GetObjectItemCaseSensitive(a->cfg, "Healthcheck"), a->hist);
+    return 0;
 }
 
 static int
@@ -282,6 +357,8 @@ step_meta_shell(const struct step_meta_args *a, struct error *err)
         return error_input(err, "%s: SHELL requires the JSON form, e.g. [\"/bin/sh\", \"-c\"]",
                            a->where);
     step_set(a->cfg, "Shell", step_command(a->cfg, a->in, 0));
+    buf_addch(a->hist, ' ');
+    history_list(a->hist, &a->in->args);
     return 0;
 }
 
@@ -325,6 +402,8 @@ step_meta_volume(const struct step_meta_args *a, struct error *err)
     for (i = 0; i < w.n; i++)
         if (*w.v[i] && !cJSON_GetObjectItemCaseSensitive(vols, w.v[i]))
             json_add_object(vols, w.v[i]);
+    buf_addch(a->hist, ' ');
+    history_list(a->hist, &w);
     return 0;
 }
 
@@ -343,6 +422,7 @@ step_meta_workdir(const struct step_meta_args *a, const char *dir, struct error 
     if (!abs)
         return error_wrap(err, "%s", a->where);
     json_set_string(a->cfg, "WorkingDir", abs);
+    buf_addf(a->hist, " %s", abs);
     return 0;
 }
 
@@ -354,6 +434,7 @@ step_meta_word(const struct step_meta_args *a, struct error *err)
 
     if (a->in->kind == INSTR_MAINTAINER) {
         *a->author = a->in->original + strlen("maintainer ");
+        buf_addf(a->hist, " %s", *a->author);
         return 0;
     }
     if (step_words(a->b, a->in, a->vars, &w, a->where, err) < 0)
@@ -363,6 +444,7 @@ step_meta_word(const struct step_meta_args *a, struct error *err)
     if (a->in->kind == INSTR_WORKDIR)
         return step_meta_workdir(a, w.v[0], err);
     json_set_string(a->cfg, a->in->kind == INSTR_USER ? "User" : "StopSignal", w.v[0]);
+    buf_addf(a->hist, " %s", w.v[0]);
     return 0;
 }
 
@@ -380,13 +462,17 @@ static step_meta_fn *const step_meta_table[INSTR_NKINDS] = {
 
 static int
 step_meta_apply(struct build *b, struct stage *st, const struct parse_instr *in, cJSON *cfg,
-                const char **author, struct error *err)
+                const char **author, struct buf *hist, struct error *err)
 {
     cleanup_strvec struct strvec vars = STRVEC_INIT;
     char where[256];
-    struct step_meta_args a = {b, st, in, cfg, &vars, where, author};
+    struct step_meta_args a = {b, st, in, cfg, &vars, where, author, hist};
+    char *kw;
 
     plan_where(&b->plan, in, where, sizeof(where));
+    /* BuildKit's history texts start with the keyword in upper case */
+    for (kw = in->keyword; *kw; kw++)
+        buf_addch(hist, (char)toupper((unsigned char)*kw));
     if (!step_meta_table[in->kind])
         BUG("step_meta: an instruction kind without a handler");
     step_vars(st, &vars);
@@ -398,12 +484,13 @@ step_meta(struct build *b, struct stage *st, const struct parse_instr *in, struc
 {
     cleanup_cjson cJSON *cfg = cJSON_Duplicate(step_cfg(st), 1);
     cleanup_free char *desc = NULL;
+    cleanup_buf struct buf hist = BUF_INIT;
     struct cachekey k;
     char key[DIGEST_STR_LEN + 1];
     const char *author = NULL;
     struct step_out o = {0};
 
-    if (step_meta_apply(b, st, in, cfg, &author, err) < 0)
+    if (step_meta_apply(b, st, in, cfg, &author, &hist, err) < 0)
         return -1;
     /* the key covers the resulting config, so expansions are part of it */
     desc = json_print(cfg);
@@ -419,7 +506,8 @@ step_meta(struct build *b, struct stage *st, const struct parse_instr *in, struc
         return step_workdir(b, st, in, key, steal_ptr(&cfg), err);
     progress_line("[%s%zu/%zu] %s", st->label, st->step_no, st->nsteps, in->original);
     o.config = steal_ptr(&cfg);
-    o.created_by = in->original;
+    o.created_by = buf_cstr(&hist);
+    o.no_history = in->kind == INSTR_ONBUILD; /* BuildKit's dispatchOnbuild commits no history */
     o.author = author;
     o.provenance = step_provenance(st, in, key);
     return step_commit(b, st, key, &o, err);
@@ -430,20 +518,22 @@ step_arg(struct build *b, struct stage *st, const struct parse_instr *in, struct
 {
     cleanup_strvec struct strvec vars = STRVEC_INIT;
     cleanup_strvec struct strvec before = STRVEC_INIT;
+    cleanup_buf struct buf hist = BUF_INIT;
     struct cachekey k;
     char key[DIGEST_STR_LEN + 1];
     struct step_out o = {0};
+    size_t i;
 
     step_vars(st, &vars);
     strvec_copy(&before, &st->args);
-    if (plan_declare_args(&b->plan, in, &vars, &b->plan.global_args, &st->args, err) < 0)
+    if (plan_declare_args(&b->plan, in, &vars, &b->plan.global_args, &st->args, &st->declared,
+                          err) < 0)
         return -1;
     cachekey_init(&k, st->key);
     cachekey_add(&k, "instruction", in->original);
     cachekey_add_vec(&k, "args", &st->args);
     {
         cJSON *a = json_add_array(st->inputs, "args");
-        size_t i;
         for (i = 0; i < st->args.n; i++)
             cJSON_AddItemToArray(a, cJSON_CreateString(st->args.v[i]));
     }
@@ -451,8 +541,17 @@ step_arg(struct build *b, struct stage *st, const struct parse_instr *in, struct
     if (step_try_cache(b, st, in, key))
         return 0;
     progress_line("[%s%zu/%zu] %s", st->label, st->step_no, st->nsteps, in->original);
+    /* BuildKit's dispatchArg: "ARG k=v" with the value in effect, "ARG k" without one */
+    buf_adds(&hist, "ARG");
+    for (i = 0; i < in->args.n; i++) {
+        const char *eq = strchr(in->args.v[i], '=');
+        cleanup_free char *name =
+            xstrndup(in->args.v[i], eq ? (size_t)(eq - in->args.v[i]) : strlen(in->args.v[i]));
+        const char *v = strvec_getenv(&st->args, name);
+        buf_addf(&hist, v ? " %s=%s" : " %s", name, v);
+    }
     o.config = cJSON_Duplicate(step_cfg(st), 1);
-    o.created_by = in->original;
+    o.created_by = buf_cstr(&hist);
     o.provenance = step_provenance(st, in, key);
     return step_commit(b, st, key, &o, err);
 }

@@ -92,7 +92,7 @@ import json
 c = json.load(open("cfg.json"))
 h = [e for e in c["history"] if e.get("created_by") != "strata import"]
 assert len(h) == 8, len(h)
-assert h[0]["created_by"] == "RUN echo first > /first.txt", h[0]
+assert h[0]["created_by"] == "RUN /bin/sh -c echo first > /first.txt # buildkit", h[0]
 assert h[2].get("empty_layer") is True and h[2]["created_by"] == "ENV STAGE=middle"
 assert "STAGE=middle" in c["config"]["Env"]
 assert c["config"]["Cmd"] == ["cat", "/copy2.txt"]
