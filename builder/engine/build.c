@@ -267,6 +267,8 @@ build_plan(struct build *b, struct error *err)
 
     if (plan_read(&b->plan, err) < 0)
         return NULL;
+    if (b->plan.epoch >= 0) /* SOURCE_DATE_EPOCH may also come from --build-arg or an ARG */
+        b->now = b->plan.epoch;
     target = b->o->target ? plan_find_stage(&b->plan, b->o->target)
                           : &b->plan.stages[b->plan.nstages - 1];
     if (!target) {

@@ -16,6 +16,7 @@
 #include "builder/engine/imageopts.h"
 #include "builder/recipe/expand.h"
 #include "formats/core/buf.h"
+#include "formats/core/units.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
@@ -31,7 +32,52 @@ plan_init(struct plan *p, const struct build_opts *o)
     p->o = o;
     platform_host(&p->target);
     platform_host(&p->build);
+    p->epoch = -1;
+    if (o->source_date_epoch >= 0)
+        snprintf(p->epoch_arg, sizeof(p->epoch_arg), "%lld", o->source_date_epoch);
     pthread_mutex_init(&p->lock, NULL);
+}
+
+/* The predefined ARGs a --build-arg sets without a warning when no ARG names it. */
+static const char *const plan_predefined[] = {
+    "http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy", "SOURCE_DATE_EPOCH",
+};
+
+static int
+plan_is_proxy(const char *key, size_t kl)
+{
+    size_t i;
+
+    for (i = 0; i < 5; i++)
+        if (strlen(plan_predefined[i]) == kl && !strncasecmp(key, plan_predefined[i], kl))
+            return 1;
+    return 0;
+}
+
+void
+plan_proxy_env(const struct plan *p, struct strvec *env)
+{
+    size_t i;
+
+    for (i = 0; i < p->o->build_args.n; i++) {
+        const char *a = p->o->build_args.v[i];
+        const char *eq = strchr(a, '=');
+        size_t kl = eq ? (size_t)(eq - a) : strlen(a);
+        cleanup_free char *lower = xstrndup(a, kl);
+        cleanup_free char *upper = xstrndup(a, kl);
+        const char *v = eq ? eq + 1 : NULL;
+        char *c;
+        if (!plan_is_proxy(a, kl))
+            continue;
+        if (!v && !(v = getenv(lower)))
+            continue;
+        for (c = lower; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        for (c = upper; *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+        strvec_setenv(env, lower, v);
+        strvec_setenv(env, upper, v);
+    }
 }
 
 void
@@ -90,16 +136,24 @@ plan_arg_override(struct plan *p, const char *key, const char **value)
         pthread_mutex_unlock(&p->lock);
         return *value != NULL;
     }
+    /* the environment's or --source-date-epoch's epoch, as buildx passes it on */
+    if (!strcmp(key, "SOURCE_DATE_EPOCH") && p->epoch_arg[0]) {
+        *value = p->epoch_arg;
+        return 1;
+    }
     return 0;
 }
 
 /*
  * Declares the ARGs of in into scope: `ARG k=default` or `ARG k` (which
- * inherits a global ARG's value); --build-arg overrides both.
+ * inherits a global ARG's value); --build-arg overrides both, and a default
+ * is expanded only when no --build-arg gives a value (BuildKit's
+ * dispatchArg and buildMetaArgs).
  */
 int
 plan_declare_args(struct plan *p, const struct parse_instr *in, const struct strvec *vars,
-                  const struct strvec *globals, struct strvec *scope, struct error *err)
+                  const struct strvec *globals, struct strvec *scope, struct strvec *declared,
+                  struct error *err)
 {
     size_t i;
     char where[256];
@@ -114,18 +168,16 @@ plan_declare_args(struct plan *p, const struct parse_instr *in, const struct str
 
         if (!*key)
             return error_input(err, "%s: ARG needs a name", where);
-        if (eq && expand_word(eq + 1, p->recipe.escape, vars, &val, err) < 0)
-            return error_wrap(err, "%s", where);
-        if (!eq && globals && strvec_getenv(globals, key))
-            val = xstrdup(strvec_getenv(globals, key));
-        if (plan_arg_override(p, key, &over)) {
-            free(val);
+        if (plan_arg_override(p, key, &over))
             val = xstrdup(over);
-        }
+        else if (eq && expand_word(eq + 1, p->recipe.escape, vars, &val, err) < 0)
+            return error_wrap(err, "%s", where);
+        else if (!eq && globals && strvec_getenv(globals, key))
+            val = xstrdup(strvec_getenv(globals, key));
         if (val)
             strvec_setenv(scope, key, val);
-        else if (!strvec_getenv(scope, key))
-            strvec_setenv(scope, key, ""); /* declared without a value: empty */
+        if (declared && !strvec_getenv(declared, key))
+            strvec_setenv(declared, key, "");
     }
     return 0;
 }
@@ -156,6 +208,64 @@ plan_platform_args(struct plan *p)
     }
 }
 
+/*
+ * TARGETSTAGE (Dockerfile reference, "Automatic platform ARGs in the global
+ * scope"; BuildKit's defaultArgs): the stage being built, the last one's
+ * name when --target is not given, "default" when that one has no name.
+ */
+static void
+plan_target_arg(struct plan *p)
+{
+    const char *name = "default";
+    size_t i;
+
+    for (i = 0; i < p->recipe.n; i++) {
+        const struct parse_instr *in = &p->recipe.instrs[i];
+        if (in->kind == INSTR_FROM)
+            name = in->args.n >= 3 && !strcasecmp(in->args.v[1], "as") ? in->args.v[2] : "default";
+    }
+    if (p->o->target) {
+        strvec_setenv(&p->global_args, "TARGETSTAGE", p->o->target);
+    } else {
+        cleanup_free char *lower = xstrdup(name);
+        for (char *c = lower; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        strvec_setenv(&p->global_args, "TARGETSTAGE", lower);
+    }
+}
+
+/*
+ * SOURCE_DATE_EPOCH (reproducible-builds.org; BuildKit takes it as a build
+ * arg): --build-arg SOURCE_DATE_EPOCH, else a global ARG of that name
+ * (whose value may come from the environment), else the environment or
+ * --source-date-epoch.
+ */
+static int
+plan_epoch(struct plan *p, struct error *err)
+{
+    const char *v = NULL;
+    size_t i;
+
+    for (i = 0; i < p->o->build_args.n; i++) {
+        const char *a = p->o->build_args.v[i];
+        if (!strncmp(a, "SOURCE_DATE_EPOCH=", 18))
+            v = a + 18;
+        else if (!strcmp(a, "SOURCE_DATE_EPOCH"))
+            v = getenv(a);
+    }
+    if (!v)
+        v = strvec_getenv(&p->global_args, "SOURCE_DATE_EPOCH");
+    if (!v || !*v) {
+        p->epoch = p->o->source_date_epoch;
+        return 0;
+    }
+    if (units_parse_epoch(v, &p->epoch, err) < 0)
+        return error_input(err, "%s: invalid SOURCE_DATE_EPOCH: %s (seconds since 1970)",
+                           p->recipe.file, v);
+    snprintf(p->epoch_arg, sizeof(p->epoch_arg), "%lld", p->epoch);
+    return 0;
+}
+
 static int
 plan_stages(struct plan *p, struct error *err)
 {
@@ -164,6 +274,7 @@ plan_stages(struct plan *p, struct error *err)
     char where[256];
 
     plan_platform_args(p);
+    plan_target_arg(p);
     for (i = 0; i < p->recipe.n; i++) {
         const struct parse_instr *in = &p->recipe.instrs[i];
         if (in->kind == INSTR_FROM) {
@@ -187,7 +298,7 @@ plan_stages(struct plan *p, struct error *err)
                 return error_input(err, "%s: %s before the first FROM (only ARG may come first)",
                                    where, in->keyword);
             }
-            if (plan_declare_args(p, in, &p->global_args, NULL, &p->global_args, err) < 0)
+            if (plan_declare_args(p, in, &p->global_args, NULL, &p->global_args, NULL, err) < 0)
                 return -1;
             continue;
         }
@@ -357,7 +468,8 @@ plan_warn_unused_args(struct plan *p)
         char *eq = strchr(k, '=');
         if (eq)
             *eq = '\0';
-        if (!strvec_getenv(&p->used_args, k))
+        if (!strvec_getenv(&p->used_args, k) && !plan_is_proxy(k, strlen(k)) &&
+            strcmp(k, "SOURCE_DATE_EPOCH"))
             log_warn("build arg %s was not consumed by any ARG instruction", k);
     }
 }
@@ -365,7 +477,7 @@ plan_warn_unused_args(struct plan *p)
 int
 plan_read(struct plan *p, struct error *err)
 {
-    if (plan_read_recipe(p, err) < 0)
+    if (plan_read_recipe(p, err) < 0 || plan_stages(p, err) < 0)
         return -1;
-    return plan_stages(p, err);
+    return plan_epoch(p, err);
 }

@@ -30,6 +30,9 @@ struct plan {
     struct strvec global_args; /* ARGs declared before the first FROM, "K=V" */
     struct strvec used_args;   /* --build-arg names some ARG consumed */
     pthread_mutex_t lock;      /* guards used_args: stages declare ARGs in parallel */
+    long long epoch;           /* SOURCE_DATE_EPOCH in effect (plan_read), or -1 */
+    char epoch_arg[32];        /* the epoch of the environment or --source-date-epoch, as an
+                                  ARG SOURCE_DATE_EPOCH sees it, or "" */
 };
 
 /* Initialises p for o; target and build are this machine's platform until set. */
@@ -63,10 +66,24 @@ void plan_number_steps(struct plan *p);
 
 /*
  * Declares the ARGs of in into scope: `ARG k=default` (expanded with vars)
- * or `ARG k`, which takes the value of the global ARG k; --build-arg wins.
+ * or `ARG k`, which takes the value of the global ARG k; --build-arg wins,
+ * and then the default is never expanded (so ARG X=${Y:?msg} with X given
+ * does not fail). An ARG without a value that nothing gives one stays out
+ * of scope, as in BuildKit: a RUN does not see it, expansions find it
+ * unset. declared, when not NULL, gets every name in order (once).
  */
 int plan_declare_args(struct plan *p, const struct parse_instr *in, const struct strvec *vars,
-                      const struct strvec *globals, struct strvec *scope, struct error *err);
+                      const struct strvec *globals, struct strvec *scope, struct strvec *declared,
+                      struct error *err);
+
+/*
+ * The predefined proxy build args (Dockerfile reference, "Predefined
+ * ARGs"): for each --build-arg named http_proxy, https_proxy, ftp_proxy,
+ * no_proxy or all_proxy (any case), sets both the lower- and upper-case
+ * name in env. They reach RUN without an ARG, as in Docker, but are not
+ * part of the step's key, its history or the image config.
+ */
+void plan_proxy_env(const struct plan *p, struct strvec *env);
 
 /* "file:line:col" of instruction in, into out (n bytes). */
 void plan_where(const struct plan *p, const struct parse_instr *in, char *out, size_t n);

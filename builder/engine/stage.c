@@ -32,6 +32,7 @@ stage_release(struct stage *st)
     oci_manifest_release(&st->layers);
     strvec_release(&st->diff_ids);
     strvec_release(&st->args);
+    strvec_release(&st->declared);
 }
 
 static void

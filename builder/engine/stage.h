@@ -41,6 +41,7 @@ struct stage {
     char base[DIGEST_STR_LEN + 1]; /* base manifest digest (provenance), or "" */
     char *base_ref;                /* the base image's name as FROM gave it, or NULL */
     struct strvec args;            /* ARGs in scope, "K=V" */
+    struct strvec declared;        /* every ARG name the stage declared, "K=", in order */
     cJSON *inputs;                 /* what the current step reads (for --explain-cache) */
     int explained;                 /* this stage's first miss was explained */
     int cmd_set;                   /* CMD set in this stage (ENTRYPOINT keeps it) */

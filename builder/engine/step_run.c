@@ -103,6 +103,43 @@ step_run_argv(const struct stage *st, const struct parse_instr *in, struct strve
     }
 }
 
+/*
+ * BuildKit's history text of a RUN (dockerfile2llb runCommandString and
+ * commitToHistory): "RUN ", then "|N k=v ..." for the N ARGs the stage
+ * declared (each with its value in effect, "" when it has none), then the
+ * command as the shell gets it, words joined by spaces, then " # buildkit".
+ * A heredoc script with a #! line shows as the file BuildKit would run.
+ */
+static char *
+step_run_history(const struct stage *st, const struct parse_instr *in, const struct strvec *argv)
+{
+    cleanup_strvec struct strvec vars = STRVEC_INIT;
+    struct buf h = BUF_INIT;
+    size_t i;
+
+    step_vars(st, &vars);
+    buf_adds(&h, "RUN ");
+    if (st->declared.n)
+        buf_addf(&h, "|%zu ", st->declared.n);
+    for (i = 0; i < st->declared.n; i++) {
+        const char *eq = strchr(st->declared.v[i], '=');
+        cleanup_free char *k = xstrndup(st->declared.v[i], (size_t)(eq - st->declared.v[i]));
+        const char *v = strvec_getenv(&vars, k);
+        buf_addf(&h, "%s=%s ", k, v ? v : "");
+    }
+    for (i = 0; i < argv->n; i++) {
+        if (i)
+            buf_addch(&h, ' ');
+        if (i + 1 == argv->n && !in->json && in->nheredocs && in->args.n == 1 &&
+            !strncmp(in->heredocs[0].content, "#!", 2) && step_run_only_heredoc(in->args.v[0]))
+            buf_addf(&h, "/dev/pipes/%s", in->heredocs[0].name);
+        else
+            buf_adds(&h, argv->v[i]);
+    }
+    buf_adds(&h, " # buildkit");
+    return buf_detach(&h);
+}
+
 static void
 step_run_env(const struct stage *st, struct strvec *env)
 {
@@ -151,7 +188,8 @@ step_run_exec_format(const struct stage *st, struct error *err)
 
 static int
 step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
-              struct sandbox_spec *spec, struct run_mounts *mounts, struct error *err)
+              struct sandbox_spec *spec, struct run_mounts *mounts, const char *created_by,
+              struct error *err)
 {
     struct scratch d;
     struct sandbox_result res;
@@ -190,7 +228,7 @@ step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, c
                          res.tail[0] ? "; last output:\n" : "", res.tail);
     }
     prov = step_provenance(st, in, key);
-    r = step_capture(b, st, in, key, &d, in->original, prov, NULL, err);
+    r = step_capture(b, st, in, key, &d, created_by, prov, NULL, err);
     scratch_release(&d);
     if (r == 0)
         progress_line("%s DONE %.3fs", prefix, (log_now_ms() - t0) / 1000.0);
@@ -234,6 +272,7 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
 {
     cleanup_strvec struct strvec argv = STRVEC_INIT;
     cleanup_strvec struct strvec env = STRVEC_INIT;
+    cleanup_free char *history = NULL;
     const cJSON *cfg = step_cfg(st);
     const char *user = json_string(cfg, "User", 0, "", err);
     const char *wd = json_string(cfg, "WorkingDir", 0, "", err);
@@ -286,6 +325,9 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
         run_mounts_release(&mounts);
         return 0;
     }
+    history = step_run_history(st, in, &argv);
+    /* the predefined proxy args: in the environment, not in the key or the history */
+    plan_proxy_env(&b->plan, &env);
     spec.argv = strvec_argv(&argv);
     spec.env = strvec_argv(&env);
     spec.cwd = wd && *wd ? wd : "/";
@@ -296,7 +338,7 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     spec.seccomp = b->o->seccomp;
     spec.seccomp_unconfined = b->o->seccomp_unconfined;
     mounts.fresh_caches = step_cache_off(b, st);
-    r = step_run_exec(b, st, in, key, &spec, &mounts, err);
+    r = step_run_exec(b, st, in, key, &spec, &mounts, history, err);
     run_mounts_release(&mounts);
     return r;
 }
