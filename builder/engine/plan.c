@@ -331,6 +331,26 @@ plan_add_dep(struct plan *p, struct stage *st, struct stage *d)
     plan_mark_needed(p, d);
 }
 
+/* The stages instruction in reads: COPY/ADD --from, RUN --mount from=. */
+static void
+plan_add_instr_deps(struct plan *p, struct stage *st, const struct parse_instr *in)
+{
+    size_t j;
+
+    if (in->f.from && (in->kind == INSTR_COPY || in->kind == INSTR_ADD)) {
+        struct stage *d = plan_dep(p, st, in->f.from);
+        if (d)
+            plan_add_dep(p, st, d);
+    }
+    for (j = 0; j < in->f.nmounts; j++) {
+        /* RUN --mount=...,from=STAGE reads that stage too */
+        const char *name = in->f.mounts[j].from;
+        struct stage *d = name ? plan_dep(p, st, name) : NULL;
+        if (d)
+            plan_add_dep(p, st, d);
+    }
+}
+
 void
 plan_mark_needed(struct plan *p, struct stage *st)
 {
@@ -345,26 +365,20 @@ plan_mark_needed(struct plan *p, struct stage *st)
     if (st->from->args.n &&
         expand_word(st->from->args.v[0], p->recipe.escape, &p->global_args, &from, &ignored) == 0) {
         struct stage *d = plan_dep(p, st, from);
-        if (d)
+        if (d) {
             plan_add_dep(p, st, d);
-    }
-    for (i = st->first; i < st->end; i++) {
-        const struct parse_instr *in = &p->recipe.instrs[i];
-        const char *f = in->f.from;
-        size_t j;
-        if (f && (in->kind == INSTR_COPY || in->kind == INSTR_ADD)) {
-            struct stage *d = plan_dep(p, st, f);
-            if (d)
-                plan_add_dep(p, st, d);
-        }
-        for (j = 0; j < in->f.nmounts; j++) {
-            /* RUN --mount=...,from=STAGE reads that stage too */
-            const char *name = in->f.mounts[j].from;
-            struct stage *d = name ? plan_dep(p, st, name) : NULL;
-            if (d)
-                plan_add_dep(p, st, d);
+            /*
+             * The base stage's own ONBUILD triggers run in this stage
+             * (its base image's ran in it and are gone): an inherited
+             * ONBUILD COPY --from=other reads other too.
+             */
+            for (i = d->first; i < d->end; i++)
+                if (p->recipe.instrs[i].kind == INSTR_ONBUILD && p->recipe.instrs[i].sub)
+                    plan_add_instr_deps(p, st, p->recipe.instrs[i].sub);
         }
     }
+    for (i = st->first; i < st->end; i++)
+        plan_add_instr_deps(p, st, &p->recipe.instrs[i]);
 }
 
 /*
