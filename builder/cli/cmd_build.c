@@ -576,6 +576,10 @@ build_default_recipe(const char *ctx)
     if (fs_exists(AT_FDCWD, p))
         return p;
     free(p);
+    p = fs_join(ctx, "dockerfile"); /* BuildKit's dockerui falls back to the lower-case name */
+    if (fs_exists(AT_FDCWD, p))
+        return p;
+    free(p);
     return fs_join(ctx, "Dockerfile");
 }
 
