@@ -148,7 +148,7 @@ step_heredoc_sources(const struct parse_instr *in, const struct strvec *vars,
      * the backslash escape whatever the escape directive, quotes that are
      * ordinary characters ('${name}' expands), escapes that are consumed.
      */
-    const struct expand_opts eo = {'\\', 0, 0, 0, 1};
+    const struct expand_opts eo = {'\\', 0, 0, 0, 1, NULL, NULL};
     struct cachekey sk;
     size_t i;
 

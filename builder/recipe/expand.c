@@ -95,7 +95,7 @@ expand_add_string(struct expand_wordlist *w, const char *s, size_t n)
 
 /* The value of name in vars: the last "name=..." entry wins; "name" alone means "". */
 static const char *
-expand_lookup(const struct expand_ctx *c, const char *name)
+expand_var(const struct expand_ctx *c, const char *name)
 {
     size_t i, n = strlen(name);
 
@@ -107,6 +107,18 @@ expand_lookup(const struct expand_ctx *c, const char *name)
             return e[n] == '=' ? e + n + 1 : "";
     }
     return NULL;
+}
+
+/* expand_var, noting the name in the caller's matched or unmatched list */
+static const char *
+expand_lookup(const struct expand_ctx *c, const char *name)
+{
+    const char *v = expand_var(c, name);
+    struct strvec *note = v ? c->o->matched : c->o->unmatched;
+
+    if (note && !strvec_getenv(note, name))
+        strvec_setenv(note, name, "");
+    return v;
 }
 
 static int
@@ -650,7 +662,7 @@ expand_process(const char *word, const struct expand_opts *opts, const struct st
 int
 expand_word(const char *word, char escape, const struct strvec *vars, char **out, struct error *err)
 {
-    const struct expand_opts o = {escape, 0, 0, 0, 0};
+    const struct expand_opts o = {escape, 0, 0, 0, 0, NULL, NULL};
 
     return expand_process(word, &o, vars, out, NULL, err);
 }
@@ -659,7 +671,7 @@ int
 expand_words(const char *text, char escape, const struct strvec *vars, struct strvec *out,
              struct error *err)
 {
-    const struct expand_opts o = {escape, 0, 0, 0, 0};
+    const struct expand_opts o = {escape, 0, 0, 0, 0, NULL, NULL};
 
     return expand_process(text, &o, vars, NULL, out, err);
 }

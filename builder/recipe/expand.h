@@ -46,6 +46,9 @@ struct expand_opts {
     int raw_escapes; /* keep escape characters in the result */
     int skip_unset;  /* leave references to unset variables as written */
     int skip_quotes; /* quotes are ordinary characters (SkipProcessQuotes) */
+    /* when not NULL, each variable looked up is added ("NAME=") to matched when set,
+       to unmatched when not (BuildKit's ProcessWordWithMatches, for the build checks) */
+    struct strvec *matched, *unmatched;
 };
 
 /*

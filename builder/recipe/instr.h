@@ -96,6 +96,7 @@ struct parse_instr {
     size_t *arg_len;            /* byte length of each argument; larger than strlen only
                                  * when a JSON string held \u0000 */
     struct parse_flags f;       /* the flags typed, once parse_type (or parse_validate) ran */
+    int empty_continuation;     /* an empty line continued the instruction (a warning) */
 };
 
 #endif

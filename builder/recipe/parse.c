@@ -598,7 +598,8 @@ parse_count_quotes(const char *s)
 int
 parse_heredoc_word(const char *w, struct parse_heredoc *hd, struct error *err)
 {
-    const struct expand_opts plain = {'\\', 0, 0, 1, 0}, raw = {'\\', 1, 0, 1, 0};
+    const struct expand_opts plain = {'\\', 0, 0, 1, 0, NULL, NULL},
+                             raw = {'\\', 1, 0, 1, 0, NULL, NULL};
     cleanup_strvec struct strvec words = STRVEC_INIT, rawwords = STRVEC_INIT;
     const char *p = w;
     int fd = 0;
@@ -665,7 +666,7 @@ parse_read_heredoc(struct parse_ctx *c, struct parse_instr *in, struct parse_her
 static int
 parse_heredocs(struct parse_ctx *c, struct parse_instr *in, struct error *err)
 {
-    const struct expand_opts o = {'\\', 1, 1, 1, 0};
+    const struct expand_opts o = {'\\', 1, 1, 1, 0, NULL, NULL};
     cleanup_strvec struct strvec words = STRVEC_INIT;
     struct error ignored;
     size_t i;
@@ -751,6 +752,7 @@ parse_one(struct parse_ctx *c, struct parse_recipe *r, struct error *err)
     }
     in->end_line = c->lx.line;
     r->n++;
+    in->empty_continuation = c->line.empty_continuation;
     if (c->line.empty_continuation)
         strvec_pushf(&r->warnings,
                      "%s:%d:%d: empty continuation line (these will become errors in a future "
@@ -1055,7 +1057,7 @@ parse_expands_arg(const struct parse_instr *in, size_t i)
 static int
 parse_validate_words(const struct parse_recipe *r, const struct parse_instr *in, struct error *err)
 {
-    const struct expand_opts o = {r->escape, 0, 0, 1, 0};
+    const struct expand_opts o = {r->escape, 0, 0, 1, 0, NULL, NULL};
     struct error sub;
     size_t i;
 

@@ -191,7 +191,7 @@ TEST(expand_words_split)
 
 TEST(expand_raw_options)
 {
-    const struct expand_opts raw = {'\\', 1, 1, 1, 0};
+    const struct expand_opts raw = {'\\', 1, 1, 1, 0, NULL, NULL};
     struct strvec words = STRVEC_INIT;
     struct error err;
     char *out = NULL;
@@ -207,7 +207,7 @@ TEST(expand_raw_options)
 /* processPossibleHeredoc: "<<" keeps the blanks after it in its word. */
 TEST(expand_heredoc_operator_words)
 {
-    const struct expand_opts raw = {'\\', 1, 1, 1, 0};
+    const struct expand_opts raw = {'\\', 1, 1, 1, 0, NULL, NULL};
     struct strvec words = STRVEC_INIT;
     struct error err;
     char *out = NULL;
@@ -231,7 +231,7 @@ TEST(expand_heredoc_operator_words)
 /* SkipProcessQuotes, as BuildKit expands an unquoted COPY heredoc body. */
 TEST(expand_skip_quotes)
 {
-    const struct expand_opts body = {'\\', 0, 0, 0, 1};
+    const struct expand_opts body = {'\\', 0, 0, 0, 1, NULL, NULL};
     struct strvec vars = STRVEC_INIT;
     struct error err;
     char *out = NULL;
