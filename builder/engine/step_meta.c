@@ -195,24 +195,38 @@ step_pairs(struct build *b, const struct parse_instr *in, const struct strvec *v
     return 0;
 }
 
-/* "80", "80/udp", "7000-7002/tcp" (a range names each port, as BuildKit expands it) */
+/*
+ * "80", "80/udp", "7000-7002/tcp" (a range names each port, as BuildKit
+ * expands it). As BuildKit's parsePortSpec, an "[ip:]hostport:" prefix is
+ * accepted and ignored (a build check warns about it), and the protocol,
+ * tcp, udp or sctp, is lower-cased.
+ */
 static int
 step_expose_one(cJSON *ports, struct strvec *mine, const char *word, const char *where,
                 struct error *err)
 {
-    const char *slash = strchr(word, '/');
-    const char *proto = slash ? slash + 1 : "tcp";
+    const char *spec = strrchr(word, ':') ? strrchr(word, ':') + 1 : word;
+    const char *slash = strchr(spec, '/');
+    char proto[8] = "tcp";
     char *end;
-    long lo = strtol(word, &end, 10), hi = lo, p;
+    long lo = strtol(spec, &end, 10), hi = lo, p;
+    size_t i;
 
-    if (end != word && *end == '-')
+    if (slash && *(slash + 1)) {
+        for (i = 0; slash[1 + i] && i + 1 < sizeof(proto); i++)
+            proto[i] = (char)tolower((unsigned char)slash[1 + i]);
+        proto[i] = '\0';
+        if (slash[1 + i] || (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp")))
+            return error_input(err, "%s: EXPOSE %s: invalid proto: %s", where, word, slash + 1);
+    }
+    if (end != spec && *end == '-')
         hi = strtol(end + 1, &end, 10);
-    if (end == word || lo < 0 || hi > 65535 || hi < lo || hi - lo > 4096 ||
-        (*end != '/' && *end != '\0') || !*proto)
+    if (end == spec || lo < 0 || hi > 65535 || hi < lo || hi - lo > 4096 ||
+        (*end != '/' && *end != '\0'))
         return error_input(err, "%s: EXPOSE: invalid port \"%s\"", where, word);
     for (p = lo; p <= hi; p++) {
         char key[64];
-        snprintf(key, sizeof(key), "%ld/%.16s", p, proto);
+        snprintf(key, sizeof(key), "%ld/%s", p, proto);
         if (!cJSON_GetObjectItemCaseSensitive(ports, key))
             json_add_object(ports, key);
         if (!strvec_getenv(mine, key))
