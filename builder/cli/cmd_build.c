@@ -14,6 +14,7 @@
 
 #include "builder/cli/cli.h"
 #include "builder/engine/build.h"
+#include "builder/engine/build_check.h"
 #include "builder/engine/progress.h"
 #include "builder/engine/provenance.h"
 #include "builder/sandbox/caps.h"
@@ -267,9 +268,11 @@ build_progress_opt(const char *v, struct error *err)
 
 /* Options that take no value; 1 when argv[i] was one. */
 static int
-build_flag(struct build_opts *o, const char *a, int *quiet)
+build_flag(struct build_opts *o, const char *a, int *quiet, int *check)
 {
-    if (!strcmp(a, "--pull"))
+    if (!strcmp(a, "--check"))
+        *check = 1;
+    else if (!strcmp(a, "--pull"))
         o->pull = REMOTE_PULL_ALWAYS; /* as in docker and buildah: --pull alone is "always" */
     else if (!strcmp(a, "--no-cache"))
         o->no_cache = 1;
@@ -295,6 +298,7 @@ build_flag(struct build_opts *o, const char *a, int *quiet)
 struct build_cli {
     struct build_opts o;
     int quiet;
+    int check; /* --check: only the build checks */
     const char *output;
 };
 
@@ -455,7 +459,7 @@ build_parse_opt(struct build_cli *c, int argc, char **argv, int *i, struct error
     const char *v = "";
     int r;
 
-    if (build_flag(o, argv[*i], &c->quiet))
+    if (build_flag(o, argv[*i], &c->quiet, &c->check))
         return 0;
     if ((r = build_run_opt(o, argc, argv, i, err)) != 0 ||
         (r = build_image_opt(c, argc, argv, i, err)) != 0 ||
@@ -725,6 +729,18 @@ cmd_build(struct cli *cli, int argc, char **argv, struct error *err)
         build_format_env(&c.o, err) < 0 || build_args(&c, argc, argv, err) < 0) {
         build_cli_release(&c.o);
         return -1;
+    }
+    if (c.check) { /* only BuildKit's lint rules, on what the build would build */
+        if (!c.o.recipe && strcmp(c.o.context, "-"))
+            c.o.recipe = recipe = build_default_recipe(c.o.context);
+        if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0) {
+            build_cli_release(&c.o);
+            return -1;
+        }
+        rc = build_check(&s, &c.o, err);
+        store_release(&s);
+        build_cli_release(&c.o);
+        return rc;
     }
     if (c.quiet) /* as buildx: -q silences the build whatever --progress says */
         progress_set_mode(PROGRESS_QUIET);

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "builder/engine/build_check.h"
 #include "builder/engine/cachekey.h"
 #include "builder/engine/engine.h"
 #include "builder/engine/platforms.h"
@@ -292,7 +293,8 @@ build_prepare(struct build *builds, struct stage **targets, size_t n, struct err
     for (i = 0; i < n; i++)
         if (!(targets[i] = build_plan(&builds[i], err)))
             return -1;
-    if (context_open(&m->ctx, m->o->context, m->o->recipe, err) < 0)
+    /* the build checks run once, on the first platform's plan (they read the recipe) */
+    if (context_open(&m->ctx, m->o->context, m->o->recipe, err) < 0 || build_check_plan(m, err) < 0)
         return -1;
     hashmemo_load(&m->memo, m->store);
     m->ctx.memo = &m->memo;

@@ -90,6 +90,7 @@ plan_release(struct plan *p)
     free(p->stages);
     parse_recipe_release(&p->recipe);
     strvec_release(&p->global_args);
+    strvec_release(&p->predefined);
     strvec_release(&p->used_args);
     pthread_mutex_destroy(&p->lock);
 }
@@ -275,6 +276,7 @@ plan_stages(struct plan *p, struct error *err)
 
     plan_platform_args(p);
     plan_target_arg(p);
+    strvec_copy(&p->predefined, &p->global_args);
     for (i = 0; i < p->recipe.n; i++) {
         const struct parse_instr *in = &p->recipe.instrs[i];
         if (in->kind == INSTR_FROM) {
@@ -483,7 +485,7 @@ plan_warn_unused_args(struct plan *p)
         if (eq)
             *eq = '\0';
         if (!strvec_getenv(&p->used_args, k) && !plan_is_proxy(k, strlen(k)) &&
-            strcmp(k, "SOURCE_DATE_EPOCH"))
+            strcmp(k, "SOURCE_DATE_EPOCH") && strcmp(k, "BUILDKIT_DOCKERFILE_CHECK"))
             log_warn("build arg %s was not consumed by any ARG instruction", k);
     }
 }

@@ -28,6 +28,7 @@ struct plan {
     struct stage *stages;
     size_t nstages;
     struct strvec global_args; /* ARGs declared before the first FROM, "K=V" */
+    struct strvec predefined;  /* the automatic ARGs alone (platforms, TARGETSTAGE), "K=V" */
     struct strvec used_args;   /* --build-arg names some ARG consumed */
     pthread_mutex_t lock;      /* guards used_args: stages declare ARGs in parallel */
     long long epoch;           /* SOURCE_DATE_EPOCH in effect (plan_read), or -1 */
