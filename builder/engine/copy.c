@@ -27,6 +27,7 @@ struct copy_state {
     uid_t uid;
     gid_t gid;
     int dest_is_dir;         /* job->dest_is_dir, or several sources matched */
+    size_t pivot;            /* --parents: leading components of the source not kept */
     struct buf rel;          /* source path relative to the context (ignore rules) */
     size_t src_len;          /* bytes of rel naming the source itself ("dir/"), for --exclude */
     struct copy_link *links; /* source files with several names, and where the first went */
@@ -433,6 +434,19 @@ copy_is_archive(int fd)
     return n == 512 && !memcmp(m + 257, "ustar", 5);
 }
 
+/* The path of rel below the destination with --parents: without its first pivot components. */
+static const char *
+copy_after_pivot(const char *rel, size_t pivot)
+{
+    while (pivot-- > 0) {
+        const char *slash = strchr(rel, '/');
+        if (!slash)
+            return "";
+        rel = slash + 1;
+    }
+    return rel;
+}
+
 static int
 copy_source(int rootfd, const char *rel, struct copy_state *cs, struct error *err)
 {
@@ -451,8 +465,8 @@ copy_source(int rootfd, const char *rel, struct copy_state *cs, struct error *er
     cs->src_len = cs->rel.len ? cs->rel.len + 1 : 0;
     if (!S_ISDIR(st.st_mode) && copy_excluded(cs))
         return 0;
-    if (job->parents) { /* --parents: dest/<the source's own path> */
-        cleanup_free char *sub = xstrdup(rel);
+    if (job->parents) { /* --parents: dest/<the source's own path, after the pivot> */
+        cleanup_free char *sub = xstrdup(copy_after_pivot(rel, cs->pivot));
         char *slash = S_ISDIR(st.st_mode) ? NULL : strrchr(sub, '/');
         if (!S_ISDIR(st.st_mode))
             *(slash ? slash : sub) = '\0';
@@ -522,6 +536,8 @@ copy_glob(int root, const char *prefix, char **comps, size_t i, size_t n, struct
         strvec_push(out, prefix);
         return;
     }
+    if (!strcmp(comps[i], "**"))
+        copy_glob(root, prefix, comps, i + 1, n, out); /* no directory at all */
     if (!copy_glob_has(comps[i])) {
         joined = strcmp(prefix, ".") ? xasprintf("%s/%s", prefix, comps[i]) : xstrdup(comps[i]);
         fd = fs_open_in_root(root, joined, O_PATH, &ignored);
@@ -540,50 +556,98 @@ copy_glob(int root, const char *prefix, char **comps, size_t i, size_t n, struct
     }
     while ((de = readdir(d)) != NULL) {
         cleanup_free char *sub = NULL;
+        struct stat st;
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
-        if (fnmatch(comps[i], de->d_name, 0) != 0)
-            continue;
         sub = strcmp(prefix, ".") ? xasprintf("%s/%s", prefix, de->d_name) : xstrdup(de->d_name);
-        copy_glob(root, sub, comps, i + 1, n, out);
+        if (!strcmp(comps[i], "**")) {
+            /* one more directory, and "**" may go on matching below it */
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+                copy_glob(root, sub, comps, i, n, out);
+            continue;
+        }
+        if (fnmatch(comps[i], de->d_name, 0) == 0)
+            copy_glob(root, sub, comps, i + 1, n, out);
     }
     closedir(d);
 }
 
+void
+copy_glob_paths(int root, const char *pattern, struct strvec *out)
+{
+    cleanup_strvec struct strvec comps = STRVEC_INIT;
+    cleanup_strvec struct strvec found = STRVEC_INIT;
+    cleanup_free char *tmp = xstrdup(pattern);
+    char *p, *save = NULL;
+    size_t i;
+
+    for (p = strtok_r(tmp, "/", &save); p; p = strtok_r(NULL, "/", &save))
+        if (strcmp(p, "."))
+            strvec_push(&comps, p);
+    copy_glob(root, ".", comps.v, 0, comps.n, &found);
+    if (found.n > 1)
+        qsort(found.v, found.n, sizeof(char *), copy_cmp_str);
+    for (i = 0; i < found.n; i++)
+        if (!i || strcmp(found.v[i], found.v[i - 1]))
+            strvec_push(out, found.v[i]);
+}
+
+char *
+copy_parents_source(const char *src, size_t *pivot, struct error *err)
+{
+    const char *cut = strstr(src, "/./");
+    cleanup_free char *parent = cut ? xstrndup(src, (size_t)(cut - src)) : NULL;
+    cleanup_free char *clean_parent = parent ? context_clean(parent, err) : NULL;
+    char *clean = context_clean(src, err);
+    size_t n = 0;
+    const char *q;
+
+    if (!clean || (parent && !clean_parent)) {
+        free(clean);
+        return NULL;
+    }
+    if (clean_parent && strcmp(clean_parent, "."))
+        for (n = 1, q = clean_parent; (q = strchr(q, '/')) != NULL; q++)
+            n++;
+    *pivot = n;
+    return clean;
+}
+
+/* The sources with wildcards expanded against the source root, and the pivot of each. */
+struct copy_src {
+    struct strvec paths;
+    size_t *pivots;
+};
+
 /*
  * The sources to copy: job->sources, with wildcards expanded against the
- * source root when job->glob (COPY --from=STAGE /app/x?.jar). A wildcard
- * that matches nothing adds nothing (BuildKit's AllowEmptyWildcard).
+ * source root when job->glob (COPY --from=STAGE /app/x?.jar, and --parents
+ * patterns with "**"). A wildcard that matches nothing adds nothing
+ * (BuildKit's AllowEmptyWildcard).
  */
 static void
-copy_expand(const struct copy_job *job, struct strvec *out)
+copy_expand(const struct copy_job *job, struct copy_src *out)
 {
-    size_t i;
+    size_t i, j;
 
     for (i = 0; i < job->sources->n; i++) {
         const char *src = job->sources->v[i];
-        cleanup_strvec struct strvec comps = STRVEC_INIT;
-        cleanup_free char *tmp = NULL;
-        char *p, *save = NULL;
-        size_t before = out->n;
-        if (!job->glob || !copy_glob_has(src)) {
-            strvec_push(out, src);
-            continue;
-        }
-        tmp = xstrdup(src);
-        for (p = strtok_r(tmp, "/", &save); p; p = strtok_r(NULL, "/", &save))
-            strvec_push(&comps, p);
-        copy_glob(job->src_root, ".", comps.v, 0, comps.n, out);
-        if (out->n - before > 1)
-            qsort(out->v + before, out->n - before, sizeof(char *), copy_cmp_str);
+        size_t before = out->paths.n;
+        if (!job->glob || (!copy_glob_has(src) && !strstr(src, "**")))
+            strvec_push(&out->paths, src);
+        else
+            copy_glob_paths(job->src_root, src, &out->paths);
+        out->pivots = xrealloc(out->pivots, (out->paths.n + 1) * sizeof(*out->pivots));
+        for (j = before; j < out->paths.n; j++)
+            out->pivots[j] = job->pivots ? job->pivots[i] : 0;
     }
 }
 
 int
 copy_run(int rootfd, const struct copy_job *job, struct error *err)
 {
-    struct copy_state cs = {job, 0, 0, 0, BUF_INIT, 0, NULL, 0, 0};
-    cleanup_strvec struct strvec srcs = STRVEC_INIT;
+    struct copy_state cs = {job, 0, 0, 0, 0, BUF_INIT, 0, NULL, 0, 0};
+    struct copy_src srcs = {STRVEC_INIT, NULL};
     size_t i;
     int rc = 0;
 
@@ -599,9 +663,13 @@ copy_run(int rootfd, const struct copy_job *job, struct error *err)
     }
     copy_expand(job, &srcs);
     /* Dockerfile reference, COPY: several sources need a directory as destination */
-    cs.dest_is_dir = job->dest_is_dir || srcs.n > 1;
-    for (i = 0; rc == 0 && i < srcs.n; i++)
-        rc = copy_source(rootfd, srcs.v[i], &cs, err);
+    cs.dest_is_dir = job->dest_is_dir || srcs.paths.n > 1;
+    for (i = 0; rc == 0 && i < srcs.paths.n; i++) {
+        cs.pivot = srcs.pivots[i];
+        rc = copy_source(rootfd, srcs.paths.v[i], &cs, err);
+    }
+    strvec_release(&srcs.paths);
+    free(srcs.pivots);
     buf_release(&cs.rel);
     for (i = 0; i < cs.nlinks; i++)
         free(cs.links[i].dest);

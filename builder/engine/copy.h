@@ -47,6 +47,8 @@ struct copy_job {
     int extract;                        /* ADD: unpack local tar archives instead of copying */
     const struct dockerignore *exclude; /* --exclude patterns, or NULL */
     int parents;                        /* --parents: keep each source's parent directories */
+    const size_t *pivots;               /* --parents: leading path components of each source
+                                           that the destination leaves out (its "/./"), or NULL */
     int keep_owner;                     /* sources keep their uid:gid (COPY --from) unless chown */
     int glob;                           /* sources may hold wildcards, expanded here (--from) */
 };
@@ -64,6 +66,23 @@ struct copy_job {
  * context transfer makes them.
  */
 int copy_run(int rootfd, const struct copy_job *job, struct error *err);
+
+/*
+ * Adds to out the paths below root (relative, sorted, each once) that
+ * pattern names, a relative path whose components may hold the wildcards
+ * *, ? and [...], or be "**" (any number of directories, none included),
+ * as COPY --parents patterns are written. A pattern without wildcards
+ * names itself when it exists.
+ */
+void copy_glob_paths(int root, const char *pattern, struct strvec *out);
+
+/*
+ * COPY --parents SRC (Dockerfile 1.20): SRC up to a "/./" is where the copy
+ * starts, the rest is kept below the destination. Returns SRC cleaned (the
+ * pivot dropped; a new string, NULL with an input error when it leaves
+ * the root) and the number of its leading components not kept in *pivot.
+ */
+char *copy_parents_source(const char *src, size_t *pivot, struct error *err);
 
 /*
  * Creates directory path (absolute, inside the rootfs at rootfd) and its

@@ -86,11 +86,43 @@ step_is_url(const char *w)
  * Resolves the sources and hashes them into srcd (the provenance digest of
  * the inputs), which then goes into the step key k.
  */
+/*
+ * COPY --parents SRC: the pivot ("/./") of the source, and its wildcards
+ * (with "**") expanded in the context; from a stage they are expanded in
+ * the child that has its tree.
+ */
+static int
+step_copy_parents_word(struct build *b, const struct stage *from, const char *w,
+                       struct strvec *srcs, size_t **pivots, const char *where, struct error *err)
+{
+    size_t pivot = 0, before = srcs->n, i;
+    cleanup_free char *c = copy_parents_source(w, &pivot, err);
+
+    if (!c)
+        return error_wrap(err, "%s", where);
+    if (from || (!strpbrk(c, "*?[") && !strstr(c, "**"))) {
+        if (!from && context_match(&b->ctx, c, srcs, err) < 0)
+            return error_wrap(err, "%s", where);
+        if (from)
+            strvec_push(srcs, c);
+    } else {
+        cleanup_strvec struct strvec found = STRVEC_INIT;
+        copy_glob_paths(b->ctx.fd, c, &found);
+        for (i = 0; i < found.n; i++)
+            if (!context_ignored(&b->ctx, found.v[i]))
+                strvec_push(srcs, found.v[i]);
+    }
+    *pivots = xrealloc(*pivots, (srcs->n + 1) * sizeof(**pivots));
+    for (i = before; i < srcs->n; i++)
+        (*pivots)[i] = pivot;
+    return 0;
+}
+
 static int
 step_copy_sources(struct build *b, const struct parse_instr *in, const struct stage *from,
-                  const struct strvec *words, struct strvec *srcs, struct cachekey *k,
-                  char srcd[DIGEST_STR_LEN + 1], cJSON *files, const struct dockerignore *exclude,
-                  const char *where, struct error *err)
+                  const struct strvec *words, struct strvec *srcs, size_t **pivots,
+                  struct cachekey *k, char srcd[DIGEST_STR_LEN + 1], cJSON *files,
+                  const struct dockerignore *exclude, const char *where, struct error *err)
 {
     struct cachekey sk;
     size_t i;
@@ -100,7 +132,10 @@ step_copy_sources(struct build *b, const struct parse_instr *in, const struct st
         if (!strncmp(w, "git@", 4) || (step_is_url(w) && strstr(w, ".git")))
             return error_input(err, "%s: %s from a git repository is not supported: %s", where,
                                in->keyword, w);
-        if (from) {
+        if (in->f.parents) {
+            if (step_copy_parents_word(b, from, w, srcs, pivots, where, err) < 0)
+                return -1;
+        } else if (from) {
             char *c = context_clean(w, err);
             if (!c)
                 return error_wrap(err, "%s", where);
@@ -117,6 +152,9 @@ step_copy_sources(struct build *b, const struct parse_instr *in, const struct st
             return error_wrap(err, "%s", where);
         }
     }
+    if (in->f.parents) /* the pivots are part of what the step does */
+        for (i = 0; i < srcs->n; i++)
+            cachekey_add_bytes(k, "pivot", &(*pivots)[i], sizeof((*pivots)[i]));
     cachekey_init(&sk, "sources");
     cachekey_add_vec(&sk, "paths", srcs);
     if (from)
@@ -216,6 +254,7 @@ struct step_copy_plan {
     char *url_dir;             /* ADD <url>: the downloads (a registered tmp path) */
     struct step_urls urls;     /* ADD <url>: what each URL is */
     char *checksum;            /* ADD --checksum, expanded */
+    size_t *pivots;            /* COPY --parents: the "/./" of each source */
     char *chmod_s, *chown_v;
     const struct stage *from;        /* --from stage or image, or NULL */
     char *from_ref;                  /* --from as expanded */
@@ -234,6 +273,7 @@ step_copy_plan_release(struct step_copy_plan *p)
     strvec_release(&p->srcs);
     strvec_release(&p->hd_bodies);
     step_urls_release(&p->urls);
+    free(p->pivots);
     step_discard(&p->url_dir);
     free(p->checksum);
     free(p->chmod_s);
@@ -322,7 +362,7 @@ step_copy_hash(struct step_copy_plan *p, const char *workdir, struct error *err)
         rc = step_heredoc_sources(in, &p->vars, &p->words, &p->srcs, &p->hd_bodies, &k, p->srcd,
                                   p->where, err);
     } else {
-        rc = step_copy_sources(p->b, in, p->from, &p->words, &p->srcs, &k, p->srcd,
+        rc = step_copy_sources(p->b, in, p->from, &p->words, &p->srcs, &p->pivots, &k, p->srcd,
                                json_add_object(p->st->inputs, "files"), p->excl, p->where, err);
     }
     if (rc < 0) {
@@ -442,6 +482,7 @@ step_copy_execute(struct step_copy_plan *p, struct scratch *d, struct error *err
     p->c.job.glob = p->from != NULL;
     p->c.job.exclude = p->excl;
     p->c.job.parents = in->f.parents;
+    p->c.job.pivots = p->pivots;
     scratch_overlay(d, &o);
     if (overlay_run(&o, step_copy_child, &p->c, err) < 0)
         return error_wrap(err, "%s: %s", p->where, in->original);
