@@ -277,6 +277,7 @@ build_plan(struct build *b, struct error *err)
         return NULL;
     }
     plan_mark_needed(&b->plan, target);
+    plan_mark_lazy(&b->plan, target);
     if (plan_check_refs(&b->plan, b->store, err) < 0)
         return NULL;
     plan_number_steps(&b->plan);

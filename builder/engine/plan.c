@@ -320,6 +320,14 @@ plan_dep(struct plan *p, const struct stage *st, const char *ref)
     return d && d->index < st->index ? d : NULL;
 }
 
+struct stage *
+plan_copy_source(struct plan *p, const struct stage *st, const struct parse_instr *in)
+{
+    if (!in->f.from || (in->kind != INSTR_COPY && in->kind != INSTR_ADD))
+        return NULL;
+    return plan_dep(p, st, in->f.from);
+}
+
 static void
 plan_add_dep(struct plan *p, struct stage *st, struct stage *d)
 {
@@ -381,6 +389,50 @@ plan_mark_needed(struct plan *p, struct stage *st)
     }
     for (i = st->first; i < st->end; i++)
         plan_add_instr_deps(p, st, &p->recipe.instrs[i]);
+}
+
+/* What keeps a stage from being lazy: a FROM, or a RUN --mount from= of it. */
+static void
+plan_not_lazy(struct plan *p, struct stage *st, const struct parse_instr *in, unsigned char *eager)
+{
+    size_t j;
+
+    for (j = 0; j < in->f.nmounts; j++) {
+        const char *name = in->f.mounts[j].from;
+        struct stage *d = name ? plan_dep(p, st, name) : NULL;
+        if (d)
+            eager[d->index] = 1;
+    }
+}
+
+void
+plan_mark_lazy(struct plan *p, const struct stage *target)
+{
+    cleanup_free unsigned char *eager = xcalloc(p->nstages + 1, 1);
+    struct error ignored;
+    size_t n, i;
+
+    for (n = 0; n < p->nstages; n++) {
+        struct stage *st = &p->stages[n];
+        cleanup_free char *from = NULL;
+        if (!st->needed)
+            continue;
+        error_init(&ignored);
+        if (st->from->args.n && expand_word(st->from->args.v[0], p->recipe.escape, &p->global_args,
+                                            &from, &ignored) == 0) {
+            struct stage *d = plan_dep(p, st, from);
+            if (d) {
+                eager[d->index] = 1;
+                for (i = d->first; i < d->end; i++)
+                    if (p->recipe.instrs[i].kind == INSTR_ONBUILD && p->recipe.instrs[i].sub)
+                        plan_not_lazy(p, st, p->recipe.instrs[i].sub, eager);
+            }
+        }
+        for (i = st->first; i < st->end; i++)
+            plan_not_lazy(p, st, &p->recipe.instrs[i], eager);
+    }
+    for (n = 0; n < p->nstages; n++)
+        p->stages[n].lazy = p->stages[n].needed && !eager[n] && &p->stages[n] != target;
 }
 
 /*

@@ -55,6 +55,20 @@ struct stage *plan_find_stage(struct plan *p, const char *ref);
  */
 void plan_mark_needed(struct plan *p, struct stage *st);
 
+/* The earlier stage a COPY/ADD --from= of stage st names, or NULL. */
+struct stage *plan_copy_source(struct plan *p, const struct stage *st,
+                               const struct parse_instr *in);
+
+/*
+ * Marks lazy the needed stages other than target that only COPY/ADD --from
+ * read (no stage is FROM them, no RUN --mount reads them). BuildKit solves a
+ * stage only for the results asked of it: when the steps that copy from a
+ * lazy stage are cached (keyed by the stage's key, known without running
+ * it), its own steps never run, which is what lets --cache-to mode=min
+ * (the final image's steps only) skip a build stage on another machine.
+ */
+void plan_mark_lazy(struct plan *p, const struct stage *target);
+
 /*
  * Checks that every --from (COPY/ADD, RUN --mount) of a needed stage names an
  * earlier stage or an image (in store s, or a registry name): a later stage

@@ -124,8 +124,12 @@ platforms_share(struct build *builds, size_t n)
             for (j = 0; j < k && !st->alias; j++) {
                 struct stage *sj = &builds[j].plan.stages[i];
                 if (sj->needed && !sj->alias &&
-                    platforms_same_stage(&builds[j], sj, &builds[k], st))
+                    platforms_same_stage(&builds[j], sj, &builds[k], st)) {
                     st->alias = sj;
+                    /* a lazy stage may stay half-built (stage_run.h): a shared one is built whole
+                     */
+                    st->lazy = sj->lazy = 0;
+                }
             }
         }
     }

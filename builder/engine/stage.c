@@ -24,6 +24,8 @@ stage_release(struct stage *st)
     free(st->base_ref);
     free(st->label);
     free(st->deps);
+    free(st->realize_err);
+    free(st->prefetch);
     parse_recipe_release(&st->onbuild);
     if (st->inputs)
         cJSON_Delete(st->inputs);

@@ -9,6 +9,7 @@
  */
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #include "builder/recipe/parse.h"
@@ -28,7 +29,16 @@ struct stage {
     int needed;                     /* the target needs it */
     int done;                       /* built: its state below is final */
     int started;                    /* the scheduler started it */
-    struct stage **deps;            /* stages this one reads (FROM, COPY --from, --mount from=) */
+    int lazy;      /* only COPY/ADD --from read it: its steps run when a reader misses the cache */
+    int dry;       /* being built lazily: a step not in the cache is skipped, its key kept */
+    int pending;   /* some step was skipped: the key is final, the layers are not */
+    int realizing; /* its skipped steps are running (stage_realize) */
+    struct error *realize_err; /* running them failed: what its readers report */
+    int prefetched;            /* a reader started a thread to realize it */
+    int missed;                /* a step of this build of it missed the cache */
+    pthread_t *prefetch;       /* threads it started to realize stages it reads */
+    size_t nprefetch;
+    struct stage **deps; /* stages this one reads (FROM, COPY --from, --mount from=) */
     size_t ndeps;
     struct platform platform; /* what its base is picked for and its RUN steps run as */
     struct stage *alias;      /* the same stage of an earlier platform's build, built once */

@@ -4,6 +4,7 @@
  */
 #include "builder/engine/stage_run.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -159,8 +160,183 @@ stage_shared(struct stage *st)
     return 0;
 }
 
+/*
+ * Lazy stages. One lock and condition for the whole process (one build per
+ * process) guard every stage's realizing, realize_err and prefetched, and
+ * the swap of a realized stage's state: a reader looks at a lazy stage's
+ * layers only after stage_realize returned, which took this lock.
+ */
+static pthread_mutex_t stage_lazy_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stage_lazy_cond = PTHREAD_COND_INITIALIZER;
+
+/* Moves the building state of fresh (a full build of st) into st; frees what st had. */
+static void
+stage_take(struct stage *st, struct stage *fresh)
+{
+    struct stage old = *st;
+
+    st->config = steal_ptr(&fresh->config);
+    st->layers = fresh->layers;
+    st->diff_ids = fresh->diff_ids;
+    /* the same key as the dry build's, which readers may be hashing now: only a change is written
+     */
+    if (strcmp(st->key, fresh->key) != 0)
+        memcpy(st->key, fresh->key, sizeof(st->key));
+    memcpy(st->base, fresh->base, sizeof(st->base));
+    st->args = fresh->args;
+    st->declared = fresh->declared;
+    memset(&fresh->layers, 0, sizeof(fresh->layers));
+    memset(&fresh->diff_ids, 0, sizeof(fresh->diff_ids));
+    memset(&fresh->args, 0, sizeof(fresh->args));
+    memset(&fresh->declared, 0, sizeof(fresh->declared));
+    /* the dry build's state goes; what the plan gave st stays */
+    memset(&old.onbuild, 0, sizeof(old.onbuild));
+    old.name = NULL;
+    old.label = NULL;
+    old.deps = NULL;
+    old.inputs = NULL;
+    old.realize_err = NULL;
+    old.prefetch = NULL;
+    stage_release(&old);
+}
+
 int
-stage_run(struct build *b, struct stage *st, struct error *err)
+stage_realize(struct build *b, struct stage *st, struct error *err)
+{
+    struct stage fresh;
+    int rc;
+
+    pthread_mutex_lock(&stage_lazy_lock);
+    while (st->realizing)
+        pthread_cond_wait(&stage_lazy_cond, &stage_lazy_lock);
+    if (st->realize_err) {
+        *err = *st->realize_err;
+        pthread_mutex_unlock(&stage_lazy_lock);
+        return -1;
+    }
+    if (!st->pending) {
+        pthread_mutex_unlock(&stage_lazy_lock);
+        return 0;
+    }
+    st->realizing = 1;
+    pthread_mutex_unlock(&stage_lazy_lock);
+
+    /* the plan's part of st (name, range, label), a fresh building state */
+    memset(&fresh, 0, sizeof(fresh));
+    fresh.index = st->index;
+    fresh.name = st->name;
+    fresh.from = st->from;
+    fresh.first = st->first;
+    fresh.end = st->end;
+    fresh.needed = 1;
+    fresh.label = st->label;
+    fresh.nsteps = 1 + st->end - st->first;
+    progress_line("[%.*s] a step reading this stage is not cached: running its skipped steps",
+                  (int)strlen(st->label) - 1, st->label);
+    rc = stage_run(b, &fresh, err);
+    fresh.name = NULL; /* still st's */
+    fresh.label = NULL;
+
+    pthread_mutex_lock(&stage_lazy_lock);
+    if (rc == 0) {
+        stage_take(st, &fresh);
+        st->pending = 0;
+    } else {
+        st->realize_err = xmalloc(sizeof(*st->realize_err));
+        *st->realize_err = *err;
+    }
+    st->realizing = 0;
+    pthread_cond_broadcast(&stage_lazy_cond);
+    pthread_mutex_unlock(&stage_lazy_lock);
+    stage_release(&fresh);
+    return rc;
+}
+
+struct stage_prefetch_job {
+    struct build *b;
+    struct stage *st;
+};
+
+static void *
+stage_prefetch_thread(void *arg)
+{
+    struct stage_prefetch_job *j = arg;
+    struct error e;
+
+    error_init(&e);
+    (void)stage_realize(j->b, j->st, &e); /* a failure waits in st->realize_err for its readers */
+    free(j);
+    return NULL;
+}
+
+/*
+ * Once a step of st misses the cache, so do all its later steps (each key
+ * includes the one before): the lazy stages they copy from will be needed.
+ * They start now, each in a thread, so that they build in parallel as any
+ * independent stages do; the COPY reading one waits for it in stage_realize.
+ */
+static void
+stage_prefetch(struct build *b, struct stage *st, const struct parse_instr *in)
+{
+    const struct parse_instr *all = b->plan.recipe.instrs;
+    size_t i = in >= all && in < all + b->plan.recipe.n ? (size_t)(in - all) : st->first;
+
+    for (; i < st->end; i++) {
+        struct stage *d = plan_copy_source(&b->plan, st, &all[i]);
+        struct stage_prefetch_job *j;
+        pthread_t t;
+        int start;
+        if (!d || !d->lazy)
+            continue;
+        pthread_mutex_lock(&stage_lazy_lock);
+        start = d->pending && !d->realizing && !d->prefetched && !d->realize_err;
+        d->prefetched |= start;
+        pthread_mutex_unlock(&stage_lazy_lock);
+        if (!start)
+            continue;
+        j = xmalloc(sizeof(*j));
+        j->b = b;
+        j->st = d;
+        if (pthread_create(&t, NULL, stage_prefetch_thread, j) != 0) {
+            free(j); /* the reader realizes it itself when it gets there */
+            continue;
+        }
+        st->prefetch = xrealloc(st->prefetch, (st->nprefetch + 1) * sizeof(*st->prefetch));
+        st->prefetch[st->nprefetch++] = t;
+    }
+}
+
+int
+stage_on_miss(struct build *b, struct stage *st, const struct parse_instr *in, const char *key)
+{
+    if (!st->dry) {
+        if (!st->missed)
+            stage_prefetch(b, st, in);
+        st->missed = 1;
+        return 0;
+    }
+    progress_line("[%s%zu/%zu] %s (runs only if a step reading this stage is not cached)",
+                  st->label, st->step_no, st->nsteps, in->original);
+    memcpy(st->key, key, sizeof(st->key));
+    st->pending = 1;
+    return 1;
+}
+
+/* Waits for the threads st started to realize the stages it reads. */
+static void
+stage_join_prefetch(struct stage *st)
+{
+    size_t i;
+
+    for (i = 0; i < st->nprefetch; i++)
+        pthread_join(st->prefetch[i], NULL);
+    free(st->prefetch);
+    st->prefetch = NULL;
+    st->nprefetch = 0;
+}
+
+static int
+stage_steps(struct build *b, struct stage *st, struct error *err)
 {
     size_t i;
 
@@ -178,6 +354,19 @@ stage_run(struct build *b, struct stage *st, struct error *err)
         if (step_exec(b, st, &b->plan.recipe.instrs[i], err) < 0)
             return -1;
     }
-    st->done = 1;
     return 0;
+}
+
+int
+stage_run(struct build *b, struct stage *st, struct error *err)
+{
+    int rc;
+
+    st->dry = st->lazy && !st->done;
+    rc = stage_steps(b, st, err);
+    stage_join_prefetch(st);
+    st->dry = 0;
+    if (rc == 0)
+        st->done = 1;
+    return rc;
 }

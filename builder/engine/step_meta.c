@@ -19,6 +19,7 @@
 #include "builder/engine/cachekey.h"
 #include "builder/engine/history.h"
 #include "builder/engine/progress.h"
+#include "builder/engine/stage_run.h"
 #include "builder/recipe/expand.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
@@ -516,8 +517,13 @@ step_meta(struct build *b, struct stage *st, const struct parse_instr *in, struc
     cachekey_final(&k, key);
     if (step_try_cache(b, st, in, key))
         return 0;
-    if (in->kind == INSTR_WORKDIR && strcmp(json_string(cfg, "WorkingDir", 0, "", err), "/") != 0)
+    if (in->kind == INSTR_WORKDIR && strcmp(json_string(cfg, "WorkingDir", 0, "", err), "/") != 0) {
+        if (st->dry) { /* a lazy stage: the config changes, the directory comes later */
+            cJSON_ReplaceItemInObjectCaseSensitive(st->config, "config", steal_ptr(&cfg));
+            return stage_on_miss(b, st, in, key) ? 0 : -1;
+        }
         return step_workdir(b, st, in, key, steal_ptr(&cfg), err);
+    }
     progress_line("[%s%zu/%zu] %s", st->label, st->step_no, st->nsteps, in->original);
     o.config = steal_ptr(&cfg);
     o.created_by = buf_cstr(&hist);

@@ -18,6 +18,7 @@
 #include "builder/engine/cachekey.h"
 #include "builder/engine/progress.h"
 #include "builder/engine/run_mounts.h"
+#include "builder/engine/stage_run.h"
 #include "builder/sandbox/binfmt.h"
 #include "builder/sandbox/sandbox.h"
 #include "formats/core/buf.h"
@@ -321,7 +322,7 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
         return -1;
     }
     cachekey_final(&k, key);
-    if (step_try_cache(b, st, in, key)) {
+    if (step_try_cache(b, st, in, key) || stage_on_miss(b, st, in, key)) {
         run_mounts_release(&mounts);
         return 0;
     }
