@@ -284,9 +284,16 @@ expect_known_difference 'no_new_privs in RUN: BuildKit 0, strata 1 (no setuid pr
 expect_success 'runenv: same config' 'same_config runenv'
 
 # ---- copy: COPY variants
+# Known difference (issue 10): the directories COPY --chmod creates (the missing
+# parents of the destination, and a directory destination itself) get the
+# --chmod mode in current BuildKit (its testCopyChmod: /parent 0777, /parent/sub
+# 0770) and in strata; BuildKit 20.10 still made them 0755.
+CHMODDIRS='^(etc/app-private|usr|usr/local|usr/local/bin) d '
 parity_build copy
 expect_success 'copy: same file tree (contents, globs, owners, --chmod, symlinks, existing dirs)' \
-  "same_tree copy '$MOUNTPOINTS'"
+  "same_tree copy '$MOUNTPOINTS|$CHMODDIRS'"
+expect_known_diff 'directories COPY --chmod creates: 0755 in BuildKit 20.10, the --chmod mode in current BuildKit and strata' \
+  'copy: directories created by COPY --chmod' "same_tree_only copy '$CHMODDIRS'"
 # The context has site/index-hard.html as a hard link to site/index.html.
 # BuildKit keeps the pair linked in var/www/html, var/www/copy2 and (through
 # the assets stage) var/www/from-stage; strata writes separate files.
@@ -304,8 +311,14 @@ ADDX='^opt/(as-file\.tgz|rel2|vendor-owned|app-1\.2|lib|shared\.txt)( |/)'
 parity_build addtar
 expect_success 'addtar: same file tree for ADD of archives to DIR/ (merge, owners, modes, links)' \
   "same_tree addtar '$MOUNTPOINTS|$ADDX'"
+# Known difference (issue 10): ADD --chown=1300:1300 of an archive keeps the
+# archive's owners in BuildKit 20.10; current BuildKit and strata give the
+# unpacked files the --chown owner.
+CHOWNX='^opt/vendor-owned/'
 expect_success 'addtar: ADD x.tar.gz /new/path (no trailing slash, absolute and relative)' \
-  "same_tree_only addtar '$ADDX'"
+  "same_tree_only addtar '^opt/(as-file\\.tgz|rel2|app-1\\.2|lib|shared\\.txt)( |/)|^opt/vendor-owned '"
+expect_known_diff 'ADD --chown of an archive: the archive'"'"'s owners in BuildKit 20.10, the --chown owner in current BuildKit and strata' \
+  'addtar: ADD --chown of an archive' "same_tree_only addtar '$CHOWNX'"
 expect_success 'addtar: ADD of DIR/ keeps the hard links of the archive' \
   "same_links addtar '^opt/(as-file\\.tgz|rel2|app-1\\.2)/'"
 expect_success 'addtar: same config' 'same_config addtar'
@@ -427,5 +440,42 @@ expect_success 'copyfrom: same config' 'same_config copyfrom'
 parity_build chownarg
 expect_success 'chownarg: strata builds it, same file tree' "same_tree chownarg '$MOUNTPOINTS'"
 expect_success 'chownarg: same config' 'same_config chownarg'
+
+# same_history CASE [EXCLUDE_ERE]: the same history (created_by texts, which
+# entries add a layer; lines matching EXCLUDE_ERE left out) and the same number
+# of layers
+same_history() {
+  local w=$T/w/$1 ex=${2:-'^$'}
+  built "$1" || return 1
+  diff <(python3 "$H/parity_history.py" "$w/bk.json" | grep -Ev -- "$ex") \
+       <(python3 "$H/parity_history.py" "$w/st.json" | grep -Ev -- "$ex")
+}
+
+# ---- copywild: wildcards, symlinked destinations, archives through image links, sockets (issue 10)
+parity_build copywild
+expect_success 'copywild: same file tree' "same_tree copywild '$MOUNTPOINTS'"
+expect_success 'copywild: same config' 'same_config copywild'
+
+# ---- argsbk: proxy args, a given ARG with a default, unset ARG, EXPOSE $PORTS
+parity_build argsbk
+expect_success 'argsbk: same file tree (what RUN sees)' "same_tree argsbk '$MOUNTPOINTS'"
+expect_success 'argsbk: same config (no proxy in Env, the ports of EXPOSE $PORTS)' 'same_config argsbk'
+# (ARG and EXPOSE texts: the known difference shown by the history case below)
+expect_success 'argsbk: same history (no proxy in it, RUN |3 X=given ...)' \
+  "same_history argsbk '^(ARG |EXPOSE )'"
+
+# ---- history: created_by texts and layers as BuildKit writes them
+parity_build history
+expect_success 'history: same file tree' "same_tree history '$MOUNTPOINTS'"
+# Known differences (issue 10 asks for current BuildKit's texts): for an ARG
+# given by --build-arg, current BuildKit writes the value in effect ("ARG
+# bar=123"), 20.10 the declaration ("ARG bar"); EXPOSE is "EXPOSE [53/udp
+# 80/tcp 8080/tcp]" in current BuildKit (a sorted list), "EXPOSE map[...]" in 20.10.
+HISTX='^(ARG bar|EXPOSE )'
+expect_success 'history: same history texts and layers' "same_history history '$HISTX'"
+expect_known_diff 'ARG and EXPOSE history texts changed after BuildKit 20.10' \
+  'history: ARG with a --build-arg value, EXPOSE' \
+  "diff <(python3 '$H/parity_history.py' '$T/w/history/bk.json' | grep -E '$HISTX') <(python3 '$H/parity_history.py' '$T/w/history/st.json' | grep -E '$HISTX')"
+expect_success 'history: same config' 'same_config history'
 
 e2e_done
