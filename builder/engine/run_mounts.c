@@ -15,6 +15,7 @@
 
 #include "builder/engine/copy.h"
 #include "builder/engine/scratch.h"
+#include "builder/engine/stage_tree.h"
 #include "builder/recipe/expand.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
@@ -476,6 +477,15 @@ static int
 run_mounts_key_content(struct build *b, struct run_mount *m, struct cachekey *k, const char *where,
                        struct error *err)
 {
+    if (m->from && m->from != m->image && m->type == RUNMOUNT_BIND) {
+        /* a stage's tree: keyed on what is mounted, as BuildKit does, not on how the stage
+         * made it; a source that cannot be hashed (missing) keeps the stage key below and
+         * fails at the mount */
+        struct error ignored;
+        error_init(&ignored);
+        if (stage_tree_hash(b, m->from, m->source ? m->source : ".", k, &ignored) == 0)
+            return 0;
+    }
     if (m->from && (m->type == RUNMOUNT_BIND || m->type == RUNMOUNT_CACHE)) {
         cachekey_add(k, "mount-from", m->from->key);
         return 0;
@@ -602,7 +612,6 @@ run_mounts_seed_child(const char *merged, void *arg, struct error *err)
     job.sources = &sources;
     job.dest = dest;
     job.dest_is_dir = 1;
-    job.chmod = -1;
     job.keep_owner = 1;
     rc = copy_run(s->destfd, &job, err);
     strvec_release(&sources);
