@@ -178,11 +178,11 @@ stage_take(struct stage *st, struct stage *fresh)
     st->config = steal_ptr(&fresh->config);
     st->layers = fresh->layers;
     st->diff_ids = fresh->diff_ids;
-    /* the same key as the dry build's, which readers may be hashing now: only a change is written
-     */
+    /* the dry build's key, which readers may be hashing now: written only if it changed */
     if (strcmp(st->key, fresh->key) != 0)
         memcpy(st->key, fresh->key, sizeof(st->key));
     memcpy(st->base, fresh->base, sizeof(st->base));
+    st->base_ref = steal_ptr(&fresh->base_ref); /* old's is freed with old */
     st->args = fresh->args;
     st->declared = fresh->declared;
     memset(&fresh->layers, 0, sizeof(fresh->layers));
