@@ -87,7 +87,11 @@ expect_success '--chmod sets the parents COPY makes; ARG in --chmod' '
 '
 require root
 expect_success 'symbolic --chmod (go-w, u=rw,g=r,o=r, a+X) gives what chmod(1) gives' '
-  strata build -q --build-arg mode=755 -f "$T/m/Recipe" -t chmod:2 "$T/m" > "$T/chmod2.log" 2>&1 || { cat "$T/chmod2.log"; false; }
+  if strata build -q --build-arg mode=755 -f "$T/m/Recipe" -t chmod:2 "$T/m" > "$T/chmod2.log" 2>&1; then
+    exit 0
+  fi
+  cat "$T/chmod2.log"
+  false
 '
 printf 'FROM scratch\nCOPY --chmod=64a foo /\n' > "$T/m/Bad1"
 expect_fail 2 "invalid chmod parameter: '64a'. it should be octal string and between 0 and 07777" \
@@ -156,8 +160,8 @@ printf content2 > "$T/u/f2"
 python3 "$H/httpserver.py" "$T/u/port" "$T/u/requests" /foo="$T/u/f1",etag=e1 \
   /="$T/u/f2",etag=e2,lastmod=1600000000 > /dev/null 2>&1 &
 http_pid=$!
-trap 'kill $http_pid 2>/dev/null; _e2e_cleanup' EXIT
-for _ in $(seq 50); do [ -s "$T/u/port" ] && break; sleep 0.1; done
+at_exit kill "$http_pid"
+wait_for 50 test -s "$T/u/port"
 port=$(cat "$T/u/port")
 printf 'FROM scratch\nADD http://127.0.0.1:%s/foo /dest/\n' "$port" > "$T/u/Recipe"
 require root

@@ -167,7 +167,8 @@ printf 'FROM scratch\nENV found=yes\n' > "$T/lower/dockerfile"
 require root
 expect_success 'a recipe named dockerfile is found without -f' '
   strata build -q -t lower:1 "$T/lower" > /dev/null
-  cfg lower:1 "[\"config\"][\"Env\"]" | grep -q found=yes
+  cfg lower:1 "[\"config\"][\"Env\"]" > lower-env.txt
+  grep -q found=yes lower-env.txt
 '
 
 e2e_done

@@ -134,8 +134,8 @@ mkdir -p "$T/www"
 cp "$T/ctx/t.tar.gz" "$T/www/t.tar.gz"
 python3 "$H/httpserver.py" "$T/port" "$T/requests" /t.tar.gz="$T/www/t.tar.gz",etag=t1 > /dev/null 2>&1 &
 http_pid=$!
-trap 'kill $http_pid 2>/dev/null; _e2e_cleanup' EXIT
-for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+at_exit kill "$http_pid"
+wait_for 50 test -s "$T/port"
 printf 'FROM scratch\nADD http://127.0.0.1:%s/t.tar.gz /\nADD --unpack=true http://127.0.0.1:%s/t.tar.gz /dest/\n' \
   "$(cat "$T/port")" "$(cat "$T/port")" > "$T/ctx/UrlUnpack"
 require root

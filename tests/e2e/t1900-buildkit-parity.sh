@@ -292,7 +292,7 @@ CHMODDIRS='^(etc/app-private|usr|usr/local|usr/local/bin) d '
 parity_build copy
 expect_success 'copy: same file tree (contents, globs, owners, --chmod, symlinks, existing dirs)' \
   "same_tree copy '$MOUNTPOINTS|$CHMODDIRS'"
-expect_known_diff 'directories COPY --chmod creates: 0755 in BuildKit 20.10, the --chmod mode in current BuildKit and strata' \
+expect_known_difference 'directories COPY --chmod creates: 0755 in BuildKit 20.10, the --chmod mode in current BuildKit and strata' \
   'copy: directories created by COPY --chmod' "same_tree_only copy '$CHMODDIRS'"
 # The context has site/index-hard.html as a hard link to site/index.html.
 # BuildKit keeps the pair linked in var/www/html, var/www/copy2 and (through
@@ -317,7 +317,7 @@ expect_success 'addtar: same file tree for ADD of archives to DIR/ (merge, owner
 CHOWNX='^opt/vendor-owned/'
 expect_success 'addtar: ADD x.tar.gz /new/path (no trailing slash, absolute and relative)' \
   "same_tree_only addtar '^opt/(as-file\\.tgz|rel2|app-1\\.2|lib|shared\\.txt)( |/)|^opt/vendor-owned '"
-expect_known_diff 'ADD --chown of an archive: the archive'"'"'s owners in BuildKit 20.10, the --chown owner in current BuildKit and strata' \
+expect_known_difference 'ADD --chown of an archive: the archive'"'"'s owners in BuildKit 20.10, the --chown owner in current BuildKit and strata' \
   'addtar: ADD --chown of an archive' "same_tree_only addtar '$CHOWNX'"
 expect_success 'addtar: ADD of DIR/ keeps the hard links of the archive' \
   "same_links addtar '^opt/(as-file\\.tgz|rel2|app-1\\.2)/'"
@@ -473,7 +473,7 @@ expect_success 'history: same file tree' "same_tree history '$MOUNTPOINTS'"
 # 80/tcp 8080/tcp]" in current BuildKit (a sorted list), "EXPOSE map[...]" in 20.10.
 HISTX='^(ARG bar|EXPOSE )'
 expect_success 'history: same history texts and layers' "same_history history '$HISTX'"
-expect_known_diff 'ARG and EXPOSE history texts changed after BuildKit 20.10' \
+expect_known_difference 'ARG and EXPOSE history texts changed after BuildKit 20.10' \
   'history: ARG with a --build-arg value, EXPOSE' \
   "diff <(python3 '$H/parity_history.py' '$T/w/history/bk.json' | grep -E '$HISTX') <(python3 '$H/parity_history.py' '$T/w/history/st.json' | grep -E '$HISTX')"
 expect_success 'history: same config' 'same_config history'
