@@ -18,7 +18,7 @@
 # but through expect_known_difference (lib.sh): "not ok N - ... # TODO known
 # difference: ...", which tests/run.sh counts apart from passes, failures and
 # skips; once strata matches, run.sh fails it so that the wrapper goes.
-# Run time: about 30 s on 2 cores (dockerd start, 20 builds with each builder).
+# Run time: about 35 s on 2 cores (dockerd start, 23 builds with each builder).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/helpers/dockerd.sh"
 H=$TOP/tests/helpers

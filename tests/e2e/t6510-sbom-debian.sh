@@ -70,7 +70,7 @@ for l in open(sys.argv[1]).read().split():
   [ -n "$want" ]
   jpath "$T/sbom.json" "[p for p in d[\"predicate\"][\"packages\"] if p[\"name\"] == \"jq\"][0]" > "$T/jq"
   [ "$(jpath "$T/sbom.json" "[p[\"versionInfo\"] for p in d[\"predicate\"][\"packages\"] if p[\"name\"] == \"jq\"][0]")" = "$want" ]
-  run_layer=$(strata history --no-trunc --format "{{.Layer}} {{.CreatedBy}}" app:1 | awk "/RUN apt-get/ {print \$1}")
+  run_layer=$(strata history --no-trunc --format "{{.Layer}} {{.CreatedBy}}" app:1 | awk "/RUN \/bin\/sh -c apt-get/ {print \$1}")
   [ -n "$run_layer" ]
   grep -q "layer: 3 $run_layer; step: .*Dockerfile:3: RUN apt-get update" "$T/jq"
   grep -q "pkg:deb/debian/jq@" "$T/jq"
