@@ -48,9 +48,9 @@ W
   diff -u want files
   grep -qxF "config: Env: [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"MODE=one\"] -> [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"MODE=two\"]" out
   grep -q "^config: history: 4 entries -> 5 entries" out
-  grep -qxF "config: history[2].created_by: \"COPY a.txt /app/a.txt\" -> \"COPY a2.txt /app/a.txt\"" out
-  grep -qE "^layer 3: diff_id sha256:[0-9a-f]{12} -> sha256:[0-9a-f]{12} \(COPY a2.txt /app/a.txt\)$" out
-  grep -qE "^layer 4: only in the second image: .*\(RUN rm /app/gone" out
+  grep -qxF "config: history[2].created_by: \"COPY a.txt /app/a.txt # buildkit\" -> \"COPY a2.txt /app/a.txt # buildkit\"" out
+  grep -qE "^layer 3: diff_id sha256:[0-9a-f]{12} -> sha256:[0-9a-f]{12} \(COPY a2.txt /app/a.txt # buildkit\)$" out
+  grep -qE "^layer 4: only in the second image: .*\(RUN /bin/sh -c rm /app/gone" out
   not grep -q "^config: created" out'
 
 expect_success 'the other way round swaps the sides' '
@@ -75,7 +75,7 @@ expect_success 'two --no-cache builds writing random data differ in /r content o
   [ "$(grep -c -E "^[ADM] " out)" -eq 1 ]
   grep -qE "^M /r \(content 16 B sha256:[0-9a-f]{12} -> 16 B sha256:[0-9a-f]{12}\)$" out
   not grep -q "^config:" out
-  grep -qE "^layer 2: diff_id sha256:[0-9a-f]{12} -> sha256:[0-9a-f]{12} \(RUN head -c 16 /dev/urandom > /r\)$" out
+  grep -qE "^layer 2: diff_id sha256:[0-9a-f]{12} -> sha256:[0-9a-f]{12} \(RUN /bin/sh -c head -c 16 /dev/urandom > /r # buildkit\)$" out
   [ "$(wc -l < out)" -eq 2 ]'
 
 expect_success 'the file content digests agree with sha256sum of the extracted files' '
