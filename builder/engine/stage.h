@@ -43,8 +43,7 @@ struct stage {
     struct platform platform; /* what its base is picked for and its RUN steps run as */
     struct stage *alias;      /* the same stage of an earlier platform's build, built once */
 
-    /* state while building (stage_take in stage_run.c moves it: a new owned field goes there too)
-     */
+    /* state while building (stage_run.c's stage_take moves it; new owned fields go there) */
     cJSON *config;              /* full image config: config, history, rootfs */
     struct oci_manifest layers; /* layer descriptors so far */
     struct strvec diff_ids;

@@ -231,6 +231,7 @@ stage_realize(struct build *b, struct stage *st, struct error *err)
     fresh.needed = 1;
     fresh.label = st->label;
     fresh.nsteps = 1 + st->end - st->first;
+    fresh.platform = st->platform;
     progress_line("[%.*s] a step reading this stage is not cached: running its skipped steps",
                   (int)strlen(st->label) - 1, st->label);
     rc = stage_run(b, &fresh, err);
