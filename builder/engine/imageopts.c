@@ -80,7 +80,6 @@ imageopts_dir_image(struct build *b, const char *name, const char *dir,
     job.sources = &all;
     job.dest = "/";
     job.dest_is_dir = 1;
-    job.chmod = -1;
     rc = copy_run(dst, &job, err);
     strvec_release(&all);
     tar_write_opts_init(&opts);
