@@ -77,12 +77,12 @@ expect_success 'history --format json: newest first, RFC 3339 and bytes; a templ
   python3 -c "
 import json
 h = json.load(open(\"h.json\"))
-assert [e[\"CreatedBy\"] for e in h] == [\"RUN echo x > /x\", \"LABEL version=1.0 team=core\", \"strata import\"], h
+assert [e[\"CreatedBy\"] for e in h] == [\"RUN /bin/sh -c echo x > /x # buildkit\", \"LABEL version=1.0 team=core\", \"strata import\"], h
 assert h[0][\"EmptyLayer\"] is False and h[1][\"EmptyLayer\"] is True and h[1][\"Layer\"] == \"-\"
 assert isinstance(h[0][\"Size\"], int) and h[0][\"Size\"] > 0
 "
   strata history --format "{{.CreatedSince}}|{{.CreatedBy}}" list:1 > ht.out
-  grep -q "ago|RUN echo x > /x$" ht.out'
+  grep -q "ago|RUN /bin/sh -c echo x > /x # buildkit$" ht.out'
 
 expect_success 'df --format json and a template' '
   strata df --format json > df.json
