@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 H="$TOP/tests/helpers"
 flat() { rm -rf "$T/flat"; python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat"; }
-cfg() { strata inspect "$1" | python3 -c "import json,sys; print(json.dumps(json.load(sys.stdin)$2))"; }
+cfg() { strata inspect --config "$1" | python3 -c "import json,sys; print(json.dumps(json.load(sys.stdin)$2))"; }
 mkdir -p "$T/ctx"
 
 require root

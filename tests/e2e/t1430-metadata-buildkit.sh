@@ -8,7 +8,7 @@
 mkdir -p "$T/ctx"
 printf contents0 > "$T/ctx/foo"
 # cfg IMAGE: the image config as JSON on stdout
-cfg() { strata inspect "$1"; }
+cfg() { strata inspect --config "$1"; }
 # created_by IMAGE: the history's created_by texts after the base image's, one per line
 created_by() {
   cfg "$1" | python3 -c 'import json,sys
