@@ -14,6 +14,7 @@
 #include "formats/tar_write.h"
 #include "store/blob.h"
 #include "store/diffid.h"
+#include "store/store.h"
 #include "store/txn.h"
 
 /* "digest content" of every blob decompressed so far (content "!" when it failed) */
@@ -168,8 +169,8 @@ fsck_snapshot_against(struct store *s, int snapfd, const char *diff_id, const ch
     snprintf(what, sizeof(what), "layer %s", digest);
     if ((in = blob_open(s, digest, &err)) < 0 || mkdir(dir, 0700) < 0 ||
         (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-        tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, what, &res,
-                         &err) < 0) {
+        tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, store_host_root() ? 0 : TAR_READ_USERXATTR,
+                         what, &res, &err) < 0) {
         if (!err.msg[0])
             error_set(&err, errno, "%s", dir);
         strvec_pushf(problems, "snapshot %s: cannot unpack %s to compare: %s", diff_id, digest,

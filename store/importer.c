@@ -28,6 +28,7 @@
 #include "store/index.h"
 #include "store/layer.h"
 #include "store/snapshot.h"
+#include "store/store.h"
 #include "store/txn.h"
 
 #define IMPORTER_CONFIG_MAX (8u << 20)
@@ -270,8 +271,8 @@ importer_unpack(struct store *s, const char *staged, const char *what, const cha
     *dir = txn_tmp_path(s->tmp, "import");
     if (mkdir(*dir, 0755) < 0 || (dfd = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return error_set(err, errno, "mkdir %s", *dir);
-    if (tar_read_extract(fd, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, what, &res,
-                         err) < 0)
+    if (tar_read_extract(fd, dfd, TAR_READ_SNAPSHOT, store_host_root() ? 0 : TAR_READ_USERXATTR,
+                         what, &res, err) < 0)
         return -1;
     if (strcmp(res.diff_id, diff_id) != 0)
         return error_input(err, "%s: uncompressed content hashes to %s, config says %s", what,
@@ -618,8 +619,8 @@ importer_rootfs_layer(struct store *s, const char *file, enum compress_kind comp
         txn_discard(dir);
         return -1;
     }
-    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, file, &res,
-                         err) < 0) {
+    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, store_host_root() ? 0 : TAR_READ_USERXATTR,
+                         file, &res, err) < 0) {
         txn_discard(dir);
         return -1;
     }

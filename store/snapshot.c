@@ -12,6 +12,7 @@
 #include "formats/tar_read.h"
 #include "store/blob.h"
 #include "store/diffid.h"
+#include "store/store.h"
 #include "store/txn.h"
 
 char *
@@ -72,8 +73,8 @@ snapshot_ensure(struct store *s, const char *digest, const char *diff_id, struct
         return -1;
     }
     snprintf(what, sizeof(what), "layer %s", digest);
-    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, geteuid() ? TAR_READ_USERXATTR : 0, what, &res,
-                         err) < 0) {
+    if (tar_read_extract(in, dfd, TAR_READ_SNAPSHOT, store_host_root() ? 0 : TAR_READ_USERXATTR,
+                         what, &res, err) < 0) {
         txn_discard(dir);
         return -1;
     }

@@ -18,13 +18,28 @@ static const char store_empty_index[] =
     "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
     "\"manifests\":[]}";
 
+/* include/linux/proc_ns.h: PROC_USER_INIT_INO, stable kernel ABI since 3.8 */
+#define STORE_INIT_USERNS_INO 0xEFFFFFFDUL
+
+int
+store_host_root(void)
+{
+    struct stat st;
+
+    if (geteuid() != 0)
+        return 0;
+    if (stat("/proc/self/ns/user", &st) < 0)
+        return 1; /* no /proc: assume the classic setup */
+    return (unsigned long)st.st_ino == STORE_INIT_USERNS_INO;
+}
+
 char *
 store_default_root(void)
 {
     const char *xdg = getenv("XDG_DATA_HOME");
     const char *home = getenv("HOME");
 
-    if (geteuid() == 0)
+    if (store_host_root())
         return xstrdup("/var/lib/strata");
     if (xdg && *xdg)
         return fs_join(xdg, "strata");

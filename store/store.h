@@ -31,10 +31,20 @@ struct store {
 };
 
 /*
- * Returns the default store root for this user: /var/lib/strata for root,
- * $XDG_DATA_HOME/strata or ~/.local/share/strata otherwise (malloc'ed).
+ * Returns the default store root for this user (malloc'ed): /var/lib/strata
+ * for root of the host, $XDG_DATA_HOME/strata or ~/.local/share/strata for
+ * anyone else. "Root" means uid 0 of the initial user namespace, the real
+ * one: root of a user namespace (`unshare -r`, a rootless strata, a rootless
+ * container) is a plain user of the host and gets the private store.
  */
 char *store_default_root(void);
+
+/*
+ * Returns 1 when the process is uid 0 of the initial user namespace, which
+ * may use trusted.* xattrs (overlayfs' own metadata); 0 otherwise, when
+ * snapshots carry their overlay markers in user.overlay.* instead.
+ */
+int store_host_root(void);
 
 /*
  * Opens (creating when missing) the store at root (NULL: the default) and
