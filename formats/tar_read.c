@@ -398,6 +398,13 @@ set_owner(struct tr *t, struct archive_entry *e, int fd, int dirfd, const char *
         gid = (gid_t)t->in_root->gid;
     }
     rc = fd >= 0 ? fchown(fd, uid, gid) : fchownat(dirfd, base, uid, gid, AT_SYMLINK_NOFOLLOW);
+    /* chown(2): EINVAL when an id has no mapping in our user namespace (rootless) */
+    if (rc < 0 && errno == EINVAL)
+        return error_set(err, EINVAL,
+                         "%s: entry \"%s\": owner %u:%u is outside the ids this user namespace "
+                         "maps (a rootless strata has root and the subordinate ids of "
+                         "/etc/subuid and /etc/subgid)",
+                         t->what, t->name, (unsigned)uid, (unsigned)gid);
     return rc < 0 ? sys_entry(t, err, "chown") : 0;
 }
 
@@ -632,6 +639,30 @@ make_dir(struct tr *t, struct archive_entry *e, int dirfd, const char *base, con
     return 0;
 }
 
+/*
+ * A device node without the privilege to make it: an empty file standing for
+ * it (whiteout.h, WHITEOUT_XATTR_DEVNODE), with the entry's owner and mode.
+ */
+static int
+devnode_placeholder(struct tr *t, struct archive_entry *e, int dirfd, const char *base,
+                    struct error *err)
+{
+    char val[64];
+    int fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600), rc;
+
+    if (fd < 0)
+        return sys_entry(t, err, "create device node placeholder");
+    snprintf(val, sizeof(val), "%c %u %u", archive_entry_filetype(e) == AE_IFBLK ? 'b' : 'c',
+             (unsigned)archive_entry_rdevmajor(e), (unsigned)archive_entry_rdevminor(e));
+    if (fsetxattr(fd, WHITEOUT_XATTR_DEVNODE, val, strlen(val), 0) < 0) {
+        close(fd);
+        return sys_entry(t, err, "mark device node placeholder");
+    }
+    rc = finish_node(t, e, fd, dirfd, base, false, err);
+    close(fd);
+    return rc;
+}
+
 static int
 make_special(struct tr *t, struct archive_entry *e, int dirfd, const char *base, struct error *err)
 {
@@ -651,6 +682,9 @@ make_special(struct tr *t, struct archive_entry *e, int dirfd, const char *base,
         return finish_node(t, e, -1, dirfd, base, true, err);
     }
     if (mknodat(dirfd, base, type | 0600, dev) < 0) {
+        if (errno == EPERM && type != AE_IFIFO && t->mode == TAR_READ_SNAPSHOT &&
+            (t->flags & TAR_READ_USERXATTR))
+            return devnode_placeholder(t, e, dirfd, base, err);
         if (errno == EPERM && type != AE_IFIFO && (t->flags & TAR_READ_NO_OWNER)) {
             log_debug("%s: entry \"%s\": device node skipped (no privilege)", t->what, t->name);
             return 0;

@@ -122,6 +122,7 @@ struct xattrs {
     struct xattr *v;
     size_t n, alloc;
     bool opaque;
+    char devnode[32]; /* WHITEOUT_XATTR_DEVNODE's value, or "" */
 };
 
 static void
@@ -215,6 +216,11 @@ read_xattrs(int fd, const char *proc_path, const char *what, struct xattrs *x, s
                 v = xa_value(fd, proc_path, p, &len);
                 if (v && len == 1 && v[0] == 'y')
                     x->opaque = true;
+                free(v);
+            } else if (!strcmp(p, WHITEOUT_XATTR_DEVNODE)) {
+                v = xa_value(fd, proc_path, p, &len);
+                if (v && len < sizeof(x->devnode))
+                    memcpy(x->devnode, v, len + 1);
                 free(v);
             }
             continue;
@@ -539,6 +545,17 @@ entry_from_stat(const struct tw *t, const struct stat *st, char type, struct tw_
     e->mtime = clamp(t, st);
 }
 
+/* An empty regular file carrying overlayfs' xwhiteout xattr (trusted or user). */
+static bool
+is_xwhiteout(int dirfd, const char *name)
+{
+    char proc[64 + NAME_MAX];
+
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", dirfd, name);
+    return lgetxattr(proc, WHITEOUT_USERXATTR_XWHITEOUT, NULL, 0) >= 0 ||
+           lgetxattr(proc, WHITEOUT_XATTR_XWHITEOUT, NULL, 0) >= 0;
+}
+
 /* Lists dirfd's children (stat'ed, with emitted names), sorted by emitted name. */
 static int
 list_children(struct tw *t, int dirfd, struct child **out, size_t *nout, struct error *err)
@@ -571,8 +588,10 @@ list_children(struct tw *t, int dirfd, struct child **out, size_t *nout, struct 
             children_free(c, n);
             return error_set(err, e, "stat %s%s", buf_cstr(&t->path), de->d_name);
         }
-        /* overlayfs whiteout: a character device 0:0 (overlayfs docs, "whiteouts") */
-        if (S_ISCHR(ch->st.st_mode) && ch->st.st_rdev == makedev(0, 0)) {
+        /* overlayfs whiteout: a character device 0:0 (overlayfs docs, "whiteouts"), or
+         * an empty file marked as one (whiteout.h, WHITEOUT_XATTR_XWHITEOUT) */
+        if ((S_ISCHR(ch->st.st_mode) && ch->st.st_rdev == makedev(0, 0)) ||
+            (S_ISREG(ch->st.st_mode) && ch->st.st_size == 0 && is_xwhiteout(dirfd, ch->name))) {
             ch->whiteout = true;
             ch->emit = xasprintf(WHITEOUT_PREFIX "%s", ch->name);
         }
@@ -655,6 +674,19 @@ emit_regular(struct tw *t, int dirfd, const struct child *c, struct error *err)
         return -1;
     }
     e.xattrs = &xa;
+    if (xa.devnode[0] && e.size == 0 && link == NULL) {
+        /* a device node an unprivileged extraction stood in for (whiteout.h) */
+        char kind;
+        unsigned ma, mi;
+        if (sscanf(xa.devnode, "%c %u %u", &kind, &ma, &mi) == 3 && (kind == 'c' || kind == 'b')) {
+            e.type = kind == 'c' ? '3' : '4';
+            e.devmajor = ma;
+            e.devminor = mi;
+            rc = tw_header(t, &e, err);
+            xattrs_release(&xa);
+            return rc;
+        }
+    }
     rc = tw_header(t, &e, err);
     xattrs_release(&xa);
     if (rc < 0 || copy_file(t, fd, e.size, err) < 0)
@@ -772,7 +804,7 @@ walk_dir(struct tw *t, int dirfd, struct error *err)
         return -1;
     for (i = 0; i < n && rc == 0; i++) {
         buf_adds(&t->path, c[i].emit);
-        if (S_ISREG(c[i].st.st_mode))
+        if (S_ISREG(c[i].st.st_mode) && !c[i].whiteout)
             rc = emit_regular(t, dirfd, &c[i], err);
         else if (S_ISDIR(c[i].st.st_mode))
             rc = emit_dir(t, dirfd, &c[i], err);

@@ -25,5 +25,6 @@ whiteout_classify(const char *base, const char **target)
 bool
 whiteout_is_overlay_xattr(const char *name)
 {
-    return !strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13);
+    return !strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13) ||
+           !strcmp(name, WHITEOUT_XATTR_DEVNODE);
 }

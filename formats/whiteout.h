@@ -18,6 +18,22 @@
 
 #define WHITEOUT_XATTR_OPAQUE "trusted.overlay.opaque"
 #define WHITEOUT_USERXATTR_OPAQUE "user.overlay.opaque"
+/*
+ * overlayfs "xwhiteouts" (Documentation/filesystems/overlayfs.rst, Linux
+ * 6.7): a regular file with this xattr (user.overlay.whiteout with
+ * userxattr) deletes its name, like a character device 0:0.
+ */
+#define WHITEOUT_XATTR_XWHITEOUT "trusted.overlay.whiteout"
+#define WHITEOUT_USERXATTR_XWHITEOUT "user.overlay.whiteout"
+
+/*
+ * A device node that an unprivileged extraction could not create (mknod
+ * needs CAP_MKNOD of the host) is stored in a snapshot as an empty regular
+ * file with this xattr, value "c MAJOR MINOR" or "b MAJOR MINOR"; layer
+ * capture turns it back into the device entry, so a rootless store holds the
+ * same layers as root's. Never kept in a layer as an xattr.
+ */
+#define WHITEOUT_XATTR_DEVNODE "user.strata.devnode"
 
 enum whiteout_kind {
     WHITEOUT_NONE = 0, /* an ordinary name */
@@ -33,7 +49,10 @@ enum whiteout_kind {
  */
 enum whiteout_kind whiteout_classify(const char *base, const char **target);
 
-/* True for xattrs of overlayfs itself (trusted.overlay.*, user.overlay.*). */
+/*
+ * True for xattrs of overlayfs itself (trusted.overlay.*, user.overlay.*) and
+ * strata's own snapshot marker (WHITEOUT_XATTR_DEVNODE): never in a layer.
+ */
 bool whiteout_is_overlay_xattr(const char *name);
 
 #endif
