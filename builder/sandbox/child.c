@@ -95,6 +95,38 @@ sandbox_workdir(const char *cwd, struct error *err)
     return 0;
 }
 
+/*
+ * In a user namespace only some ids exist: a user or group outside them is
+ * named (a supplementary group outside them is dropped, as the kernel would
+ * refuse the whole list). No allocation.
+ */
+static int
+sandbox_user_mapped(const struct sandbox_plan *plan, const char *user, struct passwd_ids *ids,
+                    struct error *err)
+{
+    unsigned top = userns_idmap_top(&plan->uids);
+    size_t n = 0;
+
+    if (!user || !*user)
+        user = "root";
+    if (!userns_idmap_has(&plan->uids, ids->uid) || !userns_idmap_has(&plan->gids, ids->gid)) {
+        if (top == 0)
+            return error_set(err, 0,
+                             "user %s (uid %u, gid %u): only root exists in this rootless "
+                             "build (no subordinate ids mapped: see /etc/subuid)",
+                             user, (unsigned)ids->uid, (unsigned)ids->gid);
+        return error_set(err, 0,
+                         "user %s (uid %u, gid %u): not mapped in this rootless build's user "
+                         "namespace (ids 0-%u are)",
+                         user, (unsigned)ids->uid, (unsigned)ids->gid, top);
+    }
+    for (size_t i = 0; i < ids->ngroups; i++)
+        if (userns_idmap_has(&plan->gids, ids->groups[i]))
+            ids->groups[n++] = ids->groups[i];
+    ids->ngroups = n;
+    return 0;
+}
+
 static int
 sandbox_user(const struct sandbox_plan *plan, struct error *err)
 {
@@ -118,13 +150,10 @@ sandbox_user(const struct sandbox_plan *plan, struct error *err)
     }
     if (caps_limit_bounding(plan->caps, err) < 0)
         return -1;
-    if (!plan->privileged) {
-        /* only root is mapped in a rootless user namespace, and setgroups is denied */
-        if (ids.uid != 0 || ids.gid != 0)
-            return error_set(err, 0, "user %s: only root is available in a rootless build", user);
-    } else if (syscall(SYS_setgroups, (size_t)ids.ngroups, ids.groups) < 0) {
+    if (sandbox_user_mapped(plan, user, &ids, err) < 0)
+        return -1;
+    if (plan->setgroups_ok && syscall(SYS_setgroups, (size_t)ids.ngroups, ids.groups) < 0)
         return error_set(err, errno, "setgroups for user %s", user ? user : "root");
-    }
     /*
      * Raw system calls, not glibc's setgid/setuid: in a process that had
      * threads those broadcast the change to every thread (nptl's setxid) and
@@ -193,7 +222,7 @@ sandbox_setup(const struct sandbox_plan *plan, struct error *err)
     if (setsid() < 0)
         return error_set(err, errno, "setsid");
     umask(022);
-    if (!plan->privileged && userns_map_root(plan->outer_uid, plan->outer_gid, err) < 0)
+    if (plan->userns && userns_map_root(plan->outer_uid, plan->outer_gid, err) < 0)
         return -1;
     /* nothing mounted from here on may propagate back to the host */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)

@@ -292,12 +292,12 @@ sfs_dev_populate(const struct sandbox_plan *plan, int devfd, struct error *err)
     if (mkdirat(devfd, "pts", 0755) < 0 || mkdirat(devfd, "shm", 01777) < 0 ||
         mkdirat(devfd, "mqueue", 0755) < 0)
         return error_set(err, errno, "mkdir in /dev");
-    /* gid=5 ("tty") only where it is mapped; in a user namespace only root is */
+    /* gid=5 ("tty") only where it is mapped (a rootless build may map only root) */
     fd = openat(devfd, "pts", O_PATH | O_CLOEXEC);
     rc = fd < 0
              ? error_set(err, errno, "open /dev/pts")
              : sandbox_rootfs_mount_new("devpts",
-                                        plan->privileged
+                                        userns_idmap_has(&plan->gids, 5)
                                             ? "newinstance,ptmxmode=0666,mode=0620,gid=5"
                                             : "newinstance,ptmxmode=0666,mode=0620",
                                         MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, fd, "/dev/pts", err);

@@ -154,6 +154,23 @@ sandbox_env_home(struct sandbox_plan *plan)
         memcpy(plan->env_home, e, n * sizeof(char *));
 }
 
+/* Which ids the command may switch to, and whether it may set its groups. */
+static int
+sandbox_idmaps(struct sandbox_plan *plan, struct error *err)
+{
+    if (plan->userns) {
+        /* the child maps only root, to us, and must deny setgroups (userns_map_root) */
+        userns_parse_idmap("0 0 1\n", &plan->uids, err);
+        userns_parse_idmap("0 0 1\n", &plan->gids, err);
+        plan->setgroups_ok = 0;
+        return 0;
+    }
+    if (userns_read_idmap(0, &plan->uids, err) < 0 || userns_read_idmap(1, &plan->gids, err) < 0)
+        return error_wrap(err, "sandbox user namespace");
+    plan->setgroups_ok = userns_setgroups_allowed();
+    return 0;
+}
+
 static void
 sandbox_plan_release(struct sandbox_plan *plan)
 {
@@ -175,8 +192,11 @@ sandbox_plan_init(struct sandbox_plan *plan, const struct sandbox_spec *spec, st
     cgroup_init(&plan->cg);
     plan->spec = spec;
     plan->privileged = userns_privileged();
+    plan->userns = geteuid() != 0;
     plan->outer_uid = geteuid();
     plan->outer_gid = getegid();
+    if (sandbox_idmaps(plan, err) < 0)
+        return -1;
     plan->sync_fd = plan->out_fd = plan->go_r = plan->go_w = -1;
     /* in the host's network namespace CAP_NET_RAW would let a step sniff its traffic */
     plan->caps =
@@ -395,7 +415,7 @@ sandbox_clone(const struct sandbox_plan *plan)
 
     if (plan->spec->net != SANDBOX_NET_HOST)
         flags |= CLONE_NEWNET;
-    if (!plan->privileged)
+    if (plan->userns)
         flags |= CLONE_NEWUSER;
     /*
      * A raw clone (as bubblewrap does): the child is PID 1 of the new PID
@@ -460,7 +480,7 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
         close(gop[0]);
     syncp[1] = outp[1] = gop[0] = -1;
     w.go_w = gop[1];
-    w.userns = !plan.privileged;
+    w.userns = plan.userns;
     error_init(&cerr);
     ran = sandbox_sync(syncp[0], &w, &cerr);
     if (w.go_w >= 0) /* the child never got that far */

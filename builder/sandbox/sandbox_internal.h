@@ -15,6 +15,7 @@
 #include "builder/sandbox/cgroup.h"
 #include "builder/sandbox/overlay.h"
 #include "builder/sandbox/sandbox.h"
+#include "builder/sandbox/userns.h"
 
 /* One RUN --mount as the parent prepared it (mounts.c). */
 struct sandbox_src {
@@ -32,8 +33,13 @@ struct sandbox_plan {
     char files_size[32];      /* its size option */
     struct overlay_prep ov;
     int privileged;  /* root in the initial user namespace */
-    uid_t outer_uid; /* mapped to root when not privileged */
+    int userns;      /* the child makes a user namespace: the caller is not root (of the
+                        host or of a user namespace of its own, as a rootless strata is) */
+    uid_t outer_uid; /* mapped to root in that user namespace */
     gid_t outer_gid;
+    /* the ids the command may use: the caller's namespace's maps (only 0 with userns) */
+    struct userns_idmap uids, gids;
+    int setgroups_ok;      /* setgroups(2) allowed there */
     char hosts[PATH_MAX];  /* private copy to bind on /etc/hosts, or "" */
     char resolv[PATH_MAX]; /* private copy to bind on /etc/resolv.conf, or "" */
     const char *path;      /* PATH for the command lookup */
