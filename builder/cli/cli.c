@@ -10,6 +10,7 @@
 
 #include "builder/cli/help_text.h"
 #include "builder/cli/signals.h"
+#include "builder/sandbox/rootless.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
@@ -210,6 +211,11 @@ cli_main(int argc, char **argv)
     int rc;
 
     error_init(&err);
+    /* a plain user's strata works as root of its own user namespace (rootless.h);
+     * unshare(2) wants a single thread, so before curl and the signal thread */
+    if (argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h") && strcmp(argv[1], "help") &&
+        strcmp(argv[1], "--version") && strcmp(argv[1], "version"))
+        rootless_enter(1);
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: libcurl's rule */
     if (signals_start() < 0)
         log_warn("cannot start the signal thread: Ctrl-C will not clean up tmp/");
