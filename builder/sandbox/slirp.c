@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builder/sandbox/userns.h"
 #include "formats/core/mem.h"
 #include "formats/core/strvec.h"
 
@@ -55,29 +56,46 @@ slirp_find(void)
     return NULL;
 }
 
-/* The last line slirp4netns wrote, to explain a failure. */
+/*
+ * The line of slirp4netns's log that explains a failure: the first one that
+ * is not a WARNING (it warns about seccomp on every start) or the child's
+ * bare "child failed(N)", else the last line.
+ */
 static void
 slirp_last_line(int logfd, char *out, size_t n)
 {
-    char buf[2048];
-    off_t end = lseek(logfd, 0, SEEK_END);
-    ssize_t got;
-    char *line;
+    char buf[4096];
+    ssize_t got = pread(logfd, buf, sizeof(buf) - 1, 0);
+    char *line, *next, *pick = NULL, *last = NULL;
+    const char *hint;
+    int room;
 
     out[0] = '\0';
-    if (end < 0)
-        return;
-    got = pread(logfd, buf, sizeof(buf) - 1, end > (off_t)sizeof(buf) - 1 ? end - 2047 : 0);
     if (got <= 0)
         return;
     buf[got] = '\0';
-    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
-        buf[--got] = '\0';
-    line = strrchr(buf, '\n');
-    line = line ? line + 1 : buf;
-    if (strlen(line) >= n)
-        line[n - 1] = '\0';
-    memcpy(out, line, strlen(line) + 1);
+    for (line = buf; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        line[strcspn(line, "\r")] = '\0';
+        if (!*line)
+            continue;
+        last = line;
+        if (!pick && strncmp(line, "WARNING", 7) && strncmp(line, "child failed", 12))
+            pick = line;
+    }
+    line = pick ? pick : last;
+    if (!line)
+        return;
+    /* a plain user's slirp4netns opens the tun device as that user */
+    hint = strstr(line, "/dev/net/tun") && !userns_privileged()
+               ? " (without root, slirp4netns needs /dev/net/tun open to all users, mode 0666, "
+                 "as Debian's udev rules make it)"
+               : "";
+    room = n > strlen(hint) + 1 ? (int)(n - strlen(hint) - 1) : 0;
+    if (snprintf(out, n, "%.*s%s", room, line, hint) < 0)
+        out[0] = '\0';
 }
 
 /* fd, moved to 10 or above so that the spawn's dup2 onto 0-4 cannot clobber it */
@@ -142,7 +160,7 @@ slirp_start(struct slirp *s, pid_t target, int userns, struct error *err)
     cleanup_strvec struct strvec argv = STRVEC_INIT;
     cleanup_close int logfd = -1;
     int ready[2] = {-1, -1}, exitp[2] = {-1, -1}, rc, r;
-    char line[256];
+    char line[512];
     pid_t pid = 0;
 
     slirp_init(s);
