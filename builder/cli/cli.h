@@ -88,6 +88,18 @@ struct registry_opts;
 int cli_registry_args(const char *verb, int argc, char **argv, struct registry_opts *o,
                       const char **pos, int *npos, struct error *err);
 int cmd_pull(struct cli *cli, int argc, char **argv, struct error *err);
+int cmd_run(struct cli *cli, int argc, char **argv, struct error *err);
+
+/*
+ * The cgroup limit options build and run share besides --memory and
+ * --pids-limit (cmd_run.c): --memory-swap, --cpus, --cpu-shares and
+ * --cpuset-cpus, into the matching fields of l. Returns 1 when argv[*i] was
+ * one of them (advancing *i past a separate value), 0 when it is another
+ * option, -1 with an input error for a bad value. cli_limits_usage lists them.
+ */
+struct cgroup_limits;
+extern const char cli_limits_usage[];
+int cli_limit_opt(int argc, char **argv, int *i, struct cgroup_limits *l, struct error *err);
 int cmd_login(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_logout(struct cli *cli, int argc, char **argv, struct error *err);
 

@@ -18,6 +18,7 @@
 #include "builder/engine/progress.h"
 #include "builder/engine/provenance.h"
 #include "builder/sandbox/caps.h"
+#include "builder/sandbox/cgroup.h"
 #include "builder/sandbox/syscall_filter.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
@@ -313,6 +314,9 @@ build_run_opt(struct build_opts *o, int argc, char **argv, int *i, struct error 
     if (OPT("--memory") || OPT("-m")) {
         if (r > 0 && (units_parse_size(v, &o->memory_limit, err) < 0 || o->memory_limit <= 0))
             return error_input(err, "--memory=%s: expected a size such as 512MiB", v);
+    } else if ((r = cli_limit_opt(argc, argv, i, &o->cgroup, err)) != 0) {
+        if (r < 0)
+            return -1;
     } else if (OPT("--pids-limit")) {
         char *end;
         if (r > 0 && ((o->pids_limit = strtoll(v, &end, 10)) < 0 || !*v || *end))
@@ -660,6 +664,9 @@ build_args(struct build_cli *c, int argc, char **argv, struct error *err)
     }
     if (!c->o.context)
         c->o.context = ".";
+    c->o.cgroup.memory = c->o.memory_limit; /* for the check only: RUN takes memory_limit */
+    if (cgroup_check_limits(&c->o.cgroup, err) < 0)
+        return -1;
     /* docker's layers cannot be zstd: the docker format's default is gzip */
     if (c->o.format == BUILD_FORMAT_DOCKER && !c->o.compression_set)
         c->o.compression = COMPRESS_GZIP;

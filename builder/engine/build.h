@@ -7,6 +7,7 @@
  */
 
 #include "builder/engine/progress.h"
+#include "builder/sandbox/cgroup.h"
 #include "builder/sandbox/sandbox.h"
 #include "formats/compress.h"
 #include "formats/core/error.h"
@@ -41,11 +42,14 @@ struct build_opts {
     int no_cache;
     enum sandbox_net network;
     enum compress_kind compression;
-    long long source_date_epoch;   /* -1: none */
-    int tls_verify;                /* for base images pulled from a registry */
-    enum remote_pull_policy pull;  /* --pull: when a base image is pulled */
-    long long memory_limit;        /* RUN memory limit in bytes (cgroup), 0: none */
-    long long pids_limit;          /* RUN process limit (cgroup), 0: none; default 4096 */
+    long long source_date_epoch;  /* -1: none */
+    int tls_verify;               /* for base images pulled from a registry */
+    enum remote_pull_policy pull; /* --pull: when a base image is pulled */
+    long long memory_limit;       /* RUN memory limit in bytes (cgroup), 0: none */
+    long long pids_limit;         /* RUN process limit (cgroup), 0: none; default 4096 */
+    /* RUN's other cgroup limits: the memory_swap, cpu_millis, cpu_shares and cpuset_cpus
+       of this (its memory and pids are memory_limit and pids_limit above) */
+    struct cgroup_limits cgroup;
     const char *iidfile;           /* --iidfile: where to write the manifest digest */
     const char *output;            /* --output type=oci|oci-archive|docker-archive,dest=PATH */
     struct strvec cache_from;      /* --cache-from specs, tried in order */

@@ -187,6 +187,30 @@ step_run_exec_format(const struct stage *st, struct error *err)
         error_wrap(err, "a program that is not for %s, the stage's platform", plat);
 }
 
+/* "out of memory (limit 64MiB): " for a RUN the OOM killer stopped; the limit in the
+ * units it was most likely given in (--memory takes both 64MiB and 64MB) */
+static void
+step_run_oom(long long limit, char *out, size_t n)
+{
+    static const char *const bin[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    static const char *const dec[] = {"B", "kB", "MB", "GB", "TB"};
+    long long b = limit, d = limit;
+    int ub = 0, ud = 0;
+
+    while (ub < 4 && b >= 1024 && b % 1024 == 0) {
+        b /= 1024;
+        ub++;
+    }
+    while (ud < 4 && d >= 1000 && d % 1000 == 0) {
+        d /= 1000;
+        ud++;
+    }
+    if (ud > ub)
+        snprintf(out, n, "out of memory (limit %lld%s): ", d, dec[ud]);
+    else
+        snprintf(out, n, "out of memory (limit %lld%s): ", b, bin[ub]);
+}
+
 static int
 step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
               struct sandbox_spec *spec, struct run_mounts *mounts, const char *created_by,
@@ -223,9 +247,12 @@ step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, c
                           in->original);
     }
     if (res.exit_code != 0) {
+        char oom[64] = "";
+        if (res.oom)
+            step_run_oom(spec->memory_limit, oom, sizeof(oom));
         scratch_release(&d);
-        return error_set(err, 0, "%s:%d:%d: %s: exit code %d%s%s", b->plan.recipe.file, in->line,
-                         in->col, in->original, res.exit_code,
+        return error_set(err, 0, "%s:%d:%d: %s: %sexit code %d%s%s", b->plan.recipe.file, in->line,
+                         in->col, in->original, oom, res.exit_code,
                          res.tail[0] ? "; last output:\n" : "", res.tail);
     }
     prov = step_provenance(st, in, key);
@@ -336,6 +363,10 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     spec.hostname = "strata";
     spec.memory_limit = b->o->memory_limit;
     spec.pids_limit = b->o->pids_limit;
+    spec.memory_swap = b->o->cgroup.memory_swap;
+    spec.cpu_millis = b->o->cgroup.cpu_millis;
+    spec.cpu_shares = b->o->cgroup.cpu_shares;
+    spec.cpuset_cpus = b->o->cgroup.cpuset_cpus;
     spec.seccomp = b->o->seccomp;
     spec.seccomp_unconfined = b->o->seccomp_unconfined;
     mounts.fresh_caches = step_cache_off(b, st);

@@ -125,13 +125,18 @@ sandbox_cgroup(struct sandbox_plan *plan, struct error *err)
     static int warned;
     const struct sandbox_spec *spec = plan->spec;
     int dflt = spec->pids_limit == SANDBOX_PIDS_DEFAULT;
+    struct cgroup_limits lim = {
+        spec->memory_limit, spec->memory_swap, dflt ? SANDBOX_PIDS_DEFAULT_MAX : spec->pids_limit,
+        spec->cpu_millis,   spec->cpu_shares,  spec->cpuset_cpus};
     struct error why;
 
     error_init(&why);
-    if (cgroup_create(&plan->cg, spec->memory_limit,
-                      dflt ? SANDBOX_PIDS_DEFAULT_MAX : spec->pids_limit, dflt ? &why : err) == 0)
+    if (cgroup_create(&plan->cg, &lim, dflt ? &why : err) == 0)
         return 0;
-    if (!dflt || cgroup_create(&plan->cg, spec->memory_limit, 0, err) < 0)
+    if (!dflt || why.exit_code == 2)
+        return dflt ? (*err = why, -1) : -1;
+    lim.pids = 0;
+    if (cgroup_create(&plan->cg, &lim, err) < 0)
         return -1;
     if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
         log_warn("RUN steps have no process limit: %s%s%s", why.msg, why.sys_errno ? ": " : "",
@@ -491,6 +496,8 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
     close(outp[0]);
     while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR)
         ;
+    /* before the cgroup goes: did the memory limit kill it? */
+    res->oom = ran && status != 0 && cgroup_oom_killed(&plan.cg);
     slirp_stop(&w.slirp);
     sandbox_tidy_upper(&plan, &w.created);
     strvec_release(&w.created);

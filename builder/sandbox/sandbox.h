@@ -111,8 +111,14 @@ struct sandbox_spec {
                                     rootfs's /etc/passwd and /etc/group */
     const char *hostname;        /* UTS hostname inside */
     enum sandbox_net net;
-    long long memory_limit;               /* bytes, 0 = none (cgroup v1 memory controller) */
-    long long pids_limit;                 /* 0 = none; SANDBOX_PIDS_DEFAULT: the default */
+    long long memory_limit; /* bytes, 0 = none (cgroup memory controller) */
+    long long pids_limit;   /* 0 = none; SANDBOX_PIDS_DEFAULT: the default */
+    /* more cgroup limits (cgroup.h, struct cgroup_limits): --memory-swap, --cpus,
+       --cpu-shares, --cpuset-cpus; 0/NULL: none */
+    long long memory_swap;
+    long long cpu_millis;
+    long long cpu_shares;
+    const char *cpuset_cpus;
     const struct syscall_filter *seccomp; /* the seccomp filter (syscall_filter.h); NULL:
                                              Docker's default profile */
     int seccomp_unconfined;               /* no seccomp filter at all */
@@ -133,6 +139,8 @@ struct sandbox_spec {
 struct sandbox_result {
     int exit_code;               /* the command's exit status, or 128+signal */
     int signal;                  /* signal that killed it, or 0 */
+    int oom;                     /* it failed and the OOM killer killed one of its processes
+                                    (spec->memory_limit was reached) */
     char tail[SANDBOX_TAIL_LEN]; /* the last lines of output (at most SANDBOX_TAIL_LINES),
                                     each ending in '\n', NUL-terminated; for error reports */
 };
@@ -159,8 +167,10 @@ struct sandbox_result {
  *   PATH 'exec: "NAME": executable file not found in $PATH'. PATH comes
  *   from spec->env, else /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
  *   /sbin:/bin; env itself is passed unchanged.
- * - Memory and pids limits need the cgroup v1 controllers; asking for a
- *   limit where they are missing or read-only is an error.
+ * - Limits need cgroup controllers (v2, delegated to strata's cgroup, or
+ *   v1; see cgroup.h); asking for a limit where they are missing or
+ *   read-only is an error, except the default pids limit, which is then
+ *   dropped with a warning.
  * - Must be called from a single-threaded process or with no other thread
  *   holding locks the child could need: the child is a raw clone() that
  *   runs no fork handlers (it makes no heap allocation, by design).
