@@ -12,11 +12,14 @@
 #include <grp.h>
 #include <linux/keyctl.h>
 #include <signal.h>
+#include <termios.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -182,32 +185,115 @@ sandbox_keyring(struct error *err)
     return 0;
 }
 
-/* stdin /dev/null, stdout and stderr the one output pipe; everything else closes on exec */
+int
+sandbox_send_fd(int sock, int kind, int fd)
+{
+    struct sandbox_msg m;
+    struct iovec iov = {&m, sizeof(m)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } c;
+    struct msghdr mh;
+    struct cmsghdr *cm;
+    ssize_t w;
+
+    memset(&m, 0, sizeof(m));
+    memset(&mh, 0, sizeof(mh));
+    memset(&c, 0, sizeof(c));
+    m.kind = kind;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = c.buf;
+    mh.msg_controllen = sizeof(c.buf);
+    cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    do
+        w = sendmsg(sock, &mh, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    return w == (ssize_t)sizeof(m) ? 0 : -1;
+}
+
+/*
+ * A terminal for the command, made in the sandbox's own devpts (as runc
+ * does), so that it is /dev/pts/N inside and belongs to the command's user;
+ * the master goes to the parent, the slave becomes fds 0-2 and the
+ * controlling terminal (we lead a new session).
+ */
+static int
+sandbox_pty(const struct sandbox_plan *plan, struct error *err)
+{
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), slave, unlock = 0;
+
+    if (master < 0)
+        return error_set(err, errno, "open /dev/ptmx");
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+        (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+        int e = errno;
+        close(master);
+        return error_set(err, e, "open the terminal's other end");
+    }
+    if (sandbox_send_fd(plan->sync_fd, SANDBOX_MSG_PTY, master) < 0) {
+        close(master);
+        close(slave);
+        return error_set(err, errno, "hand the terminal to strata");
+    }
+    close(master);
+    if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+        return error_set(err, errno, "dup2 the terminal");
+    close(slave);
+    if (ioctl(0, TIOCSCTTY, 0) < 0)
+        return error_set(err, errno, "make the terminal the controlling one");
+    return 0;
+}
+
+/* The command's fds 0-2 (sandbox.h, enum sandbox_stdio); everything else closes on exec. */
 static int
 sandbox_stdio(const struct sandbox_plan *plan, struct error *err)
 {
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    const struct sandbox_spec *spec = plan->spec;
+    int null = -1;
 
-    if (null < 0)
-        return error_set(err, errno, "open /dev/null");
-    if (dup2(null, 0) < 0 || dup2(plan->out_fd, 1) < 0 || dup2(plan->out_fd, 2) < 0)
-        return error_set(err, errno, "dup2");
+    if (spec->stdio == SANDBOX_STDIO_PTY) {
+        if (sandbox_pty(plan, err) < 0)
+            return -1;
+    } else if (spec->stdio == SANDBOX_STDIO_INHERIT) {
+        if (!spec->stdin_open &&
+            ((null = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 || dup2(null, 0) < 0))
+            return error_set(err, errno, "stdin /dev/null");
+    } else {
+        null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null < 0)
+            return error_set(err, errno, "open /dev/null");
+        if (dup2(null, 0) < 0 || dup2(plan->out_fd, 1) < 0 || dup2(plan->out_fd, 2) < 0)
+            return error_set(err, errno, "dup2");
+    }
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         return error_set(err, errno, "close_range");
     return 0;
 }
 
-/* The parent's handlers and mask must not leak into the command (e.g. SIGPIPE ignored). */
+/*
+ * The parent's handlers and mask must not leak into the command (e.g.
+ * SIGPIPE ignored). An init keeps every signal blocked: what arrives before
+ * the command runs stays pending and is passed on then.
+ */
 static void
-sandbox_reset_signals(void)
+sandbox_reset_signals(const struct sandbox_plan *plan)
 {
-    sigset_t none;
+    sigset_t mask;
 
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
             signal(sig, SIG_DFL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (plan->spec->init)
+        sigfillset(&mask);
+    else
+        sigemptyset(&mask);
+    sigprocmask(SIG_SETMASK, &mask, NULL);
 }
 
 static int
@@ -250,7 +336,7 @@ sandbox_setup(const struct sandbox_plan *plan, struct error *err)
     /* a uid change cleared the death signal (prctl(2)); set it again */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         return error_set(err, errno, "set parent death signal");
-    sandbox_reset_signals();
+    sandbox_reset_signals(plan);
     if (sandbox_stdio(plan, err) < 0)
         return -1;
     /* last: from here on only what the profile allows (write, execve) is needed */
@@ -273,8 +359,10 @@ sandbox_exec(const struct sandbox_plan *plan, struct error *err)
 
     if (strchr(file, '/')) {
         execve(file, argv, env);
-        if (errno == ENOENT)
-            return error_set(err, errno, "exec: \"%s\": stat %s", file, file);
+        if (errno == ENOENT) {
+            error_set(err, errno, "exec: \"%s\": stat %s", file, file);
+            return error_kind(err, ERROR_NOT_FOUND);
+        }
         return error_set(err, errno, "exec: \"%s\"", file);
     }
     while (p) {
@@ -292,17 +380,85 @@ sandbox_exec(const struct sandbox_plan *plan, struct error *err)
         p = colon ? colon + 1 : NULL;
     }
     if (eacces)
-        return error_set(err, 0, "exec: \"%s\": permission denied", file);
-    return error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", file);
+        return error_set(err, EACCES, "exec: \"%s\"", file);
+    error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", file);
+    return error_kind(err, ERROR_NOT_FOUND);
+}
+
+/* The exit status init passes on for the command's wait status (tini's convention). */
+static int
+sandbox_init_status(int status)
+{
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+/*
+ * PID 1 as an init (spec->init): forks the command, then waits for signals
+ * with all of them blocked (a blocked signal reaches PID 1 even without a
+ * handler, from inside or from the parent namespace), passes each on to the
+ * command, and reaps whatever dies, orphans included, until the command
+ * itself exits. No allocation: a raw clone, as for the sandbox itself.
+ */
+__attribute__((noreturn)) static void
+sandbox_init(const struct sandbox_plan *plan)
+{
+    struct error err;
+    sigset_t all, none;
+    pid_t cmd;
+
+    sigfillset(&all);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    cmd = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+    if (cmd == 0) {
+        error_init(&err);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        sandbox_send(plan->sync_fd, SANDBOX_MSG_READY, NULL, NULL);
+        sandbox_exec(plan, &err);
+        sandbox_send(plan->sync_fd, SANDBOX_MSG_ERROR, NULL, &err);
+        _exit(127);
+    }
+    if (cmd < 0) {
+        error_init(&err);
+        error_set(&err, errno, "init: fork the command");
+        sandbox_send(plan->sync_fd, SANDBOX_MSG_ERROR, NULL, &err);
+        _exit(127);
+    }
+    /* the parent sees the channel close when the command has exec'd */
+    close(plan->sync_fd);
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&all, &si), status;
+        pid_t w;
+
+        if (sig < 0)
+            continue;
+        if (sig != SIGCHLD) {
+            kill(cmd, sig);
+            continue;
+        }
+        while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+            if (w == cmd)
+                _exit(sandbox_init_status(status));
+    }
 }
 
 void
 sandbox_child(const struct sandbox_plan *plan)
 {
     struct error err;
+    sigset_t all;
 
+    /* a signal sent to a PID 1 without a handler is dropped unless blocked (signal(7)) */
+    sigfillset(&all);
+    if (plan->spec->init)
+        sigprocmask(SIG_SETMASK, &all, NULL);
     error_init(&err);
     if (sandbox_setup(plan, &err) == 0) {
+        if (plan->spec->init)
+            sandbox_init(plan);
         sandbox_send(plan->sync_fd, SANDBOX_MSG_READY, NULL, NULL);
         sandbox_exec(plan, &err);
     }

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -323,20 +324,32 @@ sandbox_pump(int fd, const struct sandbox_spec *spec, struct sandbox_result *res
         sandbox_emit(spec, res, buf_cstr(&pending), pending.len);
 }
 
+/* One record (a SOCK_SEQPACKET message), and the fd passed with it into *fd (else -1). */
 static ssize_t
-sandbox_read_msg(int fd, struct sandbox_msg *m)
+sandbox_read_msg(int sock, struct sandbox_msg *m, int *fd)
 {
-    size_t got = 0;
+    struct iovec iov = {m, sizeof(*m)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } c;
+    struct msghdr mh;
+    ssize_t r;
 
-    while (got < sizeof(*m)) {
-        ssize_t r = read(fd, (char *)m + got, sizeof(*m) - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return r < 0 ? -1 : (ssize_t)got;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
+    *fd = -1;
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = c.buf;
+    mh.msg_controllen = sizeof(c.buf);
+    do
+        r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    for (struct cmsghdr *cm = r >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+            cm->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(fd, CMSG_DATA(cm), sizeof(int));
+    return r;
 }
 
 /* The parent's side of a run, while the child sets up. */
@@ -348,6 +361,7 @@ struct sandbox_wait {
     struct slirp slirp;
     struct error net_err;
     int net_failed;
+    int pty; /* SANDBOX_STDIO_PTY: the terminal's master, once the child sent it */
 };
 
 /* The child's namespaces exist: start slirp4netns on them, then let the child go on. */
@@ -373,10 +387,14 @@ static int
 sandbox_sync(int fd, struct sandbox_wait *w, struct error *err)
 {
     struct sandbox_msg m;
-    int ready = 0, failed = 0;
+    int ready = 0, failed = 0, passed;
 
-    while (sandbox_read_msg(fd, &m) == (ssize_t)sizeof(m)) {
-        if (m.kind == SANDBOX_MSG_CREATED) {
+    while (sandbox_read_msg(fd, &m, &passed) == (ssize_t)sizeof(m)) {
+        if (passed >= 0 && (m.kind != SANDBOX_MSG_PTY || w->pty >= 0)) {
+            close(passed);
+        } else if (m.kind == SANDBOX_MSG_PTY) {
+            w->pty = passed;
+        } else if (m.kind == SANDBOX_MSG_CREATED) {
             m.path[sizeof(m.path) - 1] = '\0';
             strvec_push(&w->created, m.path);
         } else if (m.kind == SANDBOX_MSG_NETNS) {
@@ -413,6 +431,23 @@ sandbox_pipe(int fds[2], struct error *err)
     return 0;
 }
 
+/* The sync channel: one record per message, EOF once every child end is closed. */
+static int
+sandbox_socketpair(int fds[2], struct error *err)
+{
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+        return error_set(err, errno, "socketpair");
+    for (int i = 0; i < 2; i++)
+        if (fds[i] < 3) {
+            int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+            if (fd < 0)
+                return error_set(err, errno, "dup socket");
+            close(fds[i]);
+            fds[i] = fd;
+        }
+    return 0;
+}
+
 static pid_t
 sandbox_clone(const struct sandbox_plan *plan)
 {
@@ -428,6 +463,17 @@ sandbox_clone(const struct sandbox_plan *plan)
      * clone() would need a separate stack, which ASan cannot follow.
      */
     return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+}
+
+/* The command runs: tell the caller, then follow its output until it is done. */
+static void
+sandbox_started(const struct sandbox_spec *spec, const struct sandbox_wait *w, int out,
+                struct sandbox_result *res)
+{
+    if (spec->stdio == SANDBOX_STDIO_PIPE)
+        sandbox_pump(out, spec, res);
+    else if (spec->stdio == SANDBOX_STDIO_PTY && w->pty >= 0 && spec->on_pty)
+        spec->on_pty(spec->opaque, w->pty);
 }
 
 static void
@@ -459,13 +505,14 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
 
     memset(res, 0, sizeof(*res));
     memset(&w, 0, sizeof(w));
-    w.go_w = -1;
+    w.go_w = w.pty = -1;
     slirp_init(&w.slirp);
     if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
         return error_input(err, "RUN: empty command");
     if (sandbox_plan_init(&plan, spec, err) < 0)
         return -1;
-    if (sandbox_pipe(syncp, err) < 0 || sandbox_pipe(outp, err) < 0 ||
+    if (sandbox_socketpair(syncp, err) < 0 ||
+        (spec->stdio == SANDBOX_STDIO_PIPE && sandbox_pipe(outp, err) < 0) ||
         (spec->net == SANDBOX_NET_PRIVATE && sandbox_pipe(gop, err) < 0))
         goto close_pipes;
     plan.sync_fd = syncp[1];
@@ -479,8 +526,11 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
         error_set(err, errno, "clone the sandbox");
         goto close_pipes;
     }
+    if (spec->on_start)
+        spec->on_start(spec->opaque, (int)w.pid);
     close(syncp[1]);
-    close(outp[1]);
+    if (outp[1] >= 0)
+        close(outp[1]);
     if (gop[0] >= 0)
         close(gop[0]);
     syncp[1] = outp[1] = gop[0] = -1;
@@ -491,9 +541,12 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
     if (w.go_w >= 0) /* the child never got that far */
         close(w.go_w);
     if (ran)
-        sandbox_pump(outp[0], spec, res);
+        sandbox_started(spec, &w, outp[0], res);
+    if (w.pty >= 0)
+        close(w.pty);
     close(syncp[0]);
-    close(outp[0]);
+    if (outp[0] >= 0)
+        close(outp[0]);
     while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR)
         ;
     /* before the cgroup goes: did the memory limit kill it? */

@@ -102,6 +102,17 @@ int sandbox_rlimit_parse(const char *text, struct sandbox_rlimit *out, struct er
  */
 char *sandbox_host_line(const char *text, struct error *err);
 
+/* Where the command's standard streams go. */
+enum sandbox_stdio {
+    SANDBOX_STDIO_PIPE = 0, /* stdin /dev/null; stdout and stderr one pipe, line by line to
+                               on_output (and the tail of the result) */
+    SANDBOX_STDIO_INHERIT,  /* the caller's stdout and stderr; its stdin when stdin_open,
+                               else /dev/null */
+    SANDBOX_STDIO_PTY,      /* a new pseudo-terminal of the sandbox's own /dev/pts, owned by
+                               the command's user, as stdin, stdout, stderr and controlling
+                               terminal; its master goes to on_pty */
+};
+
 struct sandbox_spec {
     struct overlay_spec overlay; /* the step's rootfs */
     char *const *argv;           /* command; argv[0] found through PATH in env when relative */
@@ -134,6 +145,18 @@ struct sandbox_spec {
     /* called for every line (without '\n') the command writes to stdout/stderr */
     void (*on_output)(void *opaque, const char *line, size_t len);
     void *opaque;
+    /* strata run and the debug shell */
+    enum sandbox_stdio stdio;
+    int stdin_open; /* SANDBOX_STDIO_INHERIT: pass the caller's stdin */
+    int init;       /* PID 1 is an init that forks the command, forwards every signal it gets
+                       to it and reaps orphans; it exits with the command's status (128+N
+                       when signal N killed it) */
+    /* the sandbox's PID 1 exists; pid is its number in the caller's PID namespace (with
+       init, a signal sent there from now on reaches the command once it runs) */
+    void (*on_start)(void *opaque, int pid);
+    /* SANDBOX_STDIO_PTY: relays the terminal until reading master fails (EIO: every
+       process holding the terminal is gone), then returns; the sandbox closes master */
+    void (*on_pty)(void *opaque, int master);
 };
 
 struct sandbox_result {
@@ -159,9 +182,11 @@ struct sandbox_result {
  * - The command is PID 1 of its PID namespace; when it exits the kernel
  *   kills whatever it left running, so a background process cannot hold the
  *   build. The child gets SIGKILL if the calling thread dies (Ctrl-C).
- * - stdin is /dev/null; stdout and stderr share one pipe, so lines keep
- *   their order. on_output (may be NULL) gets each line without '\n'; a
- *   line over 64 KiB comes in pieces.
+ * - With SANDBOX_STDIO_PIPE (the default) stdin is /dev/null; stdout and
+ *   stderr share one pipe, so lines keep their order. on_output (may be
+ *   NULL) gets each line without '\n'; a line over 64 KiB comes in pieces.
+ * - An exec failure has kind ERROR_NOT_FOUND when the command does not
+ *   exist, and sys_errno EACCES when it may not be run.
  * - Setup failures name what failed: an unknown user gives "unable to find
  *   user NAME: no matching entries in passwd file", a command missing from
  *   PATH 'exec: "NAME": executable file not found in $PATH'. PATH comes

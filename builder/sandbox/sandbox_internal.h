@@ -52,7 +52,7 @@ struct sandbox_plan {
     /* SANDBOX_NET_PRIVATE: a byte arrives on go_r once the network is up; go_w is the
        parent's end, which the child closes */
     int go_r, go_w;
-    int sync_fd; /* child's end: struct sandbox_msg records, CLOEXEC */
+    int sync_fd; /* child's end: struct sandbox_msg records (SOCK_SEQPACKET), CLOEXEC */
     int out_fd;  /* child's end of the output pipe */
     /* When the command's environment has no HOME, the child sets it from the user's
        passwd entry (as runc does): env_home is spec->env plus one free slot. */
@@ -66,6 +66,7 @@ enum sandbox_msg_kind {
     SANDBOX_MSG_ERROR,       /* err: setup failed, the child exits 127 */
     SANDBOX_MSG_READY,       /* the child is about to execve */
     SANDBOX_MSG_NETNS,       /* its namespaces are made: the parent may start slirp4netns */
+    SANDBOX_MSG_PTY,         /* the terminal's master comes with it (SCM_RIGHTS) */
 };
 
 struct sandbox_msg {
@@ -74,8 +75,13 @@ struct sandbox_msg {
     struct error err;
 };
 
-/* Sends one record to the parent; returns -1 when the pipe is gone. */
+/*
+ * Sends one record to the parent (the sync channel is a SOCK_SEQPACKET
+ * socket: one record per message), with fd passed along when it is not -1;
+ * returns -1 when the parent is gone.
+ */
 int sandbox_send(int fd, int kind, const char *path, const struct error *err);
+int sandbox_send_fd(int sock, int kind, int fd);
 
 /*
  * Mounts the step's filesystem below the overlay at plan->ov.merged (proc,
