@@ -33,6 +33,7 @@ static const struct cli_verb verbs[] = {
     {"export", cmd_export},
     {"push", cmd_push},
     {"pull", cmd_pull},
+    {"run", cmd_run},
     {"login", cmd_login},
     {"logout", cmd_logout},
     {"images", cmd_images},

@@ -17,6 +17,7 @@
 
 static sigset_t signals_set;
 static volatile sig_atomic_t signals_caught;
+static int signals_target; /* signals_forward(): where the signals go, or 0 */
 
 /* The state letter and parent pid of /proc/PID/stat, or 0 when it is gone. */
 static char
@@ -81,8 +82,15 @@ signals_thread(void *arg)
     int sig = 0, waited;
 
     (void)arg;
-    while (sigwait(&signals_set, &sig) != 0)
-        ;
+    for (;;) {
+        int to;
+        while (sigwait(&signals_set, &sig) != 0)
+            ;
+        to = __atomic_load_n(&signals_target, __ATOMIC_ACQUIRE);
+        if (to <= 0)
+            break;
+        kill((pid_t)to, sig); /* strata run: the container's init passes it on */
+    }
     signals_caught = sig;
     /* children first: their writes into tmp/ must stop before tmp/ is removed */
     for (waited = 0; signals_kill_children() > 0 && waited < SIGNALS_WAIT_MS; waited += 20)
@@ -93,6 +101,12 @@ signals_thread(void *arg)
     pthread_sigmask(SIG_UNBLOCK, &signals_set, NULL);
     raise(sig);
     _exit(128 + sig);
+}
+
+void
+signals_forward(int pid)
+{
+    __atomic_store_n(&signals_target, pid, __ATOMIC_RELEASE);
 }
 
 void
@@ -113,6 +127,9 @@ signals_start(void)
     sigaddset(&signals_set, SIGINT);
     sigaddset(&signals_set, SIGTERM);
     sigaddset(&signals_set, SIGHUP);
+    sigaddset(&signals_set, SIGQUIT);
+    sigaddset(&signals_set, SIGUSR1);
+    sigaddset(&signals_set, SIGUSR2);
     if (pthread_sigmask(SIG_BLOCK, &signals_set, NULL) != 0)
         return -1;
     if (pthread_create(&t, NULL, signals_thread, NULL) != 0) {

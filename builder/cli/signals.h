@@ -2,13 +2,13 @@
 #define STRATA_BUILDER_CLI_SIGNALS_H
 
 /*
- * SIGINT, SIGTERM and SIGHUP are handled by one thread that waits for them
- * with sigwait, so the clean-up runs in an ordinary context (it may lock and
- * allocate) instead of in a signal handler interrupting arbitrary code.
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are handled by one thread that waits for
+ * them with sigwait, so the clean-up runs in an ordinary context (it may lock and allocate) instead
+ * of in a signal handler interrupting arbitrary code.
  */
 
 /*
- * Blocks the three signals in the calling thread (and so in every thread it
+ * Blocks these signals in the calling thread (and so in every thread it
  * starts later) and starts the signal thread. Call it first in main, before
  * any other thread exists. On a signal the thread kills the process's
  * children (sandboxes, overlay helpers: their own namespaces go with them),
@@ -26,5 +26,12 @@ int signals_start(void);
  * status.
  */
 void signals_hold(void);
+
+/*
+ * From now on, sends each of these signals to pid instead of cleaning up and
+ * ending strata (strata run forwards them to its container's init, which
+ * passes them on to the command); 0 goes back to cleaning up.
+ */
+void signals_forward(int pid);
 
 #endif
