@@ -279,6 +279,8 @@ build_flag(struct build_opts *o, const char *a, int *quiet, int *check)
         o->no_cache = 1;
     else if (!strcmp(a, "--explain-cache"))
         o->explain_cache = 1;
+    else if (!strcmp(a, "--debug-on-fail"))
+        o->debug_on_fail = 1;
     else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
         *quiet = 1;
     else if (!strcmp(a, "--squash"))

@@ -50,6 +50,7 @@ struct build_opts {
     /* RUN's other cgroup limits: the memory_swap, cpu_millis, cpu_shares and cpuset_cpus
        of this (its memory and pids are memory_limit and pids_limit above) */
     struct cgroup_limits cgroup;
+    int debug_on_fail;             /* --debug-on-fail: a shell in the failed RUN's file system */
     const char *iidfile;           /* --iidfile: where to write the manifest digest */
     const char *output;            /* --output type=oci|oci-archive|docker-archive,dest=PATH */
     struct strvec cache_from;      /* --cache-from specs, tried in order */

@@ -20,6 +20,7 @@
 #include "builder/engine/run_mounts.h"
 #include "builder/engine/stage_run.h"
 #include "builder/sandbox/binfmt.h"
+#include "builder/sandbox/console.h"
 #include "builder/sandbox/sandbox.h"
 #include "formats/core/buf.h"
 #include "formats/core/log.h"
@@ -211,6 +212,37 @@ step_run_oom(long long limit, char *out, size_t n)
         snprintf(out, n, "out of memory (limit %lld%s): ", b, bin[ub]);
 }
 
+/*
+ * --debug-on-fail: a shell in the failed step's file system as the command
+ * left it (the same lowers, its upper dir, its mounts, user, environment and
+ * working directory), on a terminal when stdin is one, else reading stdin.
+ * The build goes on failing once it exits.
+ */
+static void
+step_run_debug(const struct sandbox_spec *failed, const char *prefix, int code)
+{
+    static const char *const sh[] = {"/bin/sh", NULL};
+    struct sandbox_spec dbg = *failed;
+    struct sandbox_result res;
+    struct error err;
+
+    progress_line("%s failed with exit code %d: a shell in its file system as the command left "
+                  "it (exit it to end the build)",
+                  prefix, code);
+    fflush(NULL);
+    dbg.argv = (char *const *)sh;
+    dbg.on_output = NULL;
+    dbg.opaque = NULL;
+    dbg.stdio = isatty(STDIN_FILENO) ? SANDBOX_STDIO_PTY : SANDBOX_STDIO_INHERIT;
+    dbg.stdin_open = 1;
+    dbg.init = 1;
+    dbg.on_pty = console_relay;
+    error_init(&err);
+    if (sandbox_run(&dbg, &res, &err) < 0)
+        log_warn("%s: the debug shell did not start: %s%s%s", prefix, err.msg,
+                 err.sys_errno ? ": " : "", err.sys_errno ? strerror(err.sys_errno) : "");
+}
+
 static int
 step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
               struct sandbox_spec *spec, struct run_mounts *mounts, const char *created_by,
@@ -250,6 +282,8 @@ step_run_exec(struct build *b, struct stage *st, const struct parse_instr *in, c
         char oom[64] = "";
         if (res.oom)
             step_run_oom(spec->memory_limit, oom, sizeof(oom));
+        if (b->o->debug_on_fail)
+            step_run_debug(spec, prefix, res.exit_code);
         scratch_release(&d);
         return error_set(err, 0, "%s:%d:%d: %s: %sexit code %d%s%s", b->plan.recipe.file, in->line,
                          in->col, in->original, oom, res.exit_code,
