@@ -107,3 +107,14 @@ caps_set(uint64_t keep, struct error *err)
         return error_set(err, errno, "capset");
     return 0;
 }
+
+int
+caps_effective(int cap)
+{
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+
+    if (cap < 0 || cap > 63 || syscall(SYS_capget, &hdr, data) < 0)
+        return 0;
+    return (int)((((uint64_t)data[1].effective << 32 | data[0].effective) >> cap) & 1);
+}

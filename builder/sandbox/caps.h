@@ -40,4 +40,7 @@ int caps_limit_bounding(uint64_t keep, struct error *err);
  */
 int caps_set(uint64_t keep, struct error *err);
 
+/* Whether capability cap (CAP_SYS_ADMIN, ...) is in the effective set (0 on error). */
+int caps_effective(int cap);
+
 #endif

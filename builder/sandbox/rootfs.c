@@ -220,6 +220,24 @@ sfs_mask(int basefd, const char *name, const char *what, struct error *err)
     return rc;
 }
 
+/*
+ * A user namespace may mount a procfs only where the one it can see is not
+ * partly hidden (the kernel's mount_too_revealing()): inside a container
+ * that masks /proc/kcore & co (podman and docker do, unless run with
+ * --security-opt unmask=ALL) it gets EPERM. Then the container's own /proc
+ * is bound instead, its masks included: the command sees the container's
+ * processes, not only its own.
+ */
+static int
+sfs_proc_fallback(const struct sandbox_plan *plan, int fd, struct error *err)
+{
+    if (plan->privileged || err->sys_errno != EPERM)
+        return -1;
+    error_init(err);
+    return sfs_bind(AT_FDCWD, "/proc", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 1,
+                    fd, "/proc", err);
+}
+
 static int
 sfs_proc(const struct sandbox_plan *plan, int rootfd, struct error *err)
 {
@@ -230,7 +248,8 @@ sfs_proc(const struct sandbox_plan *plan, int rootfd, struct error *err)
         return fd == SFS_DANGLING ? error_set(err, ENOENT, "mount point /proc") : -1;
     if (sandbox_rootfs_mount_new("proc", NULL,
                                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, fd,
-                                 "/proc", err) < 0) {
+                                 "/proc", err) < 0 &&
+        sfs_proc_fallback(plan, fd, err) < 0) {
         close(fd);
         return -1;
     }
@@ -366,6 +385,11 @@ sfs_sys(const struct sandbox_plan *plan, int rootfd, struct error *err)
         rc = sandbox_rootfs_mount_new("sysfs", NULL, SFS_RO_ATTRS, fd, "/sys", err);
     else
         rc = sfs_bind(AT_FDCWD, "/sys", SFS_RO_ATTRS, 1, fd, "/sys", err);
+    /* as for /proc (sfs_proc_fallback): a container that masks parts of /sys */
+    if (rc < 0 && !plan->privileged && err->sys_errno == EPERM) {
+        error_init(err);
+        rc = sfs_bind(AT_FDCWD, "/sys", SFS_RO_ATTRS, 1, fd, "/sys", err);
+    }
     close(fd);
     if (rc < 0)
         return -1;

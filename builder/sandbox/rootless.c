@@ -12,6 +12,7 @@
 #include "builder/sandbox/rootless.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <sched.h>
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "builder/sandbox/caps.h"
 #include "builder/sandbox/userns.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
@@ -122,9 +124,34 @@ rootless_run(char **argv)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-/* The helper, in the parent namespace: waits for "go", then maps pid's ids. */
+/*
+ * What the helper does for the new namespace of pid: run newuidmap/newgidmap
+ * (argv), or, when we hold CAP_SETUID and CAP_SETGID ourselves, write the
+ * maps (text) directly.
+ */
+struct rootless_job {
+    char **uidv, **gidv;
+    const char *uid_text, *gid_text;
+    pid_t pid;
+};
+
+static int
+rootless_write_map(pid_t pid, const char *file, const char *text)
+{
+    char path[64];
+    struct error err;
+
+    snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, file);
+    error_init(&err);
+    if (userns_write_file(path, text, &err) == 0)
+        return 0;
+    fprintf(stderr, "%s: %s\n", err.msg, strerror(err.sys_errno));
+    return -1;
+}
+
+/* The helper, in the parent namespace: waits for "go", then maps the ids. */
 __attribute__((noreturn)) static void
-rootless_helper(int go, int report, char **uidv, char **gidv)
+rootless_helper(int go, int report, const struct rootless_job *job)
 {
     char c;
     ssize_t n;
@@ -136,21 +163,22 @@ rootless_helper(int go, int report, char **uidv, char **gidv)
         _exit(1); /* the parent could not unshare and says so itself */
     if (dup2(report, 2) < 0)
         _exit(1);
-    _exit(rootless_run(uidv) == 0 && rootless_run(gidv) == 0 ? 0 : 1);
+    if (job->uid_text)
+        _exit(rootless_write_map(job->pid, "uid_map", job->uid_text) == 0 &&
+                      rootless_write_map(job->pid, "gid_map", job->gid_text) == 0
+                  ? 0
+                  : 1);
+    _exit(rootless_run(job->uidv) == 0 && rootless_run(job->gidv) == 0 ? 0 : 1);
 }
 
-/* Unshares and has the helpers map the ranges; err says why not. */
+/* Unshares and has the helper map the ids (job); err says why not. */
 static int
-rootless_map_ranges(const struct rootless_ids *u, const struct rootless_ids *g, int *unshared,
-                    struct error *err)
+rootless_map(const struct rootless_job *job, int *unshared, struct error *err)
 {
-    cleanup_strvec struct strvec uidv = STRVEC_INIT, gidv = STRVEC_INIT;
     cleanup_buf struct buf msg = BUF_INIT;
     int go[2], rep[2], status = 0;
     pid_t pid;
 
-    rootless_map_argv(&uidv, "newuidmap", getpid(), (unsigned long)getuid(), u);
-    rootless_map_argv(&gidv, "newgidmap", getpid(), (unsigned long)getgid(), g);
     if (pipe2(go, O_CLOEXEC) < 0)
         return error_set(err, errno, "pipe");
     if (pipe2(rep, O_CLOEXEC) < 0) {
@@ -163,7 +191,7 @@ rootless_map_ranges(const struct rootless_ids *u, const struct rootless_ids *g, 
     if (pid == 0) {
         close(go[1]);
         close(rep[0]);
-        rootless_helper(go[0], rep[1], strvec_argv(&uidv), strvec_argv(&gidv));
+        rootless_helper(go[0], rep[1], job);
     }
     close(go[0]);
     close(rep[1]);
@@ -181,9 +209,9 @@ rootless_map_ranges(const struct rootless_ids *u, const struct rootless_ids *g, 
     }
     *unshared = 1;
     if (write(go[1], "1", 1) != 1)
-        error_set(err, errno, "start newuidmap");
+        error_set(err, errno, "start the id mapping helper");
     close(go[1]);
-    fs_read_fd_max(rep[0], "newuidmap's output", 4096, &msg, err);
+    fs_read_fd_max(rep[0], "the id mapping helper's output", 4096, &msg, err);
     close(rep[0]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -194,7 +222,53 @@ rootless_map_ranges(const struct rootless_ids *u, const struct rootless_ids *g, 
     for (size_t i = 0; i < msg.len; i++)
         if (msg.data[i] == '\n')
             msg.data[i] = ';';
-    return error_set(err, 0, "%s", msg.len ? buf_cstr(&msg) : "newuidmap/newgidmap failed");
+    return error_set(err, 0, "%s", msg.len ? buf_cstr(&msg) : "the id mapping helper failed");
+}
+
+/* Subordinate ranges through newuidmap/newgidmap. */
+static int
+rootless_map_ranges(const struct rootless_ids *u, const struct rootless_ids *g, int *unshared,
+                    struct error *err)
+{
+    cleanup_strvec struct strvec uidv = STRVEC_INIT, gidv = STRVEC_INIT;
+    struct rootless_job job = {NULL, NULL, NULL, NULL, getpid()};
+
+    rootless_map_argv(&uidv, "newuidmap", getpid(), (unsigned long)getuid(), u);
+    rootless_map_argv(&gidv, "newgidmap", getpid(), (unsigned long)getgid(), g);
+    job.uidv = strvec_argv(&uidv);
+    job.gidv = strvec_argv(&gidv);
+    return rootless_map(&job, unshared, err);
+}
+
+/* "N N COUNT" for each extent of our own map: the new namespace has the same ids. */
+static char *
+rootless_identity(int gid, struct error *err)
+{
+    struct userns_idmap m;
+    struct buf b = BUF_INIT;
+
+    if (userns_read_idmap(gid, &m, err) < 0)
+        return NULL;
+    for (unsigned i = 0; i < m.n; i++)
+        buf_addf(&b, "%u %u %u\n", m.ext[i].inner, m.ext[i].inner, m.ext[i].count);
+    return buf_detach(&b);
+}
+
+/*
+ * Root without CAP_SYS_ADMIN (a container not run --privileged) has
+ * CAP_SETUID and CAP_SETGID still: it may give the new namespace every id it
+ * has itself, one to one.
+ */
+static int
+rootless_map_identity(int *unshared, struct error *err)
+{
+    cleanup_free char *u = rootless_identity(0, err);
+    cleanup_free char *g = u ? rootless_identity(1, err) : NULL;
+    struct rootless_job job = {NULL, NULL, u, g, getpid()};
+
+    if (!g)
+        return -1;
+    return rootless_map(&job, unshared, err);
 }
 
 /* A namespace where only our own ids exist, written by ourselves. */
@@ -236,23 +310,27 @@ rootless_enter(int warn)
     char user[64], why[ERROR_MSG_LEN + 64];
     int unshared = 0;
 
-    if (geteuid() == 0)
+    if (geteuid() == 0 && caps_effective(CAP_SYS_ADMIN))
         return ROOTLESS_NONE;
     error_init(&err);
     pw = getpwuid(getuid());
     snprintf(user, sizeof(user), "%s", pw && pw->pw_name ? pw->pw_name : "");
     if (!user[0])
         snprintf(user, sizeof(user), "%u", (unsigned)getuid());
-    rootless_read_subids("/etc/subuid", pw ? pw->pw_name : NULL, getuid(), &u);
-    rootless_read_subids("/etc/subgid", pw ? pw->pw_name : NULL, getgid(), &g);
-    if (u.n && g.n) {
+    if (geteuid() == 0 && caps_effective(CAP_SETUID) && caps_effective(CAP_SETGID)) {
+        if (rootless_map_identity(&unshared, &err) == 0)
+            return ROOTLESS_RANGES;
+        snprintf(why, sizeof(why), "giving the user namespace our own ids failed: %s%s%s", err.msg,
+                 err.sys_errno ? ": " : "", err.sys_errno ? strerror(err.sys_errno) : "");
+    } else if (rootless_read_subids("/etc/subuid", pw ? pw->pw_name : NULL, getuid(), &u) &&
+               rootless_read_subids("/etc/subgid", pw ? pw->pw_name : NULL, getgid(), &g)) {
         if (rootless_map_ranges(&u, &g, &unshared, &err) == 0)
             return ROOTLESS_RANGES;
         snprintf(why, sizeof(why), "mapping the subordinate ids failed: %s%s%s", err.msg,
                  err.sys_errno ? ": " : "", err.sys_errno ? strerror(err.sys_errno) : "");
     } else {
-        snprintf(why, sizeof(why), "no subordinate %s for user %s in %s", u.n ? "gids" : "uids",
-                 user, u.n ? "/etc/subgid" : "/etc/subuid");
+        snprintf(why, sizeof(why), "no subordinate ids for user %s in /etc/subuid and /etc/subgid",
+                 user);
     }
     /* after a failed newuidmap we are in the new namespace already, with no map yet */
     error_init(&err);
