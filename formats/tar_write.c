@@ -212,7 +212,8 @@ read_xattrs(int fd, const char *proc_path, const char *what, struct xattrs *x, s
         if (!*p)
             continue;
         if (whiteout_is_overlay_xattr(p)) {
-            if (!strcmp(p + strcspn(p, "."), ".overlay.opaque")) {
+            if (!strcmp(p + strcspn(p, "."), ".overlay.opaque") ||
+                !strcmp(p, WHITEOUT_FUSE_OPAQUE)) {
                 v = xa_value(fd, proc_path, p, &len);
                 if (v && len == 1 && v[0] == 'y')
                     x->opaque = true;
@@ -545,6 +546,26 @@ entry_from_stat(const struct tw *t, const struct stat *st, char type, struct tw_
     e->mtime = clamp(t, st);
 }
 
+/*
+ * fuse-overlayfs marks a directory opaque three ways at once: its xattr, a
+ * regular file .wh..wh..opq and a whiteout device named .wh..opq. The
+ * directory's entry is followed by the one opaque marker of the layer format
+ * (emit_dir); these two files are not copied.
+ */
+static bool
+is_fuse_marker(int dirfd, const char *name)
+{
+    struct stat st;
+
+    if (strcmp(name, WHITEOUT_OPAQUE) && strcmp(name, ".wh..opq"))
+        return false;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return false;
+    if (!strcmp(name, WHITEOUT_OPAQUE))
+        return S_ISREG(st.st_mode) && st.st_size == 0;
+    return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
 /* An empty regular file carrying overlayfs' xwhiteout xattr (trusted or user). */
 static bool
 is_xwhiteout(int dirfd, const char *name)
@@ -578,6 +599,9 @@ list_children(struct tw *t, int dirfd, struct child **out, size_t *nout, struct 
 
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
+        /* fuse-overlayfs's own markers of an opaque directory: its parent's entry says it */
+        if (is_fuse_marker(dirfd, de->d_name))
+            continue;
         c = xgrow(c, sizeof(*c), n + 1, &alloc);
         ch = &c[n++];
         memset(ch, 0, sizeof(*ch));
@@ -594,6 +618,11 @@ list_children(struct tw *t, int dirfd, struct child **out, size_t *nout, struct 
             (S_ISREG(ch->st.st_mode) && ch->st.st_size == 0 && is_xwhiteout(dirfd, ch->name))) {
             ch->whiteout = true;
             ch->emit = xasprintf(WHITEOUT_PREFIX "%s", ch->name);
+        } else if (S_ISREG(ch->st.st_mode) && ch->st.st_size == 0 &&
+                   whiteout_classify(ch->name, NULL) == WHITEOUT_FILE) {
+            /* already a whiteout by its name (fuse-overlayfs makes these where it may not
+             * mknod): written the one way whiteouts are, mode 0 and owned by root */
+            ch->whiteout = true;
         }
     }
     if (errno) {
@@ -710,6 +739,8 @@ emit_dir(struct tw *t, int dirfd, const struct child *c, struct error *err)
     if (fd < 0)
         return error_set(err, errno, "open %s", e.path);
     rc = read_xattrs(fd, NULL, e.path, &xa, err);
+    if (rc == 0 && !xa.opaque && is_fuse_marker(fd, WHITEOUT_OPAQUE))
+        xa.opaque = true;
     if (rc == 0) {
         e.xattrs = &xa;
         rc = tw_header(t, &e, err);

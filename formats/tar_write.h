@@ -41,11 +41,18 @@
  * - The archive ends with two zero blocks and is not padded to a record size.
  *
  * Overlay deletions become OCI whiteouts (image-spec layer.md, Whiteouts):
- * a character device 0:0 named N -> an empty regular file `.wh.N` (mode 0,
- * uid/gid 0, mtime of the device, clamped like others); a directory with
- * xattr trusted.overlay.opaque or user.overlay.opaque == "y" -> the
- * directory entry, then `.wh..wh..opq` (empty regular file, mode 0, uid/gid
- * 0, the directory's mtime) as its first child.
+ * a character device 0:0 named N, or an empty regular file N carrying
+ * overlayfs' xwhiteout xattr -> an empty regular file `.wh.N` (mode 0,
+ * uid/gid 0, mtime of the device, clamped like others); an empty regular
+ * file already named `.wh.N` (fuse-overlayfs's whiteout where it may not
+ * mknod) -> the same; a directory with xattr trusted.overlay.opaque,
+ * user.overlay.opaque or user.fuseoverlayfs.opaque == "y", or holding an
+ * empty regular file `.wh..wh..opq` -> the directory entry, then
+ * `.wh..wh..opq` (empty regular file, mode 0, uid/gid 0, the directory's
+ * mtime) as its first child. fuse-overlayfs's own `.wh..wh..opq` file and
+ * `.wh..opq` whiteout device are not copied.
+ * A regular empty file with xattr user.strata.devnode (whiteout.h) becomes
+ * the device node it names.
  */
 
 #include <stdint.h>

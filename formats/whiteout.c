@@ -26,5 +26,6 @@ bool
 whiteout_is_overlay_xattr(const char *name)
 {
     return !strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13) ||
-           !strcmp(name, WHITEOUT_XATTR_DEVNODE);
+           !strncmp(name, "user.fuseoverlayfs.", 19) ||
+           !strncmp(name, "trusted.fuseoverlayfs.", 22) || !strcmp(name, WHITEOUT_XATTR_DEVNODE);
 }

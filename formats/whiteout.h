@@ -24,6 +24,8 @@
  * userxattr) deletes its name, like a character device 0:0.
  */
 #define WHITEOUT_XATTR_XWHITEOUT "trusted.overlay.whiteout"
+/* fuse-overlayfs marks an opaque directory with this (and a .wh..wh..opq file in it) */
+#define WHITEOUT_FUSE_OPAQUE "user.fuseoverlayfs.opaque"
 #define WHITEOUT_USERXATTR_XWHITEOUT "user.overlay.whiteout"
 
 /*
@@ -50,7 +52,8 @@ enum whiteout_kind {
 enum whiteout_kind whiteout_classify(const char *base, const char **target);
 
 /*
- * True for xattrs of overlayfs itself (trusted.overlay.*, user.overlay.*) and
+ * True for xattrs of overlayfs itself (trusted.overlay.*, user.overlay.*), of
+ * fuse-overlayfs (trusted.fuseoverlayfs.*, user.fuseoverlayfs.*) and
  * strata's own snapshot marker (WHITEOUT_XATTR_DEVNODE): never in a layer.
  */
 bool whiteout_is_overlay_xattr(const char *name);

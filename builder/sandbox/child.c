@@ -300,6 +300,7 @@ static int
 sandbox_setup(const struct sandbox_plan *plan, struct error *err)
 {
     const struct sandbox_spec *spec = plan->spec;
+    int fuse;
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         return error_set(err, errno, "set parent death signal");
@@ -317,12 +318,19 @@ sandbox_setup(const struct sandbox_plan *plan, struct error *err)
     if (spec->net == SANDBOX_NET_PRIVATE &&
         sandbox_send(plan->sync_fd, SANDBOX_MSG_NETNS, NULL, NULL) < 0)
         return error_set(err, errno, "tell the parent about the network namespace");
-    if (cgroup_enter(&plan->cg, err) < 0 || overlay_mount_prepared(&plan->ov, err) < 0 ||
-        sandbox_rootfs_setup(plan, err) < 0)
+    if (cgroup_enter(&plan->cg, err) < 0 || (fuse = overlay_mount_prepared(&plan->ov, err)) < 0)
+        return -1;
+    /* the upper dir then needs overlay_fuse_tidy() afterwards */
+    if (fuse == 1 && sandbox_send(plan->sync_fd, SANDBOX_MSG_FUSE, NULL, NULL) < 0)
+        return error_set(err, errno, "tell the parent about fuse-overlayfs");
+    if (sandbox_rootfs_setup(plan, err) < 0)
         return -1;
     if (spec->hostname && *spec->hostname &&
-        sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+        sethostname(spec->hostname, strlen(spec->hostname)) < 0 &&
+        (errno != EPERM || plan->privileged))
         return error_set(err, errno, "sethostname %s", spec->hostname);
+    /* EPERM unprivileged: a container's seccomp profile (podman's without SYS_ADMIN) refuses
+     * it; the UTS namespace is still our own, with the container's name */
     if (spec->net != SANDBOX_NET_HOST && sandbox_net_lo_up(err) < 0)
         return -1;
     if (spec->net == SANDBOX_NET_PRIVATE && sandbox_wait_network(plan, err) < 0)

@@ -9,7 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +24,7 @@
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
+#include "formats/whiteout.h"
 
 /*
  * Options that keep the upper dir a plain diff (Documentation/filesystems/
@@ -176,6 +183,67 @@ overlay_prepare_lowers(const struct overlay_spec *spec, struct overlay_prep *pre
     return 0;
 }
 
+/* fuse-overlayfs on $PATH (or the usual PATH), or NULL */
+static char *
+overlay_fuse_find(void)
+{
+    const char *p = getenv("PATH");
+
+    for (p = p && *p ? p : "/usr/local/bin:/usr/bin:/bin"; p;) {
+        const char *colon = strchr(p, ':');
+        size_t len = colon ? (size_t)(colon - p) : strlen(p);
+        if (len) {
+            char *c = xasprintf("%.*s/fuse-overlayfs", (int)len, p);
+            if (access(c, X_OK) == 0)
+                return c;
+            free(c);
+        }
+        p = colon ? colon + 1 : NULL;
+    }
+    return NULL;
+}
+
+/*
+ * fuse-overlayfs(1) "-o lowerdir=A:B,upperdir=U,workdir=W MERGED". Its option
+ * parser splits at ',' and ':' (and takes '\' escapes we do not need: store
+ * paths are ours), so a path holding one of those cannot be given.
+ */
+static int
+overlay_prepare_fuse(struct overlay_prep *prep, struct error *err)
+{
+    const char *mode = getenv("STRATA_OVERLAY");
+    struct buf o = BUF_INIT;
+
+    prep->fuse_only = mode && !strcmp(mode, "fuse");
+    prep->fuse_path = overlay_fuse_find();
+    if (!prep->fuse_path) {
+        if (prep->fuse_only)
+            return error_set(err, 0, "STRATA_OVERLAY=fuse: fuse-overlayfs is not installed");
+        return 0;
+    }
+    buf_adds(&o, "lowerdir=");
+    for (size_t i = 0; i < prep->nlowers; i++)
+        buf_addf(&o, "%s%s", i ? ":" : "", prep->lowers[i]);
+    buf_addf(&o, ",upperdir=%s,workdir=%s", prep->upper, prep->work);
+    if (strpbrk(prep->upper, ",:\\") || strpbrk(prep->work, ",:\\") ||
+        strpbrk(prep->merged, ",:\\")) {
+        buf_release(&o);
+        free(prep->fuse_path);
+        prep->fuse_path = NULL;
+        return prep->fuse_only ? error_input(err, "fuse-overlayfs: the store's path holds ',', "
+                                                  "':' or '\\'")
+                               : 0;
+    }
+    /* -f: it stays our child, so overlay_run can end it */
+    prep->fuse_argv = xcalloc(6, sizeof(char *));
+    prep->fuse_argv[0] = xstrdup("fuse-overlayfs");
+    prep->fuse_argv[1] = xstrdup("-f");
+    prep->fuse_argv[2] = xstrdup("-o");
+    prep->fuse_argv[3] = buf_detach(&o);
+    prep->fuse_argv[4] = xstrdup(prep->merged);
+    return 0;
+}
+
 int
 overlay_prepare(const struct overlay_spec *spec, struct overlay_prep *prep, struct error *err)
 {
@@ -198,6 +266,8 @@ overlay_prepare(const struct overlay_spec *spec, struct overlay_prep *prep, stru
         if (overlay_prepare_legacy(prep, err) < 0)
             goto release;
     }
+    if (overlay_prepare_fuse(prep, err) < 0)
+        goto release;
     return 0;
 release:
     overlay_prep_release(prep);
@@ -219,6 +289,10 @@ overlay_prep_release(struct overlay_prep *prep)
     free(prep->merged);
     free(prep->linkdir);
     free(prep->legacy_data);
+    free(prep->fuse_path);
+    for (i = 0; prep->fuse_argv && prep->fuse_argv[i]; i++)
+        free(prep->fuse_argv[i]);
+    free(prep->fuse_argv);
     memset(prep, 0, sizeof(*prep));
 }
 
@@ -310,12 +384,210 @@ overlay_mount_legacy(const struct overlay_prep *prep, struct error *err)
     return rc;
 }
 
+static char *const overlay_no_env[] = {NULL};
+
+/* linux/magic.h */
+#define OVERLAY_FUSE_MAGIC 0x65735546UL
+
+/*
+ * Waits until the FUSE file system shows at merged, or fails when the
+ * daemon exits first or 10 s pass.
+ */
+static int
+overlay_fuse_wait(const struct overlay_prep *prep, pid_t pid, struct error *err)
+{
+    for (int i = 0; i < 10000; i++) {
+        struct timespec ms = {0, 1000 * 1000};
+        struct statfs sf;
+        int status;
+        pid_t w = waitpid(pid, &status, WNOHANG);
+
+        if (w == pid)
+            return error_set(err, 0,
+                             "mount overlay at %s: fuse-overlayfs failed (%s %d; it needs "
+                             "/dev/fuse: in a container, --device /dev/fuse)",
+                             prep->merged, WIFEXITED(status) ? "exit" : "signal",
+                             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        if (statfs(prep->merged, &sf) == 0 && (unsigned long)sf.f_type == OVERLAY_FUSE_MAGIC)
+            return 0;
+        nanosleep(&ms, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return error_set(err, 0, "mount overlay at %s: fuse-overlayfs did not mount in 10 s",
+                     prep->merged);
+}
+
+/*
+ * fuse-overlayfs in the foreground, in a mount namespace of its own whose
+ * mount at merged is a peer of ours: its FUSE mount propagates here, and
+ * yet a later pivot_root here does not move its root onto that very mount
+ * (pivot_root(2) moves the root of every process of the namespace), where
+ * it would wait on itself. The daemon's pid goes to *daemon. No allocation.
+ */
+static int
+overlay_mount_fuse(const struct overlay_prep *prep, pid_t *daemon, struct error *err)
+{
+    pid_t pid;
+
+    if (mount(prep->merged, prep->merged, NULL, MS_BIND, NULL) < 0 ||
+        mount(NULL, prep->merged, NULL, MS_SHARED, NULL) < 0)
+        return error_set(err, errno, "mount overlay at %s: share its mount point", prep->merged);
+    pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        sigset_t none;
+        sigemptyset(&none); /* strata keeps some blocked for its signal thread */
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        execve(prep->fuse_path, prep->fuse_argv, overlay_no_env);
+        _exit(127);
+    }
+    if (pid < 0 || overlay_fuse_wait(prep, pid, err) < 0) {
+        if (pid < 0)
+            error_set(err, errno, "mount overlay at %s: start fuse-overlayfs", prep->merged);
+        umount2(prep->merged, MNT_DETACH);
+        return -1;
+    }
+    /* pivot_root wants the new root and its parent (our bind) unshared, and nothing may
+     * propagate further: everything private again, as the caller made it */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return error_set(err, errno, "mount overlay at %s: make it private", prep->merged);
+    *daemon = pid;
+    return 0;
+}
+
+/* overlay_mount_prepared(), and the fuse-overlayfs daemon's pid in *daemon (else 0). */
+static int
+overlay_mount_any(const struct overlay_prep *prep, pid_t *daemon, struct error *err)
+{
+    struct error kerr;
+    int e;
+
+    *daemon = 0;
+    if (prep->fuse_only)
+        return overlay_mount_fuse(prep, daemon, err) < 0 ? -1 : 1;
+    error_init(&kerr);
+    if ((prep->legacy_data ? overlay_mount_legacy(prep, &kerr)
+                           : overlay_mount_fsconfig(prep, &kerr)) == 0)
+        return 0;
+    e = kerr.sys_errno;
+    if (!prep->fuse_argv || (e != EINVAL && e != EPERM && e != ENODEV && e != EOPNOTSUPP)) {
+        *err = kerr;
+        return -1;
+    }
+    if (overlay_mount_fuse(prep, daemon, err) == 0)
+        return 1;
+    /* both failed: why the kernel refused, then fuse-overlayfs */
+    {
+        struct error ferr = *err;
+        return error_set(err, 0, "%.400s; %.500s", kerr.msg, ferr.msg);
+    }
+}
+
 int
 overlay_mount_prepared(const struct overlay_prep *prep, struct error *err)
 {
-    if (prep->legacy_data)
-        return overlay_mount_legacy(prep, err);
-    return overlay_mount_fsconfig(prep, err);
+    pid_t daemon;
+
+    return overlay_mount_any(prep, &daemon, err);
+}
+
+/* Whether rel (relative, or "" for the root) names anything in some lower dir. */
+static int
+overlay_in_lowers(const struct overlay_prep *prep, const char *rel)
+{
+    struct stat st;
+
+    for (size_t i = 0; i < prep->nlowers; i++) {
+        char p[PATH_MAX];
+        if ((size_t)snprintf(p, sizeof(p), "%s/%s", prep->lowers[i], rel) >= sizeof(p) ||
+            lstat(p, &st) == 0)
+            return 1; /* too long to check: keep the marker, which is never wrong */
+    }
+    return 0;
+}
+
+/* The xattrs fuse-overlayfs marks an opaque directory with: its own when unprivileged,
+ * overlayfs' when root of the host */
+static const char *const overlay_fuse_opaque[] = {WHITEOUT_FUSE_OPAQUE, WHITEOUT_XATTR_OPAQUE,
+                                                  WHITEOUT_USERXATTR_OPAQUE};
+
+/* Drops fuse-overlayfs's opaque marks from dir fd (at rel) when no lower has rel. */
+static int
+overlay_fuse_unmark(const struct overlay_prep *prep, int fd, const char *rel, struct error *err)
+{
+    struct stat st;
+    int marked = 0;
+    char v[4];
+
+    for (size_t i = 0; i < sizeof(overlay_fuse_opaque) / sizeof(overlay_fuse_opaque[0]); i++)
+        marked |= fgetxattr(fd, overlay_fuse_opaque[i], v, sizeof(v)) == 1 && v[0] == 'y';
+    if (!marked || overlay_in_lowers(prep, rel))
+        return 0;
+    for (size_t i = 0; i < sizeof(overlay_fuse_opaque) / sizeof(overlay_fuse_opaque[0]); i++)
+        /* trusted.* is out of reach (EPERM) in a user namespace: then it is not set either */
+        if (fremovexattr(fd, overlay_fuse_opaque[i]) < 0 && errno != ENODATA && errno != EPERM &&
+            errno != EOPNOTSUPP)
+            return error_set(err, errno, "upper dir /%s: remove %s", rel, overlay_fuse_opaque[i]);
+    if (fstatat(fd, WHITEOUT_OPAQUE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size == 0 && unlinkat(fd, WHITEOUT_OPAQUE, 0) < 0)
+        return error_set(err, errno, "upper dir /%s: remove %s", rel, WHITEOUT_OPAQUE);
+    if (fstatat(fd, ".wh..opq", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
+        st.st_rdev == makedev(0, 0) && unlinkat(fd, ".wh..opq", 0) < 0)
+        return error_set(err, errno, "upper dir /%s: remove .wh..opq", rel);
+    return 0;
+}
+
+static int
+overlay_fuse_walk(const struct overlay_prep *prep, int fd, char *rel, size_t len, struct error *err)
+{
+    DIR *d;
+    struct dirent *de;
+    int rc = overlay_fuse_unmark(prep, fd, rel, err);
+
+    if (rc < 0 || !(d = fdopendir(dup(fd))))
+        return rc < 0 ? -1 : error_set(err, errno, "upper dir /%s: read", rel);
+    while (rc == 0 && (de = readdir(d))) {
+        int sub;
+        if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (len + strlen(de->d_name) + 2 >= PATH_MAX)
+            continue;
+        sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0)
+            continue;
+        snprintf(rel + len, PATH_MAX - len, "%s%s", len ? "/" : "", de->d_name);
+        rc = overlay_fuse_walk(prep, sub, rel, strlen(rel), err);
+        rel[len] = '\0';
+        close(sub);
+    }
+    closedir(d);
+    return rc;
+}
+
+int
+overlay_fuse_tidy(const struct overlay_prep *prep, struct error *err)
+{
+    char rel[PATH_MAX] = "";
+    int fd = open(prep->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+    if (fd < 0)
+        return error_set(err, errno, "open %s", prep->upper);
+    rc = overlay_fuse_walk(prep, fd, rel, 0, err);
+    close(fd);
+    return rc;
+}
+
+void
+overlay_unmount(const struct overlay_prep *prep)
+{
+    if (prep && prep->merged)
+        umount2(prep->merged, MNT_DETACH);
 }
 
 int
@@ -328,7 +600,7 @@ overlay_mount(const struct overlay_spec *spec, struct error *err)
         return -1;
     rc = overlay_mount_prepared(&prep, err);
     overlay_prep_release(&prep);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 /* Reads exactly n bytes unless EOF comes first; returns the count read, -1 on error. */
@@ -356,6 +628,7 @@ overlay_child(const struct overlay_prep *prep, int privileged, uid_t uid, gid_t 
               int (*fn)(const char *, void *, struct error *), void *arg, int wfd)
 {
     struct error cerr;
+    pid_t daemon = 0;
     int rc;
 
     error_init(&cerr);
@@ -370,9 +643,17 @@ overlay_child(const struct overlay_prep *prep, int privileged, uid_t uid, gid_t 
     if (rc == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         rc = error_set(&cerr, errno, "make / private");
     if (rc == 0)
-        rc = overlay_mount_prepared(prep, &cerr);
-    if (rc == 0)
+        rc = overlay_mount_any(prep, &daemon, &cerr);
+    if (rc >= 0) {
         rc = fn(prep->merged, arg, &cerr);
+        overlay_unmount(prep);
+        if (daemon > 0) { /* it has no mount left here; its own namespace still holds one */
+            kill(daemon, SIGKILL);
+            waitpid(daemon, NULL, 0);
+        }
+        if (rc == 0 && daemon > 0)
+            rc = overlay_fuse_tidy(prep, &cerr);
+    }
     if (rc < 0) {
         struct error ignored;
         fs_write_all(wfd, &cerr, sizeof(cerr), &ignored);

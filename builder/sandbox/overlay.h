@@ -46,6 +46,12 @@ struct overlay_prep {
     int nodev;         /* 0 from overlay_prepare(); a caller may set it to mount nodev, so
                           device nodes in the rootfs cannot be opened (the sandbox keeps
                           CAP_MKNOD, as Docker does, but has no device cgroup) */
+    /* fuse-overlayfs, for where the kernel's overlayfs cannot be mounted (a store on an
+       overlayfs, e.g. inside a container): its path and argv, or NULL when it is not
+       installed; fuse_only: use it without trying the kernel (STRATA_OVERLAY=fuse) */
+    char *fuse_path;
+    char **fuse_argv;
+    int fuse_only;
 };
 
 /*
@@ -66,8 +72,27 @@ int overlay_prepare(const struct overlay_spec *spec, struct overlay_prep *prep, 
  * child of a raw clone() may call it. The caller must already be in a
  * private mount namespace (and a user namespace when not privileged).
  * Fails with the kernel's own message when the new mount API logged one.
+ * When the kernel refuses (EINVAL, EPERM, ENODEV, EOPNOTSUPP: e.g. an upper
+ * dir on an overlayfs) and fuse-overlayfs is installed, it mounts with
+ * fuse-overlayfs instead (needs /dev/fuse); its daemon lives in the
+ * caller's namespaces until the mount goes (overlay_unmount, or the end of
+ * the namespace). fuse-overlayfs marks every directory it creates opaque,
+ * (overlay_fuse_tidy() takes back those the kernel would not have made).
+ * Returns 0 for the kernel's overlayfs, 1 for fuse-overlayfs.
  */
 int overlay_mount_prepared(const struct overlay_prep *prep, struct error *err);
+
+/*
+ * After a fuse-overlayfs mount: removes its opaque marks (xattr and marker
+ * files) from the upper dir's directories that no lower dir has, which it
+ * marks opaque on creation where the kernel's overlayfs does not, so that
+ * layers are the same either way. Works by file descriptor below the upper
+ * dir, never following symlinks.
+ */
+int overlay_fuse_tidy(const struct overlay_prep *prep, struct error *err);
+
+/* Detaches the overlay at prep->merged (ending a fuse-overlayfs daemon); no allocation. */
+void overlay_unmount(const struct overlay_prep *prep);
 
 /* Frees what overlay_prepare() allocated (not the links on disk). Accepts NULL. */
 void overlay_prep_release(struct overlay_prep *prep);

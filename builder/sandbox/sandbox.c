@@ -361,7 +361,8 @@ struct sandbox_wait {
     struct slirp slirp;
     struct error net_err;
     int net_failed;
-    int pty; /* SANDBOX_STDIO_PTY: the terminal's master, once the child sent it */
+    int pty;  /* SANDBOX_STDIO_PTY: the terminal's master, once the child sent it */
+    int fuse; /* the rootfs was mounted with fuse-overlayfs */
 };
 
 /* The child's namespaces exist: start slirp4netns on them, then let the child go on. */
@@ -397,6 +398,8 @@ sandbox_sync(int fd, struct sandbox_wait *w, struct error *err)
         } else if (m.kind == SANDBOX_MSG_CREATED) {
             m.path[sizeof(m.path) - 1] = '\0';
             strvec_push(&w->created, m.path);
+        } else if (m.kind == SANDBOX_MSG_FUSE) {
+            w->fuse = 1;
         } else if (m.kind == SANDBOX_MSG_NETNS) {
             sandbox_net_go(w);
         } else if (m.kind == SANDBOX_MSG_READY) {
@@ -553,6 +556,9 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
     res->oom = ran && status != 0 && cgroup_oom_killed(&plan.cg);
     slirp_stop(&w.slirp);
     sandbox_tidy_upper(&plan, &w.created);
+    /* fuse-overlayfs's extra opaque marks go, so the layer is the kernel's */
+    if (ran && w.fuse && overlay_fuse_tidy(&plan.ov, &cerr) < 0)
+        ran = 0;
     strvec_release(&w.created);
     sandbox_plan_release(&plan);
     if (!ran) {

@@ -67,6 +67,7 @@ enum sandbox_msg_kind {
     SANDBOX_MSG_READY,       /* the child is about to execve */
     SANDBOX_MSG_NETNS,       /* its namespaces are made: the parent may start slirp4netns */
     SANDBOX_MSG_PTY,         /* the terminal's master comes with it (SCM_RIGHTS) */
+    SANDBOX_MSG_FUSE,        /* the rootfs is a fuse-overlayfs mount */
 };
 
 struct sandbox_msg {
