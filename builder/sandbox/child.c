@@ -64,8 +64,12 @@ sandbox_wait_network(const struct sandbox_plan *plan, struct error *err)
         n = read(plan->go_r, &c, 1);
     while (n < 0 && errno == EINTR);
     close(plan->go_r);
-    if (n != 1)
-        return error_set(err, 0, "RUN's network could not be set up");
+    if (n != 1) {
+        /* tagged, so the parent shows its own reason instead when it has one */
+        error_set(err, 0, "RUN's network could not be set up");
+        sandbox_send(plan->sync_fd, SANDBOX_MSG_ERROR, SANDBOX_NET_WAIT_TAG, err);
+        return -1;
+    }
     return 0;
 }
 

@@ -388,7 +388,7 @@ static int
 sandbox_sync(int fd, struct sandbox_wait *w, struct error *err)
 {
     struct sandbox_msg m;
-    int ready = 0, failed = 0, passed;
+    int ready = 0, failed = 0, net_wait = 0, passed;
 
     while (sandbox_read_msg(fd, &m, &passed) == (ssize_t)sizeof(m)) {
         if (passed >= 0 && (m.kind != SANDBOX_MSG_PTY || w->pty >= 0)) {
@@ -406,11 +406,15 @@ sandbox_sync(int fd, struct sandbox_wait *w, struct error *err)
             ready = 1;
         } else if (m.kind == SANDBOX_MSG_ERROR && !failed) {
             m.err.msg[sizeof(m.err.msg) - 1] = '\0';
+            m.path[sizeof(m.path) - 1] = '\0';
             *err = m.err;
             failed = 1;
+            net_wait = !strcmp(m.path, SANDBOX_NET_WAIT_TAG);
         }
     }
-    if (w->net_failed) /* the real reason, rather than the child's "could not be set up" */
+    /* the network's own reason rather than the child's "could not be set up"; but when the
+     * child failed on its own, slirp4netns only found it gone, and the child's reason counts */
+    if (w->net_failed && (!failed || net_wait))
         *err = w->net_err;
     else if (!failed && !ready)
         error_set(err, 0, "sandbox setup died before running the command");

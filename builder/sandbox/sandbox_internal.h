@@ -70,6 +70,9 @@ enum sandbox_msg_kind {
     SANDBOX_MSG_FUSE,        /* the rootfs is a fuse-overlayfs mount */
 };
 
+/* path of the ERROR a child sends when the parent's network set-up failed */
+#define SANDBOX_NET_WAIT_TAG "network"
+
 struct sandbox_msg {
     int kind;
     char path[PATH_MAX]; /* relative to the rootfs, no leading '/' */
