@@ -110,7 +110,14 @@ rootless_run(char **argv)
     pid_t pid = fork();
 
     if (pid == 0) {
+        static const char *const dirs[] = {"/usr/bin/", "/usr/sbin/", "/bin/"};
         execvp(argv[0], argv);
+        /* a PATH without the usual dirs (a test hiding slirp4netns, say) */
+        for (size_t i = 0; errno == ENOENT && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+            char path[64];
+            snprintf(path, sizeof(path), "%s%s", dirs[i], argv[0]);
+            execv(path, argv);
+        }
         fprintf(stderr, "%s: %s%s\n", argv[0], strerror(errno),
                 errno == ENOENT ? " (install the uidmap package)" : "");
         _exit(127);
@@ -273,11 +280,9 @@ rootless_map_identity(int *unshared, struct error *err)
 
 /* A namespace where only our own ids exist, written by ourselves. */
 static int
-rootless_map_single(int unshared, struct error *err)
+rootless_map_single(int unshared, uid_t uid, gid_t gid, struct error *err)
 {
     char line[64];
-    uid_t uid = getuid();
-    gid_t gid = getgid();
 
     if (!unshared && unshare(CLONE_NEWUSER) < 0)
         return error_set(err, errno, "create a user namespace");
@@ -309,6 +314,8 @@ rootless_enter(int warn)
     struct error err;
     char user[64], why[ERROR_MSG_LEN + 64];
     int unshared = 0;
+    uid_t uid = getuid(); /* once unshared and not yet mapped, we are the overflow id */
+    gid_t gid = getgid();
 
     if (geteuid() == 0 && caps_effective(CAP_SYS_ADMIN))
         return ROOTLESS_NONE;
@@ -334,12 +341,12 @@ rootless_enter(int warn)
     }
     /* after a failed newuidmap we are in the new namespace already, with no map yet */
     error_init(&err);
-    if (rootless_map_single(unshared, &err) < 0) {
+    if (rootless_map_single(unshared, uid, gid, &err) < 0) {
         if (warn)
             log_warn("cannot enter a user namespace (%s%s%s): strata runs as uid %u and cannot "
                      "mount or build",
                      err.msg, err.sys_errno ? ": " : "",
-                     err.sys_errno ? strerror(err.sys_errno) : "", (unsigned)getuid());
+                     err.sys_errno ? strerror(err.sys_errno) : "", (unsigned)uid);
         return ROOTLESS_FAILED;
     }
     if (warn)
