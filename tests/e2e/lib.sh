@@ -42,10 +42,23 @@
 #   wait_for TRIES CMD...          runs CMD every 0.1 s until it succeeds; fails
 #                                  after TRIES attempts
 #   strata ...                     the strata under test ($STRATA_BIN)
+#   as_image_owner CMD...          runs CMD where files show the owners the image gives
+#                                  them: as is, or in the rootless run in a user namespace
+#                                  mapping the user's subordinate ids as strata does
+#                                  (unshare --map-auto), e.g. to flatten an image or stat
+#                                  what strata wrote
 #   import_busybox [NAME]          the busybox base into this test's store
 #   busybox_tar, tree_hash DIR     see below
 # Prerequisites (a skip is never a pass; STRATA_MUST_WORK=1 makes it a failure)
-#   require root|userns|TOOL       skips the next test when missing
+#   require root|hostroot|userns|TOOL
+#                                  skips the next test when missing. In the rootless
+#                                  run (STRATA_E2E_ROOTLESS=1: tests/run.sh runs the
+#                                  sandbox, build and cache files again as a plain user
+#                                  with subordinate ids) "root" holds, since strata gives
+#                                  itself root of a user namespace; "hostroot" (the test
+#                                  itself needs root of the host: cgroups, mounts, other
+#                                  users' files) leaves the test out of that run, with a
+#                                  "# not in the rootless run" line, not a skip
 #   require_all root|userns|TOOL   skips the whole file when missing (put it
 #                                  before any other code)
 #   skip_next_if REASON            skips the next test when REASON is not empty
@@ -72,9 +85,18 @@ cd "$T" || exit 1
 TEST_N=0
 TEST_FAILED=0
 TEST_SKIP_NEXT="" # a reason set here skips the next test (skip_next_if sets it)
+_E2E_NOT_ROOTLESS="not in the rootless run (needs root of the host)"
 _E2E_AT_EXIT=()
 
 strata() { "$STRATA_BIN" "$@"; }
+
+as_image_owner() {
+  if [ "${STRATA_E2E_ROOTLESS:-0}" = 1 ]; then
+    unshare --map-auto --map-root-user "$@"
+  else
+    "$@"
+  fi
+}
 
 _e2e_cleanup() {
   local c
@@ -117,7 +139,10 @@ _e2e_skip() { # reason title
 # _e2e_missing WHAT: why the prerequisite WHAT is missing (empty when it is there)
 _e2e_missing() {
   case "$1" in
-    root) if [ "$(id -u)" != 0 ]; then echo "needs root"; fi ;;
+    root) if [ "$(id -u)" != 0 ] && [ "${STRATA_E2E_ROOTLESS:-0}" != 1 ]; then echo "needs root"; fi ;;
+    hostroot)
+      if [ "${STRATA_E2E_ROOTLESS:-0}" = 1 ]; then echo "$_E2E_NOT_ROOTLESS"
+      elif [ "$(id -u)" != 0 ]; then echo "needs root"; fi ;;
     userns) if ! unshare -r true 2>/dev/null; then echo "user namespaces unavailable"; fi ;;
     *) if ! command -v "$1" >/dev/null 2>&1; then echo "$1 not installed"; fi ;;
   esac
@@ -126,13 +151,21 @@ _e2e_missing() {
 require() { skip_next_if "$(_e2e_missing "$1")"; }
 require_all() { skip_all_if "$(_e2e_missing "$1")"; }
 
-skip_next_if() {
-  if [ -n "$1" ]; then TEST_SKIP_NEXT=$1; fi
+skip_next_if() { # the first reason stays (a test left out of the rootless run stays out)
+  if [ -n "$1" ] && [ "$TEST_SKIP_NEXT" != "$_E2E_NOT_ROOTLESS" ]; then TEST_SKIP_NEXT=$1; fi
 }
 
 # A file-wide skip is TAP's "1..0 # SKIP": nothing of the file runs.
 skip_all_if() {
   [ -n "$1" ] || return 0
+  if [ "$1" = "$_E2E_NOT_ROOTLESS" ]; then # the rest of the file is root's only
+    if [ "$TEST_N" -eq 0 ]; then
+      echo "1..0 # $_E2E_NOT_ROOTLESS"
+      exit 0
+    fi
+    echo "# $1: the rest"
+    e2e_done
+  fi
   if [ "${STRATA_MUST_WORK:-0}" = 1 ] || [ "$TEST_N" -gt 0 ]; then
     TEST_N=$((TEST_N + 1))
     echo "not ok $TEST_N - all of $_E2E_NAME (required, but: $1)"
@@ -251,6 +284,11 @@ _e2e_report_errs() {
 # _e2e_begin TITLE: false when the test is skipped (and reported so)
 _e2e_begin() {
   if [ -s "$T/.file-errors" ]; then _e2e_file_failed; fi
+  if [ "$TEST_SKIP_NEXT" = "$_E2E_NOT_ROOTLESS" ]; then
+    echo "# $_E2E_NOT_ROOTLESS: $1"
+    TEST_SKIP_NEXT=""
+    return 1
+  fi
   if [ -n "$TEST_SKIP_NEXT" ]; then
     _e2e_skip "$TEST_SKIP_NEXT" "$1"
     TEST_SKIP_NEXT=""

@@ -17,7 +17,7 @@ chmod 0640 "$T/ctx/src/a.txt"
 cfg() { strata inspect --config "$1" | python3 -c "import json,sys; c=json.load(sys.stdin)['config']; print(json.dumps(c.get('$2'), sort_keys=True))"; }
 flat() {
   rm -rf "$T/flat-$1"
-  python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat-$1"
+  as_image_owner python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat-$1"
 }
 
 cat > "$T/r-copy" <<'R'
@@ -41,9 +41,9 @@ expect_success 'COPY of files, dirs, wildcards, --chown, --chmod and relative de
   [ "$(cat "$F/docs/x2.md")" = x2 ]
   [ "$(cat "$F/single")" = a ]
   [ "$(stat -c %a "$F/single")" = 640 ]
-  [ "$(stat -c %u:%g "$F/owned/c.txt")" = 65534:65534 ]
-  [ "$(stat -c %u:%g:%a "$F/modes/o.txt")" = 1234:5678:600 ]
-  [ "$(stat -c %u:%g "$F/copied/a.txt")" = 0:0 ]
+  [ "$(as_image_owner stat -c %u:%g "$F/owned/c.txt")" = 65534:65534 ]
+  [ "$(as_image_owner stat -c %u:%g:%a "$F/modes/o.txt")" = 1234:5678:600 ]
+  [ "$(as_image_owner stat -c %u:%g "$F/copied/a.txt")" = 0:0 ]
   [ "$(cat "$F/work/rel.txt")" = a ]'
 
 cat > "$T/r-meta" <<'R'
@@ -102,7 +102,7 @@ R
 expect_success 'WORKDIR creates a missing directory owned by USER; an existing one adds an empty layer' '
   strata build -q -f "$T/r-wd" -t wd:1 "$T/ctx"
   flat wd:1
-  [ "$(stat -c %u:%g:%a "$T/flat-wd:1/home/nobody/work")" = 65534:65534:755 ]
+  [ "$(as_image_owner stat -c %u:%g:%a "$T/flat-wd:1/home/nobody/work")" = 65534:65534:755 ]
   # BuildKit makes every WORKDIR but / a layer (its mkdir), empty when the directory is there
   strata inspect --config wd:1 | python3 -c "
 import json, sys

@@ -104,6 +104,7 @@ expect_fail 2 'type=ssh is not supported' 'an unsupported mount type is named' '
   strata build -f "$T/r-bad" "$T/ctx"'
 
 printf 'FROM localhost/busybox:latest\nRUN x=$(head -c 80000000 /dev/zero | tr "\\0" a); echo ${#x}\n' > "$T/r-mem"
+require hostroot # cgroups
 expect_fail 1 'exit code 137' 'build --memory limits what a RUN may use (cgroup)' '
   strata build --no-cache --memory 32MiB -f "$T/r-mem" "$T/ctx"'
 

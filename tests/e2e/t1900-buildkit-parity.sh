@@ -30,6 +30,7 @@ DOCKER_CLI=docker
 if [ -x /usr/bin/docker ]; then DOCKER_CLI=/usr/bin/docker; fi
 dk() { "$DOCKER_CLI" -H "unix://$DK_DIR/docker.sock" "$@"; }
 
+skip_all_if "$(_e2e_missing hostroot)" # dockerd is root's
 why=$(dockerd_why)
 if [ -z "$why" ]; then
   if ! dockerd_start "$T/d"; then why="dockerd did not start"; fi

@@ -6,6 +6,7 @@
 # shellcheck disable=SC2016
 . "$(dirname "$0")/lib.sh"
 require_all root
+skip_all_if "$(_e2e_missing hostroot)" # the cgroup controllers are root's
 skip_all_if "$(if [ ! -w /sys/fs/cgroup/pids ]; then echo "no writable cgroup v1 pids controller"; fi)"
 
 mkdir -p "$T/ctx/ctl"

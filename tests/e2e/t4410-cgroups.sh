@@ -66,6 +66,7 @@ expect_fail 2 'cpuset-cpus 3-1: bad range' 'bad limits are usage errors: --cpuse
   strata build -q -f "$T/ctx/plain" --cpuset-cpus 3-1 "$T/ctx"'
 
 # ---- cgroup v1, the real controllers of this machine
+skip_all_if "$(_e2e_missing hostroot)"
 skip_all_if "$(if [ ! -w /sys/fs/cgroup/memory ] || [ -e /sys/fs/cgroup/cgroup.controllers ]; then echo "no writable cgroup v1 memory controller"; fi)"
 cat > "$T/ctx/hog" <<'EOR'
 FROM localhost/busybox:latest

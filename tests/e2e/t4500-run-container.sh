@@ -65,6 +65,7 @@ expect_success 'network: private has lo and tap0 (slirp4netns)' '
   test "$(sort priv.out | tr "\n" " ")" = "lo tap0 "
 '
 
+require hostroot # cgroups
 skip_next_if "$(if [ ! -w /sys/fs/cgroup/memory ] || [ -e /sys/fs/cgroup/cgroup.controllers ]; then echo "no writable cgroup v1 memory controller"; fi)"
 expect_success 'run --memory: the OOM killer ends the command, strata says why' '
   fails_with 137 strata run --memory 32MiB app:1 sh -c "a=\$(head -c 64m /dev/zero | tr \"\\0\" x)" 2> err
