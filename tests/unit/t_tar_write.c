@@ -487,3 +487,85 @@ TEST(tar_write_skips_sockets_and_reports_errors)
     close(out);
     close(dfd);
 }
+
+/*
+ * What fuse-overlayfs leaves in an upper dir: an opaque directory marked by its
+ * xattr, a regular .wh..wh..opq and a whiteout device .wh..opq; whiteouts as empty
+ * regular .wh.NAME files where it may not mknod. And overlayfs' xwhiteout (an empty
+ * file with user.overlay.whiteout). All come out the one way the layer format has.
+ */
+TEST(tar_write_fuse_overlayfs_and_xwhiteout_markers)
+{
+    struct listing l = {0};
+    cleanup_buf struct buf got = BUF_INIT;
+    const struct seen *s;
+
+    CHECK(mkdir("t", 0755) == 0);
+    put("t/.wh.gone", "", 0700);
+    CHECK(chown("t/.wh.gone", 5, 5) == 0);
+    put("t/xw", "", 0644);
+    CHECK(setxattr("t/xw", "user.overlay.whiteout", "", 0, 0) == 0);
+    CHECK(mkdir("t/o", 0755) == 0);
+    CHECK(setxattr("t/o", "user.fuseoverlayfs.opaque", "y", 1, 0) == 0);
+    put("t/o/.wh..wh..opq", "", 0700);
+    CHECK(mknod("t/o/.wh..opq", S_IFCHR | 0700, makedev(0, 0)) == 0);
+    put("t/o/keep", "k", 0644);
+    CHECK(mkdir("t/p", 0755) == 0);
+    put("t/p/.wh..wh..opq", "", 0700);
+    capture("t", "l.tar", COMPRESS_NONE, 3000);
+    read_back("l.tar", &l);
+    names(&l, &got);
+    CHECK_STR(buf_cstr(&got), ".wh.gone .wh.xw o/ o/.wh..wh..opq o/keep p/ p/.wh..wh..opq");
+    if ((s = find(&l, ".wh.gone"))) {
+        CHECK_INT(s->type, AE_IFREG);
+        CHECK_INT(s->perm, 0);
+        CHECK_INT(s->uid, 0);
+    }
+    if ((s = find(&l, ".wh.xw")))
+        CHECK_INT(s->perm, 0);
+    if ((s = find(&l, "o/")))
+        CHECK_STR(s->xattrs, "");
+    if ((s = find(&l, "o/.wh..wh..opq")))
+        CHECK_INT(s->perm, 0);
+    listing_release(&l);
+}
+
+/* A device node an unprivileged snapshot stood in for comes back as the node. */
+TEST(tar_write_devnode_placeholder)
+{
+    struct listing l = {0};
+    const struct seen *s;
+
+    CHECK(mkdir("t", 0755) == 0);
+    put("t/null", "", 0666);
+    CHECK(chown("t/null", 0, 5) == 0);
+    CHECK(setxattr("t/null", "user.strata.devnode", "c 1 3", 5, 0) == 0);
+    put("t/disk", "", 0660);
+    CHECK(setxattr("t/disk", "user.strata.devnode", "b 8 1", 5, 0) == 0);
+    put("t/notempty", "data", 0644);
+    CHECK(setxattr("t/notempty", "user.strata.devnode", "c 1 3", 5, 0) == 0);
+    capture("t", "l.tar", COMPRESS_NONE, -1);
+    read_back("l.tar", &l);
+    if ((s = find(&l, "null"))) {
+        CHECK_INT(s->type, AE_IFCHR);
+        CHECK_INT(s->rmajor, 1);
+        CHECK_INT(s->rminor, 3);
+        CHECK_INT(s->perm, 0666);
+        CHECK_INT(s->gid, 5);
+        CHECK_STR(s->xattrs, "");
+    } else {
+        CHECK(!"null missing");
+    }
+    if ((s = find(&l, "disk"))) {
+        CHECK_INT(s->type, AE_IFBLK);
+        CHECK_INT(s->rmajor, 8);
+        CHECK_INT(s->rminor, 1);
+    }
+    /* only an empty file stands for a node; the marker never travels as an xattr */
+    if ((s = find(&l, "notempty"))) {
+        CHECK_INT(s->type, AE_IFREG);
+        CHECK_STR(s->data, "data");
+        CHECK_STR(s->xattrs, "");
+    }
+    listing_release(&l);
+}
