@@ -15,7 +15,7 @@ build=(gcc make pkg-config libarchive-dev libssl-dev libzstd-dev libcjson-dev
        libcurl4-openssl-dev zlib1g-dev libseccomp-dev busybox-static slirp4netns)
 tests=(skopeo umoci hyperfine python3 shellcheck zstd podman buildah docker.io docker-registry
        runc apache2-utils openssl bsdutils python3-jsonschema debootstrap rpm sqlite3
-       qemu-user-static gcc-aarch64-linux-gnu file tmux scdoc man-db zsh)
+       qemu-user-static gcc-aarch64-linux-gnu file tmux scdoc man-db zsh uidmap fuse-overlayfs)
 case ${1:-} in
   build) pkgs=("${build[@]}") ;;
   "") pkgs=("${build[@]}" "${tests[@]}") ;;
