@@ -106,12 +106,31 @@ cli_help_cmd(int argc, char **argv, struct error *err)
     return 0;
 }
 
+/*
+ * Where strata's own arguments end: argc, or for run the image, after which
+ * everything is the container's command (its own -h or --root included).
+ * argv[0] is the verb (or an option before it).
+ */
+static int
+cli_own_args_end(int argc, char **argv)
+{
+    int i = 0;
+
+    /* the verb: the first word that is not --root or its value */
+    while (i < argc && !strncmp(argv[i], "--root", 6))
+        i += argv[i][6] == '=' ? 1 : 2;
+    if (i >= argc || strcmp(argv[i], "run"))
+        return argc;
+    return i + cmd_run_args_end(argc - i, argv + i);
+}
+
 /* --help or -h anywhere among a command's arguments (before "--") asks for its help. */
 static int
 cli_wants_help(int argc, char **argv)
 {
     int i;
 
+    argc = cli_own_args_end(argc, argv);
     for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return 1;
@@ -180,9 +199,9 @@ cli_no_options(const char *verb, int argc, char **argv, struct error *err)
 static int
 cli_take_root(struct cli *cli, int *argc, char **argv, struct error *err)
 {
-    int i, out = 0;
+    int i, out = 0, end = cli_own_args_end(*argc, argv);
 
-    for (i = 0; i < *argc; i++) {
+    for (i = 0; i < end; i++) {
         const char *v;
         int r = cli_opt_value(*argc, argv, &i, "--root", &v, err);
         if (r < 0)

@@ -91,14 +91,20 @@ int cmd_pull(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_run(struct cli *cli, int argc, char **argv, struct error *err);
 
 /*
+ * For strata run's argv (argv[0] "run"): the index of IMAGE, the first word
+ * that is neither an option nor an option's value (argc when there is none).
+ * What follows is the container's command, which strata must not read.
+ */
+int cmd_run_args_end(int argc, char **argv);
+
+/*
  * The cgroup limit options build and run share besides --memory and
  * --pids-limit (cmd_run.c): --memory-swap, --cpus, --cpu-shares and
  * --cpuset-cpus, into the matching fields of l. Returns 1 when argv[*i] was
  * one of them (advancing *i past a separate value), 0 when it is another
- * option, -1 with an input error for a bad value. cli_limits_usage lists them.
+ * option, -1 with an input error for a bad value.
  */
 struct cgroup_limits;
-extern const char cli_limits_usage[];
 int cli_limit_opt(int argc, char **argv, int *i, struct cgroup_limits *l, struct error *err);
 int cmd_login(struct cli *cli, int argc, char **argv, struct error *err);
 int cmd_logout(struct cli *cli, int argc, char **argv, struct error *err);

@@ -33,12 +33,6 @@
 #include "store/snapshot.h"
 #include "store/txn.h"
 
-const char cli_limits_usage[] =
-    "      --memory-swap SIZE     memory + swap (-1: unlimited swap; default: no swap)\n"
-    "      --cpus N               CPU time, in CPUs (e.g. 1.5)\n"
-    "      --cpu-shares N         relative CPU weight (2-262144, default 1024)\n"
-    "      --cpuset-cpus LIST     CPUs it may use (e.g. 0-2,4)\n";
-
 int
 cli_limit_opt(int argc, char **argv, int *i, struct cgroup_limits *l, struct error *err)
 {
@@ -76,30 +70,6 @@ cli_limit_opt(int argc, char **argv, int *i, struct cgroup_limits *l, struct err
     }
     return 0;
 }
-
-static const char run_usage[] =
-    "usage: strata run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
-    "\n"
-    "Runs a container from a stored image, in the sandbox RUN steps use. Its writes go to a\n"
-    "private layer removed when it exits. The exit status is the command's.\n"
-    "\n"
-    "  -e, --env KEY[=VALUE]      set a variable (KEY alone: from strata's environment)\n"
-    "      --env-file FILE        read KEY=VALUE lines (# comments, blank lines skipped)\n"
-    "  -v, --volume HOST:CTR[:ro|rw]\n"
-    "                             bind a host file or directory (absolute path) at CTR\n"
-    "  -w, --workdir DIR          working directory (default: the image's, else /)\n"
-    "  -u, --user USER[:GROUP]    user (default: the image's)\n"
-    "      --entrypoint CMD       replace the image's entrypoint (and drop its CMD)\n"
-    "      --network private|none|host\n"
-    "                             private (default): an own network namespace with\n"
-    "                             outbound access through slirp4netns; none; host\n"
-    "  -i, --interactive          pass stdin to the command\n"
-    "  -t, --tty                  give the command a terminal (with -i: -it)\n"
-    "      --hostname NAME        the container's host name (default: a random id)\n"
-    "  -m, --memory SIZE          memory limit (cgroup)\n"
-    "      --pids-limit N         process limit (default 4096, 0: none)\n"
-    "%s"
-    "      --rm                   accepted: the container is always removed\n";
 
 struct run_opts {
     const char *image;
@@ -225,6 +195,48 @@ run_opt(struct run_opts *o, int argc, char **argv, int *i, struct error *err)
     return r < 0 ? -1 : 0;
 }
 
+/* The options that take a value, as separate words ("-e K=V"). */
+static const char *const run_valued[] = {"-e",
+                                         "--env",
+                                         "--env-file",
+                                         "-v",
+                                         "--volume",
+                                         "-w",
+                                         "--workdir",
+                                         "-u",
+                                         "--user",
+                                         "--entrypoint",
+                                         "--hostname",
+                                         "--network",
+                                         "--net",
+                                         "-m",
+                                         "--memory",
+                                         "--pids-limit",
+                                         "--memory-swap",
+                                         "--cpus",
+                                         "--cpu-shares",
+                                         "--cpuset-cpus",
+                                         NULL};
+
+int
+cmd_run_args_end(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            return i + 1 < argc ? i + 1 : argc;
+        if (argv[i][0] != '-' || !argv[i][1])
+            return i;
+        for (const char *const *v = run_valued; *v; v++)
+            if (!strcmp(argv[i], *v)) {
+                i++;
+                break;
+            }
+    }
+    return argc;
+}
+
 static int
 run_parse(struct run_opts *o, int argc, char **argv, struct error *err)
 {
@@ -233,8 +245,6 @@ run_parse(struct run_opts *o, int argc, char **argv, struct error *err)
     memset(o, 0, sizeof(*o));
     o->pids = SANDBOX_PIDS_DEFAULT;
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-            return 1;
         if (!strcmp(argv[i], "--")) {
             i++;
             break;
@@ -508,11 +518,6 @@ cmd_run(struct cli *cli, int argc, char **argv, struct error *err)
     struct image img;
     int rc = run_parse(&o, argc, argv, err);
 
-    if (rc == 1) {
-        printf(run_usage, cli_limits_usage);
-        run_opts_release(&o);
-        return 0;
-    }
     if (rc < 0) {
         run_opts_release(&o);
         return -1;

@@ -60,7 +60,7 @@ expect_success '-e and --env-file override the image'"'"'s Env in order; KEY alo
 expect_success '-w, -u and --hostname' '
   test "$(strata run -w /tmp/new/dir app:1 pwd)" = /tmp/new/dir
   test "$(strata run -u app app:1 id -u)" = 1000
-  test "$(strata run -u 1234:5678 app:1 id)" = "uid=1234 gid=5678"
+  test "$(strata run -u 1234:5678 app:1 id)" = "uid=1234 gid=5678 groups=5678"
   test "$(strata run --hostname box1 app:1 hostname)" = box1
   h1=$(strata run app:1 hostname)
   h2=$(strata run app:1 hostname)
@@ -79,6 +79,11 @@ single"
   fails_with 1 strata run -v "$T/one:/etc/one:ro" app:1 sh -c "echo x > /etc/one" 2> err
   grep "Read-only file system" err
   test "$(cat "$T/one")" = single
+'
+
+expect_success 'after IMAGE everything is the command'"'"'s, -h, --help and --root included' '
+  test "$(strata run app:1 echo -h --root x --help)" = "-h --root x --help"
+  test "$(strata run --network none -- app:1 echo after-dashes)" = after-dashes
 '
 
 expect_success 'stdin reaches the command with -i only' '
