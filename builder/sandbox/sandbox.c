@@ -374,7 +374,7 @@ sandbox_net_go(struct sandbox_wait *w)
     error_init(&w->net_err);
     if (slirp_start(&w->slirp, w->pid, w->userns, &w->net_err) < 0)
         w->net_failed = 1;
-    else if (write(w->go_w, "1", 1) != 1)
+    else if (send(w->go_w, "1", 1, MSG_NOSIGNAL) != 1) /* the child may be gone: no SIGPIPE */
         w->net_failed = error_set(&w->net_err, errno, "start RUN's network") < 0;
     close(w->go_w); /* on failure the child reads EOF and gives up */
     w->go_w = -1;
@@ -438,11 +438,17 @@ sandbox_pipe(int fds[2], struct error *err)
     return 0;
 }
 
-/* The sync channel: one record per message, EOF once every child end is closed. */
+/*
+ * A socketpair with both ends above 2. SOCK_SEQPACKET for the sync channel
+ * (one record per message, EOF once every child end is closed);
+ * SOCK_STREAM for the "network is up" byte, a socket rather than a pipe so
+ * that telling a child that has died meanwhile gives EPIPE (send with
+ * MSG_NOSIGNAL) and not a SIGPIPE that would end strata.
+ */
 static int
-sandbox_socketpair(int fds[2], struct error *err)
+sandbox_socketpair(int fds[2], int type, struct error *err)
 {
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds) < 0)
         return error_set(err, errno, "socketpair");
     for (int i = 0; i < 2; i++)
         if (fds[i] < 3) {
@@ -518,9 +524,9 @@ sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, struct 
         return error_input(err, "RUN: empty command");
     if (sandbox_plan_init(&plan, spec, err) < 0)
         return -1;
-    if (sandbox_socketpair(syncp, err) < 0 ||
+    if (sandbox_socketpair(syncp, SOCK_SEQPACKET, err) < 0 ||
         (spec->stdio == SANDBOX_STDIO_PIPE && sandbox_pipe(outp, err) < 0) ||
-        (spec->net == SANDBOX_NET_PRIVATE && sandbox_pipe(gop, err) < 0))
+        (spec->net == SANDBOX_NET_PRIVATE && sandbox_socketpair(gop, SOCK_STREAM, err) < 0))
         goto close_pipes;
     plan.sync_fd = syncp[1];
     plan.out_fd = outp[1];
