@@ -8,7 +8,9 @@ H=$TOP/tests/helpers
 host=$(dpkg --print-architecture)
 skip_why=""
 if [ "$host" != amd64 ]; then skip_why="the fixtures assume an amd64 machine running arm64 through QEMU"; fi
-if [ "$(id -u)" != 0 ]; then skip_why="needs root (strata binfmt --install)"; fi
+# root of the host: binfmt_misc (left out of the rootless run of tests/run.sh)
+if [ "$(id -u)" != 0 ]; then skip_why=$(_e2e_missing hostroot); fi
+if [ "$skip_why" = "needs root" ]; then skip_why="needs root (strata binfmt --install)"; fi
 
 # extract NAME PLATFORM DIR: the files of NAME's image for PLATFORM (flattened independently)
 extract() {

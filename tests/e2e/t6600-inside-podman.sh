@@ -38,7 +38,7 @@ expect_success 'strata builds its own test image, podman loads it' '
   strata export localhost/strata-test:1 --format oci-archive -o "$T/img.tar"
   pm load -q -i "$T/img.tar" > /dev/null
   pm run --rm localhost/strata-test:1 strata --version > v.out
-  grep -x "strata 0.1.0" v.out
+  test "$(cat v.out)" = "$(strata --version)"
 '
 
 expect_success 'the same recipe on the host, for comparison' '
