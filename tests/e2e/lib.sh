@@ -47,6 +47,9 @@
 #                                  mapping the user's subordinate ids as strata does
 #                                  (unshare --map-auto), e.g. to flatten an image or stat
 #                                  what strata wrote
+#   no_warnings FILE               fails when FILE (a build's stderr) holds a line; in the
+#                                  rootless run the once-per-build warning that RUN has no
+#                                  process limit (no cgroup delegated to the user) is allowed
 #   import_busybox [NAME]          the busybox base into this test's store
 #   busybox_tar, tree_hash DIR     see below
 # Prerequisites (a skip is never a pass; STRATA_MUST_WORK=1 makes it a failure)
@@ -95,6 +98,15 @@ as_image_owner() {
     unshare --map-auto --map-root-user "$@"
   else
     "$@"
+  fi
+}
+
+no_warnings() {
+  local allowed='^strata: warning: RUN steps have no process limit: '
+  if [ "${STRATA_E2E_ROOTLESS:-0}" != 1 ]; then allowed='^$.'; fi
+  if grep -v -e "$allowed" "$1" | grep -q .; then
+    sed 's/^/# stderr: /' "$1"
+    return 1
   fi
 }
 

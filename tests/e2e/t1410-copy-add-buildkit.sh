@@ -6,7 +6,7 @@
 # shellcheck disable=SC2016 source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 H="$TOP/tests/helpers"
-flat() { rm -rf "$T/flat"; python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat"; }
+flat() { as_image_owner rm -rf "$T/flat"; as_image_owner python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat"; }
 
 require root
 expect_success 'import the busybox base' 'import_busybox'
@@ -136,8 +136,8 @@ expect_success 'ADD resolves the image'"'"'s absolute symlink inside the image r
 '
 require root
 expect_success 'ADD --chown owns the unpacked files and the destination (testDockerfileAddChownArchive)' '
-  test "$(stat -c %u:%g "$T/flat/out/foo")" = 100:200
-  test "$(stat -c %u:%g "$T/flat/out")" = 100:200
+  test "$(as_image_owner stat -c %u:%g "$T/flat/out/foo")" = 100:200
+  test "$(as_image_owner stat -c %u:%g "$T/flat/out")" = 100:200
   test "$(cat "$T/flat/out/foo")" = content0
 '
 

@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 H="$TOP/tests/helpers"
-flat() { rm -rf "$T/flat"; python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat"; }
+flat() { as_image_owner rm -rf "$T/flat"; as_image_owner python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat"; }
 cfg() { strata inspect --config "$1" | python3 -c "import json,sys; print(json.dumps(json.load(sys.stdin)$2))"; }
 mkdir -p "$T/ctx"
 
@@ -34,7 +34,7 @@ expect_success 'proxy build args reach RUN without an ARG, in both cases' '
 '
 require root
 expect_success 'proxy build args give no "not consumed" warning and stay out of config and history' '
-  test ! -s "$T/builtin.err"
+  no_warnings "$T/builtin.err"
   strata build -q --build-arg FOO=foocontents --build-arg http_proxy=hpvalue --build-arg NO_PROXY=npvalue \
     -f "$T/ctx/Builtin" --target build -t builtin:build "$T/ctx" > /dev/null
   cfg builtin:build "" > "$T/builtin.json"

@@ -7,7 +7,7 @@
 # shellcheck disable=SC2016 source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 H="$TOP/tests/helpers"
-flat() { rm -rf "$T/flat"; python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat"; }
+flat() { as_image_owner rm -rf "$T/flat"; as_image_owner python3 "$H/flatten.py" "$STRATA_ROOT" "$1" "$T/flat"; }
 mkdir -p "$T/ctx/foo1/foo2"
 printf testing > "$T/ctx/foo1/foo2/bar"
 printf testing2 > "$T/ctx/foo1/foo2/baz"
