@@ -181,9 +181,8 @@ login_check(const char *key, const struct login_args *a, const char *user, const
     c = registry_client_new(host, strchr(key, '/') ? strchr(key, '/') + 1 : NULL, &o, 0, err);
     registries_conf_release(&conf);
     memset(creds, 0, strlen(creds));
-    if (!c && strstr(err->msg, "(HTTP 401)"))
-        return error_set(err, 0, "login %s: wrong user name or password for \"%s\" (HTTP 401)", key,
-                         user);
+    if (!c && err->kind == ERROR_UNAUTHORIZED) /* 401 from the registry or its token server */
+        return error_set(err, 0, "login %s: wrong user name or password for \"%s\"", key, user);
     if (!c)
         return error_wrap(err, "login %s", key);
     registry_client_free(c);
