@@ -859,10 +859,12 @@ tar_write_opts_init(struct tar_write_opts *opts)
     opts->clamp_mtime = -1;
 }
 
-static void
-pipe_start(struct tw_pipe *p, const struct tar_write_opts *opts, int out_fd)
+/* Starts the consumer thread; -1 (nothing running) when the system refuses a thread. */
+static int
+pipe_start(struct tw_pipe *p, const struct tar_write_opts *opts, int out_fd, struct error *err)
 {
     size_t i;
+    int rc;
 
     memset(p, 0, sizeof(*p));
     pthread_mutex_init(&p->mu, NULL);
@@ -873,9 +875,11 @@ pipe_start(struct tw_pipe *p, const struct tar_write_opts *opts, int out_fd)
     digest_init(&p->blob_digest);
     p->out_fd = out_fd;
     p->cw = compress_writer_new(opts->compression, opts->level, opts->threads, pipe_sink, p);
-    if (pthread_create(&p->thread, NULL, pipe_consumer, p) != 0)
-        BUG("pthread_create failed");
+    rc = pthread_create(&p->thread, NULL, pipe_consumer, p);
+    if (rc != 0)
+        return error_set(err, rc, "start the layer compression thread");
     p->started = 1;
+    return 0;
 }
 
 /* Stops the consumer after it has drained the ring; returns its status. */
@@ -939,9 +943,10 @@ tar_write_dir(int dirfd, const struct tar_write_opts *opts, int out_fd,
 
     memset(&t, 0, sizeof(t));
     t.opts = opts;
-    pipe_start(&t.pipe, opts, out_fd);
+    rc = pipe_start(&t.pipe, opts, out_fd, err);
     t.cur = t.pipe.bufs[0];
-    rc = tw_run(&t, dirfd, err);
+    if (rc == 0)
+        rc = tw_run(&t, dirfd, err);
     if (rc == 0) {
         /* the consumer has stopped: its digests are ours now */
         digest_final(&t.pipe.tar_digest, res->diff_id);
