@@ -116,6 +116,13 @@ store_private_dir(struct store *s, const char *name, int create, struct error *e
         return 0;
     if (fd < 0)
         return error_set(err, errno, "store %s: open %s", s->root, name);
+    /*
+     * Every step's scratch tree and every unpacked layer starts in tmp/ and
+     * is renamed out of it: unrelated trees, each best in block groups of its
+     * own (see fs_hint_topdir).
+     */
+    if (!strcmp(name, "tmp"))
+        fs_hint_topdir(fd);
     return store_tighten_fd(s, fd, name, 0700, err);
 }
 

@@ -82,6 +82,15 @@ typedef int fs_made_fn(int dirfd, const char *name, void *arg, struct error *err
 int fs_mkdir_in_root(int root, const char *path, mode_t mode, int flags, fs_made_fn *made,
                      void *arg, struct error *err);
 
+/*
+ * Hints that the subdirectories of the directory fd are unrelated trees
+ * (FS_TOPDIR_FL, chattr +T): ext2/3/4's Orlov allocator then places each new
+ * subdirectory, and the files below it, in a block group of its own rather
+ * than beside its siblings. Best effort: file systems without the flag, or a
+ * caller not allowed to set it, leave things as they were.
+ */
+void fs_hint_topdir(int fd);
+
 /* Returns the total apparent size in bytes of regular files below path. */
 unsigned long long fs_du(int dirfd, const char *path);
 

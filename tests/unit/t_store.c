@@ -1,7 +1,9 @@
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +47,42 @@ TEST(store_open_creates_oci_layout)
     CHECK(fs_exists(AT_FDCWD, "st/index.json"));
     CHECK(fs_exists(AT_FDCWD, "st/tmp"));
     buf_release(&b);
+    store_release(&s);
+}
+
+/* The directory's inode flags, or -1 when the file system has none. */
+static int
+dir_flags(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), flags = 0;
+
+    if (fd < 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+        flags = -1;
+    if (fd >= 0)
+        close(fd);
+    return flags;
+}
+
+TEST(store_tmp_is_a_topdir_where_the_fs_has_one)
+{
+    struct store s;
+    int fd, flags = 0;
+
+    /* can this file system keep the flag at all? */
+    CHECK_INT(mkdir("probe", 0700), 0);
+    fd = open("probe", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK(fd >= 0);
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 ||
+        (flags |= FS_TOPDIR_FL, ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0) ||
+        !(dir_flags("probe") & FS_TOPDIR_FL)) {
+        close(fd);
+        harness_skip("this file system keeps no FS_TOPDIR_FL");
+        return;
+    }
+    close(fd);
+    open_store(&s);
+    CHECK(dir_flags("st/tmp") >= 0 && (dir_flags("st/tmp") & FS_TOPDIR_FL));
+    CHECK(dir_flags("st/blobs") >= 0 && !(dir_flags("st/blobs") & FS_TOPDIR_FL));
     store_release(&s);
 }
 
