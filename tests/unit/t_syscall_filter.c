@@ -17,6 +17,7 @@
 #define PROBE_KEYCTL_EPERM 4
 #define PROBE_CLONE3_ENOSYS 8
 #define PROBE_NEWER_ENOSYS 16
+#define PROBE_FAR_EPERM 32
 
 /* Installs f in a child and reports what a few calls did (PROBE_* bits), or -1. */
 static int
@@ -40,6 +41,8 @@ probe(const struct syscall_filter *f)
         bits |= syscall(SYS_clone3, NULL, 0) < 0 && errno == ENOSYS ? PROBE_CLONE3_ENOSYS : 0;
         /* a number newer than any call the profile names (x86_64: 451 cachestat) */
         bits |= syscall(451, 0, 0, 0, 0) < 0 && errno == ENOSYS ? PROBE_NEWER_ENOSYS : 0;
+        /* far past the profile's newest call (no kernel has 1000): the default action again */
+        bits |= syscall(1000, 0, 0, 0, 0) < 0 && errno == EPERM ? PROBE_FAR_EPERM : 0;
         _exit(bits);
     }
     if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
@@ -56,7 +59,7 @@ TEST(syscall_filter_default_profile_refuses_userns_and_keyctl)
     CHECK_OK(syscall_filter_default(CAPS_DEFAULT_MASK, &f, &err), err);
     CHECK(syscall_filter_size(f) > 100);
     CHECK_INT(probe(f), PROBE_GETPID_OK | PROBE_USERNS_EPERM | PROBE_KEYCTL_EPERM |
-                            PROBE_CLONE3_ENOSYS | PROBE_NEWER_ENOSYS);
+                            PROBE_CLONE3_ENOSYS | PROBE_NEWER_ENOSYS | PROBE_FAR_EPERM);
     syscall_filter_free(f);
 }
 
