@@ -8,7 +8,8 @@
 #   make demo       install what the demo needs, build, make the busybox base, build samples/hello
 #   make man        the man pages (build/man/*.1, with scdoc)
 #   make install    binary, man pages, bash and zsh completion (PREFIX=/usr/local, DESTDIR)
-#   make bench      time strata on ../shared/bench recipes (hyperfine)
+#   make bench      strata against Buildah and BuildKit on tests/bench/recipes, then the
+#                   scaling runs (tests/bench/README.md); make bench-deps installs the peers
 
 Q := $(if $(V),,@)
 PKGS := libarchive libcrypto libzstd libcjson libcurl zlib libseccomp
@@ -182,6 +183,9 @@ uninstall:
 bench: $(BIN)
 	@tests/bench/run.sh
 
+bench-deps:
+	@tests/bench/deps.sh
+
 lint:
 	@tests/lint.sh
 
@@ -189,7 +193,7 @@ clean:
 	rm -rf build build-san build-fuzz strata strata-san
 
 .PHONY: all fuzz fuzz-smoke fuzz-replay test test-run unit e2e deps demo man install uninstall \
-	bench lint clean
+	bench bench-deps lint clean
 
 -include $(FUZZ_SRC:%.c=$(BUILD)/%.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_SRC:%.c=build-fuzz/%.d)
 -include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/builder/cli/main.d

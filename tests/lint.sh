@@ -78,6 +78,7 @@ lint_format() {
 lint_shellcheck() {
   need shellcheck || return
   shellcheck -S error tests/*.sh tests/e2e/*.sh tests/conformance/*.sh tests/helpers/*.sh \
+    tests/bench/*.sh tests/bench/recipes/*/*.sh \
     samples/*.sh .ci/run completion/strata.bash
 }
 

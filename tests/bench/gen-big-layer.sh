@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes a tree like the big-layer benchmark's RUN step (../shared/bench/recipes/big-layer):
+# Writes a tree like the big-layer benchmark's RUN step (tests/bench/recipes/big-layer):
 # 20,000 small base64 text files in 100 dirs + 2 x 50 MiB random + 2 x 50 MiB text,
 # about 320 MB in 20,004 files. Used to measure layer capture (tar_write_dir).
 #   tests/bench/gen-big-layer.sh DIR

@@ -1,50 +1,133 @@
 #!/usr/bin/env bash
-# make bench: times strata on the shared benchmark recipes with hyperfine and sets the
-# medians beside the peers' figures (../shared/bench/README.md, seconds, median of 5).
-#   tests/bench/run.sh [RECIPE...]     default: all five
-# cold = empty store (base imported in the prepare step); cached = the same build again;
-# edit = only the file used by the last COPY changed.
+# make bench: strata side by side with Buildah and Docker BuildKit (those installed) on the
+# recipes in tests/bench/recipes; tests/bench/README.md says what is measured and how.
+#   tests/bench/run.sh [RECIPE...]        default: all five, then the scaling runs
+# Environment:
+#   BENCH_RUNS=N         rounds per cell (default 5; the table shows medians)
+#   BENCH_PEERS="..."    which peers: buildah buildkit (default both; "" for none)
+#   BENCH_BASELINE=BIN   also time another strata binary (say main's) as "base"
+#   BENCH_SCALING=0      skip the scaling runs (tests/bench/scaling.sh)
+#   BENCH_WORK=DIR       where the builders' data goes (default /var/tmp)
+#   BENCH_JSON=FILE      results (default build/bench/results.json)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-bench=${STRATA_BENCH_DIR:-$top/../shared/bench}
+here=$top/tests/bench
 bin=$top/strata
-runs=${BENCH_RUNS:-5}
-[ -d "$bench/recipes" ] || { echo "bench: $bench/recipes not found" >&2; exit 1; }
-command -v hyperfine >/dev/null || { echo "bench: hyperfine is needed (make deps)" >&2; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/strata-bench-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+rounds=${BENCH_RUNS:-5}
+json=${BENCH_JSON:-$top/build/bench/results.json}
+for t in hyperfine /usr/bin/time zstd python3 chattr; do
+  command -v "$t" >/dev/null || { echo "bench: $t is needed (make bench-deps)" >&2; exit 1; }
+done
+[ -x "$bin" ] || { echo "bench: build strata first (make)" >&2; exit 1; }
+if [ -n "${BENCH_BASELINE:-}" ] && [ ! -x "$BENCH_BASELINE" ]; then
+  echo "bench: BENCH_BASELINE=$BENCH_BASELINE is not a program" >&2
+  exit 1
+fi
+mkdir -p "${BENCH_WORK:-/var/tmp}" "$(dirname "$json")"
+work=$(mktemp -d "${BENCH_WORK:-/var/tmp}/strata-bench.XXXXXX")
+# shellcheck source=tests/bench/builders.sh
+. "$here/builders.sh"
+
+cleanup() {
+  buildkit_stop
+  # mounts a builder left behind (buildah's overlay, dockerd's) must go before the files
+  grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
 "$top/samples/busybox-rootfs.sh" "$work/busybox.tar" >/dev/null
+builders=(strata)
+[ -z "${BENCH_BASELINE:-}" ] || builders+=(base)
+peers=()
+skipped=()
+for p in ${BENCH_PEERS-buildah buildkit}; do
+  why=$("${p}_why")
+  if [ -z "$why" ]; then peers+=("$p"); else skipped+=("$p: $why"); fi
+done
+have_bare=0
+[ "$(id -u)" = 0 ] && have_bare=1
+echo "bench: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
+  "$rounds rounds; builders: ${builders[*]} ${peers[*]}"
+for s in "${skipped[@]}"; do echo "bench: skipped $s"; done
+for b in "${builders[@]}" "${peers[@]}"; do "${b}_setup"; done
+[ $have_bare = 0 ] || bare_setup
 
-declare -A peer=(
-  [tiny]="0.34 0.15 0.22 0.13 0.06 0.08"
-  [many-steps]="4.70 1.50 1.69 0.84 0.09 0.09"
-  [big-layer]="8.44 0.09 0.11 7.44 0.08 0.07"
-  [copy-tree]="4.16 1.97 1.97 8.74 0.23 0.20"
-  [multi-stage]="0.71 0.30 0.33 0.22 0.07 0.08"
-)
-recipes=("$@")
-[ ${#recipes[@]} -gt 0 ] || recipes=(tiny many-steps big-layer copy-tree multi-stage)
+raw=$work/raw.jsonl
+: >"$raw"
+for b in "${builders[@]}" "${peers[@]}"; do
+  echo "{\"base_bytes\": {\"builder\": \"$b\", \"bytes\": $(du -sx -B1 "$("${b}_root")" |
+    cut -f1)}}" >>"$raw"
+done
 
-median() { # hyperfine json -> median seconds
-  python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"
+# a scenario's prepare step and command for one builder (printed, for hyperfine)
+prepare_of() { # BUILDER RECIPE CTX SCENARIO
+  local last
+  last=$(grep -E '^COPY' "$3/Containerfile" | tail -n 1 | awk '{print $2}')
+  case $4 in
+  cold) "${1}_clean" "$2" "$3" ;;
+  cached) echo "sync" ;;
+  edit) echo "date +%s%N >> $(q "$3/$last") && sync" ;;
+  edit-tree) echo "date +%s%N >> $(q "$3/tree/d50/f050.txt") && sync" ;;
+  export) echo "rm -f $(q "$work/out.tar") && sync" ;;
+  esac
+  [ "$1" != buildkit ] || echo "; $(buildkit_rss_reset)"
+}
+command_of() { # BUILDER RECIPE CTX SCENARIO
+  if [ "$4" = export ]; then "${1}_export" "$2" "$work/out.tar"; else "${1}_build" "$2" "$3"; fi
 }
 
-printf '%-12s %8s %8s %8s   %s\n' recipe cold cached edit "peers cold/cached/edit: buildah | buildkit"
+# one round: each builder once, in order, each right after its own prepare step
+round() { # RECIPE CTX SCENARIO BUILDER...
+  local r=$1 c=$2 sc=$3 b args=()
+  shift 3
+  for b in "$@"; do
+    args+=(--prepare "$(prepare_of "$b" "$r" "$c" "$sc" | tr '\n' ' ')" -n "$b")
+    args+=("$(command_of "$b" "$r" "$c" "$sc") 2>$(q "$work/err.$b")")
+  done
+  rm -f "$work"/rss.* "$work"/err.*
+  if ! hyperfine --runs 1 --style none --export-json "$work/h.json" "${args[@]}" >/dev/null; then
+    for b in "$@"; do
+      [ ! -s "$work/err.$b" ] || { echo "bench: $r $sc: $b said:"; tail -n 5 "$work/err.$b"; }
+    done >&2
+    exit 1
+  fi
+  [ -z "$DK_PID" ] || buildkit_rss >"$work/rss.buildkit"
+  python3 "$here/report.py" record "$work/h.json" "$work" "$r" "$sc" >>"$raw"
+}
+
+recipes=("$@")
+[ ${#recipes[@]} -gt 0 ] || recipes=(tiny many-steps big-layer copy-tree multi-stage)
 for r in "${recipes[@]}"; do
-  ctx="$work/ctx-$r"
-  cp -r "$bench/recipes/$r" "$ctx"
-  [ -f "$ctx/gen.sh" ] && sh "$ctx/gen.sh" "$ctx" >/dev/null
-  last=$(grep -E '^COPY' "$ctx/Containerfile" | tail -n 1 | awk '{print $2}')
-  export STRATA_ROOT="$work/store-$r"
-  build="$bin build -q -f $ctx/Containerfile -t bench:$r $ctx"
-  prep="rm -rf $STRATA_ROOT && $bin import $work/busybox.tar localhost/busybox:latest >/dev/null"
-  hyperfine --runs "$runs" --prepare "$prep" --export-json "$work/cold.json" "$build" >/dev/null
-  $build >/dev/null
-  hyperfine --runs "$runs" --warmup 1 --export-json "$work/cached.json" "$build" >/dev/null
-  hyperfine --runs "$runs" --prepare "date +%s%N >> $ctx/$last" \
-    --export-json "$work/edit.json" "$build" >/dev/null
-  read -r bc bk be kc kk ke <<< "${peer[$r]}"
-  printf '%-12s %8s %8s %8s   %s/%s/%s | %s/%s/%s\n' "$r" "$(median "$work/cold.json")" \
-    "$(median "$work/cached.json")" "$(median "$work/edit.json")" "$bc" "$bk" "$be" "$kc" "$kk" "$ke"
-  rm -rf "$STRATA_ROOT" "$ctx"
+  [ -d "$here/recipes/$r" ] || { echo "bench: no recipe $r" >&2; exit 2; }
+  ctx=$work/ctx/$r
+  mkdir -p "$work/ctx"
+  cp -r "$here/recipes/$r" "$ctx"
+  [ ! -f "$ctx/gen.sh" ] || sh "$ctx/gen.sh" "$ctx" >/dev/null
+  scenarios=(cold cached edit)
+  [ ! -d "$ctx/tree" ] || scenarios+=(edit-tree)
+  scenarios+=(export)
+  for sc in "${scenarios[@]}"; do
+    who=("${builders[@]}" "${peers[@]}")
+    if [ "$sc" = cold ] && [ $have_bare = 1 ] && [[ $r =~ ^(big-layer|copy-tree)$ ]]; then
+      who+=(bare)
+    fi
+    for _ in $(seq "$rounds"); do
+      round "$r" "$ctx" "$sc" "${who[@]}"
+    done
+    echo "bench: $r $sc: $rounds rounds, load $(cut -d' ' -f1 /proc/loadavg)" >&2
+    if [ "$sc" = cold ]; then
+      for b in "${builders[@]}" "${peers[@]}"; do
+        echo "{\"stored\": {\"recipe\": \"$r\", \"builder\": \"$b\", \"bytes\":" \
+          "$(du -sx -B1 "$("${b}_root")" | cut -f1)}}" >>"$raw"
+      done
+    fi
+  done
+  rm -rf "$ctx"
 done
+echo "bench: done, load $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 "$here/report.py" table "$raw" "$json" "${builders[@]}" "${peers[@]}"
+echo "bench: results in $json"
+if [ "${BENCH_SCALING:-1}" != 0 ] && [ $# -eq 0 ]; then
+  BENCH_WORK=$work "$here/scaling.sh"
+fi
