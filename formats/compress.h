@@ -18,8 +18,10 @@
  * ZSTD_c_nbWorkers, is not used: with libzstd 1.5.4 its output varied from
  * run to run with one worker, as its reused contexts' tables leak into later
  * jobs.) A stream of concatenated frames is plain zstd (RFC 8878 section 3);
- * every decoder reads it. Memory: (2 * threads + 1) * (4 MiB + bound) plus a
- * context per worker, about 45 MB with 2 workers at level 3.
+ * every decoder reads it. Memory: (threads + 1) * (4 MiB + bound) plus a
+ * context per worker, about 30 MB with 2 workers at level 3; threads 0
+ * means one per online CPU, at most COMPRESS_ZSTD_MAX_THREADS, so that
+ * memory stays bounded on big machines.
  *
  * gzip: zlib deflate, window 15, memLevel 8, default strategy, with a fixed
  * header: mtime 0, no name or comment, OS byte 255 ("unknown", as Go's
@@ -45,6 +47,8 @@ enum compress_kind {
 
 /* Uncompressed bytes per zstd frame. Part of the format: changing it changes blob digests. */
 #define COMPRESS_ZSTD_FRAME (4 * 1024 * 1024)
+/* the default number of zstd workers is the online CPUs, up to this */
+#define COMPRESS_ZSTD_MAX_THREADS 4
 
 /* Receives compressed bytes. Returns 0 or -1 with err set. */
 typedef int (*compress_sink_fn)(void *opaque, const void *data, size_t n, struct error *err);
@@ -53,8 +57,8 @@ struct compress_writer;
 
 /*
  * Starts a compressor. level 0 means the kind's default (zstd 3, gzip 6);
- * threads 0 means one worker per online CPU (zstd only; the output does not
- * depend on it). Aborts on OOM, and with BUG() for COMPRESS_XZ.
+ * threads 0 means one worker per online CPU, at most COMPRESS_ZSTD_MAX_THREADS
+ * (zstd only; the output does not depend on it). Aborts on OOM, and with BUG() for COMPRESS_XZ.
  */
 struct compress_writer *compress_writer_new(enum compress_kind kind, int level, int threads,
                                             compress_sink_fn sink, void *opaque);
