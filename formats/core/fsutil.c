@@ -366,19 +366,28 @@ fs_mkdir_in_root(int root, const char *path, mode_t mode, int flags, fs_made_fn 
 int
 fs_copy_fd(int in, int out, const char *what, struct error *err)
 {
+    return fs_copy_fd_hint(in, out, NULL, what, err);
+}
+
+int
+fs_copy_fd_hint(int in, int out, int *no_cfr, const char *what, struct error *err)
+{
     static const size_t bufsz = 1 << 20;
     cleanup_free char *buf = NULL;
 
-    for (;;) {
+    while (!no_cfr || !*no_cfr) {
         ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
         if (n == 0)
             return 0;
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)
-                break;
-            return error_set(err, errno, "copy %s", what);
+            if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+                return error_set(err, errno, "copy %s", what);
+            /* read/write goes on from the file positions, wherever this stopped */
+            if (no_cfr)
+                *no_cfr = 1;
+            break;
         }
     }
     buf = xmalloc(bufsz);

@@ -32,6 +32,13 @@ int fs_read_file_max(int dirfd, const char *path, size_t max, struct buf *out, s
  */
 int fs_copy_fd(int in, int out, const char *what, struct error *err);
 
+/*
+ * fs_copy_fd that remembers a refusal: when *no_cfr is set (an earlier copy
+ * between the same two file systems was refused) copy_file_range is not
+ * tried; it is set when copy_file_range is refused (EXDEV and the like).
+ */
+int fs_copy_fd_hint(int in, int out, int *no_cfr, const char *what, struct error *err);
+
 /* Reads fd to its end (at most max bytes, 0 = no limit) into out; what names it in errors. */
 int fs_read_fd_max(int fd, const char *what, size_t max, struct buf *out, struct error *err);
 
