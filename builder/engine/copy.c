@@ -4,10 +4,13 @@
 #include <fnmatch.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "builder/sandbox/passwd.h"
@@ -32,6 +35,9 @@ struct copy_state {
     size_t src_len;          /* bytes of rel naming the source itself ("dir/"), for --exclude */
     struct copy_link *links; /* source files with several names, and where the first went */
     size_t nlinks, alloc_links;
+    int fresh;     /* the destination directory is a new one in the upper dir: nothing to clear */
+    int no_cfr[2]; /* copy_file_range was refused, into the overlay [0] or the upper dir [1] */
+    char *upper_path; /* job->upper's path, when there is one */
 };
 
 static int
@@ -252,6 +258,27 @@ copy_times(int dirfd, const char *name, const struct stat *st, struct error *err
 }
 
 /*
+ * The same file by its name on the other side of the overlay: the upper dir's
+ * path for one in the merged view, or the other way round (what this copy
+ * makes is in the upper dir, and the merged view shows it). NULL for a path
+ * on neither side.
+ */
+static char *
+copy_other_side(const struct copy_state *cs, const char *path)
+{
+    const char *m = cs->job->merged, *u = cs->upper_path;
+    size_t ml = m ? strlen(m) : 0, ul = u ? strlen(u) : 0;
+
+    if (!m || !u)
+        return NULL;
+    if (!strncmp(path, m, ml) && path[ml] == '/')
+        return xasprintf("%s%s", u, path + ml);
+    if (!strncmp(path, u, ul) && path[ul] == '/')
+        return xasprintf("%s%s", m, path + ul);
+    return NULL;
+}
+
+/*
  * A source file with several names inside one COPY is copied once and the
  * other names become hard links to it, as BuildKit does. Returns 1 when dname
  * was linked to an earlier copy, 0 when it must be copied (and is recorded).
@@ -266,8 +293,14 @@ copy_hardlink(const struct stat *st, int ddir, const char *dname, struct copy_st
     if (st->st_nlink < 2)
         return 0;
     for (i = 0; i < cs->nlinks; i++)
-        if (cs->links[i].dev == st->st_dev && cs->links[i].ino == st->st_ino)
-            return linkat(AT_FDCWD, cs->links[i].dest, ddir, dname, 0) == 0;
+        if (cs->links[i].dev == st->st_dev && cs->links[i].ino == st->st_ino) {
+            cleanup_free char *other = NULL;
+            if (linkat(AT_FDCWD, cs->links[i].dest, ddir, dname, 0) == 0)
+                return 1;
+            /* the first name was made on the other side (upper dir or overlay) */
+            other = errno == EXDEV ? copy_other_side(cs, cs->links[i].dest) : NULL;
+            return other && linkat(AT_FDCWD, other, ddir, dname, 0) == 0;
+        }
     snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ddir);
     n = readlink(fdpath, dir, sizeof(dir) - 1);
     if (n < 0)
@@ -286,14 +319,14 @@ copy_file(int sfd, const struct stat *st, int ddir, const char *dname, struct co
 {
     cleanup_close int out = -1;
 
-    if (copy_clear(ddir, dname, 0, err) < 0)
+    if (!cs->fresh && copy_clear(ddir, dname, 0, err) < 0)
         return -1;
     if (copy_hardlink(st, ddir, dname, cs) == 1)
         return 0;
     out = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
         return error_set(err, errno, "create %s", dname);
-    if (fs_copy_fd(sfd, out, dname, err) < 0)
+    if (fs_copy_fd_hint(sfd, out, &cs->no_cfr[cs->fresh], dname, err) < 0)
         return -1;
     if (fchown(out, copy_uid(cs, st), copy_gid(cs, st)) < 0 ||
         fchmod(out, copy_mode(cs, st->st_mode)) < 0)
@@ -306,8 +339,89 @@ copy_file(int sfd, const struct stat *st, int ddir, const char *dname, struct co
     return 0;
 }
 
+/* Whether the directory dfd holds nothing but "." and "..". */
+static int
+copy_dir_empty(int dfd)
+{
+    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+    int empty = 1;
+
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    while (empty && (de = readdir(d)) != NULL)
+        empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
+/*
+ * The upper dir's twin of dfd, a directory of the merged view, when both are
+ * empty: then no lower layer shows through it, and what is created in the
+ * twin is what creating it through the overlay would have made (a file there
+ * with no lower file of its name; overlayfs.rst, "Non-directories"). The
+ * twin is found by dfd's path below the mount point, without following a
+ * symlink, and must be dfd's inode (overlayfs shows a directory that lives
+ * only in the upper dir with the upper inode's number when all layers are on
+ * one file system). -1 when there is none: the copy goes through the overlay.
+ */
+static int
+copy_upper_twin(const struct copy_state *cs, int dfd)
+{
+    const struct copy_job *job = cs->job;
+    struct open_how how = {O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
+                           RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV};
+    char fdpath[64], path[PATH_MAX];
+    size_t ml;
+    ssize_t n;
+    struct stat a, b;
+    int up;
+
+    if (job->upper < 0 || !job->merged)
+        return -1;
+    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", dfd);
+    n = readlink(fdpath, path, sizeof(path) - 1);
+    if (n < 0 || (size_t)n >= sizeof(path) - 1)
+        return -1;
+    path[n] = '\0';
+    ml = strlen(job->merged);
+    if (strncmp(path, job->merged, ml) || (path[ml] != '/' && path[ml] != '\0'))
+        return -1;
+    up = (int)syscall(SYS_openat2, job->upper, path[ml] ? path + ml + 1 : ".", &how, sizeof(how));
+    if (up < 0)
+        return -1;
+    if (fstat(dfd, &a) < 0 || fstat(up, &b) < 0 || a.st_ino != b.st_ino || !copy_dir_empty(dfd) ||
+        !copy_dir_empty(up)) {
+        close(up);
+        return -1;
+    }
+    return up;
+}
+
+static int copy_dir_entries(int sfd, int dfd, struct copy_state *cs, struct error *err);
+
+/* Copies the entries of sfd into dfd, in the upper dir when dfd is new there. */
 static int
 copy_dir_contents(int sfd, int dfd, struct copy_state *cs, struct error *err)
+{
+    int twin = cs->fresh ? -1 : copy_upper_twin(cs, dfd);
+    int rc;
+
+    if (twin < 0)
+        return copy_dir_entries(sfd, dfd, cs, err);
+    cs->fresh = 1;
+    rc = copy_dir_entries(sfd, twin, cs, err);
+    cs->fresh = 0;
+    close(twin);
+    return rc;
+}
+
+static int
+copy_dir_entries(int sfd, int dfd, struct copy_state *cs, struct error *err)
 {
     cleanup_strvec struct strvec names = STRVEC_INIT;
     DIR *d = fdopendir(dup(sfd));
@@ -344,7 +458,7 @@ copy_dir(int sfd, const struct stat *st, int ddir, const char *dname, struct cop
 {
     cleanup_close int dfd = -1;
 
-    if (copy_clear(ddir, dname, 1, err) < 0)
+    if (!cs->fresh && copy_clear(ddir, dname, 1, err) < 0)
         return -1;
     if (mkdirat(ddir, dname, 0700) < 0 && errno != EEXIST)
         return error_set(err, errno, "mkdir %s", dname);
@@ -363,7 +477,7 @@ static int
 copy_special(int sdir, const char *sname, const struct stat *st, int ddir, const char *dname,
              struct copy_state *cs, struct error *err)
 {
-    if (copy_clear(ddir, dname, 0, err) < 0)
+    if (!cs->fresh && copy_clear(ddir, dname, 0, err) < 0)
         return -1;
     if (S_ISLNK(st->st_mode)) {
         char target[4096];
@@ -646,10 +760,19 @@ copy_expand(const struct copy_job *job, struct copy_src *out)
 int
 copy_run(int rootfd, const struct copy_job *job, struct error *err)
 {
-    struct copy_state cs = {job, 0, 0, 0, 0, BUF_INIT, 0, NULL, 0, 0};
+    struct copy_state cs = {job, 0, 0, 0, 0, BUF_INIT, 0, NULL, 0, 0, 0, {0, 0}, NULL};
     struct copy_src srcs = {STRVEC_INIT, NULL};
     size_t i;
     int rc = 0;
+
+    if (job->upper >= 0 && job->merged) {
+        char fdpath[64], path[PATH_MAX];
+        ssize_t n;
+        snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", job->upper);
+        n = readlink(fdpath, path, sizeof(path) - 1);
+        if (n > 0 && (size_t)n < sizeof(path) - 1)
+            cs.upper_path = xstrndup(path, (size_t)n);
+    }
 
     if (job->chown) {
         struct passwd_ids ids;
@@ -674,6 +797,7 @@ copy_run(int rootfd, const struct copy_job *job, struct error *err)
     for (i = 0; i < cs.nlinks; i++)
         free(cs.links[i].dest);
     free(cs.links);
+    free(cs.upper_path);
     return rc;
 }
 
@@ -685,6 +809,7 @@ copy_mkdir_p(int rootfd, const char *path, const char *user, struct error *err)
     int fd;
 
     memset(&job, 0, sizeof(job));
+    job.upper = -1;
     memset(&cs, 0, sizeof(cs));
     cs.job = &job;
     if (user && *user) {

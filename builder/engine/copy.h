@@ -51,6 +51,8 @@ struct copy_job {
                                            that the destination leaves out (its "/./"), or NULL */
     int keep_owner;                     /* sources keep their uid:gid (COPY --from) unless chown */
     int glob;                           /* sources may hold wildcards, expanded here (--from) */
+    int upper;                          /* the overlay's upper dir, or -1 (see copy_run) */
+    const char *merged;                 /* the overlay's mount point (rootfd), with upper */
 };
 
 /*
@@ -64,6 +66,11 @@ struct copy_job {
  * sources. A destination through a symlink is made where the link points,
  * inside the rootfs. Sockets become empty regular files, as BuildKit's
  * context transfer makes them.
+ *
+ * rootfd is the merged dir of an overlay whose upper dir is job->upper (or
+ * -1 when there is none): a destination directory that is empty both there
+ * and in the merged view is filled directly in the upper dir, where nothing
+ * can be in the way, without a trip through overlayfs for each file.
  */
 int copy_run(int rootfd, const struct copy_job *job, struct error *err);
 
