@@ -85,13 +85,19 @@ round() { # RECIPE CTX SCENARIO BUILDER...
     args+=(--prepare "$(prepare_of "$b" "$r" "$c" "$sc" | tr '\n' ' ')" -n "$b")
     args+=("$(command_of "$b" "$r" "$c" "$sc") 2>$(q "$work/err.$b")")
   done
-  rm -f "$work"/rss.* "$work"/err.*
-  if ! hyperfine --runs 1 --style none --export-json "$work/h.json" "${args[@]}" >/dev/null; then
+  for try in 1 2 3; do
+    rm -f "$work"/rss.* "$work"/err.*
+    if hyperfine --runs 1 --style none --export-json "$work/h.json" "${args[@]}" >/dev/null; then
+      break
+    fi
+    # a failed command fails the round; it runs again (a peer's rare failure, such as
+    # dockerd's `docker save` losing a file of its overlay), twice at most
     for b in "$@"; do
-      [ ! -s "$work/err.$b" ] || { echo "bench: $r $sc: $b said:"; tail -n 5 "$work/err.$b"; }
+      [ ! -s "$work/err.$b" ] || { echo "bench: $r $sc: $b failed:"; tail -n 3 "$work/err.$b"; }
     done >&2
-    exit 1
-  fi
+    [ "$try" != 3 ] || exit 1
+    echo "bench: $r $sc: the round runs again" >&2
+  done
   [ -z "$DK_PID" ] || buildkit_rss >"$work/rss.buildkit"
   python3 "$here/report.py" record "$work/h.json" "$work" "$r" "$sc" >>"$raw"
 }
