@@ -118,7 +118,8 @@ dk() { "$DOCKER" -H "unix://$work/dk/docker.sock" "$@"; }
 buildkit_setup() {
   local d=$work/dk
   mkdir -p "$d"
-  dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 \
+  # a session of its own: stopping it stops its containerd and shims too
+  setsid dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 \
     --data-root "$d/data" --exec-root "$d/x" -H "unix://$d/docker.sock" \
     --pidfile "$d/pid" >"$d/log" 2>&1 &
   DK_PID=$!
@@ -138,7 +139,8 @@ buildkit_stop() {
   [ -n "$DK_PID" ] || return 0
   kill "$DK_PID" 2>/dev/null
   for _ in $(seq 150); do kill -0 "$DK_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$DK_PID" 2>/dev/null
+  kill -9 -- "-$DK_PID" 2>/dev/null
+  for _ in $(seq 50); do kill -0 -- "-$DK_PID" 2>/dev/null || break; sleep 0.1; done
   DK_PID=""
 }
 buildkit_client() {

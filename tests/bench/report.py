@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """make bench's bookkeeping.
 
+report.py failed HYPERFINE.json
+    the builders whose command failed in a round
 report.py record HYPERFINE.json WORK RECIPE SCENARIO
-    one JSON line per builder of a round: its time and peak RSS (WORK/rss.<builder>)
+    one JSON line per builder of a round: its time and peak RSS (WORK/rss.<builder>),
+    or null for a builder that failed
 report.py table RAW.jsonl OUT.json BUILDER...
     the table (medians, strata / best peer, goals, peak RSS, stored bytes) and OUT.json
 """
@@ -51,11 +54,20 @@ def rss_kb(work, builder):
     return int(nums[-1]) if nums else None
 
 
+def failed(hjson):
+    """The builders whose command failed in a round (hyperfine -i keeps going)."""
+    for r in json.load(open(hjson))["results"]:
+        if any(r.get("exit_codes") or [0]):
+            print(r["command"])
+
+
 def record(hjson, work, recipe, scenario):
     for r in json.load(open(hjson))["results"]:
         b = r["command"]
+        ok = not any(r.get("exit_codes") or [0])
         rec = {"recipe": recipe, "scenario": scenario, "builder": b,
-               "seconds": r["times"][0], "rss_kb": rss_kb(work, b)}
+               "seconds": r["times"][0] if ok else None,
+               "rss_kb": rss_kb(work, b) if ok else None}
         print(json.dumps({"run": rec}))
 
 
@@ -94,16 +106,20 @@ def table(raw, out, builders):
     for (recipe, sc) in sorted(runs, key=lambda k: (list(dict.fromkeys(
             x[0] for x in runs)).index(k[0]), order.index(k[1]))):
         by = runs[(recipe, sc)]
-        med = {b: statistics.median(x["seconds"] for x in v) for b, v in by.items()}
+        med = {b: statistics.median(x["seconds"] for x in v if x["seconds"] is not None)
+               for b, v in by.items() if any(x["seconds"] is not None for x in v)}
         rss = {b: max((x["rss_kb"] or 0) for x in v) or None for b, v in by.items()}
+        nfail = {b: sum(x["seconds"] is None for x in v) for b, v in by.items()}
+        if nfail.get("strata"):
+            misses.append("%s %s: strata failed in %d rounds" % (recipe, sc, nfail["strata"]))
         best = min((med[p] for p in peers if p in med), default=None)
-        ratio = med["strata"] / best if best else None
+        ratio = med["strata"] / best if best and "strata" in med else None
         checks = []
         for against, limit in GOALS.get((recipe, sc), []):
             ref = best if against == "peer" else med.get("bare")
-            if ref:
+            if ref and "strata" in med:
                 checks.append((against, limit, med["strata"] / ref))
-        if (recipe, sc) not in GOALS and best:
+        if (recipe, sc) not in GOALS and ratio is not None:
             checks.append(("peer", TODAY.get((recipe, sc), 1.0), ratio))
             if "base" in med:
                 checks.append(("base ratio", BASE_SLACK * med["base"] / best, ratio))
@@ -120,12 +136,15 @@ def table(raw, out, builders):
         if sc == "cold":
             st = "/".join("%.0f" % ((stored[(recipe, b)] - base_bytes.get(b, 0)) / 1e6)
                           if (recipe, b) in stored else "-" for b in cols)
-        rows.append([recipe, sc] + [fmt_s(med.get(b)) for b in cols] +
+        cell = {b: fmt_s(med.get(b)) + (" (%d failed)" % nfail[b] if nfail.get(b) else "")
+                for b in cols}
+        rows.append([recipe, sc] + [cell[b] for b in cols] +
                     [fmt_s(med.get("bare")), "-" if ratio is None else "%.2f" % ratio,
                      "; ".join(goal_txt) or "-", "/".join(fmt_mb(rss.get(b)) for b in cols), st])
         cells.append({"recipe": recipe, "scenario": sc,
                       "builders": {b: {"seconds": [x["seconds"] for x in v],
-                                       "median": med[b], "peak_rss_kb": rss[b]}
+                                       "median": med.get(b), "peak_rss_kb": rss[b],
+                                       "failed_rounds": nfail[b]}
                                    for b, v in by.items()},
                       "ratio_to_best_peer": ratio,
                       "stored_bytes": {b: stored[(recipe, b)] - base_bytes.get(b, 0)
@@ -154,6 +173,9 @@ def table(raw, out, builders):
 
 
 def main():
+    if sys.argv[1] == "failed":
+        failed(sys.argv[2])
+        return 0
     if sys.argv[1] == "record":
         record(*sys.argv[2:6])
         return 0

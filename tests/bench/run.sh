@@ -32,7 +32,8 @@ cleanup() {
   buildkit_stop
   # mounts a builder left behind (buildah's overlay, dockerd's) must go before the files
   grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
-  rm -rf "$work"
+  for _ in 1 2 3; do rm -rf "$work" 2>/dev/null && break; sleep 1; done
+  [ ! -e "$work" ] || echo "bench: could not remove $work" >&2
 }
 trap cleanup EXIT
 
@@ -87,15 +88,17 @@ round() { # RECIPE CTX SCENARIO BUILDER...
   done
   for try in 1 2 3; do
     rm -f "$work"/rss.* "$work"/err.*
-    if hyperfine --runs 1 --style none --export-json "$work/h.json" "${args[@]}" >/dev/null; then
-      break
-    fi
-    # a failed command fails the round; it runs again (a peer's rare failure, such as
-    # dockerd's `docker save` losing a file of its overlay), twice at most
-    for b in "$@"; do
-      [ ! -s "$work/err.$b" ] || { echo "bench: $r $sc: $b failed:"; tail -n 3 "$work/err.$b"; }
+    hyperfine --runs 1 -i --style none --export-json "$work/h.json" "${args[@]}" >/dev/null 2>&1
+    failed=$(python3 "$here/report.py" failed "$work/h.json")
+    [ -n "$failed" ] || break
+    # a failed command runs again with its round, twice at most (dockerd's `docker save`
+    # sometimes loses a file of its overlay); a third failure is recorded as such
+    for b in $failed; do
+      echo "bench: $r $sc: $b failed:"
+      tail -n 3 "$work/err.$b"
+      [ "$b" != buildkit ] || tail -n 3 "$work/dk/log"
     done >&2
-    [ "$try" != 3 ] || exit 1
+    [ "$try" != 3 ] || break
     echo "bench: $r $sc: the round runs again" >&2
   done
   [ -z "$DK_PID" ] || buildkit_rss >"$work/rss.buildkit"
