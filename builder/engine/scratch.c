@@ -95,4 +95,5 @@ scratch_overlay(const struct scratch *d, struct overlay_spec *o)
     o->merged = d->merged;
     o->linkdir = d->links;
     o->userxattr = geteuid() != 0;
+    o->volatile_upper = 1; /* captured (and synced) or thrown away */
 }

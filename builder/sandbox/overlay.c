@@ -37,6 +37,15 @@
  */
 static const char *const overlay_off_opts[] = {"index", "metacopy"};
 
+/*
+ * "volatile" (overlayfs.rst, "Volatile mount"): sync calls in the overlay
+ * skip the upper dir. A step's upper dir is thrown away unless captured, and
+ * capture syncs it (snapshot_commit), so a step that calls fsync or sync
+ * (dpkg does, for each package) no longer writes out the store's whole file
+ * system on the way. Kernels before 5.10 refuse the option: it is dropped.
+ */
+#define OVERLAY_VOLATILE_OPT ",volatile"
+
 static const char *
 overlay_redirect_mode(const struct overlay_prep *prep)
 {
@@ -137,6 +146,8 @@ overlay_prepare_legacy(struct overlay_prep *prep, struct error *err)
     buf_addf(&data, ",redirect_dir=%s", overlay_redirect_mode(prep));
     if (prep->userxattr)
         buf_adds(&data, ",userxattr");
+    if (prep->nosync) /* last: overlay_mount_legacy cuts it off where it is unknown */
+        buf_adds(&data, OVERLAY_VOLATILE_OPT);
     if (page > 0 && data.len >= (size_t)page)
         return error_input(err, "overlay options for %zu lowers exceed one page", prep->nlowers);
     prep->legacy_data = buf_detach(&data);
@@ -256,6 +267,7 @@ overlay_prepare(const struct overlay_spec *spec, struct overlay_prep *prep, stru
     if (fs_mkdir_p(AT_FDCWD, spec->linkdir, 0700, err) < 0)
         return error_wrap(err, "overlay link dir");
     prep->userxattr = spec->userxattr || !userns_privileged();
+    prep->nosync = spec->volatile_upper;
     if (!(prep->linkdir = overlay_abs("link dir", spec->linkdir, err)) ||
         !(prep->upper = overlay_abs("upper dir", spec->upper, err)) ||
         !(prep->work = overlay_abs("work dir", spec->work, err)) ||
@@ -343,6 +355,11 @@ overlay_mount_fsconfig(const struct overlay_prep *prep, struct error *err)
         overlay_fs_error(fsfd, "redirect_dir", errno, prep->merged, err);
         goto out;
     }
+    if (prep->nosync && fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0) {
+        char drop[256];
+        while (read(fsfd, drop, sizeof(drop)) > 0) /* its "unknown parameter" note */
+            ;
+    }
     if ((prep->userxattr && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) ||
         fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
         overlay_fs_error(fsfd, "create", errno, prep->merged, err);
@@ -363,10 +380,22 @@ out:
     return rc;
 }
 
+/* Cuts a trailing ",volatile" off mount data (no allocation); 1 when there was one. */
+static int
+overlay_drop_volatile(char *data)
+{
+    size_t n = strlen(data), v = strlen(OVERLAY_VOLATILE_OPT);
+
+    if (n <= v || strcmp(data + n - v, OVERLAY_VOLATILE_OPT))
+        return 0;
+    data[n - v] = '\0';
+    return 1;
+}
+
 static int
 overlay_mount_legacy(const struct overlay_prep *prep, struct error *err)
 {
-    int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC), rc = 0;
+    int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC), rc = 0, r;
 
     /* the lower names in the data are relative to linkdir */
     if (cwd < 0)
@@ -375,8 +404,11 @@ overlay_mount_legacy(const struct overlay_prep *prep, struct error *err)
         close(cwd);
         return error_set(err, errno, "mount overlay: chdir %s", prep->linkdir);
     }
-    if (mount("overlay", prep->merged, "overlay", prep->nodev ? MS_NODEV : 0, prep->legacy_data) <
-        0)
+    r = mount("overlay", prep->merged, "overlay", prep->nodev ? MS_NODEV : 0, prep->legacy_data);
+    if (r < 0 && errno == EINVAL && overlay_drop_volatile(prep->legacy_data))
+        r = mount("overlay", prep->merged, "overlay", prep->nodev ? MS_NODEV : 0,
+                  prep->legacy_data);
+    if (r < 0)
         rc = error_set(err, errno, "mount overlay at %s (%zu lowers)", prep->merged, prep->nlowers);
     if (fchdir(cwd) < 0 && rc == 0)
         rc = error_set(err, errno, "mount overlay: restore cwd");

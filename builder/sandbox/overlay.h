@@ -21,6 +21,9 @@ struct overlay_spec {
     const char *linkdir; /* scratch dir for short lower-dir names (the option string is
                             limited to one page); created if missing */
     int userxattr;       /* use user.overlay.* xattrs (unprivileged, in a user namespace) */
+    int volatile_upper;  /* the upper dir is thrown away unless captured, which syncs it:
+                            mount with "volatile" (Linux 5.10), so that fsync and sync in
+                            the container do not write it out */
 };
 
 /* The kernel's limit on lower layers (fs/overlayfs/params.h OVL_MAX_STACK). */
@@ -43,6 +46,7 @@ struct overlay_prep {
     char *legacy_data; /* mount(2) data naming lowers relative to linkdir, or NULL when
                           the new mount API (fsconfig "lowerdir+") is used */
     int userxattr;     /* spec->userxattr, forced on when not privileged */
+    int nosync;        /* spec->volatile_upper; dropped where the kernel lacks it */
     int nodev;         /* 0 from overlay_prepare(); a caller may set it to mount nodev, so
                           device nodes in the rootfs cannot be opened (the sandbox keeps
                           CAP_MKNOD, as Docker does, but has no device cgroup) */
