@@ -76,6 +76,7 @@ imageopts_dir_image(struct build *b, const char *name, const char *dir,
         return -1;
     }
     strvec_push(&all, ".");
+    job.upper = -1; /* a plain directory, not an overlay */
     job.src_root = src;
     job.sources = &all;
     job.dest = "/";

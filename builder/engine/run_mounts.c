@@ -607,6 +607,7 @@ run_mounts_seed_child(const char *merged, void *arg, struct error *err)
     if (srcfd < 0)
         return error_set(err, errno, "open %s", merged);
     memset(&job, 0, sizeof(job));
+    job.upper = -1; /* not an overlay: the copy goes where it is told */
     strvec_push(&sources, s->source ? s->source : ".");
     job.src_root = srcfd;
     job.sources = &sources;
