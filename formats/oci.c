@@ -243,35 +243,13 @@ oci_config_diff_ids(const cJSON *config, struct strvec *out)
     }
 }
 
-const char *
-oci_arch(void)
-{
-#if defined(__x86_64__)
-    return "amd64";
-#elif defined(__aarch64__)
-    return "arm64";
-#elif defined(__i386__)
-    return "386";
-#elif defined(__arm__)
-    return "arm";
-#elif defined(__s390x__)
-    return "s390x";
-#elif defined(__powerpc64__)
-    return "ppc64le";
-#elif defined(__riscv)
-    return "riscv64";
-#else
-    return "unknown";
-#endif
-}
-
 cJSON *
 oci_config_new(void)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON *rootfs;
 
-    cJSON_AddStringToObject(j, "architecture", oci_arch());
+    cJSON_AddStringToObject(j, "architecture", platform_host_arch());
     cJSON_AddStringToObject(j, "os", "linux");
     json_add_object(j, "config");
     rootfs = json_add_object(j, "rootfs");

@@ -109,7 +109,4 @@ void oci_time_format(long long t, char out[32]);
  */
 int oci_time_parse(const char *text, long long *out);
 
-/* The GOARCH name of this machine ("amd64", "arm64", ...). */
-const char *oci_arch(void);
-
 #endif

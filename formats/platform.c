@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "formats/core/mem.h"
-#include "formats/oci.h"
 
 /* Go's list of operating systems (go/build syslist.go), as containerd knows them. */
 static const char *const platform_oses[] = {
@@ -94,10 +93,32 @@ platform_set(struct platform *p, const char *os, const char *arch, const char *v
     return 0;
 }
 
+const char *
+platform_host_arch(void)
+{
+#if defined(__x86_64__)
+    return "amd64";
+#elif defined(__aarch64__)
+    return "arm64";
+#elif defined(__i386__)
+    return "386";
+#elif defined(__arm__)
+    return "arm";
+#elif defined(__s390x__)
+    return "s390x";
+#elif defined(__powerpc64__)
+    return "ppc64le";
+#elif defined(__riscv)
+    return "riscv64";
+#else
+    return "unknown";
+#endif
+}
+
 void
 platform_host(struct platform *out)
 {
-    platform_set(out, "linux", oci_arch(), NULL);
+    platform_set(out, "linux", platform_host_arch(), NULL);
 }
 
 void
@@ -154,7 +175,7 @@ platform_parse(const char *spec, struct platform *out, struct error *err)
     if (n == 1) {
         platform_lower(parts[0]);
         if (platform_in(platform_oses, parts[0]) || !strcmp(parts[0], "macos")) {
-            platform_set(&p, parts[0], oci_arch(), NULL);
+            platform_set(&p, parts[0], platform_host_arch(), NULL);
         } else {
             platform_set(&p, "linux", parts[0], NULL);
             if (!platform_in(platform_arches, p.arch))

@@ -57,6 +57,9 @@ int platform_set(struct platform *p, const char *os, const char *arch, const cha
 /* Normalises p in place (see above). */
 void platform_normalize(struct platform *p);
 
+/* The GOARCH name of the architecture strata was built for ("amd64", "arm64", ...). */
+const char *platform_host_arch(void);
+
 /* This machine's platform: linux and the architecture strata was built for. */
 void platform_host(struct platform *out);
 

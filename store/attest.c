@@ -12,6 +12,7 @@
 #include "formats/json.h"
 #include "formats/oci.h"
 #include "formats/oci_archive.h"
+#include "formats/platform.h"
 #include "store/blob.h"
 #include "store/image.h"
 #include "store/index.h"
@@ -307,7 +308,7 @@ attest_attach(struct store *s, const char *image, const struct attest_statement 
     cJSON_AddStringToObject(idx, "mediaType", OCI_MEDIA_INDEX);
     ms = json_add_array(idx, "manifests");
     d = attest_desc(img.manifest.media_type, image, img.manifest_size);
-    attest_platform(d, os ? os : "linux", arch ? arch : oci_arch(), variant);
+    attest_platform(d, os ? os : "linux", arch ? arch : platform_host_arch(), variant);
     cJSON_AddItemToArray(ms, d);
     d = attest_desc(OCI_MEDIA_MANIFEST, am, am_size);
     ann = json_add_object(d, "annotations");

@@ -15,6 +15,7 @@
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
+#include "formats/platform.h"
 #include "store/image.h"
 #include "store/index.h"
 
@@ -73,7 +74,7 @@ build_check_stages(struct plan *p, struct store *s, const struct context *ctx,
                    struct error *err)
 {
     struct check_config cfg;
-    cleanup_free char *platform = xasprintf("linux/%s", oci_arch());
+    cleanup_free char *platform = xasprintf("linux/%s", platform_host_arch());
     struct check_input in;
     size_t i;
 

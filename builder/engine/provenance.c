@@ -16,6 +16,7 @@
 #include "formats/intoto.h"
 #include "formats/json.h"
 #include "formats/oci.h"
+#include "formats/platform.h"
 #include "store/attest.h"
 #include "store/sbom.h"
 
@@ -63,7 +64,7 @@ provenance_add_image(cJSON *deps, const char *what, const char *ref, const char 
     char plat[64];
     cleanup_free char *uri = NULL;
 
-    snprintf(plat, sizeof(plat), "linux/%s", oci_arch());
+    snprintf(plat, sizeof(plat), "linux/%s", platform_host_arch());
     uri = intoto_subject_name(ref ? ref : digest, plat);
     cJSON_AddItemToArray(deps, provenance_resource(what, uri, digest));
 }
@@ -226,7 +227,7 @@ provenance_predicate(struct build *b, const struct stage *target, int mode, long
     cJSON_AddStringToObject(def, "buildType", PROVENANCE_BUILD_TYPE);
     cJSON_AddItemToObject(def, "externalParameters", provenance_external(b, target, mode));
     intl = json_add_object(def, "internalParameters");
-    snprintf(plat, sizeof(plat), "linux/%s", oci_arch()); /* BUILDPLATFORM */
+    snprintf(plat, sizeof(plat), "linux/%s", platform_host_arch()); /* BUILDPLATFORM */
     cJSON_AddStringToObject(intl, "builderPlatform", plat);
     cJSON_AddStringToObject(intl, "compression", compress_name(b->o->compression));
     if (b->o->source_date_epoch >= 0)

@@ -5,7 +5,7 @@
 
 #include "builder/sandbox/binfmt.h"
 #include "formats/core/fsutil.h"
-#include "formats/oci.h"
+#include "formats/platform.h"
 #include "tests/unit/harness.h"
 
 /* Debian's qemu-user-static registrations, as the kernel shows them. */
@@ -44,7 +44,7 @@ check(const char *spec, struct error *err)
 static int
 host_is_arm64(void)
 {
-    return !strcmp(oci_arch(), "arm64");
+    return !strcmp(platform_host_arch(), "arm64");
 }
 
 TEST(binfmt_not_mounted_and_missing)
@@ -53,7 +53,7 @@ TEST(binfmt_not_mounted_and_missing)
 
     error_init(&err);
     binfmt_set_dir(harness_tmpdir());
-    CHECK_INT(check(oci_arch(), &err), 0); /* native: nothing needed */
+    CHECK_INT(check(platform_host_arch(), &err), 0); /* native: nothing needed */
     if (!host_is_arm64())
         CHECK_FAIL(check("linux/arm64", &err), err, "binfmt_misc is not mounted on");
     CHECK_OK(fs_write_atomic(AT_FDCWD, "register", "", 0, 0200, &err), err);

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/oci.h"
 #include "formats/platform.h"
 #include "tests/unit/harness.h"
 
@@ -51,7 +50,7 @@ TEST(platform_parse_normalises_like_containerd)
     CHECK_STR(fmt("arm64"), "linux/arm64");
     CHECK_STR(fmt("aarch64"), "linux/arm64");
     CHECK_STR(fmt("s390x"), "linux/s390x");
-    snprintf(host, sizeof(host), "linux/%s", oci_arch());
+    snprintf(host, sizeof(host), "linux/%s", platform_host_arch());
     CHECK_STR(fmt("linux"), host);
     CHECK_STR(fmt("windows/amd64"), "windows/amd64");
 }
@@ -171,11 +170,12 @@ TEST(platform_set_and_native)
     CHECK_STR(p.variant, "");
     platform_host(&h);
     CHECK_STR(h.os, "linux");
-    CHECK_STR(h.arch, oci_arch());
+    CHECK_STR(h.arch, platform_host_arch());
     CHECK_INT(platform_native(&h), 1);
-    CHECK_INT(platform_native(&p), !strcmp(oci_arch(), "arm64"));
+    CHECK_INT(platform_native(&p), !strcmp(platform_host_arch(), "arm64"));
     CHECK_INT(platform_set(&p, "linux", "386", NULL), 0);
-    CHECK_INT(platform_native(&p), !strcmp(oci_arch(), "amd64") || !strcmp(oci_arch(), "386"));
-    CHECK_INT(platform_set(&p, "windows", oci_arch(), NULL), 0);
+    CHECK_INT(platform_native(&p),
+              !strcmp(platform_host_arch(), "amd64") || !strcmp(platform_host_arch(), "386"));
+    CHECK_INT(platform_set(&p, "windows", platform_host_arch(), NULL), 0);
     CHECK_INT(platform_native(&p), 0);
 }
