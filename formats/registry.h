@@ -56,7 +56,6 @@
 #define REGISTRY_ERROR_BODY_MAX (64u * 1024)
 #define REGISTRY_DEFAULT_HOST "docker.io"
 #define REGISTRY_HUB_ENDPOINT "registry-1.docker.io"
-#define REGISTRY_CERTS_DIRS "/etc/containers/certs.d:/etc/docker/certs.d"
 #define REGISTRY_RETRY_AFTER_MAX 60 /* seconds; a longer Retry-After ends the tries */
 /* What a manifest GET accepts (image-spec media-types.md, Docker schema 2). */
 #define REGISTRY_ACCEPT                                                                            \

@@ -9,7 +9,6 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 #include "formats/core/strvec.h"
-#include "formats/registry.h"
 
 #define REGISTRY_TLS_FILE_MAX (1u << 20)
 
@@ -96,7 +95,7 @@ registry_tls_load(struct registry_tls *t, const char *host, const char *cert_dir
                   const char *system_ca, struct error *err)
 {
     const char *env = getenv("STRATA_CERTS_D");
-    const char *roots = cert_dir ? cert_dir : env && *env ? env : REGISTRY_CERTS_DIRS;
+    const char *roots = cert_dir ? cert_dir : env && *env ? env : REGISTRY_TLS_CERTS_DIRS;
     cleanup_buf struct buf ca = BUF_INIT;
     cleanup_buf struct buf sys = BUF_INIT;
     const char *p = roots;

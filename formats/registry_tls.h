@@ -7,12 +7,14 @@
  * ROOT/HOST[:PORT]/ holds *.crt files (CAs, trusted on top of the system's)
  * and *.cert + *.key pairs (a client certificate and its key; each needs the
  * other). Roots: cert_dir when given, else the ':'-separated $STRATA_CERTS_D,
- * else REGISTRY_CERTS_DIRS (/etc/containers/certs.d, /etc/docker/certs.d).
+ * else REGISTRY_TLS_CERTS_DIRS (/etc/containers/certs.d, /etc/docker/certs.d).
  */
 
 #include <stddef.h>
 
 #include "formats/core/error.h"
+
+#define REGISTRY_TLS_CERTS_DIRS "/etc/containers/certs.d:/etc/docker/certs.d"
 
 struct registry_tls {
     char *ca_pem; /* the system bundle followed by every *.crt; NULL when there is no *.crt */
