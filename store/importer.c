@@ -23,7 +23,7 @@
 #include "formats/tar_write.h"
 #include "store/blob.h"
 #include "store/diffid.h"
-#include "store/attest.h"
+#include "store/attest_index.h"
 #include "store/image.h"
 #include "store/index.h"
 #include "store/layer.h"
@@ -327,7 +327,8 @@ struct importer_fetch_ctx {
     int dirfd;
 };
 
-/* Stores blob digest of the layout (attest_adopt's fetch): read inside the layout, checked. */
+/* Stores blob digest of the layout (attest_index_adopt's fetch): read inside the layout, checked.
+ */
 static int
 importer_fetch(void *arg, const char *digest, long long size, int manifest, struct error *err)
 {
@@ -365,7 +366,8 @@ importer_oci_attest(struct store *s, int dirfd, const struct oci_descriptor *top
         return 1;
     if (importer_blob(dirfd, top, OCI_ARCHIVE_DOC_MAX, "index", &b, err) < 0)
         return -1;
-    return attest_adopt(s, buf_cstr(&b), b.len, image, importer_fetch, &f, out, out_size, err);
+    return attest_index_adopt(s, buf_cstr(&b), b.len, image, importer_fetch, &f, out, out_size,
+                              err);
 }
 
 /* Follows nested indexes (at most 4 deep) to the manifest for platform want. */

@@ -11,7 +11,7 @@
 #include "formats/oci.h"
 #include "formats/reference.h"
 #include "formats/registries_conf.h"
-#include "store/attest.h"
+#include "store/attest_index.h"
 #include "store/blob.h"
 #include "store/txn.h"
 

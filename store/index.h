@@ -20,7 +20,7 @@ struct index_entry {
     long long size;
     char *media_type;
     /*
-     * When the name points at an image index (store/attest.h): the index,
+     * When the name points at an image index (store/attest_index.h): the index,
      * whose image manifest of this platform is digest above; else "".
      */
     char index_digest[DIGEST_STR_LEN + 1];
@@ -35,7 +35,7 @@ struct index {
 /*
  * Loads index.json. Entries without a ref name are kept out of the list. A
  * name pointing at an image index is listed with the index's image manifest
- * (store/attest.h); an index that cannot be read leaves digest at the index.
+ * (store/attest_index.h); an index that cannot be read leaves digest at the index.
  */
 int index_load(const struct store *s, struct index *idx, struct error *err);
 void index_release(struct index *idx);

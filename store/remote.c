@@ -19,6 +19,7 @@
 #include "formats/registries_conf.h"
 #include "formats/intoto.h"
 #include "store/attest.h"
+#include "store/attest_index.h"
 #include "store/blob.h"
 #include "store/diffid.h"
 #include "store/image.h"
@@ -393,7 +394,7 @@ remote_push_referrers(struct store *s, struct registry_client *c, const cJSON *r
         blob_put(s, "{}", 2, empty, err) < 0 || remote_push_blob(s, c, rec, r, empty, o, err) < 0)
         return -1;
     for (i = 0; i < ai->n; i++) {
-        const struct attest_manifest *m = &ai->m[i];
+        const struct attest_index_manifest *m = &ai->m[i];
         for (k = 0; m->ref[0] && k < m->predicate_types.n; k++) {
             cJSON *d;
             if (remote_push_blob(s, c, rec, r, m->blobs.v[k], o, err) < 0)
@@ -443,7 +444,7 @@ remote_push(struct store *s, const char *image, const char *dest, const struct r
             goto out;
     } else {
         /* an image with attestations may go as OCI 1.1 referrers (--attest-format) */
-        if (attest_load(s, digest, &ai, err) < 0)
+        if (attest_index_load(s, digest, &ai, err) < 0)
             goto out;
         if (ai.referrers) {
             memcpy(pushed, ai.image, sizeof(pushed));
@@ -832,7 +833,7 @@ remote_pull_parts(struct store *s, struct registry_client *c, const struct regis
     return rc;
 }
 
-/* attest_adopt's fetch: an attestation manifest or one of its blobs, checked and stored. */
+/* attest_index_adopt's fetch: an attestation manifest or one of its blobs, checked and stored. */
 static int
 remote_fetch_attest(void *arg, const char *digest, long long size, int manifest, struct error *err)
 {
