@@ -10,7 +10,7 @@
  * nothing.
  */
 
-#include "builder/engine/build.h"
+#include "builder/engine/build_opts.h"
 #include "formats/core/error.h"
 #include "store/store.h"
 

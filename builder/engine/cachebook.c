@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builder/engine/build_opts.h"
 #include "builder/engine/progress.h"
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"

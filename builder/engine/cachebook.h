@@ -15,12 +15,13 @@
 #include <cjson/cJSON.h>
 #include <pthread.h>
 
-#include "builder/engine/build.h"
 #include "builder/engine/stage.h"
 #include "builder/recipe/parse.h"
 #include "formats/core/error.h"
 #include "store/cache_transfer.h"
 #include "store/store.h"
+
+struct build_opts;
 
 struct cachebook {
     struct store *store;

@@ -17,7 +17,7 @@
 
 #include <pthread.h>
 
-#include "builder/engine/build.h"
+#include "builder/engine/build_opts.h"
 #include "builder/engine/cachebook.h"
 #include "builder/engine/context.h"
 #include "builder/engine/plan.h"

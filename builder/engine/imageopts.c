@@ -26,27 +26,10 @@
 
 /* ---- named contexts ---- */
 
-static const char *
-imageopts_named_value(const struct strvec *named, const char *name)
-{
-    size_t i, n = strlen(name);
-
-    for (i = 0; i < named->n; i++)
-        if (!strncasecmp(named->v[i], name, n) && named->v[i][n] == '=')
-            return named->v[i] + n + 1;
-    return NULL;
-}
-
-int
-imageopts_is_named(const struct build_opts *o, const char *name)
-{
-    return imageopts_named_value(&o->named_contexts, name) != NULL;
-}
-
 const char *
 imageopts_named_ref(const struct build *b, const char *name)
 {
-    return imageopts_named_value(&b->main->named, name); /* prepared once, for every platform */
+    return build_opts_named(&b->main->named, name); /* prepared once, for every platform */
 }
 
 /* A directory as a one-layer image: its files copied (owned by root) under the store's tmp/. */

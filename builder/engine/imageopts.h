@@ -12,7 +12,6 @@
 #include "formats/digest.h"
 
 struct build;
-struct build_opts;
 struct stage;
 
 /*
@@ -29,9 +28,6 @@ int imageopts_named_prepare(struct build *b, struct error *err);
  * reference; NULL when name is not one.
  */
 const char *imageopts_named_ref(const struct build *b, const char *name);
-
-/* Whether o has a --build-context called name (checked before preparation). */
-int imageopts_is_named(const struct build_opts *o, const char *name);
 
 /*
  * --timestamp: mixes the time into a stage's starting cache key, so that

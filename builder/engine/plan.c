@@ -12,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "builder/engine/build_opts.h"
 #include "builder/engine/context.h"
-#include "builder/engine/imageopts.h"
 #include "builder/recipe/expand.h"
 #include "formats/core/buf.h"
 #include "formats/core/units.h"
@@ -455,7 +455,7 @@ plan_check_ref(struct plan *p, struct store *s, const struct stage *st,
                            "%s: --from=%s: stage \"%s\" comes %s (a stage reads only "
                            "earlier ones)",
                            where, ref, ref, d == st ? "is this stage" : "later");
-    if (d || strchr(ref, '$') || imageopts_is_named(p->o, ref)) /* --build-context */
+    if (d || strchr(ref, '$') || build_opts_named(&p->o->named_contexts, ref)) /* --build-context */
         return 0;
     error_init(&e);
     if (index_resolve(s, ref, digest, &e) == 0 ||

@@ -12,13 +12,14 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "builder/engine/build.h"
 #include "builder/engine/stage.h"
 #include "builder/recipe/parse.h"
 #include "formats/core/error.h"
 #include "formats/core/strvec.h"
 #include "formats/platform.h"
 #include "store/store.h"
+
+struct build_opts;
 
 struct plan {
     const struct build_opts *o;

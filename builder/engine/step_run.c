@@ -375,7 +375,7 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
     cachekey_add(&k, "user", user ? user : "");
     cachekey_add(&k, "workdir", wd ? wd : "/");
     cachekey_add(&k, "network", sandbox_net_name(spec.net));
-    build_run_options(b->o, &spec, &k); /* --add-host, --ulimit, --shm-size, --cap-add/drop */
+    build_opts_run_spec(b->o, &spec, &k); /* --add-host, --ulimit, --shm-size, --cap-add/drop */
     step_run_inputs(st, &argv, &env, user, wd, spec.net);
     if (run_mounts_parse(b, st, in, &env, wd, &mounts, &k, err) < 0) {
         digest_release(&k.d);
