@@ -15,6 +15,7 @@
 
 #include "builder/engine/copy.h"
 #include "builder/engine/scratch.h"
+#include "builder/engine/stage_image.h"
 #include "builder/engine/stage_tree.h"
 #include "builder/recipe/expand.h"
 #include "formats/core/buf.h"
@@ -281,7 +282,7 @@ run_mounts_from(struct build *b, struct stage *st, const char *raw, struct run_m
     if (m->from)
         return 0;
     m->image = xcalloc(1, sizeof(*m->image));
-    if (stage_from_image(b, m->image, raw, err) < 0)
+    if (stage_image_load(b, m->image, raw, err) < 0)
         return error_wrap(err, "%s: --mount from=%s", where, raw);
     m->from = m->image;
     return 0;

@@ -10,6 +10,8 @@
 #include "builder/engine/stage.h"
 #include "formats/core/error.h"
 
+struct build;
+
 /*
  * Builds every needed stage of b's plan up to target. After the first
  * failure no new stage starts; the running ones finish and that first error

@@ -5,7 +5,7 @@
  * One stage of a recipe (FROM ... up to the next FROM): what the plan knows
  * of it, and its state while it is built. A stage starts from a base: an
  * image in the store (pulled when the store lacks it and its name is a
- * registry's) or an earlier stage.
+ * registry's: stage_image.h) or an earlier stage.
  */
 
 #include <cjson/cJSON.h>
@@ -18,8 +18,6 @@
 #include "formats/digest.h"
 #include "formats/oci.h"
 #include "formats/platform.h"
-
-struct build;
 
 struct stage {
     size_t index;
@@ -59,17 +57,6 @@ struct stage {
     struct parse_recipe onbuild;   /* the base image's ONBUILD triggers, run after FROM */
     size_t step_no, nsteps;
 };
-
-/*
- * Loads image ref as the starting state of st (its layers, config and key;
- * the manifest digest becomes st->base): the image for st->platform (the
- * build's platform when st has none), picked from an index, pulled first
- * when the store lacks it and its name is a registry's, once per build and
- * platform even when stages ask at the same time. Fails when the image is
- * missing or cannot be read, or (for a stage's FROM, not COPY --from) is a
- * single image of a platform that st->platform does not run.
- */
-int stage_from_image(struct build *b, struct stage *st, const char *ref, struct error *err);
 
 /* Starts st from the final state of the earlier stage src (deep copies, platform too). */
 int stage_from_stage(struct stage *st, const struct stage *src);

@@ -12,6 +12,7 @@
 #include "builder/engine/engine.h"
 #include "builder/engine/imageopts.h"
 #include "builder/engine/progress.h"
+#include "builder/engine/stage_image.h"
 #include "builder/engine/step.h"
 #include "builder/recipe/expand.h"
 #include "formats/core/buf.h"
@@ -115,7 +116,7 @@ stage_start(struct build *b, struct stage *st, struct error *err)
     } else if (src) {
         rc = stage_from_stage(st, src);
     } else {
-        rc = stage_from_image(b, st, ref, err);
+        rc = stage_image_load(b, st, ref, err);
     }
     if (rc < 0)
         return error_wrap(err, "%s: FROM %s", where, ref);

@@ -10,6 +10,8 @@
 #include "builder/engine/stage.h"
 #include "formats/core/error.h"
 
+struct build;
+
 /*
  * Builds st; on success st->done is set and its state is final. A lazy
  * stage (st->lazy) is built dry: steps found in the cache apply, the others

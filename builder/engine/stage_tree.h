@@ -11,6 +11,8 @@
 #include "builder/engine/stage.h"
 #include "formats/core/error.h"
 
+struct build;
+
 /*
  * Hashes path src (stage-root relative, cleaned: "out", "usr/lib" or ".") of
  * the tree of st (built, its layers final) the way context_hash hashes a

@@ -18,6 +18,7 @@
 #include "builder/engine/cachekey.h"
 #include "builder/engine/copy.h"
 #include "builder/engine/progress.h"
+#include "builder/engine/stage_image.h"
 #include "builder/engine/stage_run.h"
 #include "builder/recipe/expand.h"
 #include "builder/sandbox/netbroker.h"
@@ -329,7 +330,7 @@ step_copy_resolve(struct step_copy_plan *p, struct error *err)
                                p->where, ref);
         if (!p->from) {                              /* an image: its tree is the source */
             p->image_src.platform = p->st->platform; /* the image for this stage's platform */
-            if (stage_from_image(b, &p->image_src, ref, err) < 0)
+            if (stage_image_load(b, &p->image_src, ref, err) < 0)
                 return error_wrap(err, "%s: --from=%s", p->where, ref);
             p->from = &p->image_src;
         }
