@@ -201,7 +201,13 @@ stage_take(struct stage *st, struct stage *fresh)
     stage_release(&old);
 }
 
-int
+/*
+ * A pending stage's layers made real by building it again, this time
+ * running the steps the dry build skipped (its state is swapped in whole
+ * at the end, under one lock for the whole build, so readers of its key
+ * never see a half-built stage). Nothing to do when st is not pending.
+ */
+static int
 stage_realize(struct build *b, struct stage *st, struct error *err)
 {
     struct stage fresh;
@@ -308,7 +314,13 @@ stage_prefetch(struct build *b, struct stage *st, const struct parse_instr *in)
     }
 }
 
-int
+/*
+ * A step of st missed the cache. In a dry stage the step is skipped, with
+ * key as the stage's new key: returns 1. Otherwise returns 0 (the step must
+ * run), after starting to realize, in parallel, the lazy stages that this
+ * and the later steps of st copy from.
+ */
+static int
 stage_on_miss(struct build *b, struct stage *st, const struct parse_instr *in, const char *key)
 {
     if (!st->dry) {
@@ -337,6 +349,12 @@ stage_join_prefetch(struct stage *st)
     st->nprefetch = 0;
 }
 
+/* What the steps of a stage ask of this file (step.h): they never call it directly. */
+static const struct step_runner stage_runner = {
+    .on_miss = stage_on_miss,
+    .realize = stage_realize,
+};
+
 static int
 stage_steps(struct build *b, struct stage *st, struct error *err)
 {
@@ -348,12 +366,12 @@ stage_steps(struct build *b, struct stage *st, struct error *err)
         return -1;
     for (i = 0; i < st->onbuild.n; i++) {
         st->step_no++;
-        if (step_exec(b, st, &st->onbuild.instrs[i], err) < 0)
+        if (step_exec(b, st, &st->onbuild.instrs[i], &stage_runner, err) < 0)
             return -1;
     }
     for (i = st->first; i < st->end; i++) {
         st->step_no++;
-        if (step_exec(b, st, &b->plan.recipe.instrs[i], err) < 0)
+        if (step_exec(b, st, &b->plan.recipe.instrs[i], &stage_runner, err) < 0)
             return -1;
     }
     return 0;

@@ -5,6 +5,12 @@
  * Building one stage: its FROM (scratch, an earlier stage, or an image; the
  * default PATH when the base sets none; the base's ONBUILD triggers), then
  * each instruction through step_exec. The stages it reads must be done.
+ *
+ * The steps reach back only through the struct step_runner (step.h) passed
+ * to step_exec: on a cache miss (a dry stage skips the step; otherwise the
+ * lazy stages this and the later steps copy from start building in
+ * parallel), and to realize a lazy stage a step reads (build it again,
+ * running the steps its dry build skipped).
  */
 
 #include "builder/engine/stage.h"
@@ -19,21 +25,5 @@ struct build;
  * will have; st->pending then says its layers are incomplete.
  */
 int stage_run(struct build *b, struct stage *st, struct error *err);
-
-/*
- * Makes a pending stage's layers real by building it again, this time
- * running the steps the dry build skipped (its state is swapped in whole
- * at the end, under one lock for the whole build, so readers of its key
- * never see a half-built stage). Nothing to do when st is not pending.
- */
-int stage_realize(struct build *b, struct stage *st, struct error *err);
-
-/*
- * Called when step in of st missed the cache. In a dry stage the step is
- * skipped, with key as the stage's new key: returns 1. Otherwise returns 0
- * (the step must run), after starting to realize, in parallel, the lazy
- * stages that this and the later steps of st copy from.
- */
-int stage_on_miss(struct build *b, struct stage *st, const struct parse_instr *in, const char *key);
 
 #endif

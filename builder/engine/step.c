@@ -79,17 +79,19 @@ step_words(struct build *b, const struct parse_instr *in, const struct strvec *v
 }
 
 static int
-step_unexpected(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
+step_unexpected(struct build *b, struct stage *st, const struct parse_instr *in,
+                const struct step_runner *run, struct error *err)
 {
     char where[256];
 
     (void)st;
+    (void)run;
     plan_where(&b->plan, in, where, sizeof(where));
     return error_input(err, "%s: unexpected %s", where, in->keyword);
 }
 
 typedef int step_fn(struct build *b, struct stage *st, const struct parse_instr *in,
-                    struct error *err);
+                    const struct step_runner *run, struct error *err);
 
 /* Each kind of instruction and the step that runs it. */
 static step_fn *const step_table[INSTR_NKINDS] = {
@@ -102,10 +104,11 @@ static step_fn *const step_table[INSTR_NKINDS] = {
 };
 
 int
-step_exec(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
+step_exec(struct build *b, struct stage *st, const struct parse_instr *in,
+          const struct step_runner *run, struct error *err)
 {
     if (st->inputs)
         cJSON_Delete(st->inputs);
     st->inputs = cJSON_CreateObject(); /* filled by the step: what --explain-cache compares */
-    return step_table[in->kind](b, st, in, err);
+    return step_table[in->kind](b, st, in, run, err);
 }

@@ -19,7 +19,6 @@
 #include "builder/engine/copy.h"
 #include "builder/engine/progress.h"
 #include "builder/engine/stage_image.h"
-#include "builder/engine/stage_run.h"
 #include "builder/recipe/expand.h"
 #include "builder/sandbox/netbroker.h"
 #include "builder/sandbox/overlay.h"
@@ -503,7 +502,8 @@ step_copy_execute(struct step_copy_plan *p, struct scratch *d, struct error *err
 }
 
 int
-step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
+step_copy(struct build *b, struct stage *st, const struct parse_instr *in,
+          const struct step_runner *run, struct error *err)
 {
     const cJSON *wd = cJSON_GetObjectItemCaseSensitive(step_cfg(st), "WorkingDir");
     const char *workdir = cJSON_IsString(wd) && *wd->valuestring ? wd->valuestring : "/";
@@ -523,12 +523,12 @@ step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struc
     plan_where(&b->plan, in, p.where, sizeof(p.where));
     if (step_copy_resolve(&p, err) < 0 || step_copy_hash(&p, workdir, err) < 0)
         goto out;
-    if (step_try_cache(b, st, in, p.key) || stage_on_miss(b, st, in, p.key)) {
+    if (step_try_cache(b, st, in, p.key) || run->on_miss(b, st, in, p.key)) {
         r = 0;
         goto out;
     }
     /* a lazy stage's steps run now that a step reading it is not cached */
-    if (p.from && p.from->lazy && stage_realize(b, (struct stage *)p.from, err) < 0)
+    if (p.from && p.from->lazy && run->realize(b, (struct stage *)p.from, err) < 0)
         goto out;
     if (step_copy_dest(&p, workdir, err) < 0 ||
         (p.url_dir && step_urls_fetch(b, &p.urls, p.where, err) < 0))

@@ -9,6 +9,7 @@
 #include "builder/engine/engine.h"
 #include "builder/engine/scratch.h"
 #include "builder/engine/stage.h"
+#include "builder/engine/step.h"
 #include "builder/recipe/parse.h"
 #include "builder/sandbox/netbroker.h"
 #include "formats/core/error.h"
@@ -98,10 +99,14 @@ void step_urls_release(struct step_urls *us);
 
 /* ---- one function per kind of step ---- */
 
-int step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err);
-int step_copy(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err);
-int step_meta(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err);
-int step_arg(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err);
+int step_run(struct build *b, struct stage *st, const struct parse_instr *in,
+             const struct step_runner *run, struct error *err);
+int step_copy(struct build *b, struct stage *st, const struct parse_instr *in,
+              const struct step_runner *run, struct error *err);
+int step_meta(struct build *b, struct stage *st, const struct parse_instr *in,
+              const struct step_runner *run, struct error *err);
+int step_arg(struct build *b, struct stage *st, const struct parse_instr *in,
+             const struct step_runner *run, struct error *err);
 /* WORKDIR's mkdir (cfg, taken, is the config after the step). */
 int step_workdir(struct build *b, struct stage *st, const struct parse_instr *in, const char *key,
                  cJSON *cfg, struct error *err);

@@ -19,7 +19,6 @@
 #include "builder/engine/cachekey.h"
 #include "builder/engine/history.h"
 #include "builder/engine/progress.h"
-#include "builder/engine/stage_run.h"
 #include "builder/recipe/expand.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
@@ -495,7 +494,8 @@ step_meta_apply(struct build *b, struct stage *st, const struct parse_instr *in,
 }
 
 int
-step_meta(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
+step_meta(struct build *b, struct stage *st, const struct parse_instr *in,
+          const struct step_runner *run, struct error *err)
 {
     cleanup_cjson cJSON *cfg = cJSON_Duplicate(step_cfg(st), 1);
     cleanup_free char *desc = NULL;
@@ -520,7 +520,7 @@ step_meta(struct build *b, struct stage *st, const struct parse_instr *in, struc
     if (in->kind == INSTR_WORKDIR && strcmp(json_string(cfg, "WorkingDir", 0, "", err), "/") != 0) {
         if (st->dry) { /* a lazy stage: the config changes, the directory comes later */
             cJSON_ReplaceItemInObjectCaseSensitive(st->config, "config", steal_ptr(&cfg));
-            return stage_on_miss(b, st, in, key) ? 0 : -1;
+            return run->on_miss(b, st, in, key) ? 0 : -1;
         }
         return step_workdir(b, st, in, key, steal_ptr(&cfg), err);
     }
@@ -534,7 +534,8 @@ step_meta(struct build *b, struct stage *st, const struct parse_instr *in, struc
 }
 
 int
-step_arg(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
+step_arg(struct build *b, struct stage *st, const struct parse_instr *in,
+         const struct step_runner *run, struct error *err)
 {
     cleanup_strvec struct strvec vars = STRVEC_INIT;
     cleanup_strvec struct strvec before = STRVEC_INIT;
@@ -544,6 +545,7 @@ step_arg(struct build *b, struct stage *st, const struct parse_instr *in, struct
     struct step_out o = {0};
     size_t i;
 
+    (void)run; /* an ARG step is only a record: it runs even in a dry stage */
     step_vars(st, &vars);
     strvec_copy(&before, &st->args);
     if (plan_declare_args(&b->plan, in, &vars, &b->plan.global_args, &st->args, &st->declared,

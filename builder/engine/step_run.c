@@ -18,7 +18,6 @@
 #include "builder/engine/cachekey.h"
 #include "builder/engine/progress.h"
 #include "builder/engine/run_mounts.h"
-#include "builder/engine/stage_run.h"
 #include "builder/sandbox/binfmt.h"
 #include "builder/sandbox/console.h"
 #include "builder/sandbox/sandbox.h"
@@ -330,7 +329,8 @@ step_run_devices(const struct parse_instr *in, const char *where, struct error *
 }
 
 int
-step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct error *err)
+step_run(struct build *b, struct stage *st, const struct parse_instr *in,
+         const struct step_runner *run, struct error *err)
 {
     cleanup_strvec struct strvec argv = STRVEC_INIT;
     cleanup_strvec struct strvec env = STRVEC_INIT;
@@ -383,7 +383,7 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in, struct
         return -1;
     }
     cachekey_final(&k, key);
-    if (step_try_cache(b, st, in, key) || stage_on_miss(b, st, in, key)) {
+    if (step_try_cache(b, st, in, key) || run->on_miss(b, st, in, key)) {
         run_mounts_release(&mounts);
         return 0;
     }
