@@ -2,7 +2,8 @@
 #   make            build ./strata
 #   make test       unit + fuzz seeds + end-to-end + conformance tests, ends with "N passed, N failed"
 #   make SAN=1 ...  the same with ASan + UBSan
-#   make lint       formatting, layering, banned functions, shellcheck, the e2e line lint
+#   make lint       formatting, layering, include circles, banned functions, shellcheck, the
+#                   e2e line lint
 #   make fuzz-replay  every fuzz seed corpus through its libFuzzer build (clang)
 #   make deps       install missing Debian packages (root) or print the command
 #   make demo       install what the demo needs, build, make the busybox base, build samples/hello

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make lint: layering, self-contained headers, banned functions, formatting, the
-# shell scripts (shellcheck) and the e2e line lint (no test line whose failure is ignored).
+# make lint: layering, no include circles, self-contained headers, banned functions,
+# formatting, the shell scripts (shellcheck) and the e2e line lint (no test line whose
+# failure is ignored).
 # One "ok"/"not ok" per check, then "N passed, N failed". A missing tool is a
 # failure, never a skip (tests/deps.sh --ci installs them).
 set -u
@@ -47,6 +48,29 @@ lint_layering() {
   layer_rule builder/engine 'builder/cli'
   stray=$(find builder -maxdepth 1 -name '*.[ch]')
   if [ -n "$stray" ]; then echo "source files directly under builder/ (use a room): $stray"; fi
+}
+
+lint_cycles() { # no include circle between modules (a module: a .c, its .h, its _internal.h)
+  local top=$PWD tmp out
+  need python3 || return
+  python3 tests/cycles.py formats/core/*.[ch] formats/*.[ch] store/*.[ch] builder/*/*.[ch]
+  # the check itself: planted circles are found, also through a file of a module that has
+  # no header of its own (c_more.c is module m/c); an internal header is its module's
+  tmp=$(mktemp -d) || return
+  mkdir "$tmp/m"
+  printf '#include "m/b.h"\n' >"$tmp/m/a.h"
+  printf '#include "m/a.h"\n' >"$tmp/m/b.c"
+  printf '#include "m/c.h"\n' >"$tmp/m/c_internal.h"
+  printf '#include "m/c_internal.h"\n' >"$tmp/m/c.c"
+  printf '#include "m/c_internal.h"\n#include "m/d.h"\n' >"$tmp/m/c_more.c"
+  printf '#include "m/c.h"\n' >"$tmp/m/d.c"
+  out=$(cd "$tmp" && python3 "$top/tests/cycles.py" m/*.[ch])
+  if [ "$out" != "$(printf '%s\n' \
+    "include circle among m/a m/b: m/a -> m/b (m/a.h:1) -> m/a (m/b.c:1)" \
+    "include circle among m/c m/d: m/c -> m/d (m/c_more.c:2) -> m/c (m/d.c:1)")" ]; then
+    echo "tests/cycles.py does not find exactly the planted circles: $out"
+  fi
+  rm -rf "$tmp"
 }
 
 lint_headers() { # every header compiles on its own
@@ -104,6 +128,7 @@ lint_flags() {
 }
 
 check layering
+check cycles
 check flags
 check headers
 check banned
