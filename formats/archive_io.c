@@ -15,6 +15,8 @@
 #include "formats/docker_archive.h"
 #include "formats/limits.h"
 
+#include "formats/core/banned.h"
+
 static void
 archive_io_free_reader(struct archive **a)
 {

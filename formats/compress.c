@@ -10,6 +10,8 @@
 
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 #define COMPRESS_OUT_SIZE (256 * 1024)
 #define COMPRESS_IN_SIZE (128 * 1024)
 

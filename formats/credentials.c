@@ -21,6 +21,8 @@
 #include "formats/json.h"
 #include "formats/registry_auth.h"
 
+#include "formats/core/banned.h"
+
 #define CREDENTIALS_HELPER_OUT_MAX (64u << 10)
 #define CREDENTIALS_DEFAULT_FILES "containers-auth.json"
 

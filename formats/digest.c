@@ -8,6 +8,8 @@
 
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 void
 digest_init(struct digest_ctx *d)
 {

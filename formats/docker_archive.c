@@ -6,6 +6,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 void
 docker_archive_manifest_init(struct docker_archive_manifest *m)
 {

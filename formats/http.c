@@ -8,6 +8,8 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 struct http_sink {
     int fd;
     struct digest_ctx d;

@@ -7,6 +7,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 cJSON *
 intoto_statement(const char *subject_name, const char *subject_digest, const char *predicate_type,
                  cJSON *predicate)

@@ -7,6 +7,8 @@
 #include "formats/core/buf.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 /*
  * The documents strata reads are also read by Go programs (docker,
  * containerd, registries), and the two parsers must not disagree on what a

@@ -4,6 +4,8 @@
 
 #include "formats/core/units.h"
 
+#include "formats/core/banned.h"
+
 static int limits_unpack_set;
 static uint64_t limits_unpack_value;
 

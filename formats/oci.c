@@ -7,6 +7,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 void
 oci_descriptor_release(struct oci_descriptor *d)
 {

@@ -6,6 +6,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 void
 oci_archive_index_init(struct oci_archive_index *idx)
 {

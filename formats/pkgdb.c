@@ -14,6 +14,8 @@
 #include "formats/core/mem.h"
 #include "formats/core/strvec.h"
 
+#include "formats/core/banned.h"
+
 void
 pkgdb_init(struct pkgdb *db, enum pkgdb_kind kind)
 {

@@ -7,6 +7,8 @@
 
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 /* Go's list of operating systems (go/build syslist.go), as containerd knows them. */
 static const char *const platform_oses[] = {
     "aix",   "android", "darwin", "dragonfly", "freebsd", "hurd",    "illumos", "ios", "js",

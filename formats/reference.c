@@ -6,6 +6,8 @@
 #include "formats/core/buf.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 void
 reference_release(struct reference *r)
 {

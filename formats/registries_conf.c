@@ -13,6 +13,8 @@
 #include "formats/json.h"
 #include "formats/toml.h"
 
+#include "formats/core/banned.h"
+
 #define REGISTRIES_SYSTEM "/etc/containers/registries.conf"
 #define REGISTRIES_SYSTEM_D "/etc/containers/registries.conf.d"
 

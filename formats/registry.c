@@ -21,6 +21,8 @@
 #include "formats/registry_auth.h"
 #include "formats/registry_tls.h"
 
+#include "formats/core/banned.h"
+
 /* ---- references ---- */
 
 void

@@ -7,6 +7,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 void
 registry_challenge_release(struct registry_challenge *c)
 {

@@ -10,6 +10,8 @@
 #include "formats/core/mem.h"
 #include "formats/core/strvec.h"
 
+#include "formats/core/banned.h"
+
 #define REGISTRY_TLS_FILE_MAX (1u << 20)
 
 void

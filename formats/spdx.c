@@ -12,6 +12,8 @@
 #include "formats/json.h"
 #include "formats/oci.h"
 
+#include "formats/core/banned.h"
+
 /* SPDX 2.3 clause 7.2: SPDXRef-[idstring], idstring of letters, digits, "." and "-". */
 static char *
 spdx_id(const char *kind, const char *name, size_t n)

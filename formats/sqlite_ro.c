@@ -10,6 +10,8 @@
 #include "formats/core/buf.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 #define SQLITE_RO_MAX_DEPTH 32
 #define SQLITE_RO_MAX_COLS 64
 

@@ -23,6 +23,8 @@
 #include "formats/limits.h"
 #include "formats/whiteout.h"
 
+#include "formats/core/banned.h"
+
 /*
  * One pass: in_fd -> sha256 (digest) -> decompress -> sha256 (diff_id) ->
  * libarchive's tar parser (format only: no filters, no archive_write_disk).

@@ -18,6 +18,8 @@
 #include "formats/core/mem.h"
 #include "formats/whiteout.h"
 
+#include "formats/core/banned.h"
+
 /*
  * The tar stream is produced in TW_CHUNK-sized buffers by the walking thread
  * (file contents are read straight into them) and handed through a ring of

@@ -7,6 +7,8 @@
 #include "formats/core/buf.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 #define TOML_MAX_DEPTH 16
 
 struct toml_p {

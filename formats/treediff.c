@@ -15,6 +15,8 @@
 #include "formats/core/mem.h"
 #include "formats/whiteout.h"
 
+#include "formats/core/banned.h"
+
 /* Hex digits of a digest shown in diff lines: enough to tell contents apart. */
 #define TREEDIFF_SHORT 12
 

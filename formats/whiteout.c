@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "formats/core/banned.h"
+
 enum whiteout_kind
 whiteout_classify(const char *base, const char **target)
 {

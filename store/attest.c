@@ -18,6 +18,8 @@
 #include "store/image.h"
 #include "store/index.h"
 
+#include "formats/core/banned.h"
+
 #define ATTEST_STATEMENT_MAX (64u << 20)
 
 /* A descriptor object: mediaType, digest, size (image-spec descriptor.md). */

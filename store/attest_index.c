@@ -15,6 +15,8 @@
 #include "formats/platform.h"
 #include "store/blob.h"
 
+#include "formats/core/banned.h"
+
 #define ATTEST_INDEX_DOC_MAX (4u << 20)
 
 static void

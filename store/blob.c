@@ -10,6 +10,8 @@
 #include "formats/core/mem.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 char *
 blob_path(const struct store *s, const char *digest)
 {

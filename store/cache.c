@@ -11,6 +11,8 @@
 #include "formats/digest.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 #define CACHE_RECORD_MAX (1u << 20)
 
 int

@@ -20,6 +20,8 @@
 #include "store/diffid.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 #define CACHE_TRANSFER_DOC_MAX (64u << 20)
 
 void

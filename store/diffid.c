@@ -13,6 +13,8 @@
 #include "store/blob.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 #define DIFFID_DIR "diffids"
 
 int

@@ -25,6 +25,8 @@
 #include "store/index.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 #define EXPORT_DOC_MAX (8u << 20)
 
 struct export_layer {

@@ -17,6 +17,8 @@
 #include "store/store.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 /* "digest content" of every blob decompressed so far (content "!" when it failed) */
 struct fsck_seen {
     struct strvec v;

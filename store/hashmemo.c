@@ -7,6 +7,8 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 #define HASHMEMO_MAGIC "strata-hashmemo-2\n"
 #define HASHMEMO_FILE "cache/hashmemo"
 #define HASHMEMO_MAX_BYTES (256u << 20)

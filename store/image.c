@@ -11,6 +11,8 @@
 #include "store/index.h"
 #include "store/snapshot.h"
 
+#include "formats/core/banned.h"
+
 #define IMAGE_DOC_MAX (8u << 20)
 
 void

@@ -16,6 +16,8 @@
 #include "formats/treediff.h"
 #include "store/blob.h"
 
+#include "formats/core/banned.h"
+
 /* Layers read so far, by diff_id: both images often share their base. */
 struct diff_layers {
     char **diff_ids;

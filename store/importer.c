@@ -31,6 +31,8 @@
 #include "store/store.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 #define IMPORTER_CONFIG_MAX (8u << 20)
 
 const char *

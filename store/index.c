@@ -15,6 +15,8 @@
 #include "store/blob.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 #define INDEX_MAX_BYTES (64u << 20)
 #define INDEX_DOC_MAX (4u << 20)
 

@@ -12,6 +12,8 @@
 #include "store/snapshot.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 static int
 layer_capture_tree(struct store *s, const char *dir, const struct tar_write_opts *opts,
                    int keep_empty, struct layer_info *info, struct error *err)

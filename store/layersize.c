@@ -12,6 +12,8 @@
 #include "formats/core/mem.h"
 #include "store/blob.h"
 
+#include "formats/core/banned.h"
+
 #define LAYERSIZE_FILE "cache/layer-sizes"
 #define LAYERSIZE_MAX (16u << 20)
 

@@ -22,6 +22,8 @@
 #include "store/index.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 void
 prune_opts_init(struct prune_opts *o)
 {

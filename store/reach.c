@@ -17,6 +17,8 @@
 #include "store/txn.h"
 #include "formats/oci_archive.h"
 
+#include "formats/core/banned.h"
+
 void
 reach_release(struct reach *r)
 {

@@ -25,6 +25,8 @@
 #include "store/image.h"
 #include "store/index.h"
 
+#include "formats/core/banned.h"
+
 #define REMOTE_RECORD "registry.json"
 #define REMOTE_RECORD_MAX (16u << 20)
 #define REMOTE_RECORD_PER_BLOB 8

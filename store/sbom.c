@@ -19,6 +19,8 @@
 #include "store/image.h"
 #include "store/snapshot.h"
 
+#include "formats/core/banned.h"
+
 #define SBOM_DB_MAX (256u << 20)
 #define SBOM_COPYRIGHT_MAX (4u << 20)
 

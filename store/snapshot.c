@@ -15,6 +15,8 @@
 #include "store/store.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 char *
 snapshot_path(const struct store *s, const char *diff_id)
 {

@@ -12,6 +12,8 @@
 #include "formats/core/mem.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 /* image-spec image-layout.md, "oci-layout file" */
 static const char store_layout_json[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 static const char store_empty_index[] =

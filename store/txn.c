@@ -13,6 +13,8 @@
 #include "formats/core/mem.h"
 #include "formats/core/strvec.h"
 
+#include "formats/core/banned.h"
+
 /*
  * The registered paths. Cleanup runs at exit and from the CLI's signal thread
  * (builder/cli/signals.c), both ordinary contexts, so the list may grow

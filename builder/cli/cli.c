@@ -18,6 +18,8 @@
 #include "formats/core/termsafe.h"
 #include "store/export.h"
 
+#include "formats/core/banned.h"
+
 #define STRATA_VERSION "0.2.0"
 
 struct cli_verb {

@@ -10,6 +10,8 @@
 #include "formats/core/mem.h"
 #include "formats/platform.h"
 
+#include "formats/core/banned.h"
+
 static const char binfmt_usage[] =
     "usage: strata binfmt [--install] [PLATFORM...]\n"
     "\n"

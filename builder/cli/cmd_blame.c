@@ -10,6 +10,8 @@
 #include "builder/cli/cli.h"
 #include "builder/engine/blame.h"
 
+#include "formats/core/banned.h"
+
 static const char blame_usage[] = "usage: strata blame [--all] IMAGE PATH... | strata blame IMAGE "
                                   "--largest N";
 

@@ -35,6 +35,8 @@
 #include "store/store.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 /* --output: an image archive (export_image) or the image's files (local, tar) */
 enum build_out_kind {
     BUILD_OUT_ARCHIVE = 0,

@@ -10,6 +10,8 @@
 #include "formats/json.h"
 #include "store/reach.h"
 
+#include "formats/core/banned.h"
+
 static cJSON *
 df_row(struct store *s, struct error *err)
 {

@@ -16,6 +16,8 @@
 #include "store/image.h"
 #include "store/imagediff.h"
 
+#include "formats/core/banned.h"
+
 static int
 diff_load(const struct store *s, const char *ref, struct image *img, struct error *err)
 {

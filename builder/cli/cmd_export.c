@@ -13,6 +13,8 @@
 #include "store/export.h"
 #include "store/store.h"
 
+#include "formats/core/banned.h"
+
 struct export_args {
     const char *image, *dest, *name, *platform;
     enum export_format fmt;

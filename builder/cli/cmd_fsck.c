@@ -11,6 +11,8 @@
 #include "formats/core/termsafe.h"
 #include "store/fsck.h"
 
+#include "formats/core/banned.h"
+
 static void
 fsck_print(const char *tag, const struct strvec *lines)
 {

@@ -5,6 +5,8 @@
 #include "formats/core/log.h"
 #include "store/prune.h"
 
+#include "formats/core/banned.h"
+
 int
 cmd_gc(struct cli *cli, int argc, char **argv, struct error *err)
 {

@@ -11,6 +11,8 @@
 #include "store/image.h"
 #include "store/layersize.h"
 
+#include "formats/core/banned.h"
+
 struct history_opts {
     int no_trunc, quiet, have_fmt;
     struct format fmt;

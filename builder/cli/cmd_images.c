@@ -17,6 +17,8 @@
 #include "store/index.h"
 #include "store/layersize.h"
 
+#include "formats/core/banned.h"
+
 struct images_opts {
     int quiet, digests, no_trunc;
     struct format fmt;

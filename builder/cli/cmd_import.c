@@ -13,6 +13,8 @@
 #include "store/index.h"
 #include "store/store.h"
 
+#include "formats/core/banned.h"
+
 int
 cmd_import(struct cli *cli, int argc, char **argv, struct error *err)
 {

@@ -17,6 +17,8 @@
 #include "store/index.h"
 #include "store/layersize.h"
 
+#include "formats/core/banned.h"
+
 struct inspect_opts {
     int config, manifest, have_fmt;
     struct format fmt;

@@ -19,6 +19,8 @@
 #include "formats/registries_conf.h"
 #include "formats/registry.h"
 
+#include "formats/core/banned.h"
+
 #define LOGIN_SECRET_MAX 4096
 
 /* host[/namespace]: checked as the registry part of an image name. */

@@ -19,6 +19,8 @@
 #include "store/image.h"
 #include "store/index.h"
 
+#include "formats/core/banned.h"
+
 static const char manifest_usage[] =
     "usage: strata manifest create NAME [IMAGE...]\n"
     "       strata manifest add [--os OS] [--arch ARCH] [--variant V] [--annotation K=V]\n"

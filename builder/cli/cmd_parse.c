@@ -13,6 +13,8 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/log.h"
 
+#include "formats/core/banned.h"
+
 /* Recipes are small; a bigger file is a mistake, not a recipe. */
 #define CMD_PARSE_MAX (16u << 20)
 

@@ -14,6 +14,8 @@
 #include "formats/json.h"
 #include "store/attest.h"
 
+#include "formats/core/banned.h"
+
 static int
 attestation_print(struct cli *cli, int argc, char **argv, const char *predicate_type,
                   struct error *err)

@@ -10,6 +10,8 @@
 #include "formats/core/log.h"
 #include "store/prune.h"
 
+#include "formats/core/banned.h"
+
 static int
 prune_args(int argc, char **argv, struct prune_opts *o, struct error *err)
 {

@@ -11,6 +11,8 @@
 #include "store/remote.h"
 #include "store/store.h"
 
+#include "formats/core/banned.h"
+
 static void
 pull_line(void *opaque, const char *line)
 {

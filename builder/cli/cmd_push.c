@@ -8,6 +8,8 @@
 #include "store/remote.h"
 #include "store/store.h"
 
+#include "formats/core/banned.h"
+
 static void
 push_progress(void *opaque, const char *line)
 {

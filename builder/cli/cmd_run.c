@@ -33,6 +33,8 @@
 #include "store/snapshot.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 int
 cli_limit_opt(int argc, char **argv, int *i, struct cgroup_limits *l, struct error *err)
 {

@@ -6,6 +6,8 @@
 #include "store/blob.h"
 #include "store/index.h"
 
+#include "formats/core/banned.h"
+
 int
 cmd_tag(struct cli *cli, int argc, char **argv, struct error *err)
 {

@@ -8,6 +8,8 @@
 #include "formats/core/buf.h"
 #include "formats/core/log.h"
 
+#include "formats/core/banned.h"
+
 static const char verify_usage[] =
     "usage: strata verify IMAGE --recipe FILE --context DIR [--progress plain|quiet]";
 

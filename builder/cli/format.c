@@ -8,6 +8,8 @@
 #include "formats/core/strvec.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 #define FORMAT_MAX_ACTIONS 64
 
 /* One {{...}} action: a function ("", "json" or "index"), a field path and an index key. */

@@ -1,6 +1,8 @@
 /* strata: command dispatch only. Each verb lives in cmd_<verb>.c. */
 #include "builder/cli/cli.h"
 
+#include "formats/core/banned.h"
+
 int
 main(int argc, char **argv)
 {

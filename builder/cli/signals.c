@@ -13,6 +13,8 @@
 
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 #define SIGNALS_WAIT_MS 5000 /* how long children get to die before tmp is cleaned anyway */
 
 static sigset_t signals_set;

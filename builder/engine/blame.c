@@ -24,6 +24,8 @@
 #include "store/cache.h"
 #include "store/snapshot.h"
 
+#include "formats/core/banned.h"
+
 void
 blame_release(struct blame *b)
 {

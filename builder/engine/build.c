@@ -29,6 +29,8 @@
 #include "store/image.h"
 #include "store/index.h"
 
+#include "formats/core/banned.h"
+
 /* One platform's build; main (NULL for the first) owns what the builds share. */
 static void
 build_init(struct build *b, struct store *s, const struct build_opts *o, struct build *main,

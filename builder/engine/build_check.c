@@ -19,6 +19,8 @@
 #include "store/image.h"
 #include "store/index.h"
 
+#include "formats/core/banned.h"
+
 /* What the store knows of a base image: its environment, Shell and platform. */
 static int
 build_check_image(void *arg, const char *ref, struct strvec *env, int *has_shell, char *platform,

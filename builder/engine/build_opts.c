@@ -11,6 +11,8 @@
 
 #include "builder/engine/cachekey.h"
 
+#include "formats/core/banned.h"
+
 void
 build_opts_init(struct build_opts *o)
 {

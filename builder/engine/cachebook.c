@@ -18,6 +18,8 @@
 #include "store/blob.h"
 #include "store/cache.h"
 
+#include "formats/core/banned.h"
+
 void
 cachebook_init(struct cachebook *cb, struct store *s, const struct build_opts *o)
 {

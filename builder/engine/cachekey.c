@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "formats/core/banned.h"
+
 void
 cachekey_add_bytes(struct cachekey *k, const char *label, const void *data, size_t n)
 {

@@ -17,6 +17,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 #define CONTEXT_IGNORE_MAX (4u << 20)
 
 /* path made absolute against the working directory and cleaned of ".", ".." and "//" */

@@ -19,6 +19,8 @@
 #include "formats/core/mem.h"
 #include "formats/tar_read.h"
 
+#include "formats/core/banned.h"
+
 struct copy_link {
     dev_t dev;
     ino_t ino;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "formats/core/banned.h"
+
 /* One byte the way strconv.Quote writes it inside quote (a '"' or '\''). */
 static void
 history_quote_byte(struct buf *out, unsigned char c, char quote)

@@ -22,6 +22,8 @@
 #include "store/layer.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 #define IMAGEOPTS_DOCKER_IMAGE "docker-image://"
 
 /* ---- named contexts ---- */

@@ -23,6 +23,8 @@
 #include "formats/registry.h"
 #include "store/index.h"
 
+#include "formats/core/banned.h"
+
 #define PLAN_RECIPE_MAX (16u << 20)
 
 void

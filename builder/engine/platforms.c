@@ -13,6 +13,8 @@
 #include "builder/sandbox/binfmt.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 /* FROM's image or stage name, expanded with the global ARGs (NULL when it cannot be). */
 static char *
 platforms_from_ref(const struct build *b, const struct stage *st)

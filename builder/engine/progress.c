@@ -15,6 +15,8 @@
 #include "formats/core/mem.h"
 #include "formats/core/termsafe.h"
 
+#include "formats/core/banned.h"
+
 #define PROGRESS_TAIL 6 /* output lines shown under a running step */
 #define PROGRESS_REDRAW_NS 100000000L
 

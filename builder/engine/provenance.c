@@ -20,6 +20,8 @@
 #include "store/attest.h"
 #include "store/sbom.h"
 
+#include "formats/core/banned.h"
+
 int
 provenance_parse(const char *v, int *out, struct error *err)
 {

@@ -24,6 +24,8 @@
 #include "store/snapshot.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 static void
 run_mounts_free_one(struct run_mount *m)
 {

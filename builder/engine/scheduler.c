@@ -15,6 +15,8 @@
 #include "builder/engine/stage_run.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 struct scheduler {
     struct build *b;
     pthread_mutex_t lock; /* guards everything below and the stages' started/done */

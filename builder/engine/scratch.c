@@ -20,6 +20,8 @@
 #include "store/snapshot.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 void
 scratch_forget(struct scratch *d)
 {

@@ -33,6 +33,8 @@
 #include "store/layer.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 /* A deletion one of the squashed layers made: path (no leading '/') and kind (1 file, 2 opaque). */
 struct squash_mark {
     char *path;

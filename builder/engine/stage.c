@@ -9,6 +9,8 @@
 
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 void
 stage_release(struct stage *st)
 {

@@ -16,6 +16,8 @@
 #include "store/image.h"
 #include "store/remote.h"
 
+#include "formats/core/banned.h"
+
 static void
 stage_image_progress(void *opaque, const char *line)
 {

@@ -19,6 +19,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 #define STAGE_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Like BuildKit, a stage whose base sets no PATH gets the default one in its config. */

@@ -17,6 +17,8 @@
 #include "builder/sandbox/overlay.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 struct stage_tree_job {
     const char *src;
     char *digest; /* DIGEST_STR_LEN + 1 bytes shared with the parent */

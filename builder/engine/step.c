@@ -19,6 +19,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 cJSON *
 step_cfg(const struct stage *st)
 {

@@ -25,6 +25,8 @@
 #include "store/cache.h"
 #include "store/cache_transfer.h"
 
+#include "formats/core/banned.h"
+
 static void
 step_apply(struct stage *st, const cJSON *rec, const char *key)
 {

@@ -30,6 +30,8 @@
 #include "store/snapshot.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 struct step_copy {
     struct build *b;
     const struct stage *from; /* --from stage, or NULL */

@@ -24,6 +24,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 static cJSON *
 step_obj(cJSON *cfg, const char *key)
 {

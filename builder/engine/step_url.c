@@ -35,6 +35,8 @@
 #include "formats/json.h"
 #include "store/cache.h"
 
+#include "formats/core/banned.h"
+
 #define STEP_URL_RECORD "strata-url-v1"
 
 /* Decodes %XX escapes of s[0..n) into out (Go's url.Parse gives the decoded path). */

@@ -19,6 +19,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 struct step_mkdir {
     const char *path;
     const char *user;

@@ -19,6 +19,8 @@
 #include "store/importer.h"
 #include "store/txn.h"
 
+#include "formats/core/banned.h"
+
 /* Follows a path of object members; NULL when one is missing. */
 static const cJSON *
 verify_get(const cJSON *j, const char *a, const char *b, const char *c)

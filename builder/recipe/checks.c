@@ -28,6 +28,8 @@
 #include "formats/core/mem.h"
 #include "formats/reference.h"
 
+#include "formats/core/banned.h"
+
 #define CHECK_URL(page) "https://docs.docker.com/go/dockerfile/rule/" page "/"
 #define CHECK_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

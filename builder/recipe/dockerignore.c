@@ -8,6 +8,8 @@
 #include "formats/core/buf.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 /*
  * moby/patternmatcher compiles each pattern into a regular expression but
  * first tries three cheaper forms; the forms are not always equivalent to

@@ -6,6 +6,8 @@
 #include "formats/core/buf.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 /*
  * A port of the semantics of BuildKit's frontend/dockerfile/shell/lex.go:
  * one pass over the word that builds the whole result and, for

@@ -5,6 +5,8 @@
 
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 /* Bits of struct lex.seen: each directive may appear once. */
 #define LEX_SEEN_ESCAPE 1u
 #define LEX_SEEN_SYNTAX 2u

@@ -11,6 +11,8 @@
 #include "builder/recipe/suggest.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 /*
  * How an instruction's arguments are cut, after BuildKit's dispatch table
  * (frontend/dockerfile/parser/parser.go, line_parsers.go).

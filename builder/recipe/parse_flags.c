@@ -17,6 +17,8 @@
 #include "formats/core/buf.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 /* The recipe being typed, for messages that quote its line. */
 struct parse_flags_src {
     const char *file, *text;

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "formats/core/banned.h"
+
 /* Levenshtein distance, one row at a time; (size_t)-1 for names too long to weigh. */
 static size_t
 suggest_distance(const char *a, const char *b)

@@ -17,6 +17,8 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 /*
  * What a handler must match for each architecture: the ELF class (1: 32-bit,
  * 2: 64-bit), byte order (1: little, 2: big endian) and e_machine (ELF gABI

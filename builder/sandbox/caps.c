@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "formats/core/banned.h"
+
 /* capability(7), by number */
 static const char *const caps_names[] = {
     "CHOWN",

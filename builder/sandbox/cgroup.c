@@ -22,6 +22,8 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 #define CGROUP_DEFAULT_ROOT "/sys/fs/cgroup"
 /* linux/magic.h */
 #define CGROUP_V1_MAGIC 0x27e0ebUL

@@ -28,6 +28,8 @@
 #include "builder/sandbox/userns.h"
 #include "builder/sandbox/passwd.h"
 
+#include "formats/core/banned.h"
+
 int
 sandbox_send(int fd, int kind, const char *path, const struct error *err)
 {

@@ -12,6 +12,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "formats/core/banned.h"
+
 #define CONSOLE_POLL_MS 200
 
 static void

@@ -6,6 +6,8 @@
  */
 #include "builder/sandbox/docker_profile.h"
 
+#include "formats/core/banned.h"
+
 const char docker_profile_json[] =
     "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,\"archMap\":["
     "{\"architecture\":\"SCMP_ARCH_X86_64\",\"subArchitectures\":[\"SCMP_ARCH_X86\","

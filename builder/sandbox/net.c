@@ -20,6 +20,8 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 const char *
 sandbox_net_name(enum sandbox_net net)
 {

@@ -23,6 +23,8 @@
 #include "builder/sandbox/sandbox_internal.h"
 #include "builder/sandbox/userns.h"
 
+#include "formats/core/banned.h"
+
 #define NETBROKER_READY_MS 10000
 
 void

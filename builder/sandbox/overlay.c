@@ -26,6 +26,8 @@
 #include "formats/core/mem.h"
 #include "formats/whiteout.h"
 
+#include "formats/core/banned.h"
+
 /*
  * Options that keep the upper dir a plain diff (Documentation/filesystems/
  * overlayfs.rst): no index dir, no metadata-only copy-ups, and a directory

@@ -9,6 +9,8 @@
 
 #include "formats/core/fsutil.h"
 
+#include "formats/core/banned.h"
+
 /* A line reader over an fd with a fixed buffer; over-long lines are skipped whole. */
 struct passwd_reader {
     int fd;

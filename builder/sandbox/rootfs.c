@@ -20,6 +20,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "formats/core/banned.h"
+
 #define SFS_DANGLING SANDBOX_DANGLING
 
 static int

@@ -30,6 +30,8 @@
 #include "formats/core/mem.h"
 #include "formats/core/strvec.h"
 
+#include "formats/core/banned.h"
+
 size_t
 rootless_parse_subids(const char *text, const char *name, unsigned long id,
                       struct rootless_ids *out)

@@ -16,6 +16,8 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 /* docker's --ulimit names (moby's ulimit table), as setrlimit(2) resources */
 static const struct {
     const char *name;

@@ -39,6 +39,8 @@
 #include "formats/core/mem.h"
 #include "formats/core/strvec.h"
 
+#include "formats/core/banned.h"
+
 #define SANDBOX_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* a line longer than this is handed on in pieces */
 #define SANDBOX_MAX_LINE (64 * 1024)

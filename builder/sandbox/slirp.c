@@ -24,6 +24,8 @@
 #include "formats/core/mem.h"
 #include "formats/core/strvec.h"
 
+#include "formats/core/banned.h"
+
 #define SLIRP_READY_MS 10000
 #define SLIRP_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -27,6 +27,8 @@
 #include "formats/core/mem.h"
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 /* How far past the profile's newest syscall ENOSYS is answered (a few years of new calls) */
 #define SF_ENOSYS_SPAN 64
 /* The largest integer a JSON number (a double in cJSON) holds exactly */

@@ -29,6 +29,8 @@
 #include "formats/core/mem.h"
 #include "formats/core/strvec.h"
 
+#include "formats/core/banned.h"
+
 /*
  * Opens the directory holding rel below dirfd (no symlink, no "..", no
  * other mount on the way) and points *base at rel's last name. -1 with

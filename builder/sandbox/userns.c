@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats/core/banned.h"
+
 /* include/linux/proc_ns.h: PROC_USER_INIT_INO, stable kernel ABI since 3.8 */
 #define NSUTIL_INIT_USERNS_INO 0xEFFFFFFDUL
 

@@ -3,8 +3,12 @@
 
 /*
  * Functions we never call: unbounded copies, static-buffer time helpers and
- * shell-outs. Included last (via the compiler's -include) so any use fails to
- * compile.
+ * shell-outs. Every .c file includes this header last, after the system
+ * headers have declared the real functions (make lint checks both): a call
+ * then expands to sorry_<name>_is_a_banned_function, which nothing declares,
+ * and fails to compile. Included before the system headers, the macros would
+ * rewrite their declarations instead (strcpy's would declare a variable of
+ * the banned name), and a call would compile with at most a warning.
  */
 
 #define BANNED(func) sorry_##func##_is_a_banned_function

@@ -6,6 +6,8 @@
 
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 void
 buf_init(struct buf *b)
 {

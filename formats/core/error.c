@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "formats/core/banned.h"
+
 void
 error_init(struct error *err)
 {

@@ -18,6 +18,8 @@
 #include "formats/core/buf.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 int
 fs_write_all(int fd, const void *data, size_t n, struct error *err)
 {

@@ -5,6 +5,8 @@
 
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 /* FNV-1a over the key, then a 64-bit finaliser so that nearby keys spread out. */
 static uint64_t
 hashmap_hash(const void *key, size_t klen)

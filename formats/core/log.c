@@ -7,6 +7,8 @@
 #include "formats/core/buf.h"
 #include "formats/core/termsafe.h"
 
+#include "formats/core/banned.h"
+
 int log_level = 1;
 
 /* Messages quote untrusted text (names from archives, registry answers): escape controls. */

@@ -2,6 +2,8 @@
 
 #include <stdarg.h>
 
+#include "formats/core/banned.h"
+
 static void
 mem_oom(void)
 {

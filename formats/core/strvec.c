@@ -7,6 +7,8 @@
 
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 static char *strvec_empty[] = {NULL};
 
 void

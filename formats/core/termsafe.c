@@ -1,5 +1,7 @@
 #include "formats/core/termsafe.h"
 
+#include "formats/core/banned.h"
+
 /*
  * Length of the valid UTF-8 sequence at s (at most n bytes), 0 when the byte
  * at s does not start one (RFC 3629 section 4: no overlong forms, no

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "formats/core/banned.h"
+
 /*
  * Reads "<digits>[.<digits>]" at *p as a fraction-exact pair: the value is
  * whole + frac / scale. Returns 0 when at least one digit was read.

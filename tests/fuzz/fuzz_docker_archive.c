@@ -11,6 +11,8 @@
 
 #include "formats/docker_archive.h"
 
+#include "formats/core/banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int

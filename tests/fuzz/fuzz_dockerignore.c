@@ -12,6 +12,8 @@
 
 #include "builder/recipe/dockerignore.h"
 
+#include "formats/core/banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void

@@ -13,6 +13,8 @@
 
 #include "formats/json.h"
 
+#include "formats/core/banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void

@@ -14,6 +14,8 @@
 #include "formats/oci.h"
 #include "formats/oci_archive.h"
 
+#include "formats/core/banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void

@@ -15,6 +15,8 @@
 #include "formats/core/buf.h"
 #include "formats/core/strvec.h"
 
+#include "formats/core/banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void

@@ -12,6 +12,8 @@
 #include "formats/registries_conf.h"
 #include "formats/toml.h"
 
+#include "formats/core/banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int

@@ -14,6 +14,8 @@
 #include "formats/registry.h"
 #include "formats/registry_auth.h"
 
+#include "formats/core/banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void

@@ -6,7 +6,7 @@
  *
  * libFuzzer (clang):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
- *     -include formats/core/banned.h tests/fuzz/fuzz_tar_read.c formats/tar_read.c \
+ *     tests/fuzz/fuzz_tar_read.c formats/tar_read.c \
  *     formats/compress.c formats/whiteout.c formats/digest.c formats/core/[a-z]*.c \
  *     $(pkg-config --cflags --libs libarchive libcrypto libzstd zlib) -o fuzz_tar_read
  *   ./fuzz_tar_read tests/fuzz/corpus/tar_read
@@ -26,7 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
+
+#include "formats/core/banned.h"
 
 #define FUZZ_OUTSIDE "/tmp/strata-fuzz-outside"
 
@@ -90,8 +93,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_REPLAY
-#include "formats/core/buf.h"
-
 int
 main(int argc, char **argv)
 {

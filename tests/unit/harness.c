@@ -7,6 +7,8 @@
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
 
+#include "formats/core/banned.h"
+
 struct harness_test {
     const char *name;
     harness_fn fn;

@@ -8,6 +8,8 @@
 #include "formats/platform.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* Debian's qemu-user-static registrations, as the kernel shows them. */
 #define AARCH64_MAGIC "7f454c460201010000000000000000000200b700"
 #define AARCH64_MASK "ffffffffffffff00fffffffffffffffffeffffff"

@@ -1,6 +1,8 @@
 #include "builder/engine/cachekey.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 static void
 key_of(const char *parent, const char *a, const char *b, char out[DIGEST_STR_LEN + 1])
 {

@@ -13,6 +13,8 @@
 #include "formats/core/mem.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 TEST(cgroup_oom_kill_counts)
 {
     /* memory.events (v2) and memory.oom_control (v1, Linux 4.13+) as the kernel writes them */

@@ -10,6 +10,8 @@
 #include "formats/digest.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 static int
 sink_buf(void *opaque, const void *data, size_t n, struct error *err)
 {

@@ -9,6 +9,8 @@
 #include "formats/registry_auth.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* "a:1", "b:2", "c:3" in base64 */
 static const char scoped[] = "{\"auths\":{\"reg.io/team/app\":{\"auth\":\"YTox\"},"
                              "\"reg.io/team\":{\"auth\":\"Yjoy\"},"

@@ -5,6 +5,8 @@
 #include "formats/core/fsutil.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* Expected values are the FIPS 180-2 test vectors (also `printf abc | sha256sum`). */
 TEST(digest_known_vectors)
 {

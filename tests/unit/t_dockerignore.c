@@ -4,6 +4,8 @@
 
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* Loads text into d (asserting success). */
 static void
 load(struct dockerignore *d, const char *text)

@@ -5,6 +5,8 @@
 #include "formats/core/mem.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* The variables every test sees. */
 static void
 test_vars(struct strvec *v)

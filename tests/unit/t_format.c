@@ -6,6 +6,8 @@
 #include "formats/json.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 static char *
 render(const char *tmpl, const char *row_json, struct error *err)
 {

@@ -7,6 +7,8 @@
 #include "formats/core/mem.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 TEST(hashmap_put_get_replace_and_grow)
 {
     struct hashmap m = HASHMAP_INIT;

@@ -4,6 +4,8 @@
 #include "formats/limits.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 TEST(limits_parse_size_names_the_setting)
 {
     struct error err;

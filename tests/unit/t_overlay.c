@@ -16,6 +16,8 @@
 #include "formats/core/mem.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* trusted.overlay.opaque, or user.overlay.opaque when the overlay ran with userxattr */
 static ssize_t
 opaque_xattr(const char *path, char *val, size_t n)

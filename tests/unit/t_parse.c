@@ -6,6 +6,8 @@
 #include "formats/core/mem.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* Parses text as "Recipe" and returns its dump (caller frees), or NULL with err set. */
 static char *
 dump_of(const char *text, struct error *err)

@@ -5,6 +5,8 @@
 #include "builder/recipe/parse.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* Parses and validates text; the caller releases r. */
 static int
 typed(const char *text, struct parse_recipe *r, struct error *err)

@@ -8,6 +8,8 @@
 #include "formats/spdx.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* Two paragraphs of a real bookworm status file (jq, and one removed package) plus libonig5. */
 static const char dpkg_status[] =
     "Package: jq\n"

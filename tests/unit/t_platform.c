@@ -5,6 +5,8 @@
 #include "formats/platform.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 static const char *
 fmt(const char *spec)
 {

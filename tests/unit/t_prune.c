@@ -12,6 +12,8 @@
 #include "store/store.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* A record whose layer is a blob of n bytes of c; its file mtime is used. Returns the key. */
 static char *
 make_record(struct store *s, char c, size_t n, time_t used, char blob[DIGEST_STR_LEN + 1])

@@ -7,6 +7,8 @@
 #include "formats/toml.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 TEST(toml_subset_reads_tables_arrays_and_strings)
 {
     static const char text[] = "\xef\xbb\xbf# comment\n"

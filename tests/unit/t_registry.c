@@ -6,6 +6,8 @@
 #include "formats/registry_auth.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 #define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 
 static void

@@ -7,6 +7,8 @@
 
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 TEST(runopts_ulimit_syntax)
 {
     struct sandbox_rlimit r;

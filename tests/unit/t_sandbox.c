@@ -26,6 +26,8 @@
 #include "formats/digest.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 #define BUSYBOX "/usr/bin/busybox"
 
 static const char *const applets[] = {"sh",    "true",  "ls",    "cat",      "echo", "rm",

@@ -22,6 +22,8 @@
 #include "store/txn.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 #define H_ABSENT "abababababababababababababababababababababababababababababababab"
 
 static void

@@ -11,6 +11,8 @@
 #include "builder/sandbox/caps.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* bits of the probe child's exit status: which calls behaved as the default profile says */
 #define PROBE_GETPID_OK 1
 #define PROBE_USERNS_EPERM 2

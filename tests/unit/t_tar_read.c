@@ -20,6 +20,8 @@
 #include "formats/tar_write.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 /* ---- building archives with libarchive's writer ---- */
 
 struct tb {

@@ -17,6 +17,8 @@
 #include "formats/digest.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 static void
 put(const char *path, const char *content, mode_t mode)
 {

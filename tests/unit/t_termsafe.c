@@ -4,6 +4,8 @@
 #include "formats/core/termsafe.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 static const char *
 esc(struct buf *b, const char *s, size_t n, int json)
 {

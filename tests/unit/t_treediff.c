@@ -15,6 +15,8 @@
 #include "formats/tar_write.h"
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 static void
 put(const char *path, const char *content, mode_t mode)
 {

@@ -4,6 +4,8 @@
 
 #include "tests/unit/harness.h"
 
+#include "formats/core/banned.h"
+
 TEST(units_parse_size_units)
 {
     static const struct {
