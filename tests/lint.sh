@@ -84,9 +84,70 @@ lint_headers() { # every header compiles on its own
   done
 }
 
-lint_banned() { # banned.h also stops them at compile time
+# The C files the project compiles with its own flags (tests/helpers/tinit.c is a static
+# program of its own, built without them, that includes no project header).
+project_c() {
+  printf '%s\n' formats/*.c formats/core/*.c store/*.c builder/*/*.c tests/unit/*.c tests/fuzz/*.c
+}
+
+lint_banned() { # no call of a function formats/core/banned.h bans, in a .c or a header
+  # shellcheck disable=SC2046 # one word per file
   grep -nE '\b(strcpy|strcat|strncpy|sprintf|vsprintf|strtok|gmtime|localtime|mktemp|tmpnam|system)\s*\(' \
-    formats/*.c formats/core/*.c store/*.c builder/*/*.c | grep -v banned.h
+    $(project_c) formats/*.h formats/core/*.h store/*.h builder/*/*.h tests/unit/*.h |
+    grep -v '^formats/core/banned\.h:'
+}
+
+# banned.h is the last #include of every .c: before it, the system headers have declared
+# the real functions, after it nothing may (the generated --help texts too)
+banned_last() { # FILE...: the files whose last #include is not banned.h
+  awk 'function check() {
+         if (last != "#include \"formats/core/banned.h\"")
+           print file ": last #include is not formats/core/banned.h"
+       }
+       FNR == 1 { if (NR > 1) check(); file = FILENAME; last = "" }
+       /^[ \t]*#[ \t]*include/ { last = $0 }
+       END { if (NR) check() }' "$@"
+}
+lint_banned_last() {
+  local tmp
+  # shellcheck disable=SC2046 # one word per file
+  banned_last $(project_c)
+  tmp=$(mktemp -d) || return
+  LC_ALL=C awk -f man/scd2help.awk man/*.scd >"$tmp/help_text.c"
+  banned_last "$tmp/help_text.c" | sed "s|$tmp/help_text.c|man/scd2help.awk's output|"
+  # the check itself: a file that includes something after banned.h is named
+  printf '#include "formats/core/banned.h"\n#include <string.h>\n' >"$tmp/late.c"
+  if [ "$(banned_last "$tmp/late.c")" != "$tmp/late.c: last #include is not formats/core/banned.h" ]; then
+    echo "banned_last misses a file that includes a header after banned.h"
+  fi
+  rm -rf "$tmp"
+}
+
+# each banned call fails to compile once banned.h is included last (and only then: the
+# same call compiles without it)
+lint_banned_compile() {
+  local call cc=${CC:-cc} head body name calls
+  calls='strcpy(d, s)|strcat(d, s)|strncpy(d, s, 1)|sprintf(d, "%d", 1)|vsprintf(d, s, ap)|'
+  calls+='strtok(d, s)|gmtime(&t)|localtime(&t)|mktemp(d)|tmpnam(d)|system(s)'
+  while read -r name; do
+    case "|$calls" in *"|$name("*) ;; *) echo "banned.h bans $name(), which this check does not try" ;; esac
+  done < <(sed -n 's/^#define \([a-z_]*\)(.*/\1/p' formats/core/banned.h)
+  head='#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>'
+  while IFS= read -r -d '|' call; do
+    body="void f(char *d, const char *s, time_t t, va_list ap);
+void f(char *d, const char *s, time_t t, va_list ap) { (void)$call; }"
+    if ! printf '%s\n%s\n' "$head" "$body" | "$cc" -std=c11 -D_GNU_SOURCE -I. -fsyntax-only \
+      -x c - >/dev/null 2>&1; then
+      echo "$call does not compile even without banned.h (fix the check)"
+    elif printf '%s\n#include "formats/core/banned.h"\n%s\n' "$head" "$body" |
+      "$cc" -std=c11 -D_GNU_SOURCE -I. -fsyntax-only -x c - >/dev/null 2>&1; then
+      echo "$call compiles with banned.h included last"
+    fi
+  done <<<"$calls|"
 }
 
 lint_format() {
@@ -132,6 +193,8 @@ check cycles
 check flags
 check headers
 check banned
+check banned_last
+check banned_compile
 check format
 check shellcheck
 check e2e_lines
