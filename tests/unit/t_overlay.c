@@ -200,7 +200,7 @@ TEST(overlay_500_lowers_legacy_links)
 TEST(overlay_too_many_lowers)
 {
     const char *lowers[OVERLAY_MAX_LOWERS + 1];
-    struct overlay_spec spec = {lowers, OVERLAY_MAX_LOWERS + 1, "u", "w", "m", "l", 0};
+    struct overlay_spec spec = {lowers, OVERLAY_MAX_LOWERS + 1, "u", "w", "m", "l", 0, 0};
     struct overlay_prep prep;
     struct error err;
 
@@ -289,7 +289,7 @@ write_one(const char *merged, void *arg, struct error *err)
 
 TEST(overlay_zero_lowers)
 {
-    struct overlay_spec spec = {NULL, 0, "upper", "work", "merged", "links", 0};
+    struct overlay_spec spec = {NULL, 0, "upper", "work", "merged", "links", 0, 0};
     struct error err;
 
     if (!need_userns_or_root())
@@ -328,7 +328,7 @@ TEST(overlay_run_reports_child_error)
 TEST(overlay_missing_lower)
 {
     const char *lowers[] = {"nosuch"};
-    struct overlay_spec spec = {lowers, 1, "upper", "work", "merged", "links", 0};
+    struct overlay_spec spec = {lowers, 1, "upper", "work", "merged", "links", 0, 0};
     struct error err;
 
     mkdirs("upper");
