@@ -27,6 +27,7 @@ struct zjob {
 struct zpool {
     pthread_t *threads;
     int nthreads, level;
+    ZSTD_CCtx *inline_cctx; /* no worker could start: frames are compressed by the writer */
     pthread_mutex_t mu;
     pthread_cond_t cv_work, cv_done;
     struct zjob *jobs;
@@ -66,6 +67,22 @@ zstd_cctx(int level)
     return zc;
 }
 
+/* Compresses job j, taken off the queue; the caller holds zp->mu and holds it again after. */
+static void
+zpool_compress(struct zpool *zp, ZSTD_CCtx *zc, struct zjob *j)
+{
+    size_t r;
+
+    pthread_mutex_unlock(&zp->mu);
+    /* single-threaded zstd on one whole frame: the bytes depend on the input only */
+    r = ZSTD_compress2(zc, j->out, ZSTD_compressBound(COMPRESS_ZSTD_FRAME), j->in, j->in_len);
+    pthread_mutex_lock(&zp->mu);
+    j->zerr = ZSTD_isError(r) ? r : 0;
+    j->out_len = ZSTD_isError(r) ? 0 : r;
+    j->done = 1;
+    pthread_cond_broadcast(&zp->cv_done);
+}
+
 static void *
 zpool_worker(void *opaque)
 {
@@ -74,22 +91,11 @@ zpool_worker(void *opaque)
 
     pthread_mutex_lock(&zp->mu);
     for (;;) {
-        struct zjob *j;
-        size_t r;
-
         while (!zp->stop && zp->taken == zp->submitted)
             pthread_cond_wait(&zp->cv_work, &zp->mu);
         if (zp->taken == zp->submitted)
             break;
-        j = &zp->jobs[zp->taken++ % zp->njobs];
-        pthread_mutex_unlock(&zp->mu);
-        /* single-threaded zstd on one whole frame: the bytes depend on the input only */
-        r = ZSTD_compress2(zc, j->out, ZSTD_compressBound(COMPRESS_ZSTD_FRAME), j->in, j->in_len);
-        pthread_mutex_lock(&zp->mu);
-        j->zerr = ZSTD_isError(r) ? r : 0;
-        j->out_len = ZSTD_isError(r) ? 0 : r;
-        j->done = 1;
-        pthread_cond_broadcast(&zp->cv_done);
+        zpool_compress(zp, zc, &zp->jobs[zp->taken++ % zp->njobs]);
     }
     pthread_mutex_unlock(&zp->mu);
     ZSTD_freeCCtx(zc);
@@ -120,9 +126,17 @@ zpool_new(int level, int threads)
     pthread_cond_init(&zp->cv_work, NULL);
     pthread_cond_init(&zp->cv_done, NULL);
     zp->threads = xcalloc((size_t)threads, sizeof(pthread_t));
+    /*
+     * Workers the system refuses are done without: the frames, and so the
+     * bytes, are the same with any number of them, and with none the writer
+     * compresses each frame itself (zpool_submit).
+     */
     for (i = 0; i < (unsigned)threads; i++)
         if (pthread_create(&zp->threads[i], NULL, zpool_worker, zp) != 0)
-            BUG("pthread_create failed");
+            break;
+    zp->nthreads = (int)i;
+    if (!zp->nthreads)
+        zp->inline_cctx = zstd_cctx(level);
     return zp;
 }
 
@@ -148,6 +162,7 @@ zpool_free(struct zpool *zp)
     pthread_cond_destroy(&zp->cv_done);
     free(zp->jobs);
     free(zp->threads);
+    ZSTD_freeCCtx(zp->inline_cctx);
     free(zp);
 }
 
@@ -203,7 +218,10 @@ zpool_submit(struct compress_writer *w, struct error *err)
 
     pthread_mutex_lock(&zp->mu);
     zp->submitted++;
-    pthread_cond_signal(&zp->cv_work);
+    if (zp->inline_cctx)
+        zpool_compress(zp, zp->inline_cctx, &zp->jobs[zp->taken++ % zp->njobs]);
+    else
+        pthread_cond_signal(&zp->cv_work);
     pthread_mutex_unlock(&zp->mu);
     return zpool_emit(w, 0, err);
 }

@@ -1,7 +1,11 @@
 #include "tests/unit/harness.h"
 
+#include <grp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "formats/core/fsutil.h"
@@ -53,6 +57,47 @@ harness_skip(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(skip_reason, sizeof(skip_reason), fmt, ap);
     va_end(ap);
+}
+
+static void *
+harness_idle(void *arg)
+{
+    return arg;
+}
+
+int
+harness_without_threads(int (*fn)(void *arg), void *arg)
+{
+    struct rlimit one = {1, 1};
+    int status;
+    pid_t pid;
+
+    if (geteuid() != 0) {
+        harness_skip("needs root, to run a part as nobody with no thread to spare");
+        return -1;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        pthread_t t;
+
+        if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+            setresuid(65534, 65534, 65534) < 0 || setrlimit(RLIMIT_NPROC, &one) < 0) {
+            perror("harness_without_threads: become nobody");
+            _exit(98);
+        }
+        if (pthread_create(&t, NULL, harness_idle, NULL) == 0) {
+            fprintf(stderr, "harness_without_threads: a thread still started\n");
+            _exit(99);
+        }
+        _exit(fn(arg));
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        harness_fail(__FILE__, __LINE__, "harness_without_threads: fork or wait failed");
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        harness_fail(__FILE__, __LINE__, "without threads: the child ended with status 0x%x",
+                     status);
+    return 0;
 }
 
 const char *

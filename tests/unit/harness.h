@@ -24,6 +24,14 @@ void harness_fail(const char *file, int line, const char *fmt, ...)
  */
 void harness_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Runs fn(arg) in a child process that cannot start a thread (it runs as
+ * nobody, whose RLIMIT_NPROC is 1 there, so pthread_create fails with
+ * EAGAIN) and fails the test unless fn returns 0; fn says what went wrong on
+ * stderr. Skips (returning -1) when the runner is not root.
+ */
+int harness_without_threads(int (*fn)(void *arg), void *arg);
+
 /* Absolute path of the current test's tmp dir. */
 const char *harness_tmpdir(void);
 

@@ -137,6 +137,45 @@ TEST(compress_zstd_same_bytes_for_1_and_2_threads)
     CHECK((ref.data[4] & 0x04) == 0);
 }
 
+struct zstd_nothreads {
+    const struct buf *in, *ref;
+};
+
+/* In a child that cannot start threads: the writer compresses each frame itself. */
+static int
+zstd_nothreads(void *arg)
+{
+    const struct zstd_nothreads *z = arg;
+    struct buf b = BUF_INIT;
+    struct error err;
+    struct compress_writer *w = compress_writer_new(COMPRESS_ZSTD, 3, 2, sink_buf, &b);
+
+    error_init(&err);
+    if (compress_write(w, z->in->data, z->in->len, &err) < 0 || compress_finish(w, &err) < 0) {
+        fprintf(stderr, "zstd without threads: %s\n", err.msg);
+        return 1;
+    }
+    compress_writer_free(w);
+    if (b.len != z->ref->len || memcmp(b.data, z->ref->data, b.len)) {
+        fprintf(stderr, "zstd without threads: %zu bytes, not the %zu of a pool\n", b.len,
+                z->ref->len);
+        return 2;
+    }
+    buf_release(&b);
+    return 0;
+}
+
+TEST(compress_zstd_without_threads_same_bytes)
+{
+    cleanup_buf struct buf in = BUF_INIT;
+    cleanup_buf struct buf ref = BUF_INIT;
+    struct zstd_nothreads z = {&in, &ref};
+
+    make_input(&in, 3 * COMPRESS_ZSTD_FRAME + 77);
+    compress_all(COMPRESS_ZSTD, 3, 2, &in, 1 << 20, &ref);
+    harness_without_threads(zstd_nothreads, &z);
+}
+
 TEST(compress_gzip_deterministic_header)
 {
     cleanup_buf struct buf in = BUF_INIT;

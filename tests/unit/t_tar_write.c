@@ -226,6 +226,45 @@ TEST(tar_write_digests_match_bytes)
     }
 }
 
+struct tw_nothreads {
+    int dfd, ofd;
+};
+
+/* In a child that cannot start threads: capture fails with an error, it does not abort. */
+static int
+tw_nothreads(void *arg)
+{
+    const struct tw_nothreads *t = arg;
+    struct tar_write_opts o;
+    struct tar_write_result r;
+    struct error err;
+
+    error_init(&err);
+    tar_write_opts_init(&o);
+    if (tar_write_dir(t->dfd, &o, t->ofd, &r, &err) == 0) {
+        fprintf(stderr, "tar_write_dir without threads succeeded\n");
+        return 1;
+    }
+    if (!strstr(err.msg, "start the layer compression thread")) {
+        fprintf(stderr, "tar_write_dir without threads: unexpected error: %s\n", err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+TEST(tar_write_refused_thread_is_an_error)
+{
+    struct tw_nothreads t;
+
+    make_tree();
+    t.dfd = open("t", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    t.ofd = open("l", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    CHECK(t.dfd >= 0 && t.ofd >= 0);
+    harness_without_threads(tw_nothreads, &t);
+    close(t.dfd);
+    close(t.ofd);
+}
+
 TEST(tar_write_order_names_and_ids)
 {
     struct listing l = {0};
