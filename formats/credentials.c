@@ -73,13 +73,17 @@ credentials_read_paths(const char *authfile, struct strvec *out)
     const char *env = getenv("REGISTRY_AUTH_FILE");
     const char *home = getenv("HOME");
     const char *dc = getenv("DOCKER_CONFIG");
+    const char *xdg_config = getenv("XDG_CONFIG_HOME");
 
     if (authfile && *authfile)
         strvec_push(out, authfile);
     else if (env && *env)
         strvec_push(out, env);
     strvec_push_owned(out, credentials_runtime_path());
-    if (home && *home)
+    /* containers-auth.json(5): then ${XDG_CONFIG_HOME}/containers/auth.json (usually ~/.config) */
+    if (xdg_config && *xdg_config)
+        strvec_pushf(out, "%s/containers/auth.json", xdg_config);
+    else if (home && *home)
         strvec_pushf(out, "%s/.config/containers/auth.json", home);
     if (dc && *dc)
         strvec_pushf(out, "%s/config.json", dc);
