@@ -121,6 +121,12 @@ image_pick(const struct store *s, const char *digest, const struct platform *wan
     return error_input(err, "%s: image indexes nested too deep", what);
 }
 
+int
+image_serves_platform(const struct image *img, const struct platform *want, struct platform *have)
+{
+    return oci_config_platform(img->config, have) < 0 || platform_match(want, have) >= 0;
+}
+
 /* A single image asked for a platform must be one that serves it. */
 static int
 image_check_platform(const struct image *img, const char *ref, const struct platform *want,
@@ -129,7 +135,7 @@ image_check_platform(const struct image *img, const char *ref, const struct plat
     struct platform have;
     char w[PLATFORM_STR_MAX], h[PLATFORM_STR_MAX];
 
-    if (oci_config_platform(img->config, &have) < 0 || platform_match(want, &have) >= 0)
+    if (image_serves_platform(img, want, &have))
         return 0;
     platform_format(want, w);
     platform_format(&have, h);

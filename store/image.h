@@ -45,6 +45,14 @@ struct image {
 int image_load(const struct store *s, const char *ref, struct image *img, struct error *err);
 
 /*
+ * Whether img, a single image, serves platform want: 1 when its config names
+ * no platform or one want matches (formats/platform.h), else 0, with the
+ * platform it names in have.
+ */
+int image_serves_platform(const struct image *img, const struct platform *want,
+                          struct platform *have);
+
+/*
  * image_load for platform want (NULL: this machine's, as image_load). An
  * index without an image for want, or (want given) a single image whose
  * config names a platform that does not serve want, is an input error that

@@ -88,7 +88,7 @@ stage_image_check(const struct image *img, const char *ref, const struct platfor
     struct platform have;
     char w[PLATFORM_STR_MAX], h[PLATFORM_STR_MAX];
 
-    if (oci_config_platform(img->config, &have) < 0 || platform_match(want, &have) >= 0)
+    if (image_serves_platform(img, want, &have))
         return 0;
     platform_format(want, w);
     platform_format(&have, h);
