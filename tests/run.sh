@@ -92,10 +92,13 @@ run_tap() {
   shift
   out=$(mktemp)
   start=$SECONDS
-  "$@" > "$out" 2>&1
+  # a hang fails its file instead of the whole run (STRATA_TEST_TIMEOUT seconds a file)
+  timeout -k 10 "${STRATA_TEST_TIMEOUT:-1800}" "$@" < /dev/null > "$out" 2>&1
   rc=$?
   count_tap "$out" "$name"
-  if [ $rc -ne 0 ] && ! grep -q '^not ok' "$out"; then failed "$name: exited $rc"; fi
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+    failed "$name: still running after ${STRATA_TEST_TIMEOUT:-1800} s, killed"
+  elif [ $rc -ne 0 ] && ! grep -q '^not ok' "$out"; then failed "$name: exited $rc"; fi
   echo "# $name: $((SECONDS - start)) s"
   rm -f "$out"
 }
