@@ -148,11 +148,19 @@ cgroup_writef(const char *dir, const char *file, int fake, struct error *err, co
     return cgroup_write(dir, file, val, fake, err);
 }
 
-/* Makes dir a new cgroup of cg (its cgroup.procs opened for cgroup_enter). */
+/*
+ * Makes dir a new cgroup of cg, with its file `join` opened for cgroup_enter:
+ * cgroup.procs on v2; on v1 `tasks`, which moves one thread. The joining
+ * child is a single thread writing "0" (itself), and the kernel moves a
+ * thread that is the writer without taking the threadgroup lock, whose
+ * write side waits for an RCU grace period: 5-22 ms a RUN on this 6.x
+ * kernel through cgroup.procs (kernel/cgroup/cgroup.c,
+ * cgroup_procs_write_start()).
+ */
 static int
-cgroup_mkdir(struct cgroup *cg, char *dir, int fake, struct error *err)
+cgroup_mkdir(struct cgroup *cg, char *dir, const char *join, int fake, struct error *err)
 {
-    cleanup_free char *procs = xasprintf("%s/cgroup.procs", dir);
+    cleanup_free char *procs = xasprintf("%s/%s", dir, join);
     size_t i = cg->n;
 
     if (mkdir(dir, 0755) < 0) {
@@ -188,7 +196,7 @@ cgroup_v1_add(struct cgroup *cg, const char *controller, int *fake, struct error
     own = cgroup_join(base, self);
     *fake = cgroup_is_fake(base);
     return cgroup_mkdir(cg, xasprintf("%s/strata-%ld-%u", own, (long)getpid(), cgroup_counter++),
-                        *fake, err);
+                        "tasks", *fake, err);
 }
 
 static int
@@ -398,8 +406,8 @@ cgroup_v2_create(struct cgroup *cg, const struct cgroup_limits *lim, struct erro
     if (cgroup_v2_check(own, want, enable, sizeof(enable), err) < 0 ||
         cgroup_v2_enable(own, enable, fake, err) < 0)
         return -1;
-    i = cgroup_mkdir(cg, xasprintf("%s/strata-%ld-%u", own, (long)getpid(), cgroup_counter++), fake,
-                     err);
+    i = cgroup_mkdir(cg, xasprintf("%s/strata-%ld-%u", own, (long)getpid(), cgroup_counter++),
+                     "cgroup.procs", fake, err);
     if (i < 0)
         return -1;
     if (lim->memory)
