@@ -22,6 +22,7 @@
 #include "builder/engine/progress.h"
 #include "builder/engine/provenance.h"
 #include "builder/engine/scheduler.h"
+#include "builder/sandbox/syscall_filter.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
@@ -48,6 +49,7 @@ build_init(struct build *b, struct store *s, const struct build_opts *o, struct 
         cachebook_init(&b->own_book, s, o);
         pthread_mutex_init(&b->pull_lock, NULL);
         pthread_cond_init(&b->pull_cond, NULL);
+        pthread_mutex_init(&b->filter_lock, NULL);
     }
     b->book = &b->main->own_book;
     b->now = o->timestamp >= 0           ? o->timestamp
@@ -69,10 +71,11 @@ build_release(struct build *b)
     for (i = 0; i < b->npulls; i++)
         free(b->pulls[i].ref);
     strvec_release(&b->named);
-    strvec_release(&b->named);
     free(b->pulls);
     pthread_mutex_destroy(&b->pull_lock);
     pthread_cond_destroy(&b->pull_cond);
+    syscall_filter_free(b->filter);
+    pthread_mutex_destroy(&b->filter_lock);
 }
 
 /*

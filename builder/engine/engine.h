@@ -50,6 +50,8 @@ struct build {
     pthread_cond_t pull_cond;  /* a pull finished */
     struct build_pull *pulls;
     size_t npulls;
+    pthread_mutex_t filter_lock;   /* guards filter */
+    struct syscall_filter *filter; /* Docker's default seccomp profile, once compiled or read */
 };
 
 #endif

@@ -19,9 +19,12 @@
 #include "builder/engine/progress.h"
 #include "builder/engine/run_mounts.h"
 #include "builder/sandbox/binfmt.h"
+#include "builder/sandbox/caps.h"
 #include "builder/sandbox/console.h"
 #include "builder/sandbox/sandbox.h"
+#include "builder/sandbox/syscall_filter.h"
 #include "formats/core/buf.h"
+#include "formats/core/fsutil.h"
 #include "formats/core/log.h"
 #include "formats/core/mem.h"
 #include "formats/json.h"
@@ -330,6 +333,49 @@ step_run_devices(const struct parse_instr *in, const char *where, struct error *
     return 0;
 }
 
+/*
+ * Docker's default seccomp profile, for the RUN steps of a build that names
+ * no other. Compiling it takes 15-20 ms (three architectures on x86_64),
+ * a fifth of a small cold build, so the program is kept in the store as
+ * cache/seccomp-<key hex> (syscall_filter_key: the profile, the
+ * capabilities, the kernel and libseccomp) and later builds load it. A file
+ * that does not decode whole is compiled again and replaced; a store that
+ * cannot take the file costs only the compile. NULL with err set when the
+ * profile does not compile.
+ */
+static const struct syscall_filter *
+step_run_default_filter(struct build *b, struct error *err)
+{
+    struct build *m = b->main;
+    const struct syscall_filter *f;
+
+    pthread_mutex_lock(&m->filter_lock);
+    if (!m->filter) {
+        char key[DIGEST_STR_LEN + 1];
+        cleanup_free char *rel = NULL;
+        cleanup_buf struct buf text = BUF_INIT;
+        struct error ignored = {0};
+        int fd;
+
+        syscall_filter_default_key(CAPS_DEFAULT_MASK, key);
+        rel = xasprintf("cache/seccomp-%s", digest_hex(key));
+        fd = openat(m->store->root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            if (fs_read_fd_max(fd, rel, SYSCALL_FILTER_MAX_BYTES, &text, &ignored) == 0)
+                m->filter = syscall_filter_decode(text.data, text.len);
+            close(fd);
+        }
+        if (!m->filter && syscall_filter_default(CAPS_DEFAULT_MASK, &m->filter, err) == 0) {
+            buf_reset(&text);
+            syscall_filter_encode(m->filter, &text);
+            (void)store_write_file(m->store, rel, text.data, text.len, &ignored);
+        }
+    }
+    f = m->filter;
+    pthread_mutex_unlock(&m->filter_lock);
+    return f;
+}
+
 int
 step_run(struct build *b, struct stage *st, const struct parse_instr *in,
          const struct step_runner *run, struct error *err)
@@ -405,6 +451,9 @@ step_run(struct build *b, struct stage *st, const struct parse_instr *in,
     spec.cpuset_cpus = b->o->cgroup.cpuset_cpus;
     spec.seccomp = b->o->seccomp;
     spec.seccomp_unconfined = b->o->seccomp_unconfined;
+    if (!spec.seccomp && !spec.seccomp_unconfined &&
+        !(spec.seccomp = step_run_default_filter(b, err)))
+        return error_wrap(err, "%s", where);
     mounts.fresh_caches = step_cache_off(b, st);
     r = step_run_exec(b, st, in, key, &spec, &mounts, history, err);
     run_mounts_release(&mounts);

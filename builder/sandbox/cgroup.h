@@ -46,7 +46,7 @@ struct cgroup_limits {
 struct cgroup {
     int v2;                 /* the unified hierarchy */
     char *dirs[CGROUP_MAX]; /* created cgroup dirs */
-    int procs[CGROUP_MAX];  /* open join file of each (v1 tasks, v2 cgroup.procs), for cgroup_enter() */
+    int procs[CGROUP_MAX];  /* open tasks (v1) or cgroup.procs (v2), for cgroup_enter() */
     size_t n;
     int memory_dir;     /* index in dirs of the one with the memory controller, or -1 */
     long long memory;   /* its limit, for reports */

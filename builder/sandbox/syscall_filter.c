@@ -25,6 +25,7 @@
 #include "formats/core/buf.h"
 #include "formats/core/fsutil.h"
 #include "formats/core/mem.h"
+#include "formats/digest.h"
 #include "formats/json.h"
 
 #include "formats/core/banned.h"
@@ -563,6 +564,76 @@ syscall_filter_default(uint64_t caps, struct syscall_filter **out, struct error 
 {
     return syscall_filter_compile(docker_profile_json, strlen(docker_profile_json),
                                   "(Docker's default)", caps, out, err);
+}
+
+/*
+ * What the compiled program depends on besides the profile and caps: the
+ * kernel release (minKernel rules), libseccomp's version (its syscall tables
+ * and code generation), the native architecture, and how this file reads a
+ * profile (SF_FORMAT: change it with any change to the sf_* rules).
+ */
+#define SF_FORMAT "strata seccomp filter 1"
+
+void
+syscall_filter_key(const char *json, size_t len, uint64_t caps, char out[DIGEST_STR_LEN + 1])
+{
+    const struct scmp_version *v = seccomp_version();
+    struct digest_ctx d;
+    struct utsname u;
+    char head[512];
+    int n;
+
+    if (uname(&u) < 0)
+        memset(&u, 0, sizeof(u));
+    n = snprintf(head, sizeof(head), "%s\n%llx\n%s\n%u.%u.%u\n%x\n%zu\n", SF_FORMAT,
+                 (unsigned long long)caps, u.release, v ? v->major : 0, v ? v->minor : 0,
+                 v ? v->micro : 0, (unsigned)seccomp_arch_native(), len);
+    digest_init(&d);
+    digest_update(&d, head, n > 0 && (size_t)n < sizeof(head) ? (size_t)n : 0);
+    digest_update(&d, json, len);
+    digest_final(&d, out);
+}
+
+void
+syscall_filter_default_key(uint64_t caps, char out[DIGEST_STR_LEN + 1])
+{
+    syscall_filter_key(docker_profile_json, strlen(docker_profile_json), caps, out);
+}
+
+void
+syscall_filter_encode(const struct syscall_filter *f, struct buf *out)
+{
+    char sum[DIGEST_STR_LEN + 1];
+    const size_t n = (size_t)f->len * sizeof(struct sock_filter);
+
+    digest_bytes(f->insns, n, sum);
+    buf_add(out, sum, DIGEST_STR_LEN);
+    buf_add(out, "\n", 1);
+    buf_add(out, f->insns, n);
+}
+
+struct syscall_filter *
+syscall_filter_decode(const void *data, size_t n)
+{
+    const char *p = data;
+    const size_t head = DIGEST_STR_LEN + 1;
+    char sum[DIGEST_STR_LEN + 1];
+    struct syscall_filter *f;
+    size_t body;
+
+    if (n <= head || p[DIGEST_STR_LEN] != '\n')
+        return NULL;
+    body = n - head;
+    if (body % sizeof(struct sock_filter) || body / sizeof(struct sock_filter) > BPF_MAXINSNS)
+        return NULL;
+    digest_bytes(p + head, body, sum);
+    if (memcmp(sum, p, DIGEST_STR_LEN) != 0)
+        return NULL;
+    f = xcalloc(1, sizeof(*f));
+    f->len = (unsigned short)(body / sizeof(struct sock_filter));
+    f->insns = xmalloc(body);
+    memcpy(f->insns, p + head, body);
+    return f;
 }
 
 size_t

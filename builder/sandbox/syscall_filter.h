@@ -15,7 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "formats/core/buf.h"
 #include "formats/core/error.h"
+#include "formats/digest.h"
 
 struct syscall_filter;
 
@@ -35,6 +37,30 @@ int syscall_filter_compile(const char *json, size_t len, const char *name, uint6
 
 /* Docker's default profile (docker_profile.h) compiled for caps. */
 int syscall_filter_default(uint64_t caps, struct syscall_filter **out, struct error *err);
+
+/*
+ * A name for what compiling profile json for caps gives on this machine, so
+ * that the program can be kept and loaded again instead of compiled: a
+ * "sha256:" digest over the profile, caps, the running kernel's release, the
+ * libseccomp version, the native architecture and the format of this code.
+ */
+void syscall_filter_key(const char *json, size_t len, uint64_t caps, char out[DIGEST_STR_LEN + 1]);
+
+/* The most bytes syscall_filter_encode writes (BPF_MAXINSNS instructions) */
+#define SYSCALL_FILTER_MAX_BYTES (DIGEST_STR_LEN + 1 + 4096 * 8)
+
+/* syscall_filter_key of Docker's default profile. */
+void syscall_filter_default_key(uint64_t caps, char out[DIGEST_STR_LEN + 1]);
+
+/* Appends f to out as a file holds it: the program's digest, a newline, the program. */
+void syscall_filter_encode(const struct syscall_filter *f, struct buf *out);
+
+/*
+ * The filter that syscall_filter_encode wrote into data (n bytes), or NULL
+ * when data is not one whole (torn, changed, or too long for the kernel).
+ * The result is the caller's, for syscall_filter_free().
+ */
+struct syscall_filter *syscall_filter_decode(const void *data, size_t n);
 
 /* Number of BPF instructions of f. */
 size_t syscall_filter_size(const struct syscall_filter *f);

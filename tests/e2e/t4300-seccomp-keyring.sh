@@ -60,6 +60,44 @@ expect_success 'the argument rules: socket(AF_VSOCK) and personality(READ_IMPLIE
   saw default.log "personality errno 1"
 '
 
+# kept: the one cache/seccomp-<key> file, checked: its first line is the digest of the rest
+kept() {
+  local f
+  f=$(find "$STRATA_ROOT/cache" -maxdepth 1 -name "seccomp-*")
+  [ "$(echo "$f" | wc -l)" = 1 ]
+  [ "$(head -c 71 "$f")" = "sha256:$(tail -c +73 "$f" | sha256sum | cut -d" " -f1)" ]
+  echo "$f"
+}
+
+expect_success 'the compiled default profile is kept in the store and loaded by the next build' '
+  f=$(kept)
+  cp "$f" kept.copy
+  [ "$(basename "$f" | wc -c)" = $((8 + 64 + 1)) ]
+  before=$(stat -c "%i %Y" "$f")
+  build again < "$T/probes"
+  [ "$(stat -c "%i %Y" "$f")" = "$before" ]
+  saw again.log "Seccomp 2"
+  saw again.log "userns errno 1"
+  saw again.log "keyring errno 1"
+  saw again.log "clone3 errno 38"
+  saw again.log "socket errno 1"
+'
+
+expect_success 'a kept program that does not match its digest is compiled again, never loaded' '
+  f=$(kept)
+  # one instruction changed: the digest no longer matches, so it must not be used
+  printf "\377" | dd of="$f" bs=1 seek=80 conv=notrunc status=none
+  not cmp -s "$f" kept.copy
+  build changed < "$T/probes"
+  cmp "$f" kept.copy
+  saw changed.log "userns errno 1"
+  saw changed.log "keyring errno 1"
+  head -c 100 kept.copy > "$f"
+  build torn < "$T/probes"
+  cmp "$f" kept.copy
+  saw torn.log "keyring errno 1"
+'
+
 printf 'FROM localhost/busybox:latest\nCOPY tinit /tinit\nRUN /tinit keyring\nUSER nobody\nRUN /tinit sys add-key && /tinit keyring\n' \
   > "$T/keyring"
 expect_success 'seccomp=unconfined: no filter, and each RUN has its own new session keyring' '

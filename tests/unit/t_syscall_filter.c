@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/keyctl.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -113,4 +114,45 @@ TEST(syscall_filter_bad_profiles_name_the_member)
         CHECK_STR(err.msg, bad[i].msg);
         CHECK(f == NULL);
     }
+}
+
+TEST(syscall_filter_encoded_program_decodes_only_whole)
+{
+    struct syscall_filter *f = NULL, *g;
+    cleanup_buf struct buf b = BUF_INIT;
+    char k1[DIGEST_STR_LEN + 1], k2[DIGEST_STR_LEN + 1], k3[DIGEST_STR_LEN + 1];
+    struct error err;
+
+    error_init(&err);
+    CHECK_OK(syscall_filter_default(CAPS_DEFAULT_MASK, &f, &err), err);
+    syscall_filter_encode(f, &b);
+    /* the digest line, then 8 bytes per instruction */
+    CHECK_INT(b.len, DIGEST_STR_LEN + 1 + syscall_filter_size(f) * 8);
+    CHECK(b.len <= SYSCALL_FILTER_MAX_BYTES);
+    g = syscall_filter_decode(b.data, b.len);
+    CHECK(g != NULL);
+    CHECK_INT(syscall_filter_size(g), syscall_filter_size(f));
+    /* the decoded program is the same filter */
+    CHECK_INT(probe(g), PROBE_GETPID_OK | PROBE_USERNS_EPERM | PROBE_KEYCTL_EPERM |
+                            PROBE_CLONE3_ENOSYS | PROBE_NEWER_ENOSYS | PROBE_FAR_EPERM);
+    syscall_filter_free(g);
+    CHECK(syscall_filter_decode(b.data, b.len - 8) == NULL);     /* a whole instruction short */
+    CHECK(syscall_filter_decode(b.data, b.len - 3) == NULL);     /* torn */
+    CHECK(syscall_filter_decode(b.data, DIGEST_STR_LEN + 1) == NULL); /* no program */
+    b.data[DIGEST_STR_LEN + 1 + 12] ^= 1;                        /* one bit of the program */
+    CHECK(syscall_filter_decode(b.data, b.len) == NULL);
+    b.data[DIGEST_STR_LEN + 1 + 12] ^= 1;
+    b.data[DIGEST_STR_LEN] = ' ';
+    CHECK(syscall_filter_decode(b.data, b.len) == NULL);
+    syscall_filter_free(f);
+
+    /* the key follows the profile and the capabilities, and nothing else varies it */
+    syscall_filter_default_key(CAPS_DEFAULT_MASK, k1);
+    syscall_filter_default_key(CAPS_DEFAULT_MASK, k2);
+    CHECK_STR(k1, k2);
+    CHECK(digest_validate(k1, &err) == 0);
+    syscall_filter_default_key(CAPS_DEFAULT_MASK | (1ULL << 21), k3);
+    CHECK(strcmp(k1, k3) != 0);
+    syscall_filter_key("{}", 2, CAPS_DEFAULT_MASK, k3);
+    CHECK(strcmp(k1, k3) != 0);
 }
