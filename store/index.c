@@ -358,9 +358,14 @@ index_top_by_digest(const struct index *idx, const char *name, char out[DIGEST_S
     return hits ? 0 : 1;
 }
 
-int
-index_resolve_top(const struct store *s, const char *name, char out[DIGEST_STR_LEN + 1],
-                  struct error *err)
+/*
+ * index_resolve and index_resolve_top: a name, else a digest (or a unique
+ * prefix of one), else an image ID; with top, what the name or digest
+ * points at when that is an image index, else the image itself.
+ */
+static int
+index_resolve_as(const struct store *s, const char *name, int top, char out[DIGEST_STR_LEN + 1],
+                 struct error *err)
 {
     struct index idx;
     const struct index_entry *e = NULL;
@@ -374,40 +379,11 @@ index_resolve_top(const struct store *s, const char *name, char out[DIGEST_STR_L
     error_init(&perr);
     rc = index_lookup(&idx, name, &e, &perr);
     if (rc == 0)
-        memcpy(out, e->index_digest[0] ? e->index_digest : e->digest, DIGEST_STR_LEN + 1);
+        memcpy(out, top && e->index_digest[0] ? e->index_digest : e->digest, DIGEST_STR_LEN + 1);
     else if (rc == 1 || perr.exit_code == 2)
-        rc = index_top_by_digest(&idx, name, out);
+        rc = top ? index_top_by_digest(&idx, name, out) : index_by_digest(&idx, name, out);
     if (rc == 1 && (perr.exit_code == 2 || !strncmp(name, "sha256:", 7) || !perr.msg[0]))
-        rc = index_by_id(s, &idx, name, 1, out); /* docker's and podman's image ID */
-    index_release(&idx);
-    if (rc == 1 && perr.msg[0]) {
-        *err = perr;
-        return -1;
-    }
-    return rc;
-}
-
-int
-index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_LEN + 1],
-              struct error *err)
-{
-    struct index idx;
-    const struct index_entry *e = NULL;
-    struct error perr;
-    int rc;
-
-    if (!*name)
-        return error_input(err, "invalid image reference \"\": empty");
-    if (index_load(s, &idx, err) < 0)
-        return -1;
-    error_init(&perr);
-    rc = index_lookup(&idx, name, &e, &perr);
-    if (rc == 0)
-        memcpy(out, e->digest, DIGEST_STR_LEN + 1);
-    else if (rc == 1 || perr.exit_code == 2)
-        rc = index_by_digest(&idx, name, out);
-    if (rc == 1 && (perr.exit_code == 2 || !strncmp(name, "sha256:", 7) || !perr.msg[0]))
-        rc = index_by_id(s, &idx, name, 0, out); /* docker's and podman's image ID */
+        rc = index_by_id(s, &idx, name, top, out); /* docker's and podman's image ID */
     index_release(&idx);
     if (rc == 1 && perr.msg[0]) {
         /* neither a name nor a digest: say why the name is not one */
@@ -415,6 +391,20 @@ index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_LEN +
         return -1;
     }
     return rc;
+}
+
+int
+index_resolve_top(const struct store *s, const char *name, char out[DIGEST_STR_LEN + 1],
+                  struct error *err)
+{
+    return index_resolve_as(s, name, 1, out, err);
+}
+
+int
+index_resolve(const struct store *s, const char *name, char out[DIGEST_STR_LEN + 1],
+              struct error *err)
+{
+    return index_resolve_as(s, name, 0, out, err);
 }
 
 /* Rewrites index.json with fn applied to the manifests array; fn returns 1 for "changed". */
