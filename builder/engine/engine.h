@@ -54,4 +54,24 @@ struct build {
     struct syscall_filter *filter; /* Docker's default seccomp profile, once compiled or read */
 };
 
+/*
+ * Whether stages may build at once (each in a thread: scheduler.c, and the
+ * prefetch of lazy stages in stage_run.c). Not in a build with ASan
+ * (make SAN=1): the COPY child that one stage's thread forks allocates, and
+ * GCC 12's ASan allocator is not locked around fork(), so a child forked
+ * while another thread held an allocator lock waited for it forever (seen in
+ * the SAN suite, in t1410 and t1900). One stage at a time, no other thread
+ * allocates while a child is forked.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define ENGINE_PARALLEL_STAGES 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ENGINE_PARALLEL_STAGES 0
+#endif
+#endif
+#ifndef ENGINE_PARALLEL_STAGES
+#define ENGINE_PARALLEL_STAGES 1
+#endif
+
 #endif

@@ -111,7 +111,7 @@ int
 scheduler_run(struct build *b, struct stage *target, struct error *err)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int max = ncpu > 1 ? (int)ncpu : 1;
+    int max = ncpu > 1 && ENGINE_PARALLEL_STAGES ? (int)ncpu : 1;
     struct scheduler s;
     size_t i, needed = 0;
     int rc = 0;

@@ -291,6 +291,8 @@ stage_prefetch(struct build *b, struct stage *st, const struct parse_instr *in)
     const struct parse_instr *all = b->plan.recipe.instrs;
     size_t i = in >= all && in < all + b->plan.recipe.n ? (size_t)(in - all) : st->first;
 
+    if (!ENGINE_PARALLEL_STAGES)
+        return; /* each is realized by its reader */
     for (; i < st->end; i++) {
         struct stage *d = plan_copy_source(&b->plan, st, &all[i]);
         struct stage_prefetch_job *j;

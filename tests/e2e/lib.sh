@@ -86,7 +86,8 @@ export TMPDIR="$T"
 # others run, and the child allocates; GCC 12's ASan runtime does not lock its stack depot
 # around fork, so a child could inherit it locked and spin forever (seen once in t1410
 # under SAN, in the depot's traceAllocator). Without allocation stacks the depot is not
-# used; errors and leaks are still reported, with the access stack only.
+# used; errors and leaks are still reported, with the access stack only. Its allocator's own
+# locks have the same problem, so a SAN build runs one stage at a time (ENGINE_PARALLEL_STAGES).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:malloc_context_size=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-abort_on_error=1:print_stacktrace=1}
 cd "$T" || exit 1
