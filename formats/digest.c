@@ -28,21 +28,50 @@ digest_update(struct digest_ctx *d, const void *data, size_t n)
 }
 
 void
-digest_final(struct digest_ctx *d, char out[DIGEST_STR_LEN + 1])
+digest_from_bytes(const unsigned char sum[DIGEST_BYTES], char out[DIGEST_STR_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char md[32];
-    unsigned int len = 0;
     int i;
 
-    if (EVP_DigestFinal_ex(d->evp, md, &len) != 1 || len != 32)
-        BUG("EVP final failed");
     memcpy(out, "sha256:", 7);
-    for (i = 0; i < 32; i++) {
-        out[7 + 2 * i] = hex[md[i] >> 4];
-        out[8 + 2 * i] = hex[md[i] & 15];
+    for (i = 0; i < DIGEST_BYTES; i++) {
+        out[7 + 2 * i] = hex[sum[i] >> 4];
+        out[8 + 2 * i] = hex[sum[i] & 15];
     }
     out[DIGEST_STR_LEN] = '\0';
+}
+
+static int
+digest_nibble(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int
+digest_to_bytes(const char *digest, unsigned char sum[DIGEST_BYTES])
+{
+    int i;
+
+    if (strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != DIGEST_STR_LEN)
+        return -1;
+    for (i = 0; i < DIGEST_BYTES; i++) {
+        int hi = digest_nibble(digest[7 + 2 * i]), lo = digest_nibble(digest[8 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        sum[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+void
+digest_final(struct digest_ctx *d, char out[DIGEST_STR_LEN + 1])
+{
+    unsigned char md[DIGEST_BYTES];
+    unsigned int len = 0;
+
+    if (EVP_DigestFinal_ex(d->evp, md, &len) != 1 || len != DIGEST_BYTES)
+        BUG("EVP final failed");
+    digest_from_bytes(md, out);
     digest_release(d);
 }
 

@@ -12,6 +12,7 @@
 
 #define DIGEST_HEX_LEN 64
 #define DIGEST_STR_LEN (7 + DIGEST_HEX_LEN) /* "sha256:" + hex */
+#define DIGEST_BYTES 32                     /* a SHA-256 sum */
 
 struct digest_ctx {
     void *evp; /* EVP_MD_CTX */
@@ -39,6 +40,12 @@ int digest_file(int dirfd, const char *path, char out[DIGEST_STR_LEN + 1], struc
  * Returns 0 or an input error naming s.
  */
 int digest_validate(const char *s, struct error *err);
+
+/* Writes "sha256:<hex>" of the sum's bytes into out. */
+void digest_from_bytes(const unsigned char sum[DIGEST_BYTES], char out[DIGEST_STR_LEN + 1]);
+
+/* The bytes of a "sha256:<hex>" digest (lower-case hex); -1 when digest is not one. */
+int digest_to_bytes(const char *digest, unsigned char sum[DIGEST_BYTES]);
 
 /* Returns the hex part of a valid digest string. */
 const char *digest_hex(const char *digest);

@@ -15,18 +15,19 @@
 #include <sys/stat.h>
 
 #include "formats/core/error.h"
-#include "formats/core/hashmap.h"
 #include "formats/digest.h"
 #include "store/store.h"
 
+/* One remembered file; the memo file holds these as they are in memory. */
 struct hashmemo_entry {
-    uint64_t dev, ino, size;
+    uint64_t dev, ino, size; /* ino 0: an empty slot */
     int64_t mtime_ns, ctime_ns;
-    char digest[DIGEST_STR_LEN + 1]; /* "sha256:<hex>" */
+    unsigned char sum[DIGEST_BYTES]; /* the content's SHA-256 */
 };
 
 struct hashmemo {
-    struct hashmap entries; /* (dev, ino) -> struct hashmemo_entry (malloc'ed) */
+    struct hashmemo_entry *slots; /* open addressing by (dev, ino), linear probing */
+    size_t n, cap;
     int dirty;
     int64_t now_ns;       /* when this build started hashing */
     pthread_mutex_t lock; /* stages hash in parallel */

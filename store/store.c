@@ -49,7 +49,9 @@ store_default_root(void)
 }
 
 int
-store_write_file(struct store *s, const char *rel, const void *data, size_t n, struct error *err)
+store_write_file_fn(struct store *s, const char *rel,
+                    int (*fill)(int fd, void *opaque, struct error *err), void *opaque,
+                    struct error *err)
 {
     cleanup_free char *tmp = txn_tmp_path(s->tmp, "file");
     cleanup_free char *dst = store_path(s, rel);
@@ -60,7 +62,7 @@ store_write_file(struct store *s, const char *rel, const void *data, size_t n, s
         txn_unregister(tmp);
         return error_set(err, errno, "create %s", tmp);
     }
-    if (fs_write_all(fd, data, n, err) < 0 || fsync(fd) < 0) {
+    if (fill(fd, opaque, err) < 0 || fsync(fd) < 0) {
         if (!err->msg[0])
             error_set(err, errno, "fsync %s", tmp);
         close(fd);
@@ -76,6 +78,27 @@ store_write_file(struct store *s, const char *rel, const void *data, size_t n, s
     txn_unregister(tmp);
     *strrchr(dir, '/') = '\0';
     return fs_fsync_dir(AT_FDCWD, dir, err);
+}
+
+struct store_bytes {
+    const void *data;
+    size_t n;
+};
+
+static int
+store_fill_bytes(int fd, void *opaque, struct error *err)
+{
+    const struct store_bytes *b = opaque;
+
+    return fs_write_all(fd, b->data, b->n, err);
+}
+
+int
+store_write_file(struct store *s, const char *rel, const void *data, size_t n, struct error *err)
+{
+    struct store_bytes b = {data, n};
+
+    return store_write_file_fn(s, rel, store_fill_bytes, &b, err);
 }
 
 static int

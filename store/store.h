@@ -71,6 +71,11 @@ char *store_path(const struct store *s, const char *rel);
 int store_write_file(struct store *s, const char *rel, const void *data, size_t n,
                      struct error *err);
 
+/* store_write_file of what fill writes to fd (0, or -1 with err set), for a large file. */
+int store_write_file_fn(struct store *s, const char *rel,
+                        int (*fill)(int fd, void *opaque, struct error *err), void *opaque,
+                        struct error *err);
+
 /*
  * Serialises read-modify-write of index.json between processes holding the
  * shared store lock. Returns an fd to pass to store_unlock_index.

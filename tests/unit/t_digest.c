@@ -46,3 +46,26 @@ TEST(digest_file_and_validate)
     CHECK_FAIL(digest_validate("md5:0123", &err), err, "invalid digest");
     CHECK_FAIL(digest_file(AT_FDCWD, "missing", a, &err), err, "open missing");
 }
+
+TEST(digest_bytes_and_text_convert_both_ways)
+{
+    const char *d = "sha256:00ff10a0e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b";
+    unsigned char sum[DIGEST_BYTES];
+    char back[DIGEST_STR_LEN + 1];
+
+    CHECK_INT(digest_to_bytes(d, sum), 0);
+    CHECK_INT(sum[0], 0x00);
+    CHECK_INT(sum[1], 0xff);
+    CHECK_INT(sum[2], 0x10);
+    CHECK_INT(sum[31], 0x1b);
+    digest_from_bytes(sum, back);
+    CHECK_STR(back, d);
+    /* upper-case hex, a short digest, another algorithm: not digests */
+    CHECK_INT(digest_to_bytes(
+                  "sha256:00FF10a0e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b", sum),
+              -1);
+    CHECK_INT(digest_to_bytes("sha256:00ff", sum), -1);
+    CHECK_INT(digest_to_bytes(
+                  "sha512:00ff10a0e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b", sum),
+              -1);
+}
