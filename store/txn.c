@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "formats/core/fsutil.h"
@@ -24,23 +25,62 @@ static struct strvec txn_paths = STRVEC_INIT;
 static pid_t txn_owner;
 static unsigned long txn_seq;
 static int txn_hooked;
+static int txn_closed; /* cleanup ran: the process is ending */
 static pthread_mutex_t txn_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* How often, 10 ms apart, cleanup retries a path it could not remove */
+#define TXN_CLEANUP_TRIES 20
+
+/* Removes every registered path, trying a busy one again for up to 200 ms. */
+static void
+txn_remove_all(void)
+{
+    const struct timespec pause = {0, 10 * 1000 * 1000};
+    struct error err;
+    size_t i;
+
+    for (i = 0; i < txn_paths.n; i++) {
+        for (int t = 0; t < TXN_CLEANUP_TRIES; t++) {
+            error_init(&err);
+            if (fs_rm_rf(AT_FDCWD, txn_paths.v[i], &err) == 0 || err.sys_errno == ENOENT)
+                break;
+            nanosleep(&pause, NULL);
+        }
+    }
+}
 
 void
 txn_cleanup_all(void)
 {
-    struct error err;
-    size_t i;
-
     if (getpid() != txn_owner)
         return; /* forked children must not remove the parent's files */
     pthread_mutex_lock(&txn_lock);
-    for (i = 0; i < txn_paths.n; i++) {
-        error_init(&err);
-        fs_rm_rf(AT_FDCWD, txn_paths.v[i], &err);
-    }
+    txn_closed = 1;
+    txn_remove_all();
     strvec_release(&txn_paths);
     pthread_mutex_unlock(&txn_lock);
+}
+
+/*
+ * Other threads still run while the signal thread cleans up: a step whose
+ * child was just killed goes on to its error path, and a thread may have
+ * taken a path just before cleanup and create it just after. So: no new
+ * paths from now on (txn_tmp_path waits for the end), a first pass, a moment
+ * for such a thread, and a second pass over the same paths.
+ */
+void
+txn_cleanup_final(void)
+{
+    const struct timespec settle = {0, 30 * 1000 * 1000};
+
+    if (getpid() != txn_owner)
+        return;
+    pthread_mutex_lock(&txn_lock);
+    txn_closed = 1;
+    txn_remove_all();
+    pthread_mutex_unlock(&txn_lock);
+    nanosleep(&settle, NULL);
+    txn_cleanup_all();
 }
 
 char *
@@ -49,6 +89,12 @@ txn_tmp_path(const char *tmpdir, const char *tag)
     char *p;
 
     pthread_mutex_lock(&txn_lock);
+    while (txn_closed && getpid() == txn_owner) {
+        /* the process is ending (exit or a signal): nothing new may be left behind */
+        pthread_mutex_unlock(&txn_lock);
+        pause();
+        pthread_mutex_lock(&txn_lock);
+    }
     if (!txn_hooked) {
         txn_hooked = 1;
         txn_owner = getpid();

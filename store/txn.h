@@ -25,6 +25,14 @@ char *txn_tmp_path(const char *tmpdir, const char *tag);
  */
 void txn_cleanup_all(void);
 
+/*
+ * txn_cleanup_all for a process about to die by a signal while other threads
+ * still run: from then on a thread asking for a new path waits for the end,
+ * and the paths are removed twice, 30 ms apart, so that one a thread created
+ * just after the first pass goes too.
+ */
+void txn_cleanup_final(void);
+
 /* Forgets path (after it was renamed away or removed). */
 void txn_unregister(const char *path);
 

@@ -97,7 +97,7 @@ signals_thread(void *arg)
     /* children first: their writes into tmp/ must stop before tmp/ is removed */
     for (waited = 0; signals_kill_children() > 0 && waited < SIGNALS_WAIT_MS; waited += 20)
         nanosleep(&pause, NULL);
-    txn_cleanup_all();
+    txn_cleanup_final();
     /* die by the signal itself, so the caller (a shell, CI) sees what happened */
     signal(sig, SIG_DFL);
     pthread_sigmask(SIG_UNBLOCK, &signals_set, NULL);
