@@ -115,11 +115,14 @@ COPY --from=one /f /1
 COPY --from=two /f /2
 COPY --from=three /f /3
 EOF
+# A SAN build runs one stage at a time (ENGINE_PARALLEL_STAGES in builder/engine/engine.h), so
+# there each stage sees only itself and those before it, after waiting out its 15 s.
+if [ "${STRATA_SAN:-0}" = 1 ]; then saw="1 2 3"; else saw="3 3 3"; fi
 require root
-expect_success 'independent lazy stages run at the same time (each sees the other two arrive)' '
+expect_success "independent lazy stages run at the same time (each sees the other two arrive; $saw)" '
   strata build -q --no-cache -f "$T/recipe4" -t app:4 "$T/ctx" > /dev/null
   flat "$T/root" app:4
-  test "$(cat "$T/flat/1") $(cat "$T/flat/2") $(cat "$T/flat/3")" = "3 3 3"'
+  test "$(cat "$T/flat/1") $(cat "$T/flat/2") $(cat "$T/flat/3")" = "$saw"'
 
 cat > "$T/recipe5" <<'EOF'
 FROM localhost/busybox:latest AS base
