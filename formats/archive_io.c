@@ -435,71 +435,34 @@ archive_io_writer_free(struct archive_io_writer *w)
     free(w);
 }
 
-struct archive_io_src {
-    int fd;
-    char head[COMPRESS_DETECT_LEN];
-    size_t head_len, head_off;
-    struct digest_ctx raw;
-};
-
-static ssize_t
-archive_io_source(void *opaque, void *buf, size_t cap, struct error *err)
-{
-    struct archive_io_src *s = opaque;
-    ssize_t r;
-
-    if (s->head_off < s->head_len) {
-        size_t n = s->head_len - s->head_off < cap ? s->head_len - s->head_off : cap;
-        memcpy(buf, s->head + s->head_off, n);
-        s->head_off += n;
-        return (ssize_t)n;
-    }
-    do
-        r = read(s->fd, buf, cap);
-    while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return error_set(err, errno, "read");
-    digest_update(&s->raw, buf, (size_t)r);
-    return r;
-}
-
 int
 archive_io_diff_id(int fd, const char *what, char out[DIGEST_STR_LEN + 1],
                    char raw[DIGEST_STR_LEN + 1], struct error *err)
 {
-    struct archive_io_src s = {.fd = fd};
     struct compress_reader *r;
-    struct digest_ctx d;
-    cleanup_free char *buf = xmalloc(1 << 20);
+    struct digest_ctx d, rawc;
+    cleanup_free char *buf = NULL;
     char rawd[DIGEST_STR_LEN + 1];
     ssize_t n;
 
-    digest_init(&s.raw);
-    while (s.head_len < sizeof(s.head)) {
-        n = read(fd, s.head + s.head_len, sizeof(s.head) - s.head_len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            digest_release(&s.raw);
-            return error_set(err, errno, "%s: read", what);
-        }
-        if (n == 0)
-            break;
-        s.head_len += (size_t)n;
+    digest_init(&rawc);
+    r = compress_reader_fd(fd, &rawc, what, err);
+    if (!r) {
+        digest_release(&rawc);
+        return -1;
     }
-    digest_update(&s.raw, s.head, s.head_len);
-    r = compress_reader_new(compress_detect(s.head, s.head_len), archive_io_source, &s);
+    buf = xmalloc(1 << 20);
     digest_init(&d);
     while ((n = compress_read(r, buf, 1 << 20, err)) > 0)
         digest_update(&d, buf, (size_t)n);
     compress_reader_free(r);
     if (n < 0) {
         digest_release(&d);
-        digest_release(&s.raw);
+        digest_release(&rawc);
         return error_wrap(err, "%s", what);
     }
     digest_final(&d, out);
-    digest_final(&s.raw, rawd);
+    digest_final(&rawc, rawd);
     if (raw)
         memcpy(raw, rawd, sizeof(rawd));
     return 0;

@@ -9,6 +9,7 @@
 #include <zstd.h>
 
 #include "formats/core/mem.h"
+#include "formats/digest.h"
 
 #include "formats/core/banned.h"
 
@@ -436,6 +437,7 @@ struct compress_reader {
     int z_live, z_ended;
     struct archive *xa;
     int xa_open, xa_eof;
+    void *own; /* the source's state when the reader made it (compress_reader_fd) */
 };
 
 struct compress_reader *
@@ -639,5 +641,64 @@ compress_reader_free(struct compress_reader *r)
     if (r->xa)
         archive_read_free(r->xa);
     free(r->in);
+    free(r->own);
     free(r);
+}
+
+/* compress_reader_fd's source: the sniffed head again, then the rest of the fd */
+struct compress_fd_source {
+    int fd;
+    unsigned char head[COMPRESS_DETECT_LEN];
+    size_t head_len, head_off;
+    struct digest_ctx *raw;
+};
+
+static ssize_t
+compress_fd_read(void *opaque, void *buf, size_t cap, struct error *err)
+{
+    struct compress_fd_source *s = opaque;
+    ssize_t r;
+
+    if (s->head_off < s->head_len) {
+        size_t n = s->head_len - s->head_off < cap ? s->head_len - s->head_off : cap;
+        memcpy(buf, s->head + s->head_off, n);
+        s->head_off += n;
+        return (ssize_t)n;
+    }
+    do
+        r = read(s->fd, buf, cap);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return error_set(err, errno, "read");
+    if (s->raw)
+        digest_update(s->raw, buf, (size_t)r);
+    return r;
+}
+
+struct compress_reader *
+compress_reader_fd(int fd, struct digest_ctx *raw, const char *what, struct error *err)
+{
+    struct compress_fd_source *s = xcalloc(1, sizeof(*s));
+    struct compress_reader *r;
+
+    s->fd = fd;
+    s->raw = raw;
+    while (s->head_len < sizeof(s->head)) {
+        ssize_t n = read(fd, s->head + s->head_len, sizeof(s->head) - s->head_len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            error_set(err, errno, "%s: read", what);
+            free(s);
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        s->head_len += (size_t)n;
+    }
+    if (raw)
+        digest_update(raw, s->head, s->head_len);
+    r = compress_reader_new(compress_detect(s->head, s->head_len), compress_fd_read, s);
+    r->own = s;
+    return r;
 }

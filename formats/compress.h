@@ -115,4 +115,15 @@ ssize_t compress_read(struct compress_reader *r, void *buf, size_t cap, struct e
 /* Frees r (NULL is fine). */
 void compress_reader_free(struct compress_reader *r);
 
+struct digest_ctx;
+/*
+ * A decompressor of what fd holds from its current offset, its kind detected
+ * from the first bytes (compress_detect), which are read first and replayed.
+ * When raw is not NULL (an initialised digest), every byte read from fd is
+ * also fed to it. NULL with err set when fd cannot be read; what names it.
+ * The caller keeps fd open until compress_reader_free.
+ */
+struct compress_reader *compress_reader_fd(int fd, struct digest_ctx *raw, const char *what,
+                                           struct error *err);
+
 #endif

@@ -49,53 +49,23 @@ layersize_lookup(const struct layersize *m, const char *hex, long long *out)
     return 0;
 }
 
-struct layersize_src {
-    int fd;
-    unsigned char head[COMPRESS_DETECT_LEN];
-    size_t head_len, head_off;
-};
-
-static ssize_t
-layersize_read(void *opaque, void *buf, size_t cap, struct error *err)
-{
-    struct layersize_src *s = opaque;
-    ssize_t r;
-
-    if (s->head_off < s->head_len) {
-        size_t n = s->head_len - s->head_off < cap ? s->head_len - s->head_off : cap;
-        memcpy(buf, s->head + s->head_off, n);
-        s->head_off += n;
-        return (ssize_t)n;
-    }
-    do
-        r = read(s->fd, buf, cap);
-    while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return error_set(err, errno, "read");
-    return r;
-}
-
 /* Decompresses the blob (by its magic) and counts the bytes. */
 static int
 layersize_measure(const struct store *s, const char *digest, long long *out, struct error *err)
 {
-    struct layersize_src src = {blob_open(s, digest, err), {0}, 0, 0};
-    cleanup_close int fd = src.fd;
+    cleanup_close int fd = blob_open(s, digest, err);
     cleanup_free char *buf = NULL;
+    char what[DIGEST_STR_LEN + 8];
     struct compress_reader *r;
     long long total = 0;
     ssize_t n;
 
     if (fd < 0)
         return error_wrap(err, "layer %s", digest);
-    do
-        n = read(fd, src.head, sizeof(src.head));
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return error_set(err, errno, "layer %s: read", digest);
-    src.head_len = (size_t)n;
+    snprintf(what, sizeof(what), "layer %s", digest);
+    if (!(r = compress_reader_fd(fd, NULL, what, err)))
+        return -1;
     buf = xmalloc(1 << 20);
-    r = compress_reader_new(compress_detect(src.head, src.head_len), layersize_read, &src);
     while ((n = compress_read(r, buf, 1 << 20, err)) > 0)
         total += n;
     compress_reader_free(r);
