@@ -161,6 +161,33 @@ cli_opt_value(int argc, char **argv, int *i, const char *name, const char **valu
 }
 
 int
+cli_opt_platform(const char *verb, int argc, char **argv, int *i, const char **value,
+                 struct platform *plat, struct error *err)
+{
+    int r = cli_opt_value(argc, argv, i, "--platform", value, err);
+
+    if (r == 1 && platform_parse(*value, plat, err) < 0)
+        return error_wrap(err, "%s --platform", verb);
+    return r;
+}
+
+int
+cli_load_image(const struct cli *cli, const char *verb, const char *ref,
+               const struct platform *plat, struct store *s, struct image *img, struct error *err)
+{
+    int rc;
+
+    if (store_open(s, cli->root, STORE_LOCK_SHARED, err) < 0)
+        return -1;
+    rc = image_load_platform(s, ref, plat, img, err);
+    if (rc == 1)
+        rc = error_input(err, "%s: no such image \"%s\"", verb, ref);
+    if (rc < 0)
+        store_release(s);
+    return rc;
+}
+
+int
 cli_write_small(const char *path, const char *text, const char *opt, struct error *err)
 {
     if (!strcmp(path, "-")) {

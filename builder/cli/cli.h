@@ -12,6 +12,9 @@
 #include <stdio.h>
 
 #include "formats/core/error.h"
+#include "formats/platform.h"
+#include "store/image.h"
+#include "store/store.h"
 
 struct cli {
     const char *root; /* --root, STRATA_ROOT, or the default store */
@@ -41,6 +44,22 @@ int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **
  * errors): "-" is standard output; an existing path is replaced (atomically)
  * only when it is a regular file, never a symlink or a device.
  */
+/*
+ * --platform of verb at argv[*i], as cli_opt_value, its value also parsed
+ * into *plat: 1 when it matched, 0 for another option, -1 with err set.
+ */
+int cli_opt_platform(const char *verb, int argc, char **argv, int *i, const char **value,
+                     struct platform *plat, struct error *err);
+
+/*
+ * Opens the store (shared) and loads image ref, for plat when not NULL: 0
+ * with *s and *img the caller's (image_release, store_release), or -1 with
+ * err set, "VERB: no such image "REF"" when there is none, and nothing open.
+ */
+int cli_load_image(const struct cli *cli, const char *verb, const char *ref,
+                   const struct platform *plat, struct store *s, struct image *img,
+                   struct error *err);
+
 int cli_write_small(const char *path, const char *text, const char *opt, struct error *err);
 
 /*

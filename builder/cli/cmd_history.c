@@ -30,9 +30,9 @@ history_args(int argc, char **argv, struct history_opts *o, struct error *err)
     for (i = 1; i < argc; i++) {
         const char *v;
         int r;
-        if ((r = cli_opt_value(argc, argv, &i, "--platform", &o->platform, err)) != 0) {
-            if (r < 0 || platform_parse(o->platform, &o->plat, err) < 0)
-                return r < 0 ? -1 : error_wrap(err, "history --platform");
+        if ((r = cli_opt_platform("history", argc, argv, &i, &o->platform, &o->plat, err)) != 0) {
+            if (r < 0)
+                return -1;
         } else if (!strcmp(argv[i], "--no-trunc")) {
             o->no_trunc = 1;
         } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
@@ -157,17 +157,12 @@ cmd_history(struct cli *cli, int argc, char **argv, struct error *err)
         format_release(&o.fmt);
         return -1;
     }
-    if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0) {
+    if (cli_load_image(cli, "history", o.ref, o.platform ? &o.plat : NULL, &s, &img, err) < 0) {
         format_release(&o.fmt);
         return -1;
     }
-    rc = image_load_platform(&s, o.ref, o.platform ? &o.plat : NULL, &img, err);
-    if (rc == 1)
-        rc = error_input(err, "history: no such image \"%s\"", o.ref);
-    if (rc == 0) {
-        rc = history_rows(&s, &img, rows, err);
-        image_release(&img);
-    }
+    rc = history_rows(&s, &img, rows, err);
+    image_release(&img);
     store_release(&s);
     if (rc == 0)
         rc = history_print(&o, rows, &out, err);

@@ -36,9 +36,9 @@ inspect_args(int argc, char **argv, struct inspect_opts *o, struct error *err)
     for (i = 1; i < argc; i++) {
         const char *v;
         int r;
-        if ((r = cli_opt_value(argc, argv, &i, "--platform", &o->platform, err)) != 0) {
-            if (r < 0 || platform_parse(o->platform, &o->plat, err) < 0)
-                return r < 0 ? -1 : error_wrap(err, "inspect --platform");
+        if ((r = cli_opt_platform("inspect", argc, argv, &i, &o->platform, &o->plat, err)) != 0) {
+            if (r < 0)
+                return -1;
         } else if (!strcmp(argv[i], "--manifest")) {
             o->manifest = 1;
         } else if (!strcmp(argv[i], "--config")) {
@@ -178,20 +178,15 @@ cmd_inspect(struct cli *cli, int argc, char **argv, struct error *err)
         format_release(&o.fmt);
         return -1;
     }
-    if (store_open(&s, cli->root, STORE_LOCK_SHARED, err) < 0) {
+    if (cli_load_image(cli, "inspect", o.ref, o.platform ? &o.plat : NULL, &s, &img, err) < 0) {
         format_release(&o.fmt);
         return -1;
     }
-    rc = image_load_platform(&s, o.ref, o.platform ? &o.plat : NULL, &img, err);
-    if (rc == 1)
-        rc = error_input(err, "inspect: no such image \"%s\"", o.ref);
-    if (rc == 0) {
-        doc = o.manifest ? inspect_blob(&s, img.digest, err)
-              : o.config ? inspect_blob(&s, img.manifest.config.digest, err)
-                         : inspect_doc(&s, &img, err);
-        rc = doc ? 0 : -1;
-        image_release(&img);
-    }
+    doc = o.manifest ? inspect_blob(&s, img.digest, err)
+          : o.config ? inspect_blob(&s, img.manifest.config.digest, err)
+                     : inspect_doc(&s, &img, err);
+    rc = doc ? 0 : -1;
+    image_release(&img);
     store_release(&s);
     if (rc == 0 && o.have_fmt) {
         rc = format_row(&o.fmt, doc, &out, err);
