@@ -31,7 +31,9 @@ work=$(mktemp -d "${BENCH_WORK:-/var/tmp}/strata-bench.XXXXXX")
 cleanup() {
   buildkit_stop
   # mounts a builder left behind (buildah's overlay, dockerd's) must go before the files
-  grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  # (awk, not grep: no mount left is no failure, and the trap runs under set -e)
+  awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r m; do umount -l "$m"; done
   for _ in 1 2 3; do rm -rf "$work" 2>/dev/null && break; sleep 1; done
   [ ! -e "$work" ] || echo "bench: could not remove $work" >&2
 }
