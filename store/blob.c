@@ -66,16 +66,10 @@ blob_writer_abort(struct blob_writer *w)
 }
 
 int
-blob_writer_commit(struct blob_writer *w, const char *digest, struct error *err)
+blob_writer_link(struct blob_writer *w, const char *digest, struct error *err)
 {
     cleanup_free char *dst = blob_path(w->store, digest);
-    cleanup_free char *dir = xasprintf("%s/blobs/sha256", w->store->root);
 
-    if (fsync(w->fd) < 0) {
-        error_set(err, errno, "blob %s: fsync", digest);
-        blob_writer_abort(w);
-        return -1;
-    }
     txn_crash_point("blob-before-link");
     if (link(w->tmp, dst) < 0 && errno != EEXIST) {
         error_set(err, errno, "blob %s: link into store", digest);
@@ -83,6 +77,21 @@ blob_writer_commit(struct blob_writer *w, const char *digest, struct error *err)
         return -1;
     }
     blob_writer_abort(w); /* closes and removes the staging name */
+    return 0;
+}
+
+int
+blob_writer_commit(struct blob_writer *w, const char *digest, struct error *err)
+{
+    cleanup_free char *dir = xasprintf("%s/blobs/sha256", w->store->root);
+
+    if (fsync(w->fd) < 0) {
+        error_set(err, errno, "blob %s: fsync", digest);
+        blob_writer_abort(w);
+        return -1;
+    }
+    if (blob_writer_link(w, digest, err) < 0)
+        return -1;
     return fs_fsync_dir(AT_FDCWD, dir, err);
 }
 

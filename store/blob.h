@@ -48,6 +48,12 @@ int blob_writer_open(struct store *s, struct blob_writer *w, struct error *err);
  */
 int blob_writer_commit(struct blob_writer *w, const char *digest, struct error *err);
 
+/*
+ * blob_writer_commit without making anything durable: the caller has synced
+ * the staged bytes (syncfs) and syncs the new name after. Releases w.
+ */
+int blob_writer_link(struct blob_writer *w, const char *digest, struct error *err);
+
 /* Drops the staged content. Accepts a zeroed or committed writer. */
 void blob_writer_abort(struct blob_writer *w);
 

@@ -31,17 +31,10 @@ snapshot_exists(const struct store *s, const char *diff_id)
     return fs_exists(s->root_fd, rel);
 }
 
-int
-snapshot_commit(struct store *s, const char *dir, const char *diff_id, struct error *err)
+/* Renames dir into snapshots/; 1 when it was renamed, 0 when the layer was there already. */
+static int
+snapshot_rename(const char *dir, const char *dst, const char *diff_id, struct error *err)
 {
-    cleanup_free char *dst = snapshot_path(s, diff_id);
-    cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-    if (fd < 0)
-        return error_set(err, errno, "snapshot %s: open %s", diff_id, dir);
-    /* one syncfs makes every file of the tree durable before the name appears */
-    if (syncfs(fd) < 0)
-        return error_set(err, errno, "snapshot %s: syncfs", diff_id);
     txn_crash_point("snapshot-before-rename");
     if (rename(dir, dst) < 0) {
         if (errno != EEXIST && errno != ENOTEMPTY)
@@ -50,7 +43,31 @@ snapshot_commit(struct store *s, const char *dir, const char *diff_id, struct er
         return 0;
     }
     txn_unregister(dir);
-    return fs_fsync_dir(s->root_fd, "snapshots", err);
+    return 1;
+}
+
+int
+snapshot_link(struct store *s, const char *dir, const char *diff_id, struct error *err)
+{
+    cleanup_free char *dst = snapshot_path(s, diff_id);
+
+    return snapshot_rename(dir, dst, diff_id, err) < 0 ? -1 : 0;
+}
+
+int
+snapshot_commit(struct store *s, const char *dir, const char *diff_id, struct error *err)
+{
+    cleanup_free char *dst = snapshot_path(s, diff_id);
+    cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc;
+
+    if (fd < 0)
+        return error_set(err, errno, "snapshot %s: open %s", diff_id, dir);
+    /* one syncfs makes every file of the tree durable before the name appears */
+    if (syncfs(fd) < 0)
+        return error_set(err, errno, "snapshot %s: syncfs", diff_id);
+    rc = snapshot_rename(dir, dst, diff_id, err);
+    return rc <= 0 ? rc : fs_fsync_dir(s->root_fd, "snapshots", err);
 }
 
 int

@@ -27,6 +27,12 @@ int snapshot_exists(const struct store *s, const char *diff_id);
 int snapshot_commit(struct store *s, const char *dir, const char *diff_id, struct error *err);
 
 /*
+ * snapshot_commit without making anything durable: the caller has synced the
+ * tree (syncfs) and syncs the new name after.
+ */
+int snapshot_link(struct store *s, const char *dir, const char *diff_id, struct error *err);
+
+/*
  * Makes sure the snapshot of a layer exists, extracting the blob `digest`
  * when needed and checking that its uncompressed content hashes to diff_id.
  * An existing snapshot is used only when digest is known to decompress to
