@@ -39,7 +39,8 @@ cache_put(struct store *s, const char *key, const char *json, struct error *err)
     cleanup_free char *rel = xasprintf("cache/%s", digest_hex(key));
 
     txn_crash_point("cache-before-write");
-    if (store_write_file(s, rel, json, strlen(json), err) < 0)
+    /* a record whose name a power cut loses is a cache miss: no directory fsync */
+    if (store_write_cache_file(s, rel, json, strlen(json), err) < 0)
         return error_wrap(err, "cache record %s", key);
     return 0;
 }

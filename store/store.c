@@ -48,10 +48,11 @@ store_default_root(void)
     return fs_join(home && *home ? home : "/tmp", ".local/share/strata");
 }
 
-int
-store_write_file_fn(struct store *s, const char *rel,
-                    int (*fill)(int fd, void *opaque, struct error *err), void *opaque,
-                    struct error *err)
+/* store_write_file_fn; sync_dir 0 leaves the new name to the file system's next flush */
+static int
+store_write_staged(struct store *s, const char *rel,
+                   int (*fill)(int fd, void *opaque, struct error *err), void *opaque, int sync_dir,
+                   struct error *err)
 {
     cleanup_free char *tmp = txn_tmp_path(s->tmp, "file");
     cleanup_free char *dst = store_path(s, rel);
@@ -76,8 +77,18 @@ store_write_file_fn(struct store *s, const char *rel,
         return error_set(err, e, "rename %s", dst);
     }
     txn_unregister(tmp);
+    if (!sync_dir)
+        return 0;
     *strrchr(dir, '/') = '\0';
     return fs_fsync_dir(AT_FDCWD, dir, err);
+}
+
+int
+store_write_file_fn(struct store *s, const char *rel,
+                    int (*fill)(int fd, void *opaque, struct error *err), void *opaque,
+                    struct error *err)
+{
+    return store_write_staged(s, rel, fill, opaque, 1, err);
 }
 
 struct store_bytes {
@@ -98,7 +109,16 @@ store_write_file(struct store *s, const char *rel, const void *data, size_t n, s
 {
     struct store_bytes b = {data, n};
 
-    return store_write_file_fn(s, rel, store_fill_bytes, &b, err);
+    return store_write_staged(s, rel, store_fill_bytes, &b, 1, err);
+}
+
+int
+store_write_cache_file(struct store *s, const char *rel, const void *data, size_t n,
+                       struct error *err)
+{
+    struct store_bytes b = {data, n};
+
+    return store_write_staged(s, rel, store_fill_bytes, &b, 0, err);
 }
 
 static int

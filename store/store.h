@@ -71,6 +71,14 @@ char *store_path(const struct store *s, const char *rel);
 int store_write_file(struct store *s, const char *rel, const void *data, size_t n,
                      struct error *err);
 
+/*
+ * store_write_file for a cache's file: the content is durable before the
+ * name appears, but the directory is not fsynced, so a power cut may lose
+ * the name (a cache miss), never leave it with torn content.
+ */
+int store_write_cache_file(struct store *s, const char *rel, const void *data, size_t n,
+                           struct error *err);
+
 /* store_write_file of what fill writes to fd (0, or -1 with err set), for a large file. */
 int store_write_file_fn(struct store *s, const char *rel,
                         int (*fill)(int fd, void *opaque, struct error *err), void *opaque,

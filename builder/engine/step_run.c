@@ -368,7 +368,7 @@ step_run_default_filter(struct build *b, struct error *err)
         if (!m->filter && syscall_filter_default(CAPS_DEFAULT_MASK, &m->filter, err) == 0) {
             buf_reset(&text);
             syscall_filter_encode(m->filter, &text);
-            (void)store_write_file(m->store, rel, text.data, text.len, &ignored);
+            (void)store_write_cache_file(m->store, rel, text.data, text.len, &ignored);
         }
     }
     f = m->filter;
