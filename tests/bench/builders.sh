@@ -137,9 +137,10 @@ buildkit_setup() {
 }
 buildkit_stop() {
   [ -n "$DK_PID" ] || return 0
-  kill "$DK_PID" 2>/dev/null
+  # (each kill may find the process gone: no failure, the caller's trap runs under set -e)
+  kill "$DK_PID" 2>/dev/null || :
   for _ in $(seq 150); do kill -0 "$DK_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -9 -- "-$DK_PID" 2>/dev/null
+  kill -9 -- "-$DK_PID" 2>/dev/null || :
   for _ in $(seq 50); do kill -0 -- "-$DK_PID" 2>/dev/null || break; sleep 0.1; done
   DK_PID=""
 }
