@@ -35,7 +35,7 @@ static pthread_mutex_t txn_lock = PTHREAD_MUTEX_INITIALIZER;
 static void
 txn_remove_all(void)
 {
-    const struct timespec pause = {0, 10 * 1000 * 1000};
+    const struct timespec gap = {0, 10 * 1000 * 1000};
     struct error err;
     size_t i;
 
@@ -44,7 +44,7 @@ txn_remove_all(void)
             error_init(&err);
             if (fs_rm_rf(AT_FDCWD, txn_paths.v[i], &err) == 0 || err.sys_errno == ENOENT)
                 break;
-            nanosleep(&pause, NULL);
+            nanosleep(&gap, NULL);
         }
     }
 }
