@@ -35,7 +35,8 @@ WARN += -Werror
 endif
 CFLAGS ?= $(OPT) -g
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl: its headers only, the library is loaded when first needed (formats/curl_lib.h)
+PKG_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 # No -include for banned.h: each .c file includes it last, so that a banned call fails to
 # compile (see formats/core/banned.h; make lint checks it).
 ALL_CPPFLAGS = -D_GNU_SOURCE -I. $(CPPFLAGS)

@@ -1,11 +1,11 @@
 #include "formats/http.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <string.h>
 #include <strings.h>
 
 #include "formats/core/fsutil.h"
+#include "formats/curl_lib.h"
 #include "formats/core/mem.h"
 
 #include "formats/core/banned.h"
@@ -65,14 +65,14 @@ http_header(char *data, size_t size, size_t n, void *opaque)
 
 /* The last path component of the effective URL, without query or fragment. */
 static void
-http_name(CURL *c, char *out, size_t n)
+http_name(const struct curl_lib *lc, CURL *c, char *out, size_t n)
 {
     char *eff = NULL;
     const char *p, *slash;
     size_t len;
 
     out[0] = '\0';
-    if (curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff) != CURLE_OK || !eff)
+    if (lc->easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff) != CURLE_OK || !eff)
         return;
     p = strstr(eff, "://");
     p = p ? strchr(p + 3, '/') : NULL;
@@ -107,47 +107,51 @@ http_request(const char *url, struct http_sink *s, const struct http_sockets *vi
 {
     char curl_err[CURL_ERROR_SIZE] = "";
     char etag[256] = "";
-    CURL *c = curl_easy_init();
+    const struct curl_lib *lc = curl_lib(err);
+    CURL *c;
     CURLcode rc;
     long status = 0, filetime = -1;
 
+    if (!lc)
+        return error_wrap(err, "%s", url);
+    c = lc->easy_init();
     if (!c)
         return error_set(err, 0, "%s: cannot start a download", url);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    lc->easy_setopt(c, CURLOPT_URL, url);
+    lc->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    lc->easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    lc->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    lc->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    lc->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
     /* a server that trickles must not hang the build: < 1 KiB/s for 30 s aborts */
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
-    curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "strata");
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, etag);
+    lc->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    lc->easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+    lc->easy_setopt(c, CURLOPT_FILETIME, 1L);
+    lc->easy_setopt(c, CURLOPT_USERAGENT, "strata");
+    lc->easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
+    lc->easy_setopt(c, CURLOPT_HEADERFUNCTION, http_header);
+    lc->easy_setopt(c, CURLOPT_HEADERDATA, etag);
     if (s) {
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+        lc->easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write);
+        lc->easy_setopt(c, CURLOPT_WRITEDATA, s);
     } else {
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        lc->easy_setopt(c, CURLOPT_NOBODY, 1L);
     }
     if (via) {
-        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
-        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, (void *)via);
+        lc->easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
+        lc->easy_setopt(c, CURLOPT_OPENSOCKETDATA, (void *)via);
     }
-    rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(c, CURLINFO_FILETIME, &filetime);
+    rc = lc->easy_perform(c);
+    lc->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    lc->easy_getinfo(c, CURLINFO_FILETIME, &filetime);
     memset(res, 0, sizeof(*res));
-    http_name(c, res->name, sizeof(res->name));
-    curl_easy_cleanup(c);
+    http_name(lc, c, res->name, sizeof(res->name));
+    lc->easy_cleanup(c);
     if (s && s->failed)
         return error_wrap(err, "download %s", url);
     if (rc != CURLE_OK)
         return error_set(err, 0, "download %s: %s", url,
-                         curl_err[0] ? curl_err : curl_easy_strerror(rc));
+                         curl_err[0] ? curl_err : lc->easy_strerror(rc));
     if (status >= 400)
         return error_set(err, 0, "download %s: HTTP status %ld", url, status);
     res->last_modified = filetime;

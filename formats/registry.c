@@ -3,7 +3,6 @@
 #define OCI_MEDIA_INDEX_ACCEPT "application/vnd.oci.image.index.v1+json"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "formats/core/log.h"
 #include "formats/core/units.h"
 #include "formats/core/mem.h"
+#include "formats/curl_lib.h"
 #include "formats/json.h"
 #include "formats/credentials.h"
 #include "formats/reference.h"
@@ -126,17 +126,25 @@ registry_url_resolve(const char *base, const char *location)
     return xasprintf("%.*s/%s", (int)(slash - base), base, location);
 }
 
+/* Everything but RFC 3986's unreserved characters (section 2.3) is percent-encoded. */
 char *
 registry_url_add_query(const char *url, const char *key, const char *value)
 {
-    char *esc = curl_easy_escape(NULL, value, 0);
-    char *out;
+    static const char hex[] = "0123456789ABCDEF";
+    struct buf b = BUF_INIT;
+    const unsigned char *v;
 
-    if (!esc)
-        BUG("curl_easy_escape");
-    out = xasprintf("%s%c%s=%s", url, strchr(url, '?') ? '&' : '?', key, esc);
-    curl_free(esc);
-    return out;
+    buf_addf(&b, "%s%c%s=", url, strchr(url, '?') ? '&' : '?', key);
+    for (v = (const unsigned char *)value; *v; v++) {
+        if (isalnum(*v) || *v == '-' || *v == '.' || *v == '_' || *v == '~') {
+            buf_addch(&b, (char)*v);
+        } else {
+            buf_addch(&b, '%');
+            buf_addch(&b, hex[*v >> 4]);
+            buf_addch(&b, hex[*v & 15]);
+        }
+    }
+    return buf_detach(&b);
 }
 
 int
@@ -164,6 +172,7 @@ registry_range_end(const char *range, long long *end)
 /* ---- HTTP ---- */
 
 struct registry_client {
+    const struct curl_lib *lc; /* curl_lib.h */
     CURL *curl;
     char *host;     /* the registry's name: "docker.io", "127.0.0.1:5000" */
     char *endpoint; /* what is contacted: "registry-1.docker.io" for docker.io */
@@ -382,22 +391,22 @@ registry_headers(struct registry_client *c, const struct registry_req *q)
     struct curl_slist *h = NULL;
     char line[512];
 
-    h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
+    h = c->lc->slist_append(h, "Expect:"); /* no 100-continue round trip */
     if (q->auth_override)
-        h = curl_slist_append(h, q->auth_override);
+        h = c->lc->slist_append(h, q->auth_override);
     else if (c->auth)
-        h = curl_slist_append(h, c->auth);
+        h = c->lc->slist_append(h, c->auth);
     if (q->content_type) {
         snprintf(line, sizeof(line), "Content-Type: %s", q->content_type);
-        h = curl_slist_append(h, line);
+        h = c->lc->slist_append(h, line);
     }
     if (q->accept) {
         snprintf(line, sizeof(line), "Accept: %s", q->accept);
-        h = curl_slist_append(h, line);
+        h = c->lc->slist_append(h, line);
     }
     if (q->content_range) {
         snprintf(line, sizeof(line), "Content-Range: %s", q->content_range);
-        h = curl_slist_append(h, line);
+        h = c->lc->slist_append(h, line);
     }
     return h;
 }
@@ -424,16 +433,16 @@ static void
 registry_tls_setopt(struct registry_client *c, CURL *k)
 {
     if (c->insecure) {
-        curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 0L);
+        c->lc->easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 0L);
+        c->lc->easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 0L);
     }
     if (c->tls.ca_pem) {
         struct curl_blob blob = {c->tls.ca_pem, c->tls.ca_len, CURL_BLOB_COPY};
-        curl_easy_setopt(k, CURLOPT_CAINFO_BLOB, &blob);
+        c->lc->easy_setopt(k, CURLOPT_CAINFO_BLOB, &blob);
     }
     if (c->tls.cert) {
-        curl_easy_setopt(k, CURLOPT_SSLCERT, c->tls.cert);
-        curl_easy_setopt(k, CURLOPT_SSLKEY, c->tls.key);
+        c->lc->easy_setopt(k, CURLOPT_SSLCERT, c->tls.cert);
+        c->lc->easy_setopt(k, CURLOPT_SSLKEY, c->tls.key);
     }
 }
 
@@ -444,55 +453,55 @@ registry_perform(struct registry_client *c, struct registry_req *q)
     struct curl_slist *h = registry_headers(c, q);
     CURLcode rc;
 
-    curl_easy_reset(k);
-    curl_easy_setopt(k, CURLOPT_URL, q->url);
-    curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(k, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(k, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
+    c->lc->easy_reset(k);
+    c->lc->easy_setopt(k, CURLOPT_URL, q->url);
+    c->lc->easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https");
+    c->lc->easy_setopt(k, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    c->lc->easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
+    c->lc->easy_setopt(k, CURLOPT_ERRORBUFFER, c->errbuf);
+    c->lc->easy_setopt(k, CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
     /* a trickle or an endless answer must not hang a pull */
-    curl_easy_setopt(k, CURLOPT_LOW_SPEED_LIMIT, (long)REGISTRY_LOW_SPEED);
-    curl_easy_setopt(k, CURLOPT_LOW_SPEED_TIME, c->low_speed_time_s);
-    curl_easy_setopt(k, CURLOPT_TIMEOUT, c->timeout_s >= 0 ? c->timeout_s : q->timeout_s);
-    curl_easy_setopt(k, CURLOPT_USERAGENT, "strata/0.1");
-    curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(k, CURLOPT_HEADERFUNCTION, registry_on_header);
-    curl_easy_setopt(k, CURLOPT_HEADERDATA, q);
-    curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, registry_on_body);
-    curl_easy_setopt(k, CURLOPT_WRITEDATA, q);
+    c->lc->easy_setopt(k, CURLOPT_LOW_SPEED_LIMIT, (long)REGISTRY_LOW_SPEED);
+    c->lc->easy_setopt(k, CURLOPT_LOW_SPEED_TIME, c->low_speed_time_s);
+    c->lc->easy_setopt(k, CURLOPT_TIMEOUT, c->timeout_s >= 0 ? c->timeout_s : q->timeout_s);
+    c->lc->easy_setopt(k, CURLOPT_USERAGENT, "strata/0.1");
+    c->lc->easy_setopt(k, CURLOPT_HTTPHEADER, h);
+    c->lc->easy_setopt(k, CURLOPT_HEADERFUNCTION, registry_on_header);
+    c->lc->easy_setopt(k, CURLOPT_HEADERDATA, q);
+    c->lc->easy_setopt(k, CURLOPT_WRITEFUNCTION, registry_on_body);
+    c->lc->easy_setopt(k, CURLOPT_WRITEDATA, q);
     registry_tls_setopt(c, k);
     if (q->xfer_digest && c->xfer) {
-        curl_easy_setopt(k, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(k, CURLOPT_XFERINFOFUNCTION, registry_on_xfer);
-        curl_easy_setopt(k, CURLOPT_XFERINFODATA, q);
+        c->lc->easy_setopt(k, CURLOPT_NOPROGRESS, 0L);
+        c->lc->easy_setopt(k, CURLOPT_XFERINFOFUNCTION, registry_on_xfer);
+        c->lc->easy_setopt(k, CURLOPT_XFERINFODATA, q);
         q->xfer_c = c;
     }
     if (!strcmp(q->method, "HEAD")) {
-        curl_easy_setopt(k, CURLOPT_NOBODY, 1L);
+        c->lc->easy_setopt(k, CURLOPT_NOBODY, 1L);
     } else if (!strcmp(q->method, "GET")) {
         /* blobs may redirect to storage; curl does not resend our Authorization elsewhere */
-        curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(k, CURLOPT_MAXREDIRS, 5L);
+        c->lc->easy_setopt(k, CURLOPT_FOLLOWLOCATION, 1L);
+        c->lc->easy_setopt(k, CURLOPT_MAXREDIRS, 5L);
     } else if (q->has_body) {
         q->pos = 0;
-        curl_easy_setopt(k, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, q->method);
-        curl_easy_setopt(k, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_len);
-        curl_easy_setopt(k, CURLOPT_READFUNCTION, registry_on_read);
-        curl_easy_setopt(k, CURLOPT_READDATA, q);
-        curl_easy_setopt(k, CURLOPT_SEEKFUNCTION, registry_on_seek);
-        curl_easy_setopt(k, CURLOPT_SEEKDATA, q);
+        c->lc->easy_setopt(k, CURLOPT_UPLOAD, 1L);
+        c->lc->easy_setopt(k, CURLOPT_CUSTOMREQUEST, q->method);
+        c->lc->easy_setopt(k, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_len);
+        c->lc->easy_setopt(k, CURLOPT_READFUNCTION, registry_on_read);
+        c->lc->easy_setopt(k, CURLOPT_READDATA, q);
+        c->lc->easy_setopt(k, CURLOPT_SEEKFUNCTION, registry_on_seek);
+        c->lc->easy_setopt(k, CURLOPT_SEEKDATA, q);
     } else {
-        curl_easy_setopt(k, CURLOPT_POST, 1L);
-        curl_easy_setopt(k, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE, 0L);
-        curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, q->method);
+        c->lc->easy_setopt(k, CURLOPT_POST, 1L);
+        c->lc->easy_setopt(k, CURLOPT_POSTFIELDS, "");
+        c->lc->easy_setopt(k, CURLOPT_POSTFIELDSIZE, 0L);
+        c->lc->easy_setopt(k, CURLOPT_CUSTOMREQUEST, q->method);
     }
     c->errbuf[0] = '\0';
-    rc = curl_easy_perform(k);
-    curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &q->status);
-    curl_slist_free_all(h);
+    rc = c->lc->easy_perform(k);
+    c->lc->easy_getinfo(k, CURLINFO_RESPONSE_CODE, &q->status);
+    c->lc->slist_free_all(h);
     c->last_rc = rc;
     return rc;
 }
@@ -562,7 +571,7 @@ static int
 registry_curl_error(struct registry_client *c, const struct registry_req *q, CURLcode rc,
                     struct error *err)
 {
-    const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+    const char *why = c->errbuf[0] ? c->errbuf : c->lc->easy_strerror(rc);
     char host[256];
 
     registry_url_host(q->url, host, sizeof(host));
@@ -599,7 +608,7 @@ registry_curl_error(struct registry_client *c, const struct registry_req *q, CUR
 
 /* Retry-After (RFC 9110 section 10.2.3): delay-seconds or an HTTP-date; -1 when absent. */
 static long
-registry_retry_after(const struct registry_req *q)
+registry_retry_after(const struct registry_client *c, const struct registry_req *q)
 {
     const char *v = buf_cstr(&q->retry_after);
     char *end;
@@ -613,7 +622,7 @@ registry_retry_after(const struct registry_req *q)
         n = strtol(v, &end, 10);
         return errno || *end ? -1 : n;
     }
-    t = curl_getdate(v, NULL);
+    t = c->lc->getdate(v, NULL);
     if (t < 0)
         return -1;
     n = (long)(t - time(NULL));
@@ -656,13 +665,13 @@ registry_do(struct registry_client *c, struct registry_req *q, struct error *err
         if (tries >= c->max_tries)
             return 0; /* the caller reports the final status */
         wait = delay;
-        if (rc == CURLE_OK && (ra = registry_retry_after(q)) >= 0) {
+        if (rc == CURLE_OK && (ra = registry_retry_after(c, q)) >= 0) {
             if (ra > REGISTRY_RETRY_AFTER_MAX)
                 return 0; /* too long to wait here: reported with the status */
             wait = ra * 1000;
         }
         log_debug("%s %s: %s, retrying in %ld ms", q->method, q->url,
-                  rc != CURLE_OK ? curl_easy_strerror(rc) : "server error", wait);
+                  rc != CURLE_OK ? c->lc->easy_strerror(rc) : "server error", wait);
         registry_sleep_ms(wait);
         delay *= 2;
     }
@@ -705,7 +714,7 @@ registry_status_error(const struct registry_client *c, const struct registry_req
     }
     if (q->status == 429) {
         char lim[64] = "", left[64] = "";
-        long ra = registry_retry_after(q);
+        long ra = registry_retry_after(c, q);
         registry_rate(&q->rl_limit, lim, sizeof(lim));
         registry_rate(&q->rl_remaining, left, sizeof(left));
         return error_set(err, 0,
@@ -866,7 +875,7 @@ registry_client_free(struct registry_client *c)
     if (!c)
         return;
     if (c->curl)
-        curl_easy_cleanup(c->curl);
+        c->lc->easy_cleanup(c->curl);
     free(c->host);
     free(c->endpoint);
     free(c->repo);
@@ -925,29 +934,31 @@ registry_env_seconds(const char *name, long def, long *out, struct error *err)
 
 /* The CA bundle curl uses by default (the system's), or NULL. */
 static const char *
-registry_system_ca(CURL *k)
+registry_system_ca(const struct registry_client *c)
 {
     char *path = NULL;
 
 #if LIBCURL_VERSION_NUM >= 0x075400
-    if (curl_easy_getinfo(k, CURLINFO_CAINFO, &path) != CURLE_OK)
+    if (c->lc->easy_getinfo(c->curl, CURLINFO_CAINFO, &path) != CURLE_OK)
         path = NULL;
 #else
-    (void)k;
+    (void)c;
 #endif
     return path ? path : "/etc/ssl/certs/ca-certificates.crt";
 }
 
 static struct registry_client *
-registry_client_alloc(const char *host, const char *repo, const struct registry_opts *o, int push)
+registry_client_alloc(const char *host, const char *repo, const struct registry_opts *o, int push,
+                      struct error *err)
 {
-    static int curl_ready;
+    const struct curl_lib *lc = curl_lib(err);
     struct registry_client *c;
 
-    if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) == 0)
-        curl_ready = 1;
+    if (!lc)
+        return NULL;
     c = xcalloc(1, sizeof(*c));
-    c->curl = curl_easy_init();
+    c->lc = lc;
+    c->curl = lc->easy_init();
     if (!c->curl)
         BUG("curl_easy_init");
     c->host = xstrdup(host);
@@ -969,15 +980,17 @@ struct registry_client *
 registry_client_new(const char *host, const char *repo, const struct registry_opts *o, int push,
                     struct error *err)
 {
-    struct registry_client *c = registry_client_alloc(host, repo, o, push);
-    int loopback = reference_domain_is_loopback(c->endpoint), fallback;
+    struct registry_client *c = registry_client_alloc(host, repo, o, push, err);
+    int loopback, fallback;
     struct error e1;
 
+    if (!c)
+        return NULL;
+    loopback = reference_domain_is_loopback(c->endpoint);
     if (registry_env_seconds("STRATA_REGISTRY_TIMEOUT", -1, &c->timeout_s, err) < 0 ||
         registry_env_seconds("STRATA_REGISTRY_LOW_SPEED_TIME", REGISTRY_LOW_SPEED_TIME,
                              &c->low_speed_time_s, err) < 0 ||
-        registry_tls_load(&c->tls, c->endpoint, o->cert_dir, registry_system_ca(c->curl), err) <
-            0 ||
+        registry_tls_load(&c->tls, c->endpoint, o->cert_dir, registry_system_ca(c), err) < 0 ||
         registry_load_creds(c, o, err) < 0) {
         registry_client_free(c);
         return NULL;

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "builder/cli/help_text.h"
 #include "builder/cli/signals.h"
 #include "builder/sandbox/rootless.h"
@@ -261,11 +259,10 @@ cli_main(int argc, char **argv)
 
     error_init(&err);
     /* a plain user's strata works as root of its own user namespace (rootless.h);
-     * unshare(2) wants a single thread, so before curl and the signal thread */
+     * unshare(2) wants a single thread, so before the signal thread */
     if (argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h") && strcmp(argv[1], "help") &&
         strcmp(argv[1], "--version") && strcmp(argv[1], "version"))
         rootless_enter(1);
-    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: libcurl's rule */
     if (signals_start() < 0)
         log_warn("cannot start the signal thread: Ctrl-C will not clean up tmp/");
     if (dbg && *dbg && strcmp(dbg, "0"))

@@ -36,6 +36,15 @@ expect_success 'push uploads every blob once; pull into an empty store gives the
 '
 
 skip_next
+expect_success 'libcurl is loaded when a registry is contacted, not by a command that stays local' '
+  LD_DEBUG=files strata images 2> "$T/ld-local" > /dev/null
+  grep -q "file=libarchive.so.13 " "$T/ld-local"
+  not grep -q "file=libcurl" "$T/ld-local"
+  LD_DEBUG=files STRATA_ROOT=$T/p-ld strata pull "$REG/lib/base:1" 2> "$T/ld-pull" > /dev/null
+  grep -q "file=libcurl.so.4 .*dynamically loaded by" "$T/ld-pull"
+'
+
+skip_next
 expect_success 'a second push uploads nothing: every blob exists' '
   strata push localhost/base:1 "$REG/lib/base:1" > "$T/push2"
   [ "$(grep -c "^exists" "$T/push2")" = 2 ]

@@ -225,6 +225,10 @@ TEST(registry_location_and_query)
     s = registry_url_add_query("http://h/u", "scope", "repository:a/b:pull,push");
     CHECK_STR(s, "http://h/u?scope=repository%3Aa%2Fb%3Apull%2Cpush");
     free(s);
+    /* RFC 3986 unreserved characters stay, a space and UTF-8 bytes are encoded one by one */
+    s = registry_url_add_query("http://h/u", "q", "A-z.0_9~ \xc3\xa9%");
+    CHECK_STR(s, "http://h/u?q=A-z.0_9~%20%C3%A9%25");
+    free(s);
 }
 
 TEST(registry_range_header)
