@@ -149,7 +149,7 @@ cgroup_writef(const char *dir, const char *file, int fake, struct error *err, co
 }
 
 /*
- * Makes dir a new cgroup of cg, with its file `join` opened for cgroup_enter:
+ * Makes a new cgroup of cg below parent, with its file `join` opened for cgroup_enter:
  * cgroup.procs on v2; on v1 `tasks`, which moves one thread. The joining
  * child is a single thread writing "0" (itself), and the kernel moves a
  * thread that is the writer without taking the threadgroup lock, whose
@@ -158,17 +158,36 @@ cgroup_writef(const char *dir, const char *file, int fake, struct error *err, co
  * cgroup_procs_write_start()).
  */
 static int
-cgroup_mkdir(struct cgroup *cg, char *dir, const char *join, int fake, struct error *err)
+cgroup_mkdir(struct cgroup *cg, const char *parent, const char *join, int fake, struct error *err)
 {
-    cleanup_free char *procs = xasprintf("%s/%s", dir, join);
+    cleanup_free char *procs = NULL;
+    char *dir = NULL;
     size_t i = cg->n;
+    int tries;
 
-    if (mkdir(dir, 0755) < 0) {
-        int e = errno;
-        error_set(err, e, "cgroup: create %s", dir);
+    /*
+     * strata-PID-N, N counting this process's cgroups. One that exists already
+     * was left by a strata killed with that PID before (SIGKILL runs no
+     * cleanup): it is removed when it holds no process any more, else the
+     * next N is taken. Giving up there would run the step without limits.
+     */
+    for (tries = 0;; tries++) {
+        free(dir);
+        /* atomic: stages run in parallel, and a name two threads took would be removed */
+        dir = xasprintf("%s/strata-%ld-%u", parent, (long)getpid(),
+                        __atomic_fetch_add(&cgroup_counter, 1, __ATOMIC_RELAXED));
+        if (mkdir(dir, 0755) == 0)
+            break;
+        if (errno == EEXIST && tries < 16) {
+            if (rmdir(dir) == 0 && mkdir(dir, 0755) == 0)
+                break;
+            continue;
+        }
+        error_set(err, errno, "cgroup: create %s", dir);
         free(dir);
         return -1;
     }
+    procs = xasprintf("%s/%s", dir, join);
     cg->dirs[i] = dir;
     cg->n++;
     if (fake) {
@@ -195,8 +214,7 @@ cgroup_v1_add(struct cgroup *cg, const char *controller, int *fake, struct error
         return error_set(err, errno, "cgroup %s controller at %s", controller, base);
     own = cgroup_join(base, self);
     *fake = cgroup_is_fake(base);
-    return cgroup_mkdir(cg, xasprintf("%s/strata-%ld-%u", own, (long)getpid(), cgroup_counter++),
-                        "tasks", *fake, err);
+    return cgroup_mkdir(cg, own, "tasks", *fake, err);
 }
 
 static int
@@ -406,8 +424,7 @@ cgroup_v2_create(struct cgroup *cg, const struct cgroup_limits *lim, struct erro
     if (cgroup_v2_check(own, want, enable, sizeof(enable), err) < 0 ||
         cgroup_v2_enable(own, enable, fake, err) < 0)
         return -1;
-    i = cgroup_mkdir(cg, xasprintf("%s/strata-%ld-%u", own, (long)getpid(), cgroup_counter++),
-                     "cgroup.procs", fake, err);
+    i = cgroup_mkdir(cg, own, "cgroup.procs", fake, err);
     if (i < 0)
         return -1;
     if (lim->memory)

@@ -46,6 +46,25 @@ expect_success '--pids-limit 20: the 21st process cannot be made (the shell give
   grep -q "r-fork:2:1: .*: exit code 2" fork.log
 '
 
+# A strata killed with SIGKILL leaves its cgroups (strata-PID-N) behind; a later strata with the
+# same PID must not fail to create them and run its steps without limits. The shell makes two
+# such leftovers for its own PID, a process in the first, then execs strata (same PID).
+sleep 120 &
+HOLDER=$!
+expect_success 'a cgroup a killed strata left is reused when empty, skipped while a process is in it' '
+  own=/sys/fs/cgroup/pids$(sed -n "s/^[0-9]*:pids://p" /proc/self/cgroup)
+  bash -c "mkdir \"\$1/strata-\$\$-0\" \"\$1/strata-\$\$-1\"
+    echo $HOLDER > \"\$1/strata-\$\$-0/tasks\"
+    echo \$\$ > \"\$2\"
+    exec \"\$3\" build --no-cache -f \"\$4\" \"\$5\"" _ "$own" "$T/pid" "$STRATA_BIN" "$T/r-cg" "$T/ctx" > stale.log 2>&1
+  pid=$(cat "$T/pid")
+  case "$(cgroup stale.log)" in */strata-$pid-1) ;; *) false ;; esac
+  not grep -q "warning" stale.log
+  kill "$HOLDER"
+  wait_for 50 rmdir "$own/strata-$pid-0"
+  test ! -e "$own/strata-$pid-1"
+'
+
 expect_fail 2 '--pids-limit=many: expected a number \(0: no limit\)' 'a bad --pids-limit is refused' '
   strata build --pids-limit many -f "$T/r-cg" "$T/ctx"
 '
