@@ -60,8 +60,11 @@ static int
 tidy_lstat(int dirfd, const char *rel, struct stat *st)
 {
     const char *base;
-    int pfd = tidy_parent(dirfd, rel, &base), rc, e;
+    int pfd, rc, e;
 
+    if (!strchr(rel, '/')) /* a name in dirfd itself: nothing on the way to follow */
+        return fstatat(dirfd, rel, st, AT_SYMLINK_NOFOLLOW);
+    pfd = tidy_parent(dirfd, rel, &base);
     if (pfd < 0)
         return -1;
     rc = fstatat(pfd, base, st, AT_SYMLINK_NOFOLLOW);
@@ -91,18 +94,27 @@ tidy_created(int ufd, const struct strvec *created)
 }
 
 /*
+ * The image's layers, top-most first, each opened once for the whole tidy:
+ * every mount point is looked for in each of them, and opening them for each
+ * lookup made a RUN of a 200-layer stage spend milliseconds here.
+ */
+struct tidy_lowers {
+    int *fd; /* -1 for a layer that cannot be opened (skipped) */
+    size_t n;
+};
+
+/*
  * Is rel in one of the image's layers (top-most first, the mount-point
  * stub lower not counted)? 1 with *st, 0 when not (or deleted by a
  * whiteout), -1 when a link or a file stands on its path in a layer.
  */
 static int
-tidy_in_lowers(const struct sandbox_spec *spec, const char *rel, struct stat *st)
+tidy_in_lowers(const struct tidy_lowers *l, const char *rel, struct stat *st)
 {
-    for (size_t i = 0; i < spec->overlay.nlowers; i++) {
-        cleanup_close int lfd = open(spec->overlay.lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (lfd < 0)
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->fd[i] < 0)
             continue;
-        if (tidy_lstat(lfd, rel, st) == 0) /* a 0/0 character device is a whiteout */
+        if (tidy_lstat(l->fd[i], rel, st) == 0) /* a 0/0 character device is a whiteout */
             return !(S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0));
         if (errno == ELOOP || errno == ENOTDIR)
             return -1;
@@ -112,7 +124,7 @@ tidy_in_lowers(const struct sandbox_spec *spec, const char *rel, struct stat *st
 
 /* Makes directory rel in the upper dir, with the image's metadata when the image has it. */
 static int
-tidy_mkdir_like(const struct sandbox_spec *spec, int ufd, const char *rel)
+tidy_mkdir_like(const struct tidy_lowers *l, int ufd, const char *rel)
 {
     struct stat st, lst;
     const char *base;
@@ -124,7 +136,7 @@ tidy_mkdir_like(const struct sandbox_spec *spec, int ufd, const char *rel)
         close(pfd);
         return S_ISDIR(st.st_mode) ? 0 : -1;
     }
-    in_image = tidy_in_lowers(spec, rel, &lst);
+    in_image = tidy_in_lowers(l, rel, &lst);
     if (in_image < 0 || (in_image && !S_ISDIR(lst.st_mode)) || mkdirat(pfd, base, 0755) < 0) {
         close(pfd);
         return -1; /* something else is in the way: leave it */
@@ -150,7 +162,7 @@ tidy_mkdir_like(const struct sandbox_spec *spec, int ufd, const char *rel)
  * the file; so does strata, for the same file tree.
  */
 static void
-tidy_keep_mountpoints(const struct sandbox_plan *plan, int ufd)
+tidy_keep_mountpoints(const struct sandbox_plan *plan, const struct tidy_lowers *l, int ufd)
 {
     static const char *const fixed[] = {"proc", "dev", "sys"};
     const struct sandbox_spec *spec = plan->spec;
@@ -171,16 +183,16 @@ tidy_keep_mountpoints(const struct sandbox_plan *plan, int ufd)
             *c = '\0';
         }
         if (!*path || tidy_lstat(ufd, path, &st) == 0 || errno == ELOOP ||
-            tidy_in_lowers(spec, path, &st) != 0)
+            tidy_in_lowers(l, path, &st) != 0)
             continue; /* the command made it, the image has it, or a link is in the way */
         for (c = strchr(path, '/'); c; c = strchr(c + 1, '/')) { /* parents first */
             *c = '\0';
-            if (tidy_mkdir_like(spec, ufd, path) < 0)
+            if (tidy_mkdir_like(l, ufd, path) < 0)
                 break;
             *c = '/';
         }
         if (!c)
-            tidy_mkdir_like(spec, ufd, path);
+            tidy_mkdir_like(l, ufd, path);
     }
 }
 
@@ -188,9 +200,19 @@ void
 sandbox_tidy_upper(const struct sandbox_plan *plan, const struct strvec *created)
 {
     cleanup_close int ufd = open(plan->ov.upper, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    const struct overlay_spec *ov = &plan->spec->overlay;
+    struct tidy_lowers l = {NULL, ov->nlowers};
+    size_t i;
 
     if (ufd < 0)
         return;
     tidy_created(ufd, created);
-    tidy_keep_mountpoints(plan, ufd);
+    l.fd = xcalloc(l.n ? l.n : 1, sizeof(*l.fd));
+    for (i = 0; i < l.n; i++)
+        l.fd[i] = open(ov->lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    tidy_keep_mountpoints(plan, &l, ufd);
+    for (i = 0; i < l.n; i++)
+        if (l.fd[i] >= 0)
+            close(l.fd[i]);
+    free(l.fd);
 }
