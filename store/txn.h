@@ -40,6 +40,13 @@ void txn_unregister(const char *path);
 void txn_discard(const char *path);
 
 /*
+ * Removes path (recursively) and forgets it, soon, in a background thread:
+ * for scratch trees nobody reads again. Paths still queued at exit or on a
+ * signal are removed by txn_cleanup_all, which waits for the thread.
+ */
+void txn_discard_later(const char *path);
+
+/*
  * Returns the pid encoded in a tmp entry name, or 0 when the name is not ours.
  */
 long txn_name_pid(const char *name);

@@ -38,7 +38,7 @@ void
 scratch_release(struct scratch *d)
 {
     if (d->root)
-        txn_discard(d->root);
+        txn_discard_later(d->root);
     scratch_forget(d);
 }
 

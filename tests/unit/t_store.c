@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "formats/core/buf.h"
@@ -476,4 +477,34 @@ TEST(txn_tmp_paths_carry_the_pid)
     CHECK_INT(txn_name_pid("notours"), 0);
     txn_unregister(p);
     free(p);
+}
+
+/* The reaper removes a queued tree in the background, and only that tree. */
+TEST(txn_discard_later_removes_the_tree)
+{
+    const struct timespec tick = {0, 10 * 1000 * 1000};
+    char *a, *b;
+    int i;
+
+    CHECK(mkdir("reap", 0755) == 0);
+    a = txn_tmp_path("reap", "step");
+    b = txn_tmp_path("reap", "step");
+    CHECK(mkdir(a, 0755) == 0);
+    CHECK(mkdir(b, 0755) == 0);
+    {
+        char *deep = xasprintf("%s/work/work/incompat", a);
+        struct error err;
+        error_init(&err);
+        CHECK_OK(fs_mkdir_p(AT_FDCWD, deep, 0755, &err), err);
+        free(deep);
+    }
+    txn_discard_later(a);
+    for (i = 0; i < 500 && fs_exists(AT_FDCWD, a); i++)
+        nanosleep(&tick, NULL);
+    CHECK(!fs_exists(AT_FDCWD, a));
+    CHECK(fs_exists(AT_FDCWD, b));
+    txn_discard(b);
+    CHECK(!fs_exists(AT_FDCWD, b));
+    free(a);
+    free(b);
 }
