@@ -45,6 +45,29 @@ cache_put(struct store *s, const char *key, const char *json, struct error *err)
     return 0;
 }
 
+char *
+cache_stage(struct store *s, const char *json, struct error *err)
+{
+    char *tmp;
+
+    txn_crash_point("cache-before-write");
+    tmp = store_stage_file(s, json, strlen(json), err);
+    if (!tmp)
+        error_wrap(err, "cache record");
+    return tmp;
+}
+
+int
+cache_publish(struct store *s, const char *key, char *tmp, struct error *err)
+{
+    cleanup_free char *rel = xasprintf("cache/%s", digest_hex(key));
+
+    /* as in cache_put: a record whose name a power cut loses is a cache miss */
+    if (store_publish_file(s, tmp, rel, err) < 0)
+        return error_wrap(err, "cache record %s", key);
+    return 0;
+}
+
 void
 cache_touch(struct store *s, const char *key)
 {

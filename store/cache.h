@@ -19,6 +19,14 @@ int cache_get(const struct store *s, const char *key, struct buf *out, struct er
 int cache_put(struct store *s, const char *key, const char *json, struct error *err);
 
 /*
+ * cache_put in two halves around a layer_publish, whose syncfs makes the
+ * record's content durable: cache_stage returns the staged file (NULL with
+ * err set), cache_publish names it (and frees tmp, on failure too).
+ */
+char *cache_stage(struct store *s, const char *json, struct error *err);
+int cache_publish(struct store *s, const char *key, char *tmp, struct error *err);
+
+/*
  * Marks the record of key as just used (its access time; prune drops the
  * least recently used first). Changes no content.
  */

@@ -14,6 +14,7 @@
 
 #include "formats/core/error.h"
 #include "formats/tar_write.h"
+#include "store/blob.h"
 #include "store/store.h"
 
 struct layer_info {
@@ -41,5 +42,24 @@ int layer_capture(struct store *s, const char *dir, const struct tar_write_opts 
  */
 int layer_capture_always(struct store *s, const char *dir, const struct tar_write_opts *opts,
                          struct layer_info *info, struct error *err);
+
+/*
+ * layer_capture_always in two halves, for a caller with more to flush with
+ * the layer (a step's cache record, see cache_stage): layer_stage writes the
+ * blob and fills st->info, nothing durable yet; layer_publish makes the blob,
+ * the tree and every file the caller staged under STORE/tmp since durable
+ * with one syncfs, then names the blob and the snapshot. layer_staged_abort
+ * drops a staged layer that is not to be published.
+ */
+struct layer_staged {
+    struct layer_info info;
+    struct blob_writer w;
+    char *dir; /* the tree */
+    int dfd;   /* open on it: syncfs */
+};
+int layer_stage(struct store *s, const char *dir, const struct tar_write_opts *opts,
+                struct layer_staged *st, struct error *err);
+int layer_publish(struct store *s, struct layer_staged *st, struct error *err);
+void layer_staged_abort(struct layer_staged *st);
 
 #endif

@@ -121,6 +121,44 @@ store_write_cache_file(struct store *s, const char *rel, const void *data, size_
     return store_write_staged(s, rel, store_fill_bytes, &b, 0, err);
 }
 
+char *
+store_stage_file(struct store *s, const void *data, size_t n, struct error *err)
+{
+    char *tmp = txn_tmp_path(s->tmp, "file");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+    if (fd < 0) {
+        error_set(err, errno, "create %s", tmp);
+        txn_unregister(tmp);
+        free(tmp);
+        return NULL;
+    }
+    if (fs_write_all(fd, data, n, err) < 0) {
+        close(fd);
+        txn_discard(tmp);
+        free(tmp);
+        return NULL;
+    }
+    close(fd);
+    return tmp;
+}
+
+int
+store_publish_file(struct store *s, char *tmp, const char *rel, struct error *err)
+{
+    cleanup_free char *dst = store_path(s, rel);
+    int rc = 0;
+
+    if (rename(tmp, dst) < 0) {
+        rc = error_set(err, errno, "rename %s", dst);
+        txn_discard(tmp);
+    } else {
+        txn_unregister(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
 static int
 store_ensure_file(struct store *s, const char *name, const char *content, struct error *err)
 {

@@ -79,6 +79,16 @@ int store_write_file(struct store *s, const char *rel, const void *data, size_t 
 int store_write_cache_file(struct store *s, const char *rel, const void *data, size_t n,
                            struct error *err);
 
+/*
+ * store_write_cache_file in two halves, for a file flushed with a layer
+ * (layer_publish): store_stage_file writes the content to a new file under
+ * tmp/ (registered for cleanup, not fsynced) and returns its path;
+ * store_publish_file renames it to rel once the caller has synced the store
+ * (syncfs), or removes it on failure, and frees tmp either way.
+ */
+char *store_stage_file(struct store *s, const void *data, size_t n, struct error *err);
+int store_publish_file(struct store *s, char *tmp, const char *rel, struct error *err);
+
 /* store_write_file of what fill writes to fd (0, or -1 with err set), for a large file. */
 int store_write_file_fn(struct store *s, const char *rel,
                         int (*fill)(int fd, void *opaque, struct error *err), void *opaque,

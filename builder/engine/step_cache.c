@@ -23,6 +23,7 @@
 #include "formats/json.h"
 #include "store/blob.h"
 #include "store/cache.h"
+#include "store/txn.h"
 #include "store/cache_transfer.h"
 
 #include "formats/core/banned.h"
@@ -162,12 +163,11 @@ step_try_cache(struct build *b, struct stage *st, const struct parse_instr *in, 
     return 0;
 }
 
-int
-step_commit(struct build *b, struct stage *st, const char *key, struct step_out *o,
-            struct error *err)
+/* The record of a step (DESIGN.md "Step cache key"); takes o's config and provenance. */
+static cJSON *
+step_record(struct build *b, const char *key, struct step_out *o)
 {
-    cleanup_cjson cJSON *rec = cJSON_CreateObject();
-    cleanup_free char *text = NULL;
+    cJSON *rec = cJSON_CreateObject();
     cJSON *hist;
     char when[32];
 
@@ -200,13 +200,29 @@ step_commit(struct build *b, struct stage *st, const char *key, struct step_out 
     if (o->provenance)
         cJSON_AddItemToObject(rec, "provenance", o->provenance);
     o->provenance = NULL;
-    text = json_print(rec);
-    if (cache_put(b->store, key, text, err) < 0)
-        return -1;
+    return rec;
+}
+
+/* The record of key is stored: the stage takes its result. */
+static void
+step_recorded(struct build *b, struct stage *st, const char *key, const cJSON *rec)
+{
     b->book->wrote = 1;
     cachebook_ran(b->book, key);
     step_apply(st, rec, key);
     cachebook_note(b->book, st, key, rec);
+}
+
+int
+step_commit(struct build *b, struct stage *st, const char *key, struct step_out *o,
+            struct error *err)
+{
+    cleanup_cjson cJSON *rec = step_record(b, key, o);
+    cleanup_free char *text = json_print(rec);
+
+    if (cache_put(b->store, key, text, err) < 0)
+        return -1;
+    step_recorded(b, st, key, rec);
     return 0;
 }
 
@@ -232,26 +248,44 @@ step_capture(struct build *b, struct stage *st, const struct parse_instr *in, co
              struct scratch *d, const char *created_by, cJSON *prov, cJSON *cfg, struct error *err)
 {
     struct tar_write_opts opts;
+    struct layer_staged layer;
     struct layer_info info;
     struct step_out o = {0};
+    cleanup_cjson cJSON *rec = NULL;
+    cleanup_free char *text = NULL;
+    char *staged;
 
     tar_write_opts_init(&opts);
     opts.compression = b->o->compression;
     opts.clamp_mtime = b->plan.epoch;
     /* every RUN, COPY, ADD and WORKDIR adds a layer, even an empty one, as in BuildKit */
     if (imageopts_set_times(b, d->upper, err) < 0 || /* --timestamp */
-        layer_capture_always(b->store, d->upper, &opts, &info, err) < 0) {
+        layer_stage(b->store, d->upper, &opts, &layer, err) < 0) {
         cJSON_Delete(prov);
         cJSON_Delete(cfg);
         return error_wrap(err, "%s:%d", b->plan.recipe.file, in->line);
     }
-    if (info.digest[0]) {
-        cJSON_AddStringToObject(prov, "diff_id", info.diff_id);
-        cJSON_AddStringToObject(prov, "digest", info.digest);
-    }
+    info = layer.info;
+    cJSON_AddStringToObject(prov, "diff_id", info.diff_id);
+    cJSON_AddStringToObject(prov, "digest", info.digest);
     o.config = cfg ? cfg : cJSON_Duplicate(step_cfg(st), 1);
     o.created_by = created_by;
     o.layer = &info;
     o.provenance = prov;
-    return step_commit(b, st, key, &o, err);
+    rec = step_record(b, key, &o);
+    text = json_print(rec);
+    /* the record is staged first, so that the layer's syncfs makes it durable too */
+    if (!(staged = cache_stage(b->store, text, err))) {
+        layer_staged_abort(&layer);
+        return error_wrap(err, "%s:%d", b->plan.recipe.file, in->line);
+    }
+    if (layer_publish(b->store, &layer, err) < 0) {
+        txn_discard(staged);
+        free(staged);
+        return error_wrap(err, "%s:%d", b->plan.recipe.file, in->line);
+    }
+    if (cache_publish(b->store, key, staged, err) < 0)
+        return -1;
+    step_recorded(b, st, key, rec);
+    return 0;
 }
