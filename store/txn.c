@@ -38,12 +38,19 @@ static pthread_mutex_t txn_lock = PTHREAD_MUTEX_INITIALIZER;
  * 0.185 s with it, 0.145 s without). The paths stay registered until they
  * are gone, and txn_cleanup_all stops the reaper (which first empties its
  * queue) before it removes what is left: nothing outlives the process.
+ *
+ * A fork waits until the reaper is between two trees (pthread_atfork): it
+ * allocates while it removes one, and a child forked then could find the
+ * allocator locked by a thread it does not have (ASan's allocator is not made
+ * safe across fork the way glibc's malloc is).
  */
 static pthread_mutex_t txn_reap_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t txn_reap_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t txn_reap_idle = PTHREAD_COND_INITIALIZER;
 static struct strvec txn_reap_queue = STRVEC_INIT;
 static pthread_t txn_reap_thread;
-static int txn_reap_running, txn_reap_stopping;
+static int txn_reap_running, txn_reap_stopping, txn_reap_busy, txn_reap_forking;
+static pthread_once_t txn_reap_once = PTHREAD_ONCE_INIT;
 
 /* Removes every registered path, trying a busy one again for up to 200 ms. */
 static void
@@ -167,6 +174,38 @@ txn_discard(const char *path)
     txn_unregister(path);
 }
 
+/* pthread_atfork: the lock is held across the fork, with the reaper idle */
+static void
+txn_reap_prefork(void)
+{
+    pthread_mutex_lock(&txn_reap_lock);
+    txn_reap_forking = 1;
+    while (txn_reap_busy)
+        pthread_cond_wait(&txn_reap_idle, &txn_reap_lock);
+}
+
+static void
+txn_reap_postfork_parent(void)
+{
+    txn_reap_forking = 0;
+    pthread_cond_broadcast(&txn_reap_cv);
+    pthread_mutex_unlock(&txn_reap_lock);
+}
+
+static void
+txn_reap_postfork_child(void)
+{
+    txn_reap_forking = 0;
+    txn_reap_running = 0; /* the child has no reaper (and never queues: txn_discard_later) */
+    pthread_mutex_unlock(&txn_reap_lock);
+}
+
+static void
+txn_reap_hook(void)
+{
+    pthread_atfork(txn_reap_prefork, txn_reap_postfork_parent, txn_reap_postfork_child);
+}
+
 static void *
 txn_reaper(void *arg)
 {
@@ -175,16 +214,19 @@ txn_reaper(void *arg)
     (void)arg;
     pthread_mutex_lock(&txn_reap_lock);
     for (;;) {
-        while (!txn_reap_queue.n && !txn_reap_stopping)
+        while ((!txn_reap_queue.n && !txn_reap_stopping) || txn_reap_forking)
             pthread_cond_wait(&txn_reap_cv, &txn_reap_lock);
         if (!txn_reap_queue.n)
             break; /* stopping, and nothing is left */
         path = txn_reap_queue.v[--txn_reap_queue.n];
         txn_reap_queue.v[txn_reap_queue.n] = NULL;
+        txn_reap_busy = 1;
         pthread_mutex_unlock(&txn_reap_lock);
         txn_discard(path);
         free(path);
         pthread_mutex_lock(&txn_reap_lock);
+        txn_reap_busy = 0;
+        pthread_cond_broadcast(&txn_reap_idle);
     }
     pthread_mutex_unlock(&txn_reap_lock);
     return NULL;
@@ -195,6 +237,8 @@ txn_discard_later(const char *path)
 {
     int mine = getpid() == txn_owner; /* a forked child has no reaper */
 
+    if (mine)
+        pthread_once(&txn_reap_once, txn_reap_hook); /* not under the lock its handlers take */
     pthread_mutex_lock(&txn_reap_lock);
     if (mine && !txn_reap_running && !txn_reap_stopping &&
         pthread_create(&txn_reap_thread, NULL, txn_reaper, NULL) == 0)
