@@ -1,7 +1,8 @@
 /*
  * COPY and ADD (Dockerfile reference, "COPY", "ADD"): sources from the
  * context, a stage, an image, heredocs or URLs, copied through an overlay in
- * a private mount namespace; the upper dir becomes the step's layer.
+ * a private mount namespace (a thread's, overlay_run_thread); the upper dir
+ * becomes the step's layer.
  */
 #include "builder/engine/step_internal.h"
 
@@ -42,7 +43,8 @@ struct step_copy {
 static int
 step_copy_child(const char *merged, void *arg, struct error *err)
 {
-    struct step_copy *c = arg;
+    const struct step_copy *c = arg;
+    struct copy_job job = c->job; /* the caller's stays as it was: this runs in its process */
     cleanup_close int rootfd = open(merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cleanup_close int srcfd = -1;
     cleanup_close int upperfd = open(c->d->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -52,8 +54,8 @@ step_copy_child(const char *merged, void *arg, struct error *err)
     /* new directories are filled in the upper dir directly (copy_run); the variable is
        for tests that compare that with a copy through the overlay */
     if (!getenv("STRATA_COPY_VIA_OVERLAY")) {
-        c->job.upper = upperfd;
-        c->job.merged = merged;
+        job.upper = upperfd;
+        job.merged = merged;
     }
     if (c->from) { /* a view of the other stage's tree, in this child's mount namespace */
         struct scratch v;
@@ -71,9 +73,9 @@ step_copy_child(const char *merged, void *arg, struct error *err)
         scratch_forget(&v); /* the step's own cleanup removes the directory */
         if (rc < 0)
             return -1;
-        c->job.src_root = srcfd;
+        job.src_root = srcfd;
     }
-    return copy_run(rootfd, &c->job, err);
+    return copy_run(rootfd, &job, err);
 }
 
 /* Cleanup for a registered tmp path: removed with its content when the scope ends. */
@@ -494,7 +496,7 @@ step_copy_execute(struct step_copy_plan *p, struct scratch *d, struct error *err
     p->c.job.parents = in->f.parents;
     p->c.job.pivots = p->pivots;
     scratch_overlay(d, &o);
-    if (overlay_run(&o, step_copy_child, &p->c, err) < 0)
+    if (overlay_run_thread(&o, step_copy_child, &p->c, err) < 0)
         return error_wrap(err, "%s: %s", p->where, in->original);
     prov = step_provenance(p->st, in, p->key);
     cJSON_AddStringToObject(prov, "sources", p->srcd);

@@ -60,7 +60,7 @@ step_workdir(struct build *b, struct stage *st, const struct parse_instr *in, co
         return -1;
     }
     scratch_overlay(&d, &o);
-    r = overlay_run(&o, step_mkdir_child, &m, err);
+    r = overlay_run_thread(&o, step_mkdir_child, &m, err);
     if (r == 0)
         r = step_capture(b, st, in, key, &d, by, step_provenance(st, in, key), cfg, err);
     else

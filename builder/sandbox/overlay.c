@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -691,13 +692,41 @@ overlay_read_full(int fd, void *p, size_t n)
     return (ssize_t)got;
 }
 
+/*
+ * In a new mount namespace of its own already: makes it private, mounts the
+ * overlay, calls fn there and unmounts.
+ */
+static int
+overlay_run_here(const struct overlay_prep *prep, int (*fn)(const char *, void *, struct error *),
+                 void *arg, struct error *cerr)
+{
+    pid_t daemon = 0;
+    int rc = 0;
+
+    /* nothing mounted here may propagate back to the host */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        rc = error_set(cerr, errno, "make / private");
+    if (rc == 0)
+        rc = overlay_mount_any(prep, &daemon, cerr);
+    if (rc >= 0) {
+        rc = fn(prep->merged, arg, cerr);
+        overlay_unmount(prep);
+        if (daemon > 0) { /* it has no mount left here; its own namespace still holds one */
+            kill(daemon, SIGKILL);
+            waitpid(daemon, NULL, 0);
+        }
+        if (rc == 0 && daemon > 0)
+            rc = overlay_fuse_tidy(prep, cerr);
+    }
+    return rc;
+}
+
 /* The child of overlay_run(); never returns. */
 __attribute__((noreturn)) static void
 overlay_child(const struct overlay_prep *prep, int privileged, uid_t uid, gid_t gid,
               int (*fn)(const char *, void *, struct error *), void *arg, int wfd)
 {
     struct error cerr;
-    pid_t daemon = 0;
     int rc;
 
     error_init(&cerr);
@@ -708,26 +737,66 @@ overlay_child(const struct overlay_prep *prep, int privileged, uid_t uid, gid_t 
     } else {
         rc = unshare(CLONE_NEWNS) < 0 ? error_set(&cerr, errno, "unshare mount namespace") : 0;
     }
-    /* nothing mounted here may propagate back to the host */
-    if (rc == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        rc = error_set(&cerr, errno, "make / private");
     if (rc == 0)
-        rc = overlay_mount_any(prep, &daemon, &cerr);
-    if (rc >= 0) {
-        rc = fn(prep->merged, arg, &cerr);
-        overlay_unmount(prep);
-        if (daemon > 0) { /* it has no mount left here; its own namespace still holds one */
-            kill(daemon, SIGKILL);
-            waitpid(daemon, NULL, 0);
-        }
-        if (rc == 0 && daemon > 0)
-            rc = overlay_fuse_tidy(prep, &cerr);
-    }
+        rc = overlay_run_here(prep, fn, arg, &cerr);
     if (rc < 0) {
         struct error ignored;
         fs_write_all(wfd, &cerr, sizeof(cerr), &ignored);
     }
     _exit(rc < 0 ? 1 : 0);
+}
+
+struct overlay_thread {
+    const struct overlay_prep *prep;
+    int (*fn)(const char *, void *, struct error *);
+    void *arg;
+    struct error err;
+    int rc;
+};
+
+static void *
+overlay_thread_main(void *opaque)
+{
+    struct overlay_thread *t = opaque;
+
+    /* with CLONE_FS the new namespace (and root and cwd) is this thread's alone, see unshare(2) */
+    if (unshare(CLONE_FS | CLONE_NEWNS) < 0)
+        t->rc = error_set(&t->err, errno, "unshare mount namespace");
+    else
+        t->rc = overlay_run_here(t->prep, t->fn, t->arg, &t->err);
+    return NULL;
+}
+
+int
+overlay_run_thread(const struct overlay_spec *spec,
+                   int (*fn)(const char *merged, void *arg, struct error *err), void *arg,
+                   struct error *err)
+{
+    struct overlay_prep prep;
+    struct overlay_thread t;
+    pthread_t th;
+
+    /* a new user namespace needs a single-threaded process: that takes a child */
+    if (geteuid() != 0)
+        return overlay_run(spec, fn, arg, err);
+    if (overlay_prepare(spec, &prep, err) < 0)
+        return -1;
+    memset(&t, 0, sizeof(t));
+    t.prep = &prep;
+    t.fn = fn;
+    t.arg = arg;
+    error_init(&t.err);
+    if (pthread_create(&th, NULL, overlay_thread_main, &t) != 0) {
+        overlay_prep_release(&prep);
+        return overlay_run(spec, fn, arg, err);
+    }
+    pthread_join(th, NULL);
+    overlay_prep_release(&prep);
+    if (t.rc < 0) {
+        *err = t.err;
+        return -1;
+    }
+    return 0;
 }
 
 int
