@@ -165,7 +165,8 @@ def table(raw, out, builders):
         json.dump(doc, f, indent=1)
     if misses:
         print("goals missed:\n  " + "\n  ".join(misses))
-    elif peers:
+        return 3  # make bench's status: the table is complete, a goal is not met
+    if peers:
         print("every goal met")
     else:
         print("no peer ran: no goal could be checked")

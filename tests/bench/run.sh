@@ -137,8 +137,11 @@ for r in "${recipes[@]}"; do
   rm -rf "$ctx"
 done
 echo "bench: done, load $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 "$here/report.py" table "$raw" "$json" "${builders[@]}" "${peers[@]}"
+# a missed goal (status 3) still lets the scaling runs go, then becomes the exit status
+verdict=0
+python3 "$here/report.py" table "$raw" "$json" "${builders[@]}" "${peers[@]}" || verdict=$?
 echo "bench: results in $json"
 if [ "${BENCH_SCALING:-1}" != 0 ] && [ $# -eq 0 ]; then
   BENCH_WORK=$work "$here/scaling.sh"
 fi
+exit "$verdict"
