@@ -48,39 +48,53 @@ store_default_root(void)
     return fs_join(home && *home ? home : "/tmp", ".local/share/strata");
 }
 
+/*
+ * What fill writes, in a new file under tmp/ (registered for cleanup, fsynced
+ * when sync is set): its path, or NULL with err set. A failure to fill or
+ * fsync is wrapped with "write WHAT" unless what is NULL.
+ */
+static char *
+store_stage_fn(struct store *s, int (*fill)(int fd, void *opaque, struct error *err), void *opaque,
+               int sync, const char *what, struct error *err)
+{
+    char *tmp = txn_tmp_path(s->tmp, "file");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+    if (fd < 0) {
+        error_set(err, errno, "create %s", tmp);
+        txn_unregister(tmp);
+        free(tmp);
+        return NULL;
+    }
+    if (fill(fd, opaque, err) < 0 || (sync && fsync(fd) < 0)) {
+        if (!err->msg[0])
+            error_set(err, errno, "fsync %s", tmp);
+        close(fd);
+        txn_discard(tmp);
+        free(tmp);
+        if (what)
+            error_wrap(err, "write %s", what);
+        return NULL;
+    }
+    close(fd);
+    return tmp;
+}
+
 /* store_write_file_fn; sync_dir 0 leaves the new name to the file system's next flush */
 static int
 store_write_staged(struct store *s, const char *rel,
                    int (*fill)(int fd, void *opaque, struct error *err), void *opaque, int sync_dir,
                    struct error *err)
 {
-    cleanup_free char *tmp = txn_tmp_path(s->tmp, "file");
     cleanup_free char *dst = store_path(s, rel);
-    cleanup_free char *dir = xstrdup(dst);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    char *tmp = store_stage_fn(s, fill, opaque, 1, dst, err);
 
-    if (fd < 0) {
-        txn_unregister(tmp);
-        return error_set(err, errno, "create %s", tmp);
-    }
-    if (fill(fd, opaque, err) < 0 || fsync(fd) < 0) {
-        if (!err->msg[0])
-            error_set(err, errno, "fsync %s", tmp);
-        close(fd);
-        txn_discard(tmp);
-        return error_wrap(err, "write %s", dst);
-    }
-    close(fd);
-    if (rename(tmp, dst) < 0) {
-        int e = errno;
-        txn_discard(tmp);
-        return error_set(err, e, "rename %s", dst);
-    }
-    txn_unregister(tmp);
+    if (!tmp || store_publish_file(s, tmp, rel, err) < 0)
+        return -1;
     if (!sync_dir)
         return 0;
-    *strrchr(dir, '/') = '\0';
-    return fs_fsync_dir(AT_FDCWD, dir, err);
+    *strrchr(dst, '/') = '\0';
+    return fs_fsync_dir(AT_FDCWD, dst, err);
 }
 
 int
@@ -124,23 +138,9 @@ store_write_cache_file(struct store *s, const char *rel, const void *data, size_
 char *
 store_stage_file(struct store *s, const void *data, size_t n, struct error *err)
 {
-    char *tmp = txn_tmp_path(s->tmp, "file");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    struct store_bytes b = {data, n};
 
-    if (fd < 0) {
-        error_set(err, errno, "create %s", tmp);
-        txn_unregister(tmp);
-        free(tmp);
-        return NULL;
-    }
-    if (fs_write_all(fd, data, n, err) < 0) {
-        close(fd);
-        txn_discard(tmp);
-        free(tmp);
-        return NULL;
-    }
-    close(fd);
-    return tmp;
+    return store_stage_fn(s, store_fill_bytes, &b, 0, NULL, err);
 }
 
 int
