@@ -249,7 +249,6 @@ step_capture(struct build *b, struct stage *st, const struct parse_instr *in, co
 {
     struct tar_write_opts opts;
     struct layer_staged layer;
-    struct layer_info info;
     struct step_out o = {0};
     cleanup_cjson cJSON *rec = NULL;
     cleanup_free char *text = NULL;
@@ -265,12 +264,11 @@ step_capture(struct build *b, struct stage *st, const struct parse_instr *in, co
         cJSON_Delete(cfg);
         return error_wrap(err, "%s:%d", b->plan.recipe.file, in->line);
     }
-    info = layer.info;
-    cJSON_AddStringToObject(prov, "diff_id", info.diff_id);
-    cJSON_AddStringToObject(prov, "digest", info.digest);
+    cJSON_AddStringToObject(prov, "diff_id", layer.info.diff_id);
+    cJSON_AddStringToObject(prov, "digest", layer.info.digest);
     o.config = cfg ? cfg : cJSON_Duplicate(step_cfg(st), 1);
     o.created_by = created_by;
-    o.layer = &info;
+    o.layer = &layer.info;
     o.provenance = prov;
     rec = step_record(b, key, &o);
     text = json_print(rec);
